@@ -1,0 +1,203 @@
+//! Every field, subtree and expert item aliiot shows, as plain data.
+//!
+//! The epan glue registers these tables with Wireshark; the core refers to them only through the
+//! [`Hf`], [`Ett`] and [`Ei`] enums, so it can be tested without Wireshark.
+
+use super::clientid::SECUREMODE_VALUES;
+use super::sign::{SECRET_KIND_VALUES, SIGN_STATUS_VALUES};
+
+/// The type and display of a field, mapped by the glue to an ftenum and a BASE_/display value.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Str,
+    U8(Option<&'static [(u32, &'static str)]>),
+    U32Dec,
+    U32Hex,
+    I32(&'static [(i32, &'static str)]),
+    /// A boolean; with a mask it shows one bit of a 32-bit value.
+    Bool(u32),
+    AbsTimeUtc,
+    FrameRequest,
+    FrameResponse,
+}
+
+pub struct FieldDef {
+    pub name: &'static str,
+    pub abbrev: &'static str,
+    pub kind: Kind,
+    pub blurb: &'static str,
+}
+
+macro_rules! fields {
+    ($($id:ident => $name:literal, $abbrev:literal, $kind:expr, $blurb:literal;)*) => {
+        /// A field of aliiot's (index into [`FIELDS`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(usize)]
+        pub enum Hf { $($id,)* }
+        pub const FIELDS: &[FieldDef] = &[
+            $(FieldDef { name: $name, abbrev: $abbrev, kind: $kind, blurb: $blurb },)*
+        ];
+    };
+}
+
+pub const IDENTITY_SOURCE_VALUES: &[(u32, &str)] = &[(1, "login user name"), (2, "topic")];
+pub const DIRECTION_VALUES: &[(u32, &str)] = &[(1, "device → cloud"), (2, "cloud → device")];
+pub const TIMESTAMP_UNIT_VALUES: &[(u32, &str)] = &[
+    (1, "milliseconds"),
+    (2, "seconds"),
+    (3, "fixed SDK value 2524608000000 (ms)"),
+];
+
+fields! {
+    ProductKey => "Product key", "aliiot.product_key", Kind::Str,
+        "productKey of the device this packet belongs to (from the login user name, or from the topic when the CONNECT was not captured)";
+    DeviceName => "Device name", "aliiot.device_name", Kind::Str,
+        "deviceName of the device this packet belongs to (from the login user name, or from the topic when the CONNECT was not captured)";
+    IdentitySource => "Identity from", "aliiot.identity_source", Kind::U8(Some(IDENTITY_SOURCE_VALUES)),
+        "Where aliiot learned the product key and device name of this connection";
+    Direction => "Direction", "aliiot.direction", Kind::U8(Some(DIRECTION_VALUES)),
+        "Whether the device or the platform sent this packet";
+    ConnectIn => "Session opened by CONNECT in frame", "aliiot.connect_in", Kind::FrameRequest,
+        "The frame with the CONNECT that opened this device session";
+    ConnackIn => "Login answered in frame", "aliiot.connack_in", Kind::FrameResponse,
+        "The frame with the CONNACK that answered this CONNECT";
+    ClientIdPrefix => "Client id prefix", "aliiot.clientid.prefix", Kind::Str,
+        "Client id text before the first '|' (its shape differs by SDK: pk.dn, pk&dn, dn&pk, a UUID…)";
+    SecureMode => "Secure mode", "aliiot.clientid.securemode", Kind::I32(SECUREMODE_VALUES),
+        "securemode client id parameter: how the device says it connects (2 TLS direct, 3 TCP direct, -2 dynamic registration/token…)";
+    SignMethod => "Sign method", "aliiot.clientid.signmethod", Kind::Str,
+        "signmethod client id parameter: the HMAC used for the password (hmacmd5, hmacsha1, hmacsha256)";
+    Timestamp => "Timestamp", "aliiot.clientid.timestamp", Kind::AbsTimeUtc,
+        "timestamp client id parameter, as a time (milliseconds, seconds, or the fixed SDK value)";
+    TimestampUnit => "Timestamp unit", "aliiot.clientid.timestamp_unit", Kind::U8(Some(TIMESTAMP_UNIT_VALUES)),
+        "How the timestamp parameter was read: milliseconds, seconds, or the fixed 2524608000000 of the C/Link/Go SDKs";
+    SdkVersion => "SDK version", "aliiot.clientid.sdk_version", Kind::Str,
+        "_v client id parameter: the device SDK's version (e.g. sdk-c-4.2.0, 1.2.8)";
+    SdkLanguage => "SDK language", "aliiot.clientid.sdk_language", Kind::Str,
+        "lan client id parameter: the device SDK's language (C, Python, NodeJS, JS|WX…)";
+    Ext => "Extensions", "aliiot.clientid.ext", Kind::U32Hex,
+        "ext client id parameter: bitmap of protocol extensions the device supports";
+    ExtRrpc => "RRPC on custom topics", "aliiot.clientid.ext.rrpc", Kind::Bool(0x1),
+        "ext bit 0: the device accepts RRPC on /ext/rrpc/ topics";
+    ExtNotify => "Extended notify", "aliiot.clientid.ext.notify", Kind::Bool(0x2),
+        "ext bit 1: ext_notify (meaning not documented by the platform)";
+    Gateway => "Gateway", "aliiot.clientid.gw", Kind::U32Dec,
+        "gw client id parameter: 1 for a gateway, 0 for a directly connected device";
+    AuthType => "Auth type", "aliiot.clientid.auth_type", Kind::Str,
+        "authType client id parameter: register / regnwl (dynamic registration), connwl (token login), id2";
+    Random => "Random", "aliiot.clientid.random", Kind::Str,
+        "random client id parameter: the nonce signed in dynamic registration";
+    InstanceId => "Instance id", "aliiot.clientid.instance_id", Kind::Str,
+        "instanceId client id parameter: the Enterprise or new public instance";
+    ParamKey => "Key", "aliiot.clientid.param.key", Kind::Str,
+        "Key of a client id parameter that has no named field";
+    ParamValue => "Value", "aliiot.clientid.param.value", Kind::Str,
+        "Value of a client id parameter that has no named field";
+    SignStatus => "Sign", "aliiot.sign.status", Kind::U8(Some(SIGN_STATUS_VALUES)),
+        "Result of checking the CONNECT password against the secrets entered in the aliiot preferences";
+    SignAlgorithm => "Sign algorithm", "aliiot.sign.algorithm", Kind::Str,
+        "HMAC used to check the password (from signmethod, or from the password length when absent)";
+    SignSecretKind => "Signed with", "aliiot.sign.secret_kind", Kind::U8(Some(SECRET_KIND_VALUES)),
+        "Which secret signs this login: the device secret, or the product secret for dynamic registration";
+    SignContent => "Signed content", "aliiot.sign.content", Kind::Str,
+        "The string the platform expects to be signed (it contains no secret)";
+    LoginCode => "Return code", "aliiot.login.code", Kind::U8(None),
+        "CONNACK return code (MQTT 3.1/3.1.1) or reason code (MQTT 5.0)";
+    LoginAccepted => "Login accepted", "aliiot.login.accepted", Kind::Bool(0),
+        "Whether the platform accepted the device's login";
+    LoginMeaning => "Meaning", "aliiot.login.meaning", Kind::Str,
+        "What the CONNACK code means for an Alibaba Cloud IoT device, and what to check";
+}
+
+/// A subtree of aliiot's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Ett {
+    Main,
+    ClientId,
+    Param,
+    Sign,
+    Login,
+}
+pub const ETT_COUNT: usize = 5;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Group {
+    Protocol,
+    Malformed,
+    Security,
+    ResponseCode,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Severity {
+    Chat,
+    Note,
+    Warn,
+    Error,
+}
+
+pub struct ExpertDef {
+    pub abbrev: &'static str,
+    pub group: Group,
+    pub severity: Severity,
+    pub summary: &'static str,
+}
+
+macro_rules! experts {
+    ($($id:ident => $abbrev:literal, $group:ident, $sev:ident, $summary:literal;)*) => {
+        /// An expert item of aliiot's (index into [`EXPERTS`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(usize)]
+        pub enum Ei { $($id,)* }
+        pub const EXPERTS: &[ExpertDef] = &[
+            $(ExpertDef { abbrev: $abbrev, group: Group::$group, severity: Severity::$sev, summary: $summary },)*
+        ];
+    };
+}
+
+experts! {
+    SignVerified => "aliiot.sign.verified", Security, Chat, "Login sign verified";
+    SignMismatch => "aliiot.sign.mismatch", Security, Warn, "Login sign does not match the secret";
+    PasswordNotHex => "aliiot.password.not_hex", Protocol, Warn, "Password is not a hex HMAC digest";
+    NoParams => "aliiot.clientid.no_params", Protocol, Warn, "Client id has no |securemode=…,signmethod=…| part";
+    EscapedCommas => "aliiot.clientid.escaped_commas", Protocol, Warn, "Client id contains backslash-escaped commas";
+    UnknownSecureMode => "aliiot.clientid.unknown_securemode", Protocol, Warn, "Unknown securemode";
+    UnknownSignMethod => "aliiot.clientid.unknown_signmethod", Protocol, Warn, "Unknown signmethod";
+    BadTimestamp => "aliiot.clientid.bad_timestamp", Protocol, Warn, "Client id timestamp is not a number of ms or s";
+    PrefixTooLong => "aliiot.clientid.prefix_too_long", Protocol, Warn, "Client id prefix longer than 64 characters";
+    ClientIdMalformed => "aliiot.clientid.malformed", Malformed, Warn, "Malformed client id parameter list";
+    KeepAlive => "aliiot.keepalive_out_of_range", Protocol, Warn, "Keep-alive outside 30–1200 s";
+    Cleartext => "aliiot.cleartext_credentials", Security, Warn, "Login credentials sent in clear";
+    UserNameFormat => "aliiot.username.not_device", Protocol, Note, "User name is not deviceName&productKey";
+    LoginRefused => "aliiot.login.refused", ResponseCode, Warn, "The platform refused the login";
+    NotUtf8 => "aliiot.not_utf8", Malformed, Warn, "Text field is not valid UTF-8";
+    Truncated => "aliiot.truncated", Malformed, Warn, "CONNECT lacks fields aliiot needs";
+    InternalError => "aliiot.internal_error", Malformed, Error, "aliiot could not analyse this packet";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_conventions() {
+        let mut seen = std::collections::HashSet::new();
+        for f in FIELDS {
+            assert!(f.abbrev.starts_with("aliiot."), "{}", f.abbrev);
+            assert!(
+                f.abbrev.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.'),
+                "{}",
+                f.abbrev
+            );
+            assert!(!f.blurb.is_empty(), "{} needs a blurb", f.abbrev);
+            assert!(seen.insert(f.abbrev), "duplicate {}", f.abbrev);
+        }
+        for e in EXPERTS {
+            assert!(e.abbrev.starts_with("aliiot."));
+            assert!(seen.insert(e.abbrev), "duplicate {}", e.abbrev);
+        }
+        assert_eq!(Hf::LoginMeaning as usize, FIELDS.len() - 1);
+        assert_eq!(Ei::InternalError as usize, EXPERTS.len() - 1);
+    }
+}

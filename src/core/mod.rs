@@ -1,0 +1,17 @@
+//! The pure core: everything Alibaba-specific, in plain Rust with no FFI types, tested directly.
+//!
+//! - [`clientid`]: the `prefix|k=v,…|` client id grammar
+//! - [`sign`]: HMAC login sign checks
+//! - [`secrets`]: the secrets the user entered
+//! - [`topic`]: which device a topic names
+//! - [`session`]: per-connection state and per-packet analysis
+//! - [`fields`]: every field, subtree and expert item, as data
+//! - [`render`]: turns analysis into fields through the [`render::Sink`] trait
+
+pub mod clientid;
+pub mod fields;
+pub mod render;
+pub mod secrets;
+pub mod session;
+pub mod sign;
+pub mod topic;

@@ -1,0 +1,274 @@
+//! Turns a cached [`PduRecord`] into fields, subtrees, expert items and column text, through the
+//! [`Sink`] trait. The epan glue implements `Sink` with proto_tree calls; tests implement it with a
+//! recorder, so what the user sees is tested without Wireshark.
+
+use super::clientid::TimestampUnit;
+use super::fields::{Ei, Ett, Hf};
+use super::session::{Conn, PduRecord, CONNACK, CONNECT};
+use super::sign::SignStatus;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    Str(&'a str),
+    U32(u32),
+    I32(i32),
+    Bool(bool),
+    /// Seconds and nanoseconds since the Unix epoch.
+    Time(i64, i32),
+}
+
+pub trait Sink {
+    /// Opens aliiot's item for one MQTT packet; `summary` is appended to its label.
+    fn open(&mut self, summary: &str);
+    /// Adds a field to the current subtree.
+    fn field(&mut self, hf: Hf, v: Value<'_>);
+    /// Appends text to the label of the last field added.
+    fn append(&mut self, text: &str);
+    /// Makes the last field added the parent of the following ones, until [`Sink::pop`].
+    fn push(&mut self, ett: Ett);
+    /// Adds a text-only item and makes it the parent of the following ones.
+    fn push_text(&mut self, ett: Ett, label: &str);
+    fn pop(&mut self);
+    /// Adds an expert item on aliiot's item for this packet.
+    fn expert(&mut self, ei: Ei, msg: &str);
+    /// Appends to the Info column.
+    fn info(&mut self, text: &str);
+}
+
+/// Renders one packet. `frame` is the number of the frame being rendered; `conn` is the
+/// connection's state now (complete on later passes), used where the record predates knowledge.
+pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, sink: &mut dyn Sink) {
+    let identity = rec.identity.as_ref().or(conn.identity.as_ref());
+    let Some(id) = identity else { return };
+    let sign = rec.login.as_ref().and_then(|l| l.sign.as_ref());
+    let summary = match (rec.msg_type, sign, rec.connack) {
+        (CONNECT, Some(s), _) => format!(", {} ({}), {}", id.device_name, id.product_key, s.status.label()),
+        (CONNACK, _, Some(c)) => format!(
+            ", {} ({}), login {}",
+            id.device_name,
+            id.product_key,
+            if c.accepted { "accepted" } else { "refused" }
+        ),
+        _ => format!(", {} ({})", id.device_name, id.product_key),
+    };
+    sink.open(&summary);
+    sink.field(Hf::ProductKey, Value::Str(&id.product_key));
+    sink.field(Hf::DeviceName, Value::Str(&id.device_name));
+    sink.field(Hf::IdentitySource, Value::U32(id.source as u32));
+    if let Some(d) = rec.direction {
+        sink.field(Hf::Direction, Value::U32(d as u32));
+    }
+    if let Some(f) = rec.connect_in {
+        sink.field(Hf::ConnectIn, Value::U32(f));
+    }
+    if rec.msg_type == CONNECT && conn.connect_frame == Some(frame) {
+        if let Some(f) = conn.connack_frame {
+            sink.field(Hf::ConnackIn, Value::U32(f));
+        }
+    }
+    if let Some(login) = &rec.login {
+        render_client_id(login, sink);
+        if let Some(s) = &login.sign {
+            sink.push_text(Ett::Sign, &format!("Login sign: {}", s.status.label()));
+            sink.field(Hf::SignStatus, Value::U32(s.status as u32));
+            if let Some(a) = s.algorithm {
+                sink.field(Hf::SignAlgorithm, Value::Str(a.name()));
+                if s.algorithm_inferred {
+                    sink.append(" (no signmethod: inferred)");
+                }
+            }
+            if s.status != SignStatus::NotASign {
+                sink.field(Hf::SignSecretKind, Value::U32(s.secret_kind as u32));
+                if let Some(c) = &s.content {
+                    sink.field(Hf::SignContent, Value::Str(c));
+                }
+            }
+            sink.pop();
+        }
+        sink.info(&format!(
+            " · {} ({}){}",
+            id.device_name,
+            id.product_key,
+            sign.map(|s| format!(", {}", s.status.label())).unwrap_or_default()
+        ));
+    }
+    if let Some(c) = rec.connack {
+        sink.push_text(Ett::Login, &format!("Login {}", if c.accepted { "accepted" } else { "refused" }));
+        sink.field(Hf::LoginCode, Value::U32(c.code as u32));
+        sink.field(Hf::LoginAccepted, Value::Bool(c.accepted));
+        sink.field(Hf::LoginMeaning, Value::Str(c.meaning));
+        sink.pop();
+        sink.info(&format!(
+            " · {} login {}",
+            id.device_name,
+            if c.accepted { "accepted".to_string() } else { format!("refused: {}", first_clause(c.meaning)) }
+        ));
+    }
+    for (ei, msg) in &rec.experts {
+        sink.expert(*ei, msg);
+    }
+}
+
+fn first_clause(s: &str) -> &str {
+    s.split([':', '(']).next().unwrap_or(s).trim()
+}
+
+fn render_client_id(login: &super::session::Login, sink: &mut dyn Sink) {
+    let c = &login.client_id;
+    sink.push_text(Ett::ClientId, "Client id");
+    sink.field(Hf::ClientIdPrefix, Value::Str(&c.prefix));
+    if let Some(m) = c.securemode {
+        sink.field(Hf::SecureMode, Value::I32(m));
+    }
+    if let Some(m) = &c.signmethod {
+        sink.field(Hf::SignMethod, Value::Str(m));
+    }
+    if let Some(t) = c.timestamp {
+        let (s, ns) = t.to_unix();
+        sink.field(Hf::Timestamp, Value::Time(s, ns));
+        sink.append(match t.unit {
+            TimestampUnit::Milliseconds => " (ms)",
+            TimestampUnit::Seconds => " (s)",
+            TimestampUnit::FixedSdk => " (fixed SDK value)",
+        });
+        sink.field(Hf::TimestampUnit, Value::U32(t.unit as u32));
+    }
+    if let Some(v) = &c.sdk_version {
+        sink.field(Hf::SdkVersion, Value::Str(v));
+    }
+    if let Some(v) = &c.sdk_language {
+        sink.field(Hf::SdkLanguage, Value::Str(v));
+    }
+    if let Some(e) = c.ext {
+        sink.field(Hf::Ext, Value::U32(e));
+        sink.push(Ett::Param);
+        sink.field(Hf::ExtRrpc, Value::U32(e));
+        sink.field(Hf::ExtNotify, Value::U32(e));
+        sink.pop();
+    }
+    if let Some(g) = c.gw {
+        sink.field(Hf::Gateway, Value::U32(g));
+    }
+    if let Some(v) = &c.auth_type {
+        sink.field(Hf::AuthType, Value::Str(v));
+    }
+    if let Some(v) = &c.random {
+        sink.field(Hf::Random, Value::Str(v));
+    }
+    if let Some(v) = &c.instance_id {
+        sink.field(Hf::InstanceId, Value::Str(v));
+    }
+    for p in c.other_params() {
+        sink.push_text(Ett::Param, &format!("{}={}", p.key, p.value));
+        sink.field(Hf::ParamKey, Value::Str(&p.key));
+        sink.field(Hf::ParamValue, Value::Str(&p.value));
+        sink.pop();
+    }
+    sink.pop();
+}
+
+/// Whether the record is shown at all (the glue skips opening a tree for the rest).
+pub fn visible(rec: &PduRecord, conn: &Conn) -> bool {
+    rec.identity.is_some() || conn.identity.is_some()
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use crate::core::fields::FIELDS;
+    use crate::core::secrets::Secrets;
+    use crate::core::session::{FrameCtx, MqttPdu};
+
+    /// Records what would be shown, one line per item, indented by depth.
+    #[derive(Default)]
+    pub struct Recorder {
+        pub lines: Vec<String>,
+        pub info: String,
+        depth: usize,
+    }
+
+    impl Sink for Recorder {
+        fn open(&mut self, summary: &str) {
+            self.lines.push(format!("aliiot{summary}"));
+            self.depth = 1;
+        }
+        fn field(&mut self, hf: Hf, v: Value<'_>) {
+            let v = match v {
+                Value::Str(s) => s.to_string(),
+                Value::U32(n) => n.to_string(),
+                Value::I32(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Time(s, ns) => format!("{s}.{ns:09}"),
+            };
+            self.lines.push(format!("{}{}={}", "  ".repeat(self.depth), FIELDS[hf as usize].abbrev, v));
+        }
+        fn append(&mut self, text: &str) {
+            if let Some(l) = self.lines.last_mut() {
+                l.push_str(text);
+            }
+        }
+        fn push(&mut self, _: Ett) {
+            self.depth += 1;
+        }
+        fn push_text(&mut self, _: Ett, label: &str) {
+            self.lines.push(format!("{}{}", "  ".repeat(self.depth), label));
+            self.depth += 1;
+        }
+        fn pop(&mut self) {
+            self.depth -= 1;
+        }
+        fn expert(&mut self, ei: Ei, msg: &str) {
+            self.lines.push(format!("{}expert {:?}: {msg}", "  ".repeat(self.depth), ei));
+        }
+        fn info(&mut self, text: &str) {
+            self.info.push_str(text);
+        }
+    }
+
+    #[test]
+    fn connect_tree() {
+        let mut conn = Conn::default();
+        let pdu = MqttPdu {
+            msg_type: CONNECT,
+            keepalive: Some(60),
+            client_id: Some(b"a1B2c3D4e5F.dev|timestamp=2524608000000,_ss=1,securemode=2,signmethod=hmacsha256,ext=3|"),
+            username: Some(b"dev&a1B2c3D4e5F"),
+            password: Some(b"00"),
+            ..Default::default()
+        };
+        let ctx = FrameCtx { frame: 4, src: 1, dst: 2, over_tls: true };
+        let rec = conn.analyze(&pdu, &ctx, &Secrets::default());
+        conn.connack_frame = Some(6);
+        let mut r = Recorder::default();
+        render(&rec, &conn, 4, &mut r);
+        assert_eq!(
+            r.lines,
+            [
+                "aliiot, dev (a1B2c3D4e5F), no secret known",
+                "  aliiot.product_key=a1B2c3D4e5F",
+                "  aliiot.device_name=dev",
+                "  aliiot.identity_source=1",
+                "  aliiot.direction=1",
+                "  aliiot.connack_in=6",
+                "  Client id",
+                "    aliiot.clientid.prefix=a1B2c3D4e5F.dev",
+                "    aliiot.clientid.securemode=2",
+                "    aliiot.clientid.signmethod=hmacsha256",
+                "    aliiot.clientid.timestamp=2524608000.000000000 (fixed SDK value)",
+                "    aliiot.clientid.timestamp_unit=3",
+                "    aliiot.clientid.ext=3",
+                "      aliiot.clientid.ext.rrpc=3",
+                "      aliiot.clientid.ext.notify=3",
+                "    _ss=1",
+                "      aliiot.clientid.param.key=_ss",
+                "      aliiot.clientid.param.value=1",
+                "  Login sign: no secret known",
+                "    aliiot.sign.status=3",
+                "    aliiot.sign.algorithm=HMAC-SHA256",
+                "    aliiot.sign.secret_kind=1",
+                "    aliiot.sign.content=clientIda1B2c3D4e5F.devdeviceNamedevproductKeya1B2c3D4e5Ftimestamp2524608000000",
+            ]
+        );
+        assert_eq!(r.info, " · dev (a1B2c3D4e5F), no secret known");
+    }
+}

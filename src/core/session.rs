@@ -1,0 +1,523 @@
+//! Per-connection state and per-packet analysis: who the device is, how its login went.
+//!
+//! The glue feeds every MQTT packet of a capture, in frame order, on the first pass only; the
+//! records produced here are cached per frame and re-rendered on every later pass.
+
+use std::rc::Rc;
+
+use super::clientid::{ClientId, ClientIdIssue};
+use super::fields::Ei;
+use super::secrets::Secrets;
+use super::sign::{check_login, SignCheck, SignStatus};
+use super::topic;
+
+pub const CONNECT: u8 = 1;
+pub const CONNACK: u8 = 2;
+pub const PUBLISH: u8 = 3;
+pub const SUBSCRIBE: u8 = 8;
+pub const UNSUBSCRIBE: u8 = 10;
+
+/// The parts of one MQTT packet aliiot reads, taken from the MQTT dissector's fields.
+#[derive(Debug, Default, Clone)]
+pub struct MqttPdu<'a> {
+    /// Message type (high nibble of the first byte).
+    pub msg_type: u8,
+    pub version: Option<u8>,
+    pub keepalive: Option<u16>,
+    pub client_id: Option<&'a [u8]>,
+    pub username: Option<&'a [u8]>,
+    pub password: Option<&'a [u8]>,
+    /// CONNACK return code (3.1/3.1.1) or reason code (5.0).
+    pub connack_code: Option<u8>,
+    /// Whether `connack_code` is an MQTT 5.0 reason code.
+    pub connack_v5: bool,
+    pub topics: Vec<&'a [u8]>,
+}
+
+/// Facts about the frame that carries the packet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FrameCtx {
+    pub frame: u32,
+    /// Keys of the sending and receiving endpoints (address + port).
+    pub src: u64,
+    pub dst: u64,
+    /// Whether TLS carries this MQTT.
+    pub over_tls: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentitySource {
+    Login = 1,
+    Topic = 2,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub product_key: String,
+    pub device_name: String,
+    pub source: IdentitySource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    DeviceToCloud = 1,
+    CloudToDevice = 2,
+}
+
+/// One MQTT connection (a transport conversation).
+#[derive(Debug, Default)]
+pub struct Conn {
+    pub identity: Option<Rc<Identity>>,
+    /// Endpoint key of the device side.
+    pub device_endpoint: Option<u64>,
+    pub connect_frame: Option<u32>,
+    pub connack_frame: Option<u32>,
+    pub sign: Option<SignStatus>,
+    /// The CONNECT's client id lacked the `|…|` parameters (the likeliest cause of a refusal).
+    pub client_id_without_params: bool,
+}
+
+/// What the CONNECT said, for display.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub client_id: ClientId,
+    pub sign: Option<SignCheck>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connack {
+    pub code: u8,
+    pub accepted: bool,
+    pub meaning: &'static str,
+}
+
+/// The analysis of one MQTT packet; owned data only, so it can be cached for later passes.
+#[derive(Debug, Clone)]
+pub struct PduRecord {
+    pub msg_type: u8,
+    pub direction: Option<Direction>,
+    /// The identity known when this packet was analysed (the connection's may become known later).
+    pub identity: Option<Rc<Identity>>,
+    pub connect_in: Option<u32>,
+    pub login: Option<Box<Login>>,
+    pub connack: Option<Connack>,
+    pub experts: Vec<(Ei, String)>,
+}
+
+fn text(bytes: &[u8], what: &str, experts: &mut Vec<(Ei, String)>) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => {
+            experts.push((Ei::NotUtf8, format!("{what} is not valid UTF-8; shown with replacement characters")));
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    }
+}
+
+/// Splits a login user name `deviceName&productKey`.
+pub fn split_username(u: &str) -> Option<(&str, &str)> {
+    let (dn, pk) = u.rsplit_once('&')?;
+    (!dn.is_empty() && !pk.is_empty()).then_some((dn, pk))
+}
+
+/// Whether a CONNECT looks like an Alibaba device's: a `|…securemode=…|` client id, or a user
+/// name `deviceName&productKey` whose product key has the platform's shape.
+fn is_alibaba_login(cid: &ClientId, username: Option<&str>) -> bool {
+    if cid.has_params && (cid.securemode.is_some() || cid.signmethod.is_some() || cid.auth_type.is_some()) {
+        return true;
+    }
+    username.and_then(split_username).is_some_and(|(_, pk)| {
+        (6..=32).contains(&pk.len()) && pk.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+impl Conn {
+    fn direction(&mut self, msg_type: u8, ctx: &FrameCtx) -> Option<Direction> {
+        if self.device_endpoint.is_none() {
+            // Packets only a client sends tell which side the device is.
+            if matches!(msg_type, CONNECT | SUBSCRIBE | UNSUBSCRIBE | 12) {
+                self.device_endpoint = Some(ctx.src);
+            } else if matches!(msg_type, CONNACK | 9 | 11 | 13) {
+                self.device_endpoint = Some(ctx.dst);
+            }
+        }
+        let dev = self.device_endpoint?;
+        if ctx.src == dev {
+            Some(Direction::DeviceToCloud)
+        } else if ctx.dst == dev {
+            Some(Direction::CloudToDevice)
+        } else {
+            None
+        }
+    }
+
+    /// Analyses one packet of this connection (first pass only).
+    pub fn analyze(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, secrets: &Secrets) -> PduRecord {
+        let mut rec = PduRecord {
+            msg_type: pdu.msg_type,
+            direction: None,
+            identity: None,
+            connect_in: None,
+            login: None,
+            connack: None,
+            experts: Vec::new(),
+        };
+        if pdu.msg_type == CONNECT {
+            // A CONNECT starts a new session; the device is its sender.
+            self.device_endpoint = Some(ctx.src);
+            self.connect_frame = Some(ctx.frame);
+            self.connack_frame = None;
+            self.analyze_connect(pdu, ctx, secrets, &mut rec);
+        } else if self.identity.is_none() {
+            self.identity_from_topics(pdu);
+        }
+        rec.direction = self.direction(pdu.msg_type, ctx);
+        if pdu.msg_type == CONNACK {
+            if self.connack_frame.is_none() {
+                self.connack_frame = Some(ctx.frame);
+            }
+            if let Some(code) = pdu.connack_code {
+                let c = connack(code, pdu.connack_v5);
+                if !c.accepted && self.identity.is_some() {
+                    let hint = match self.sign {
+                        _ if self.client_id_without_params => {
+                            " The client id lacks the |securemode=…,signmethod=…| part the platform requires."
+                        }
+                        Some(SignStatus::Verified) => {
+                            " The login sign verified with the secret entered, so look at the device's state (disabled, deleted, not activated) or its product key."
+                        }
+                        Some(SignStatus::Mismatch) => {
+                            " The login sign does not match the secret entered: wrong device secret, or the client id prefix, timestamp or signmethod differ from what was signed."
+                        }
+                        _ => "",
+                    };
+                    let code = if pdu.connack_v5 { format!("0x{code:02x}") } else { code.to_string() };
+                    rec.experts.push((Ei::LoginRefused, format!("Login refused ({code}): {}.{hint}", c.meaning)));
+                }
+                rec.connack = Some(c);
+            }
+        }
+        if pdu.msg_type != CONNECT {
+            rec.connect_in = self.connect_frame;
+        }
+        rec.identity = self.identity.clone();
+        rec
+    }
+
+    fn identity_from_topics(&mut self, pdu: &MqttPdu<'_>) {
+        for t in &pdu.topics {
+            let Ok(t) = std::str::from_utf8(t) else { continue };
+            if let Some(topic::TopicDevice { product_key, device_name: Some(dn) }) = topic::device_of(t) {
+                self.identity = Some(Rc::new(Identity {
+                    product_key: product_key.to_string(),
+                    device_name: dn.to_string(),
+                    source: IdentitySource::Topic,
+                }));
+                return;
+            }
+        }
+    }
+
+    fn analyze_connect(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, secrets: &Secrets, rec: &mut PduRecord) {
+        let Some(cid_bytes) = pdu.client_id else {
+            // MQTT could not read the client id (truncated or malformed CONNECT): nothing to say.
+            return;
+        };
+        let mut experts = Vec::new();
+        let cid_text = text(cid_bytes, "Client id", &mut experts);
+        let cid = ClientId::parse(&cid_text);
+        let username = pdu.username.map(|u| text(u, "User name", &mut experts));
+        if !is_alibaba_login(&cid, username.as_deref()) {
+            self.identity = None;
+            self.sign = None;
+            return;
+        }
+        rec.experts.append(&mut experts);
+        self.client_id_without_params = !cid.has_params;
+        for issue in &cid.issues {
+            rec.experts.push(client_id_expert(issue));
+        }
+        let dynreg = cid.is_dynamic_registration();
+        if let Some(k) = pdu.keepalive {
+            if !dynreg && !(30..=1200).contains(&k) {
+                rec.experts.push((
+                    Ei::KeepAlive,
+                    format!("Keep-alive {k} s is outside the 30–1200 s the platform accepts; it refuses the connection"),
+                ));
+            }
+        }
+        let identity = username.as_deref().and_then(split_username);
+        match (&username, identity) {
+            (Some(_), Some((dn, pk))) => {
+                self.identity = Some(Rc::new(Identity {
+                    product_key: pk.to_string(),
+                    device_name: dn.to_string(),
+                    source: IdentitySource::Login,
+                }))
+            }
+            (Some(u), None) => {
+                self.identity = None;
+                if !cid.uses_token() {
+                    rec.experts.push((
+                        Ei::UserNameFormat,
+                        format!("User name '{}' is not deviceName&productKey", shorten(u, 64)),
+                    ));
+                }
+            }
+            (None, _) => {
+                self.identity = None;
+                rec.experts.push((Ei::Truncated, "CONNECT has no user name: the platform requires deviceName&productKey".into()));
+            }
+        }
+        let mut sign = None;
+        if let (Some((dn, pk)), Some(pw)) = (identity, pdu.password) {
+            let check = check_login(&cid, pk, dn, pw, secrets);
+            if check.password_not_hex && check.status != SignStatus::NotASign {
+                rec.experts.push((Ei::PasswordNotHex, "Password is not a hex HMAC digest".into()));
+            }
+            match check.status {
+                SignStatus::Verified => rec.experts.push((
+                    Ei::SignVerified,
+                    format!("Login sign verified ({} with the {})", alg_name(&check), kind_name(&check)),
+                )),
+                SignStatus::Mismatch => rec.experts.push((
+                    Ei::SignMismatch,
+                    format!(
+                        "Login sign mismatch: tried {} with the {} of {dn}&{pk} over '{}'",
+                        alg_name(&check),
+                        kind_name(&check),
+                        check.content.as_deref().unwrap_or("")
+                    ),
+                )),
+                _ => {}
+            }
+            self.sign = Some(check.status);
+            sign = Some(check);
+        } else {
+            self.sign = None;
+            if pdu.password.is_none() && identity.is_some() {
+                rec.experts.push((Ei::Truncated, "CONNECT has no password: the platform requires the sign".into()));
+            }
+        }
+        if pdu.password.is_some() {
+            let declared_tls = matches!(cid.securemode, Some(2 | -1 | 5 | 7 | 8));
+            if !ctx.over_tls {
+                let why = if declared_tls {
+                    format!(
+                        "securemode={} declares TLS, but this connection is not TLS: the user name and password travel in clear",
+                        cid.securemode.unwrap_or_default()
+                    )
+                } else {
+                    "no TLS under MQTT: the user name and password (a replayable sign) travel in clear".to_string()
+                };
+                rec.experts.push((Ei::Cleartext, format!("Credentials sent in clear: {why}")));
+            }
+        }
+        rec.login = Some(Box::new(Login { client_id: cid, sign }));
+    }
+}
+
+fn alg_name(c: &SignCheck) -> &'static str {
+    c.algorithm.map_or("?", |a| a.name())
+}
+
+fn kind_name(c: &SignCheck) -> &'static str {
+    match c.secret_kind {
+        super::sign::SecretKind::Device => "device secret",
+        super::sign::SecretKind::Product => "product secret",
+    }
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+fn client_id_expert(issue: &ClientIdIssue) -> (Ei, String) {
+    match issue {
+        ClientIdIssue::NoParams => (
+            Ei::NoParams,
+            "Client id has no |securemode=…,signmethod=…| part; the platform refuses such a login".into(),
+        ),
+        ClientIdIssue::Unterminated => {
+            (Ei::ClientIdMalformed, "Client id parameter list is not closed by a '|'".into())
+        }
+        ClientIdIssue::EscapedCommas => (
+            Ei::EscapedCommas,
+            "Client id contains '\\,': AT-command escaping reached the wire, the platform reads the backslashes as part of the values"
+                .into(),
+        ),
+        ClientIdIssue::UnknownSecureMode(v) => (Ei::UnknownSecureMode, format!("Unknown securemode '{v}'")),
+        ClientIdIssue::UnknownSignMethod(v) => (
+            Ei::UnknownSignMethod,
+            format!("Unknown signmethod '{v}' (expected hmacmd5, hmacsha1 or hmacsha256)"),
+        ),
+        ClientIdIssue::BadTimestamp(v) => {
+            (Ei::BadTimestamp, format!("Client id timestamp '{v}' is not a time in milliseconds or seconds"))
+        }
+        ClientIdIssue::PrefixTooLong(n) => (
+            Ei::PrefixTooLong,
+            format!("Client id prefix has {n} characters; the platform allows at most 64"),
+        ),
+        ClientIdIssue::ItemWithoutEquals(v) => {
+            (Ei::ClientIdMalformed, format!("Client id parameter '{v}' has no '='"))
+        }
+        ClientIdIssue::TooManyParams(n) => {
+            (Ei::ClientIdMalformed, format!("Client id has {n} more parameters than aliiot shows"))
+        }
+    }
+}
+
+/// What a CONNACK code means for an Alibaba device.
+pub fn connack(code: u8, v5: bool) -> Connack {
+    let meaning = if v5 {
+        match code {
+            0x00 => "Success",
+            0x80 => "Unspecified error",
+            0x81 => "Malformed packet",
+            0x82 => "Protocol error",
+            0x83 => "Implementation specific error",
+            0x84 => "Unsupported protocol version (the platform speaks MQTT 3.1, 3.1.1 and 5.0; a device keeps one version)",
+            0x85 => "Client identifier not valid: check the client id format prefix|securemode=…,signmethod=…|",
+            0x86 => "Bad user name or password: check the sign (device secret, client id prefix, signmethod, timestamp)",
+            0x87 => "Not authorized: device disabled, deleted or not activated, wrong product key, or a bad sign",
+            0x88 => "Server unavailable",
+            0x89 => "Server busy",
+            0x8A => "Banned",
+            0x8C => "Bad authentication method",
+            0x95 => "Packet too large (the platform allows 256 KiB)",
+            0x97 => "Quota exceeded",
+            0x9F => "Connection rate exceeded: the device reconnects too often",
+            _ => "Unknown reason code",
+        }
+    } else {
+        match code {
+            0 => "Connection accepted",
+            1 => "Unacceptable protocol version (the platform speaks MQTT 3.1, 3.1.1 and 5.0)",
+            2 => "Identifier rejected: check the client id format prefix|securemode=…,signmethod=…|",
+            3 => "Server unavailable: for securemode=-1 the iotToken is invalid or expired (it lives 7 days)",
+            4 => "Bad user name or password: check the sign (device secret, client id prefix, signmethod, timestamp)",
+            5 => "Not authorized: device disabled, deleted or not activated, wrong product key, or a bad sign",
+            _ => "Unknown return code",
+        }
+    };
+    Connack { code, accepted: code == 0, meaning }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::sign::Algorithm;
+
+    const PK: &str = "a1B2c3D4e5F";
+
+    fn connect<'a>(cid: &'a str, user: &'a str, pw: &'a str) -> MqttPdu<'a> {
+        MqttPdu {
+            msg_type: CONNECT,
+            version: Some(4),
+            keepalive: Some(60),
+            client_id: Some(cid.as_bytes()),
+            username: Some(user.as_bytes()),
+            password: Some(pw.as_bytes()),
+            ..Default::default()
+        }
+    }
+
+    fn ctx(frame: u32, from_device: bool) -> FrameCtx {
+        let (src, dst) = if from_device { (1, 2) } else { (2, 1) };
+        FrameCtx { frame, src, dst, over_tls: false }
+    }
+
+    #[test]
+    fn session_identity_and_sign() {
+        let secret = "3f1d0c9e8b7a6d5c4b3a29180f7e6d02";
+        let cid = "a1B2c3D4e5F&lab-sensor-02|securemode=3,signmethod=hmacsha1,timestamp=1733000000000|";
+        let content = "clientIda1B2c3D4e5F&lab-sensor-02deviceNamelab-sensor-02productKeya1B2c3D4e5Ftimestamp1733000000000";
+        let pw = Algorithm::Sha1.hmac_hex(secret.as_bytes(), content.as_bytes());
+        let mut secrets = Secrets::default();
+        secrets.add_device(PK, "lab-sensor-02", secret);
+        let mut conn = Conn::default();
+        let rec = conn.analyze(&connect(cid, "lab-sensor-02&a1B2c3D4e5F", &pw), &ctx(4, true), &secrets);
+        let login = rec.login.as_ref().unwrap();
+        assert_eq!(login.sign.as_ref().unwrap().status, SignStatus::Verified);
+        assert_eq!(rec.identity.as_ref().unwrap().device_name, "lab-sensor-02");
+        assert_eq!(rec.direction, Some(Direction::DeviceToCloud));
+        let eis: Vec<Ei> = rec.experts.iter().map(|e| e.0).collect();
+        assert_eq!(eis, [Ei::SignVerified, Ei::Cleartext]);
+
+        let ack = MqttPdu { msg_type: CONNACK, connack_code: Some(0), ..Default::default() };
+        let rec = conn.analyze(&ack, &ctx(6, false), &secrets);
+        assert_eq!(rec.connect_in, Some(4));
+        assert_eq!(rec.direction, Some(Direction::CloudToDevice));
+        assert!(rec.connack.unwrap().accepted);
+        assert!(rec.experts.is_empty());
+        assert_eq!(conn.connack_frame, Some(6));
+    }
+
+    #[test]
+    fn refused_login_with_mismatch_explains() {
+        let mut secrets = Secrets::default();
+        secrets.add_device(PK, "lab-sensor-06", "3f1d0c9e8b7a6d5c4b3a29180f7e6d06");
+        let mut conn = Conn::default();
+        let rec = conn.analyze(
+            &connect("x|securemode=3,signmethod=hmacsha1,timestamp=1|", "lab-sensor-06&a1B2c3D4e5F", "00"),
+            &ctx(4, true),
+            &secrets,
+        );
+        assert!(rec.experts.iter().any(|e| e.0 == Ei::SignMismatch
+            && e.1.contains("over 'clientIdxdeviceNamelab-sensor-06productKeya1B2c3D4e5Ftimestamp1'")));
+        let ack = MqttPdu { msg_type: CONNACK, connack_code: Some(0x87), connack_v5: true, ..Default::default() };
+        let rec = conn.analyze(&ack, &ctx(6, false), &secrets);
+        let (ei, msg) = &rec.experts[0];
+        assert_eq!(*ei, Ei::LoginRefused);
+        assert!(msg.starts_with("Login refused (0x87): Not authorized"), "{msg}");
+        let ack = MqttPdu { msg_type: CONNACK, connack_code: Some(5), ..Default::default() };
+        let rec = conn.analyze(&ack, &ctx(6, false), &secrets);
+        let (ei, msg) = &rec.experts[0];
+        assert_eq!(*ei, Ei::LoginRefused);
+        assert!(msg.starts_with("Login refused (5): Not authorized"), "{msg}");
+        assert!(msg.contains("does not match the secret entered"), "{msg}");
+    }
+
+    #[test]
+    fn non_alibaba_clients_get_nothing() {
+        let mut conn = Conn::default();
+        let rec = conn.analyze(&connect("mosq-4f2a9c", "alice", "password"), &ctx(1, true), &Secrets::default());
+        assert!(rec.login.is_none() && rec.identity.is_none() && rec.experts.is_empty());
+        let publish = MqttPdu { msg_type: PUBLISH, topics: vec![b"home/kitchen/temp"], ..Default::default() };
+        let rec = conn.analyze(&publish, &ctx(3, true), &Secrets::default());
+        assert!(rec.identity.is_none() && rec.experts.is_empty());
+    }
+
+    #[test]
+    fn identity_from_topic_without_connect() {
+        let mut conn = Conn::default();
+        let ack = MqttPdu { msg_type: 4, ..Default::default() };
+        let rec = conn.analyze(&ack, &ctx(1, false), &Secrets::default());
+        assert!(rec.identity.is_none());
+        let publish = MqttPdu {
+            msg_type: PUBLISH,
+            topics: vec![b"/sys/a1B2c3D4e5F/dev-9/thing/event/property/post"],
+            ..Default::default()
+        };
+        let rec = conn.analyze(&publish, &ctx(2, true), &Secrets::default());
+        let id = rec.identity.unwrap();
+        assert_eq!((id.product_key.as_str(), id.device_name.as_str(), id.source), (PK, "dev-9", IdentitySource::Topic));
+        assert_eq!(rec.connect_in, None);
+    }
+
+    #[test]
+    fn connect_checks() {
+        let mut conn = Conn::default();
+        let mut p = connect("x|securemode=2,signmethod=hmacsha1|", "not-a-device-name", "zz");
+        p.keepalive = Some(5);
+        p.client_id = Some(b"x\xff|securemode=2,signmethod=hmacsha1|");
+        let rec = conn.analyze(&p, &ctx(1, true), &Secrets::default());
+        let eis: Vec<Ei> = rec.experts.iter().map(|e| e.0).collect();
+        assert_eq!(eis, [Ei::NotUtf8, Ei::KeepAlive, Ei::UserNameFormat, Ei::Cleartext]);
+        assert!(rec.experts[3].1.contains("securemode=2 declares TLS"));
+        assert!(rec.identity.is_none());
+    }
+}

@@ -1,0 +1,249 @@
+//! The epan glue: plugin symbols, registration, and the two attachments to MQTT (a postdissector
+//! that reads MQTT's fields, and a heuristic on the `mqtt.topic` list).
+//!
+//! Rules kept here: every `extern "C"` entry runs inside [`guard`] (no panic crosses FFI); every
+//! Wireshark call that can throw goes through the C shim, which catches the exception, so no
+//! longjmp crosses a Rust frame; real work happens on the first pass only, and every pass renders
+//! from the cache.
+
+mod registry;
+mod state;
+mod tree;
+
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use wireshark_sys as ws;
+
+use crate::core::render;
+use crate::core::session::{FrameCtx, MqttPdu};
+use crate::core::topic;
+use registry::{mqtt_hf, MqttField};
+use state::{with_state, CachedPdu};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+const VERSION_LEN: usize = VERSION.len() + 1;
+
+const fn version_array() -> [u8; VERSION_LEN] {
+    let mut out = [0u8; VERSION_LEN];
+    let v = VERSION.as_bytes();
+    let mut i = 0;
+    while i < v.len() {
+        out[i] = v[i];
+        i += 1;
+    }
+    out
+}
+
+// The four (five from 4.4 on) symbols Wireshark's plugin loader looks for.
+#[no_mangle]
+#[used]
+pub static plugin_version: [u8; VERSION_LEN] = version_array();
+#[no_mangle]
+#[used]
+pub static plugin_want_major: c_int = ws::WIRESHARK_VERSION_MAJOR as c_int;
+#[no_mangle]
+#[used]
+pub static plugin_want_minor: c_int = ws::WIRESHARK_VERSION_MINOR as c_int;
+
+struct SyncPlugin(ws::proto_plugin);
+// SAFETY: the struct holds only function pointers; Wireshark reads it once at registration.
+unsafe impl Sync for SyncPlugin {}
+
+static PLUGIN: SyncPlugin = SyncPlugin(ws::proto_plugin {
+    register_protoinfo: Some(register_protoinfo),
+    register_handoff: Some(register_handoff),
+});
+
+#[no_mangle]
+pub extern "C" fn plugin_register() {
+    guard((), || unsafe { ws::proto_register_plugin(&PLUGIN.0) });
+}
+
+/// WS_PLUGIN_DESC_DISSECTOR
+#[cfg(ws_plugin_describe)]
+#[no_mangle]
+pub extern "C" fn plugin_describe() -> u32 {
+    1
+}
+
+/// Runs `f`, turning a panic into `default`. A panic that reached Wireshark would abort it.
+pub(crate) fn guard<R>(default: R, f: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => {
+            state::note_panic();
+            default
+        }
+    }
+}
+
+extern "C" fn register_protoinfo() {
+    guard((), registry::register);
+}
+
+extern "C" fn register_handoff() {
+    guard((), || {
+        registry::handoff(dissect_post, heuristic);
+    });
+}
+
+extern "C" fn init_routine() {
+    guard((), state::reset_and_load_secrets);
+}
+
+extern "C" fn cleanup_routine() {
+    guard((), state::clear);
+}
+
+pub(crate) fn routines() -> (unsafe extern "C" fn(), unsafe extern "C" fn()) {
+    (init_routine, cleanup_routine)
+}
+
+/// `mqtt.topic` heuristic: claims the payloads of Alibaba topics (later layers decode them) and
+/// returns false at once for any other topic, so other heuristics still get their turn.
+extern "C" fn heuristic(
+    _tvb: *mut ws::tvbuff_t,
+    _pinfo: *mut ws::packet_info,
+    _tree: *mut ws::proto_tree,
+    topic: *const c_char,
+) -> c_int {
+    guard(0, || {
+        if topic.is_null() {
+            return 0;
+        }
+        // SAFETY: MQTT passes a NUL-terminated packet-scoped string, valid for this call.
+        let t = unsafe { CStr::from_ptr(topic) }.to_bytes();
+        std::str::from_utf8(t).is_ok_and(topic::is_alibaba) as c_int
+    })
+}
+
+/// The postdissector: runs for every frame after all other dissectors.
+extern "C" fn dissect_post(
+    tvb: *mut ws::tvbuff_t,
+    pinfo: *mut ws::packet_info,
+    tree: *mut ws::proto_tree,
+    _data: *mut c_void,
+) -> c_int {
+    let panicked = guard(true, || {
+        unsafe { dissect_post_inner(tvb, pinfo, tree) };
+        false
+    });
+    if panicked {
+        unsafe { tree::internal_error(pinfo, tree, tvb) };
+    }
+    0
+}
+
+unsafe fn dissect_post_inner(tvb: *mut ws::tvbuff_t, pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree) {
+    let frame = ws::shim_pinfo_num(pinfo);
+    if ws::shim_pinfo_visited(pinfo) == 0 {
+        if ws::shim_pinfo_has_proto(pinfo, c"mqtt".as_ptr()) == 0 {
+            return;
+        }
+        first_pass(tvb, pinfo, tree, frame);
+    }
+    with_state(|st| {
+        let Some(entry) = st.frames.get(&frame) else { return };
+        let Some(conn) = st.conns.get(&entry.conv) else { return };
+        for pdu in &entry.pdus {
+            if !render::visible(&pdu.record, conn) {
+                continue;
+            }
+            let mut sink = tree::TreeSink::new(pinfo, tree, tvb, pdu.span);
+            render::render(&pdu.record, conn, frame, &mut sink);
+        }
+    });
+}
+
+/// One MQTT packet's fields, grouped by the range of its `mqtt` protocol item.
+struct Group<'a> {
+    ds: *const c_void,
+    start: i32,
+    end: i32,
+    pdu: MqttPdu<'a>,
+}
+
+unsafe fn first_pass(tvb: *mut ws::tvbuff_t, pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree, frame: u32) {
+    let mqtt = mqtt_hf(MqttField::Proto);
+    let n = ws::shim_finfo_count(tree, mqtt);
+    if n == 0 {
+        return;
+    }
+    let mut groups: Vec<Group<'_>> = Vec::with_capacity(n as usize);
+    let mut fi: ws::shim_finfo = std::mem::zeroed();
+    for i in 0..n {
+        if ws::shim_finfo_get(tree, mqtt, i, &mut fi) != 0 {
+            groups.push(Group {
+                ds: fi.ds_tvb,
+                start: fi.start,
+                end: fi.start.saturating_add(fi.length.max(0)),
+                pdu: MqttPdu::default(),
+            });
+        }
+    }
+    groups.sort_by_key(|g| (g.ds as usize, g.start));
+    for field in MqttField::READ {
+        let hf = mqtt_hf(*field);
+        for i in 0..ws::shim_finfo_count(tree, hf) {
+            if ws::shim_finfo_get(tree, hf, i, &mut fi) == 0 {
+                continue;
+            }
+            let Some(g) = groups
+                .iter_mut()
+                .find(|g| g.ds == fi.ds_tvb && fi.start >= g.start && (fi.start < g.end || fi.start == g.start))
+            else {
+                continue;
+            };
+            // SAFETY: the shim returns bytes only when the whole field is captured in its data
+            // source, which lives for this packet; the slices do not outlive this call.
+            let bytes: Option<&[u8]> = if !fi.bytes.is_null() {
+                Some(std::slice::from_raw_parts(fi.bytes, fi.length.max(0) as usize))
+            } else if !fi.str_value.is_null() {
+                Some(CStr::from_ptr(fi.str_value).to_bytes())
+            } else {
+                None
+            };
+            let p = &mut g.pdu;
+            match field {
+                MqttField::MsgType => p.msg_type = fi.uint_value as u8,
+                MqttField::Version => p.version = Some(fi.uint_value as u8),
+                MqttField::KeepAlive => p.keepalive = Some(fi.uint_value as u16),
+                MqttField::ClientId => p.client_id = bytes,
+                MqttField::UserName => p.username = bytes,
+                MqttField::Password => p.password = bytes,
+                MqttField::ConnackCode => p.connack_code = Some(fi.uint_value as u8),
+                MqttField::ConnackReason => {
+                    p.connack_code = Some(fi.uint_value as u8);
+                    p.connack_v5 = true;
+                }
+                MqttField::Topic => {
+                    if let Some(b) = bytes {
+                        p.topics.push(b)
+                    }
+                }
+                MqttField::Proto => {}
+            }
+        }
+    }
+    let frame_ds = ws::shim_tvb_identity(tvb);
+    let ctx = FrameCtx {
+        frame,
+        src: ws::shim_pinfo_src_key(pinfo),
+        dst: ws::shim_pinfo_dst_key(pinfo),
+        over_tls: ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0,
+    };
+    let conv = ws::shim_conversation_index(pinfo);
+    with_state(|st| {
+        let secrets = &st.secrets;
+        let conn = st.conns.entry(conv).or_default();
+        let pdus = groups
+            .iter()
+            .map(|g| CachedPdu {
+                record: conn.analyze(&g.pdu, &ctx, secrets),
+                span: (g.ds == frame_ds).then_some((g.start, g.end - g.start)),
+            })
+            .collect();
+        st.frames.insert(frame, state::FrameEntry { conv, pdus });
+    });
+}

@@ -1,0 +1,241 @@
+//! Registration: the protocol, its fields, subtrees and expert items (from the core's tables),
+//! preferences, and in handoff the MQTT field ids and the two attachments.
+
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use wireshark_sys as ws;
+
+use crate::core::fields::{Ei, Ett, Group, Hf, Kind, Severity, ETT_COUNT, EXPERTS, FIELDS};
+
+const N_FIELDS: usize = FIELDS.len();
+const N_EXPERTS: usize = EXPERTS.len();
+
+static PROTO: AtomicI32 = AtomicI32::new(-1);
+/// Wireshark writes each registered id through a pointer into these arrays.
+static HF_IDS: [AtomicI32; N_FIELDS] = [const { AtomicI32::new(-1) }; N_FIELDS];
+static ETT_IDS: [AtomicI32; ETT_COUNT] = [const { AtomicI32::new(-1) }; ETT_COUNT];
+
+/// expert_field storage Wireshark fills in at registration and reads on every expert item.
+struct ExpertIds(std::cell::UnsafeCell<[ws::expert_field; N_EXPERTS]>);
+// SAFETY: written once by Wireshark during registration, then only read; epan is single-threaded.
+unsafe impl Sync for ExpertIds {}
+static EI_IDS: ExpertIds = ExpertIds(std::cell::UnsafeCell::new([ws::expert_field { ei: -1, hf: -1 }; N_EXPERTS]));
+
+pub fn proto() -> c_int {
+    PROTO.load(Ordering::Relaxed)
+}
+
+pub fn hf(f: Hf) -> c_int {
+    HF_IDS[f as usize].load(Ordering::Relaxed)
+}
+
+pub fn ett(e: Ett) -> c_int {
+    ETT_IDS[e as usize].load(Ordering::Relaxed)
+}
+
+pub fn ei(e: Ei) -> *mut ws::expert_field {
+    // SAFETY: index is in range by construction of the Ei enum (checked by a core test).
+    unsafe { (EI_IDS.0.get() as *mut ws::expert_field).add(e as usize) }
+}
+
+/// A string that lives as long as Wireshark (registration data is kept by pointer).
+fn leak(s: &str) -> *const c_char {
+    CString::new(s).expect("no NUL in registration strings").into_raw()
+}
+
+fn value_strings<T: Copy>(vals: &[(T, &str)], to_u32: impl Fn(T) -> u32) -> *const c_void {
+    let mut v: Vec<ws::value_string> =
+        vals.iter().map(|(n, s)| ws::value_string { value: to_u32(*n), strptr: leak(s) }).collect();
+    v.push(ws::value_string { value: 0, strptr: std::ptr::null() });
+    Box::leak(v.into_boxed_slice()).as_ptr() as *const c_void
+}
+
+fn header_field(i: usize) -> ws::hf_register_info {
+    let f = &FIELDS[i];
+    let none = ws::field_display_e_BASE_NONE as c_int;
+    let (ftype, display, strings, bitmask): (ws::ftenum, c_int, *const c_void, u64) = match f.kind {
+        Kind::Str => (ws::ftenum_FT_STRING, none, std::ptr::null(), 0),
+        Kind::U8(vals) => (
+            ws::ftenum_FT_UINT8,
+            ws::field_display_e_BASE_DEC as c_int,
+            vals.map_or(std::ptr::null(), |v| value_strings(v, |n| n)),
+            0,
+        ),
+        Kind::U32Dec => (ws::ftenum_FT_UINT32, ws::field_display_e_BASE_DEC as c_int, std::ptr::null(), 0),
+        Kind::U32Hex => (ws::ftenum_FT_UINT32, ws::field_display_e_BASE_HEX as c_int, std::ptr::null(), 0),
+        Kind::I32(vals) => (
+            ws::ftenum_FT_INT32,
+            ws::field_display_e_BASE_DEC as c_int,
+            value_strings(vals, |n: i32| n as u32),
+            0,
+        ),
+        Kind::Bool(0) => (ws::ftenum_FT_BOOLEAN, none, std::ptr::null(), 0),
+        Kind::Bool(mask) => (ws::ftenum_FT_BOOLEAN, 32, std::ptr::null(), mask as u64),
+        Kind::AbsTimeUtc => {
+            (ws::ftenum_FT_ABSOLUTE_TIME, ws::field_display_e_ABSOLUTE_TIME_UTC as c_int, std::ptr::null(), 0)
+        }
+        Kind::FrameRequest => (
+            ws::ftenum_FT_FRAMENUM,
+            none,
+            ws::ft_framenum_type_FT_FRAMENUM_REQUEST as usize as *const c_void,
+            0,
+        ),
+        Kind::FrameResponse => (
+            ws::ftenum_FT_FRAMENUM,
+            none,
+            ws::ft_framenum_type_FT_FRAMENUM_RESPONSE as usize as *const c_void,
+            0,
+        ),
+    };
+    ws::hf_register_info {
+        p_id: HF_IDS[i].as_ptr(),
+        hfinfo: ws::header_field_info {
+            name: leak(f.name),
+            abbrev: leak(f.abbrev),
+            type_: ftype,
+            display,
+            strings,
+            bitmask,
+            blurb: leak(f.blurb),
+            // HFILL
+            id: -1,
+            parent: 0,
+            ref_type: ws::hf_ref_type_HF_REF_TYPE_NONE,
+            same_name_prev_id: -1,
+            same_name_next: std::ptr::null_mut(),
+        },
+    }
+}
+
+fn expert_info(i: usize) -> ws::ei_register_info {
+    let e = &EXPERTS[i];
+    let group = match e.group {
+        Group::Protocol => ws::PI_PROTOCOL,
+        Group::Malformed => ws::PI_MALFORMED,
+        Group::Security => ws::PI_SECURITY,
+        Group::ResponseCode => ws::PI_RESPONSE_CODE,
+    };
+    let severity = match e.severity {
+        Severity::Chat => ws::PI_CHAT,
+        Severity::Note => ws::PI_NOTE,
+        Severity::Warn => ws::PI_WARN,
+        Severity::Error => ws::PI_ERROR,
+    };
+    // SAFETY: an all-zero ei_register_info is valid (null pointers, zero ints); the fields that
+    // matter are set below, the rest is EXPFILL.
+    let mut r: ws::ei_register_info = unsafe { std::mem::zeroed() };
+    // SAFETY: i < N_EXPERTS.
+    r.ids = unsafe { (EI_IDS.0.get() as *mut ws::expert_field).add(i) };
+    r.eiinfo.name = leak(e.abbrev);
+    r.eiinfo.group = group as c_int;
+    r.eiinfo.severity = severity as c_int;
+    r.eiinfo.summary = leak(e.summary);
+    // EXPFILL: {0, {NULL, NULL, FT_NONE, BASE_NONE, NULL, 0, NULL, HFILL}}
+    r.eiinfo.hf_info.p_id = std::ptr::null_mut();
+    r.eiinfo.hf_info.hfinfo.id = -1;
+    r.eiinfo.hf_info.hfinfo.same_name_prev_id = -1;
+    r.eiinfo.hf_info.hfinfo.ref_type = ws::hf_ref_type_HF_REF_TYPE_NONE;
+    r
+}
+
+pub fn register() {
+    unsafe {
+        let proto = ws::proto_register_protocol(
+            c"Alibaba Cloud IoT".as_ptr(),
+            c"aliiot".as_ptr(),
+            c"aliiot".as_ptr(),
+        );
+        PROTO.store(proto, Ordering::Relaxed);
+
+        let hfs: Vec<ws::hf_register_info> = (0..N_FIELDS).map(header_field).collect();
+        let hfs = Box::leak(hfs.into_boxed_slice());
+        ws::proto_register_field_array(proto, hfs.as_mut_ptr(), hfs.len() as c_int);
+
+        let etts: Vec<*mut c_int> = ETT_IDS.iter().map(AtomicI32::as_ptr).collect();
+        let etts = Box::leak(etts.into_boxed_slice());
+        ws::proto_register_subtree_array(etts.as_ptr(), etts.len() as c_int);
+
+        let eis: Vec<ws::ei_register_info> = (0..N_EXPERTS).map(expert_info).collect();
+        let eis = Box::leak(eis.into_boxed_slice());
+        let module = ws::expert_register_protocol(proto);
+        ws::expert_register_field_array(module, eis.as_mut_ptr(), eis.len() as c_int);
+
+        ws::shim_register_prefs(proto, None);
+        let (init, cleanup) = super::routines();
+        ws::register_init_routine(Some(init));
+        ws::register_cleanup_routine(Some(cleanup));
+    }
+}
+
+/// The MQTT fields aliiot reads in its postdissector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum MqttField {
+    Proto,
+    MsgType,
+    Version,
+    KeepAlive,
+    ClientId,
+    UserName,
+    Password,
+    ConnackCode,
+    ConnackReason,
+    Topic,
+}
+
+const MQTT_NAMES: [&std::ffi::CStr; 10] = [
+    c"mqtt",
+    c"mqtt.msgtype",
+    c"mqtt.ver",
+    c"mqtt.kalive",
+    c"mqtt.clientid",
+    c"mqtt.username",
+    c"mqtt.passwd",
+    c"mqtt.conack.val",
+    c"mqtt.connack.reason_code",
+    c"mqtt.topic",
+];
+
+impl MqttField {
+    /// Fields read per packet (everything but the protocol item, which delimits the packets).
+    pub const READ: &'static [MqttField] = &[
+        MqttField::MsgType,
+        MqttField::Version,
+        MqttField::KeepAlive,
+        MqttField::ClientId,
+        MqttField::UserName,
+        MqttField::Password,
+        MqttField::ConnackCode,
+        MqttField::ConnackReason,
+        MqttField::Topic,
+    ];
+}
+
+static MQTT_HF: [AtomicI32; 10] = [const { AtomicI32::new(-1) }; 10];
+
+pub fn mqtt_hf(f: MqttField) -> c_int {
+    MQTT_HF[f as usize].load(Ordering::Relaxed)
+}
+
+type PostFn = unsafe extern "C" fn(*mut ws::tvbuff_t, *mut ws::packet_info, *mut ws::proto_tree, *mut c_void) -> c_int;
+type HeurFn = unsafe extern "C" fn(*mut ws::tvbuff_t, *mut ws::packet_info, *mut ws::proto_tree, *const c_char) -> c_int;
+
+pub fn handoff(post: PostFn, heur: HeurFn) {
+    unsafe {
+        let mut wanted = [0 as c_int; 10];
+        for (i, name) in MQTT_NAMES.iter().enumerate() {
+            let id = ws::proto_registrar_get_id_byname(name.as_ptr());
+            MQTT_HF[i].store(id, Ordering::Relaxed);
+            wanted[i] = id;
+        }
+        ws::shim_register_postdissector(Some(post), proto(), wanted.as_ptr(), wanted.len());
+        ws::shim_register_heuristic(
+            c"mqtt.topic".as_ptr(),
+            Some(heur),
+            c"Alibaba Cloud IoT over MQTT".as_ptr(),
+            c"aliiot_mqtt".as_ptr(),
+            proto(),
+        );
+    }
+}

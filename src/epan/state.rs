@@ -1,0 +1,111 @@
+//! Per-capture state: the secrets in force, each connection's session, each frame's analysis.
+//!
+//! Dissection is single-threaded per epan session, so a thread-local is enough. Everything is
+//! dropped when a capture is closed or re-dissected (init and cleanup routines).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::CStr;
+
+use wireshark_sys as ws;
+
+use crate::core::secrets::Secrets;
+use crate::core::session::{Conn, PduRecord};
+
+pub struct CachedPdu {
+    pub record: PduRecord,
+    /// Offset and length of the MQTT packet in the frame's own bytes, when it lies there (not in
+    /// a reassembled or decrypted buffer), so aliiot's item can highlight it on every pass.
+    pub span: Option<(i32, i32)>,
+}
+
+pub struct FrameEntry {
+    pub conv: u32,
+    pub pdus: Vec<CachedPdu>,
+}
+
+#[derive(Default)]
+pub struct State {
+    pub secrets: Secrets,
+    pub conns: HashMap<u32, Conn>,
+    pub frames: HashMap<u32, FrameEntry>,
+    pub panics: u32,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+/// Runs `f` with the state. Never nested: the glue calls nothing that re-enters aliiot.
+pub fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
+    STATE.with(|s| f(&mut s.borrow_mut()))
+}
+
+pub fn note_panic() {
+    let _ = STATE.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            s.panics += 1;
+        }
+    });
+}
+
+pub fn clear() {
+    with_state(|st| {
+        st.conns = HashMap::new();
+        st.frames = HashMap::new();
+    });
+}
+
+unsafe fn cstr(p: *const std::ffi::c_char) -> &'static str {
+    if p.is_null() {
+        ""
+    } else {
+        CStr::from_ptr(p).to_str().unwrap_or("")
+    }
+}
+
+/// Called when a capture is opened or re-dissected: drops the old analysis and reads the secrets
+/// tables and keys file as they are now.
+pub fn reset_and_load_secrets() {
+    let mut secrets = Secrets::default();
+    unsafe {
+        let mut row: ws::shim_secret = std::mem::zeroed();
+        for i in 0..ws::shim_device_secret_count() {
+            if ws::shim_device_secret_get(i, &mut row) != 0 {
+                let (pk, dn, s) = (cstr(row.product_key), cstr(row.device_name), cstr(row.secret));
+                if !pk.is_empty() && !dn.is_empty() && !s.is_empty() {
+                    secrets.add_device(pk, dn, s);
+                }
+            }
+        }
+        for i in 0..ws::shim_product_secret_count() {
+            if ws::shim_product_secret_get(i, &mut row) != 0 {
+                let (pk, s) = (cstr(row.product_key), cstr(row.secret));
+                if !pk.is_empty() && !s.is_empty() {
+                    secrets.add_product(pk, s);
+                }
+            }
+        }
+        let path = cstr(ws::shim_pref_keys_file());
+        if !path.is_empty() {
+            match std::fs::read(path) {
+                Ok(bytes) => {
+                    for problem in secrets.load_keys_file(&bytes) {
+                        warn(&format!("aliiot: {path}: {problem}"));
+                    }
+                }
+                Err(e) => warn(&format!("aliiot: cannot read the secrets file {path}: {e}")),
+            }
+        }
+    }
+    with_state(|st| {
+        st.secrets = secrets;
+        st.conns = HashMap::new();
+        st.frames = HashMap::new();
+    });
+}
+
+fn warn(msg: &str) {
+    let c = std::ffi::CString::new(msg.replace('\0', " ")).unwrap_or_default();
+    unsafe { ws::shim_log_warning(c.as_ptr()) };
+}

@@ -1,0 +1,146 @@
+//! The core's [`Sink`] over Wireshark's proto_tree and columns. Every call goes through the C
+//! shim, which catches Wireshark exceptions; with no tree only the columns and expert infos are
+//! written.
+
+use std::ffi::c_char;
+
+use wireshark_sys as ws;
+
+use super::registry::{ei, ett, hf, proto};
+use crate::core::fields::{Ei, Ett, Hf};
+use crate::core::render::{Sink, Value};
+
+const MAX_DEPTH: usize = 8;
+
+pub struct TreeSink {
+    pinfo: *mut ws::packet_info,
+    root: *mut ws::proto_tree,
+    tvb: *mut ws::tvbuff_t,
+    span: Option<(i32, i32)>,
+    stack: [*mut ws::proto_tree; MAX_DEPTH],
+    depth: usize,
+    top_item: *mut ws::proto_item,
+    last: *mut ws::proto_item,
+}
+
+fn cptr(s: &str) -> *const c_char {
+    s.as_ptr() as *const c_char
+}
+
+impl TreeSink {
+    pub fn new(
+        pinfo: *mut ws::packet_info,
+        root: *mut ws::proto_tree,
+        tvb: *mut ws::tvbuff_t,
+        span: Option<(i32, i32)>,
+    ) -> TreeSink {
+        TreeSink {
+            pinfo,
+            root,
+            tvb,
+            span,
+            stack: [std::ptr::null_mut(); MAX_DEPTH],
+            depth: 0,
+            top_item: std::ptr::null_mut(),
+            last: std::ptr::null_mut(),
+        }
+    }
+
+    fn current(&self) -> *mut ws::proto_tree {
+        if self.depth == 0 {
+            std::ptr::null_mut()
+        } else {
+            self.stack[self.depth - 1]
+        }
+    }
+
+    fn enter(&mut self, t: *mut ws::proto_tree) {
+        if self.depth < MAX_DEPTH {
+            self.stack[self.depth] = t;
+            self.depth += 1;
+        }
+    }
+}
+
+impl Sink for TreeSink {
+    fn open(&mut self, summary: &str) {
+        if self.root.is_null() {
+            return;
+        }
+        let (start, len) = self.span.unwrap_or((0, 0));
+        unsafe {
+            let item = ws::shim_add_protocol(self.root, proto(), self.tvb, start, len, cptr(summary), summary.len());
+            self.top_item = item;
+            self.last = item;
+            self.depth = 0;
+            self.enter(ws::shim_subtree(item, ett(Ett::Main)));
+        }
+    }
+
+    fn field(&mut self, f: Hf, v: Value<'_>) {
+        let t = self.current();
+        if t.is_null() {
+            self.last = std::ptr::null_mut();
+            return;
+        }
+        let id = hf(f);
+        unsafe {
+            self.last = match v {
+                Value::Str(s) => ws::shim_add_string(t, id, self.tvb, self.pinfo, cptr(s), s.len()),
+                Value::U32(n) => {
+                    if matches!(crate::core::fields::FIELDS[f as usize].kind, crate::core::fields::Kind::Bool(_)) {
+                        ws::shim_add_bool(t, id, self.tvb, n as i32)
+                    } else {
+                        ws::shim_add_uint(t, id, self.tvb, n)
+                    }
+                }
+                Value::I32(n) => ws::shim_add_int(t, id, self.tvb, n),
+                Value::Bool(b) => ws::shim_add_bool(t, id, self.tvb, b as i32),
+                Value::Time(s, ns) => ws::shim_add_time(t, id, self.tvb, s, ns),
+            };
+            ws::shim_item_set_generated(self.last);
+        }
+    }
+
+    fn append(&mut self, text: &str) {
+        unsafe { ws::shim_item_append_text(self.last, cptr(text), text.len()) };
+    }
+
+    fn push(&mut self, e: Ett) {
+        let t = unsafe { ws::shim_subtree(self.last, ett(e)) };
+        self.enter(t);
+    }
+
+    fn push_text(&mut self, e: Ett, label: &str) {
+        let parent = self.current();
+        let mut sub: *mut ws::proto_tree = std::ptr::null_mut();
+        if !parent.is_null() {
+            self.last =
+                unsafe { ws::shim_add_text_subtree(parent, ett(e), self.tvb, &mut sub, cptr(label), label.len()) };
+        }
+        self.enter(sub);
+    }
+
+    fn pop(&mut self) {
+        // The main subtree (depth 1) stays open until the next packet.
+        if self.depth > 1 {
+            self.depth -= 1;
+        }
+    }
+
+    fn expert(&mut self, e: Ei, msg: &str) {
+        // On aliiot's own item, where the user sees it first.
+        unsafe { ws::shim_expert(self.pinfo, self.top_item, ei(e), cptr(msg), msg.len()) };
+    }
+
+    fn info(&mut self, text: &str) {
+        unsafe { ws::shim_col_append_info(self.pinfo, cptr(text), text.len()) };
+    }
+}
+
+/// Marks a frame whose analysis panicked; the rest of the capture is still dissected.
+pub unsafe fn internal_error(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree, tvb: *mut ws::tvbuff_t) {
+    let msg = "aliiot hit an internal error on this packet and skipped it; please report it with the capture";
+    let item = ws::shim_add_protocol(tree, proto(), tvb, 0, 0, std::ptr::null(), 0);
+    ws::shim_expert(pinfo, item, ei(Ei::InternalError), cptr(msg), msg.len());
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Build aliiot and run its tshark test suite against other Wireshark series, each inside a Debian
+# tree made with debootstrap: trixie (Wireshark 4.4) and sid (Wireshark 4.6).
+#
+#   tests/compat.sh [suite...]        default: trixie sid
+#
+# Trees are cached outside the repository, in $ALIIOT_COMPAT_DIR (default /var/cache/aliiot-compat),
+# and created when missing. The host's Rust toolchain and cargo registry are bind-mounted into the
+# tree, so nothing Rust is installed there; C compiler, libclang, pkg-config, tshark and
+# wireshark-dev come from the suite itself. Needs root (debootstrap, chroot, mount).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cache=${ALIIOT_COMPAT_DIR:-/var/cache/aliiot-compat}
+mirror=${ALIIOT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(trixie sid)
+pkgs="tshark wireshark-dev libclang-dev gcc libc6-dev pkg-config make ca-certificates util-linux"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "compat: needs root (debootstrap and chroot); run: sudo make compat" >&2
+  exit 2
+fi
+
+prepare() {
+  local suite=$1 root=$cache/$1
+  if [ -f "$root/.aliiot-ready" ]; then return 0; fi
+  echo "compat: creating the $suite tree in $root (once; cached)"
+  rm -rf "$root"
+  mkdir -p "$cache"
+  # debootstrap only the base system: its own resolver trips over library transitions in sid, so
+  # the build dependencies are installed by apt inside the tree.
+  DEBIAN_FRONTEND=noninteractive debootstrap --variant=minbase "$suite" "$root" "$mirror" \
+    >"$cache/$suite.debootstrap.log" 2>&1 || {
+      echo "compat: debootstrap $suite failed; see $cache/$suite.debootstrap.log" >&2
+      tail -20 "$cache/$suite.debootstrap.log" >&2
+      return 1
+    }
+  cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+    sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs" \
+    >>"$cache/$suite.debootstrap.log" 2>&1 || {
+      echo "compat: installing build dependencies in $suite failed; see $cache/$suite.debootstrap.log" >&2
+      tail -20 "$cache/$suite.debootstrap.log" >&2
+      return 1
+    }
+  touch "$root/.aliiot-ready"
+}
+
+mounted=()
+cleanup() {
+  local m
+  for ((i=${#mounted[@]}-1; i>=0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+bind() { # src dst [ro]
+  mkdir -p "$2"
+  mount --bind "$1" "$2"
+  mounted+=("$2")
+  if [ "${3:-}" = ro ]; then mount -o remount,bind,ro "$2"; fi
+}
+
+run_suite() {
+  local suite=$1 root=$cache/$1
+  prepare "$suite"
+  local rustup=${RUSTUP_HOME:-$HOME/.rustup} cargo_home=${CARGO_HOME:-$HOME/.cargo}
+  bind /proc "$root/proc"
+  bind /dev "$root/dev"
+  bind "$here" "$root/src/aliiot" ro
+  bind "$rustup" "$root/opt/rustup" ro
+  bind "$cargo_home" "$root/opt/cargo"
+  mkdir -p "$cache/target-$suite"
+  bind "$cache/target-$suite" "$root/opt/target"
+  cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  local ver
+  ver=$(chroot "$root" pkg-config --modversion wireshark)
+  echo "compat: $suite — Wireshark $ver"
+  chroot "$root" /usr/bin/env -i PATH=/opt/cargo/bin:/usr/bin:/bin HOME=/root \
+    RUSTUP_HOME=/opt/rustup CARGO_HOME=/opt/cargo CARGO_TARGET_DIR=/opt/target \
+    ALIIOT_TEST_TARGET_DIR=/opt/target ${CI:+CI=$CI} \
+    bash -c 'cd /src/aliiot && cargo test --release --locked -- --test-threads=2'
+  cleanup
+  mounted=()
+}
+
+for s in "${suites[@]}"; do
+  run_suite "$s"
+done

@@ -1,0 +1,447 @@
+/* See shim.h. Compiled by build.rs against the headers of the Wireshark being built for. */
+#include "shim.h"
+
+#include <string.h>
+#include <epan/exceptions.h>
+#include <epan/to_str.h>
+#include <epan/address.h>
+#include <epan/wmem_scopes.h>
+#include <wsutil/wslog.h>
+
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 4)
+#define SHIM_WS_4_4 1
+typedef bool shim_bool;
+#define FINFO_VALUE(fi) ((fi)->value)
+#else
+#define SHIM_WS_4_4 0
+typedef gboolean shim_bool;
+#define FINFO_VALUE(fi) (&(fi)->value)
+#endif
+
+/* ------------------------------------------------------------------ heuristic trampoline */
+static shim_heur_fn rust_heur;
+
+static shim_bool heur_trampoline(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    /* MQTT passes the topic as a NUL-terminated string, never NULL; be defensive anyway. */
+    const char *topic = data ? (const char *)data : "";
+    return rust_heur(tvb, pinfo, tree, topic) ? 1 : 0;
+}
+
+void shim_register_heuristic(const char *list, shim_heur_fn fn, const char *display_name,
+                             const char *internal_name, int proto)
+{
+    rust_heur = fn;
+    heur_dissector_add(list, heur_trampoline, display_name, internal_name, proto, HEURISTIC_ENABLE);
+}
+
+dissector_handle_t shim_register_postdissector(dissector_t fn, int proto, const int *hfids, size_t n)
+{
+    dissector_handle_t h = create_dissector_handle(fn, proto);
+    register_postdissector(h);
+    GArray *wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
+    for (size_t i = 0; i < n; i++) {
+        if (hfids[i] > 0)
+            g_array_append_vals(wanted, &hfids[i], 1);
+    }
+    set_postdissector_wanted_hfids(h, wanted); /* Wireshark owns the array from here on */
+    return h;
+}
+
+void shim_dissector_add_string(const char *table, const char *pattern, const char *dissector_name)
+{
+    dissector_handle_t h = find_dissector(dissector_name);
+    if (h)
+        dissector_add_string(table, pattern, h);
+}
+
+/* ------------------------------------------------------------------ preferences and UATs */
+typedef struct {
+    char *product_key;
+    char *device_name;
+    char *secret;
+} device_secret_rec;
+
+typedef struct {
+    char *product_key;
+    char *secret;
+} product_secret_rec;
+
+static device_secret_rec *device_secrets;
+static guint n_device_secrets;
+static product_secret_rec *product_secrets;
+static guint n_product_secrets;
+static const char *keys_file_pref = "";
+
+UAT_CSTRING_CB_DEF(dsec, product_key, device_secret_rec)
+UAT_CSTRING_CB_DEF(dsec, device_name, device_secret_rec)
+UAT_CSTRING_CB_DEF(dsec, secret, device_secret_rec)
+UAT_CSTRING_CB_DEF(psec, product_key, product_secret_rec)
+UAT_CSTRING_CB_DEF(psec, secret, product_secret_rec)
+
+static void *dsec_copy(void *dst, const void *src, size_t len)
+{
+    const device_secret_rec *s = src;
+    device_secret_rec *d = dst;
+    (void)len;
+    d->product_key = g_strdup(s->product_key);
+    d->device_name = g_strdup(s->device_name);
+    d->secret = g_strdup(s->secret);
+    return d;
+}
+
+static void dsec_free(void *r)
+{
+    device_secret_rec *d = r;
+    g_free(d->product_key);
+    g_free(d->device_name);
+    g_free(d->secret);
+}
+
+static void *psec_copy(void *dst, const void *src, size_t len)
+{
+    const product_secret_rec *s = src;
+    product_secret_rec *d = dst;
+    (void)len;
+    d->product_key = g_strdup(s->product_key);
+    d->secret = g_strdup(s->secret);
+    return d;
+}
+
+static void psec_free(void *r)
+{
+    product_secret_rec *d = r;
+    g_free(d->product_key);
+    g_free(d->secret);
+}
+
+/* Rows are checked when entered; a bad row is refused with a message and the others stay usable. */
+static shim_bool check_nonempty(const char *s, const char *what, char **err)
+{
+    if (!s || !*s) {
+        *err = g_strdup_printf("%s must not be empty", what);
+        return 0;
+    }
+    if (strlen(s) > 256) {
+        *err = g_strdup_printf("%s is longer than 256 characters", what);
+        return 0;
+    }
+    return 1;
+}
+
+static shim_bool dsec_update(void *r, char **err)
+{
+    device_secret_rec *d = r;
+    return check_nonempty(d->product_key, "Product key", err) &&
+           check_nonempty(d->device_name, "Device name", err) &&
+           check_nonempty(d->secret, "Device secret", err);
+}
+
+static shim_bool psec_update(void *r, char **err)
+{
+    product_secret_rec *d = r;
+    return check_nonempty(d->product_key, "Product key", err) &&
+           check_nonempty(d->secret, "Product secret", err);
+}
+
+void shim_register_prefs(int proto, void (*apply_cb)(void))
+{
+    static uat_field_t dsec_fields[] = {
+        UAT_FLD_CSTRING(dsec, product_key, "Product key", "productKey of the device (e.g. a1B2c3D4e5F)"),
+        UAT_FLD_CSTRING(dsec, device_name, "Device name", "deviceName of the device"),
+        UAT_FLD_CSTRING(dsec, secret, "Device secret", "deviceSecret; used only to verify login signs, never displayed"),
+        UAT_END_FIELDS
+    };
+    static uat_field_t psec_fields[] = {
+        UAT_FLD_CSTRING(psec, product_key, "Product key", "productKey of the product"),
+        UAT_FLD_CSTRING(psec, secret, "Product secret", "productSecret; used only to verify dynamic-registration signs, never displayed"),
+        UAT_END_FIELDS
+    };
+    module_t *m = prefs_register_protocol(proto, apply_cb);
+    uat_t *du = uat_new("Alibaba Cloud IoT device secrets", sizeof(device_secret_rec),
+                        "aliiot_device_secrets", TRUE, &device_secrets, &n_device_secrets,
+                        UAT_AFFECTS_DISSECTION, NULL, dsec_copy, dsec_update, dsec_free,
+                        NULL, NULL, dsec_fields);
+    prefs_register_uat_preference(m, "device_secrets", "Device secrets",
+        "Product key, device name and device secret of each device whose login sign aliiot should verify. "
+        "Stored in the profile file aliiot_device_secrets; keep it private.", du);
+    uat_t *pu = uat_new("Alibaba Cloud IoT product secrets", sizeof(product_secret_rec),
+                        "aliiot_product_secrets", TRUE, &product_secrets, &n_product_secrets,
+                        UAT_AFFECTS_DISSECTION, NULL, psec_copy, psec_update, psec_free,
+                        NULL, NULL, psec_fields);
+    prefs_register_uat_preference(m, "product_secrets", "Product secrets",
+        "Product key and product secret, used to verify dynamic-registration signs. "
+        "Stored in the profile file aliiot_product_secrets; keep it private.", pu);
+    prefs_register_filename_preference(m, "keys_file", "Secrets file",
+        "A text file with one secret per line: 'productKey,deviceName,deviceSecret' for a device, "
+        "'productKey,productSecret' for a product; '#' starts a comment. Read when a capture is "
+        "opened, in addition to the tables above.", &keys_file_pref, FALSE);
+}
+
+const char *shim_pref_keys_file(void)
+{
+    return keys_file_pref ? keys_file_pref : "";
+}
+
+unsigned shim_device_secret_count(void) { return n_device_secrets; }
+
+int shim_device_secret_get(unsigned i, shim_secret *out)
+{
+    if (i >= n_device_secrets || !device_secrets)
+        return 0;
+    out->product_key = device_secrets[i].product_key;
+    out->device_name = device_secrets[i].device_name;
+    out->secret = device_secrets[i].secret;
+    return 1;
+}
+
+unsigned shim_product_secret_count(void) { return n_product_secrets; }
+
+int shim_product_secret_get(unsigned i, shim_secret *out)
+{
+    if (i >= n_product_secrets || !product_secrets)
+        return 0;
+    out->product_key = product_secrets[i].product_key;
+    out->device_name = NULL;
+    out->secret = product_secrets[i].secret;
+    return 1;
+}
+
+void shim_log_warning(const char *msg)
+{
+    ws_log("aliiot", LOG_LEVEL_WARNING, "%s", msg);
+}
+
+/* ------------------------------------------------------------------ packet_info */
+uint32_t shim_pinfo_num(packet_info *pinfo) { return pinfo->num; }
+
+int shim_pinfo_visited(packet_info *pinfo) { return PINFO_FD_VISITED(pinfo) ? 1 : 0; }
+
+void shim_pinfo_abs_ts(packet_info *pinfo, int64_t *secs, int32_t *nsecs)
+{
+    *secs = (int64_t)pinfo->abs_ts.secs;
+    *nsecs = (int32_t)pinfo->abs_ts.nsecs;
+}
+
+static uint64_t endpoint_key(const address *a, uint32_t port)
+{
+    /* FNV-1a over the address type, bytes and port */
+    uint64_t h = 1469598103934665603ULL;
+    const uint8_t *p = (const uint8_t *)a->data;
+    h = (h ^ (uint64_t)a->type) * 1099511628211ULL;
+    for (int i = 0; p && i < a->len; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    h = (h ^ (port & 0xff)) * 1099511628211ULL;
+    h = (h ^ (port >> 8)) * 1099511628211ULL;
+    return h;
+}
+
+uint64_t shim_pinfo_src_key(packet_info *pinfo) { return endpoint_key(&pinfo->src, pinfo->srcport); }
+uint64_t shim_pinfo_dst_key(packet_info *pinfo) { return endpoint_key(&pinfo->dst, pinfo->destport); }
+
+int shim_pinfo_has_proto(packet_info *pinfo, const char *name)
+{
+    return proto_is_frame_protocol(pinfo->layers, name) ? 1 : 0;
+}
+
+uint32_t shim_conversation_index(packet_info *pinfo)
+{
+    conversation_t *c = find_or_create_conversation(pinfo);
+    return c ? c->conv_index : 0;
+}
+
+void shim_col_set_protocol(packet_info *pinfo, const char *static_text)
+{
+    col_set_str(pinfo->cinfo, COL_PROTOCOL, static_text);
+}
+
+void shim_col_append_info(packet_info *pinfo, const char *text, size_t len)
+{
+    char *s = wmem_strndup(pinfo->pool, text, len);
+    col_append_str(pinfo->cinfo, COL_INFO, s);
+}
+
+/* ------------------------------------------------------------------ reading fields */
+unsigned shim_finfo_count(proto_tree *tree, int hf)
+{
+    if (!tree || hf <= 0)
+        return 0;
+    GPtrArray *a = proto_get_finfo_ptr_array(tree, hf);
+    return a ? a->len : 0;
+}
+
+int shim_finfo_get(proto_tree *tree, int hf, unsigned i, shim_finfo *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!tree || hf <= 0)
+        return 0;
+    GPtrArray *a = proto_get_finfo_ptr_array(tree, hf);
+    if (!a || i >= a->len)
+        return 0;
+    field_info *fi = (field_info *)g_ptr_array_index(a, i);
+    if (!fi)
+        return 0;
+    out->hf = hf;
+    out->ds_tvb = fi->ds_tvb;
+    out->start = fi->start;
+    out->length = fi->length;
+    out->generated = FI_GET_FLAG(fi, FI_GENERATED) ? 1 : 0;
+    if (fi->ds_tvb && fi->length >= 0 && fi->start >= 0 &&
+        tvb_bytes_exist(fi->ds_tvb, fi->start, fi->length)) {
+        out->bytes = tvb_get_ptr(fi->ds_tvb, fi->start, fi->length);
+    }
+    switch (fi->hfinfo->type) {
+    case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32: case FT_FRAMENUM:
+    case FT_CHAR:
+        out->uint_value = fvalue_get_uinteger(FINFO_VALUE(fi));
+        break;
+    case FT_BOOLEAN:
+        out->uint_value = fvalue_get_uinteger64(FINFO_VALUE(fi)) ? 1 : 0;
+        break;
+    case FT_STRING: case FT_STRINGZ:
+        out->str_value = fvalue_get_string(FINFO_VALUE(fi));
+        break;
+    default:
+        break;
+    }
+    return 1;
+}
+
+const void *shim_tvb_identity(tvbuff_t *tvb) { return tvb; }
+
+const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, uint32_t *len)
+{
+    *len = 0;
+    if (!tvb)
+        return NULL;
+    unsigned n = tvb_captured_length(tvb);
+    if (n == 0)
+        return NULL;
+    *len = n;
+    return tvb_get_ptr(tvb, 0, (int)n);
+}
+
+/* ------------------------------------------------------------------ building the tree */
+#define SHIM_GUARDED(expr)          \
+    proto_item *volatile _it = NULL; \
+    TRY {                            \
+        _it = (expr);                \
+    }                                \
+    CATCH_ALL {                      \
+        _it = NULL;                  \
+    }                                \
+    ENDTRY;                          \
+    return _it
+
+proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int length,
+                              const char *text, size_t text_len)
+{
+    if (!tree)
+        return NULL;
+    proto_item *volatile it = NULL;
+    TRY {
+        it = proto_tree_add_item(tree, proto, tvb, start, length, ENC_NA);
+        if (it && text && text_len)
+            proto_item_append_text(it, "%.*s", (int)text_len, text);
+    }
+    CATCH_ALL {
+        it = NULL;
+    }
+    ENDTRY;
+    return it;
+}
+
+proto_tree *shim_subtree(proto_item *item, int ett)
+{
+    if (!item)
+        return NULL;
+    return proto_item_add_subtree(item, ett);
+}
+
+proto_item *shim_add_string(proto_tree *tree, int hf, tvbuff_t *tvb, packet_info *pinfo,
+                            const char *s, size_t len)
+{
+    if (!tree)
+        return NULL;
+    char *v = wmem_strndup(pinfo->pool, s, len);
+    SHIM_GUARDED(proto_tree_add_string(tree, hf, tvb, 0, 0, v));
+}
+
+proto_item *shim_add_uint(proto_tree *tree, int hf, tvbuff_t *tvb, uint32_t v)
+{
+    if (!tree)
+        return NULL;
+    SHIM_GUARDED(proto_tree_add_uint(tree, hf, tvb, 0, 0, v));
+}
+
+proto_item *shim_add_int(proto_tree *tree, int hf, tvbuff_t *tvb, int32_t v)
+{
+    if (!tree)
+        return NULL;
+    SHIM_GUARDED(proto_tree_add_int(tree, hf, tvb, 0, 0, v));
+}
+
+proto_item *shim_add_bool(proto_tree *tree, int hf, tvbuff_t *tvb, int v)
+{
+    if (!tree)
+        return NULL;
+    SHIM_GUARDED(proto_tree_add_boolean(tree, hf, tvb, 0, 0, v ? 1 : 0));
+}
+
+proto_item *shim_add_time(proto_tree *tree, int hf, tvbuff_t *tvb, int64_t secs, int32_t nsecs)
+{
+    if (!tree)
+        return NULL;
+    nstime_t t;
+    t.secs = (time_t)secs;
+    t.nsecs = nsecs;
+    SHIM_GUARDED(proto_tree_add_time(tree, hf, tvb, 0, 0, &t));
+}
+
+proto_item *shim_add_text_subtree(proto_tree *tree, int ett, tvbuff_t *tvb, proto_tree **subtree,
+                                  const char *s, size_t len)
+{
+    *subtree = NULL;
+    if (!tree)
+        return NULL;
+    proto_item *volatile it = NULL;
+    proto_tree *volatile st = NULL;
+    TRY {
+        st = proto_tree_add_subtree_format(tree, tvb, 0, 0, ett, (proto_item **)&it, "%.*s", (int)len, s);
+    }
+    CATCH_ALL {
+        it = NULL;
+        st = NULL;
+    }
+    ENDTRY;
+    *subtree = st;
+    return it;
+}
+
+void shim_item_append_text(proto_item *item, const char *s, size_t len)
+{
+    if (!item)
+        return;
+    TRY {
+        proto_item_append_text(item, "%.*s", (int)len, s);
+    }
+    CATCH_ALL {
+    }
+    ENDTRY;
+}
+
+void shim_item_set_generated(proto_item *item)
+{
+    if (item)
+        proto_item_set_generated(item);
+}
+
+void shim_expert(packet_info *pinfo, proto_item *item, expert_field *ei, const char *s, size_t len)
+{
+    TRY {
+        expert_add_info_format(pinfo, item, ei, "%.*s", (int)len, s);
+    }
+    CATCH_ALL {
+    }
+    ENDTRY;
+}

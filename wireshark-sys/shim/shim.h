@@ -1,0 +1,93 @@
+/* C shim between aliiot (Rust) and Wireshark's epan.
+ *
+ * Everything here takes and returns plain C types so the Rust side never depends on struct layouts
+ * or boolean types that differ between Wireshark 4.0, 4.4 and 4.6. Every function that can throw a
+ * Wireshark exception catches it here, so no longjmp ever crosses a Rust frame. */
+#ifndef ALIIOT_SHIM_H
+#define ALIIOT_SHIM_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <ws_version.h>
+#include <epan/packet.h>
+#include <epan/proto.h>
+#include <epan/expert.h>
+#include <epan/prefs.h>
+#include <epan/uat.h>
+#include <epan/conversation.h>
+#include <epan/column-utils.h>
+#include <epan/value_string.h>
+
+/* ---- plugin registration ---- */
+typedef int (*shim_heur_fn)(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const char *topic);
+void shim_register_heuristic(const char *list, shim_heur_fn fn, const char *display_name,
+                             const char *internal_name, int proto);
+dissector_handle_t shim_register_postdissector(dissector_t fn, int proto, const int *hfids, size_t n);
+/* Adds a string dissector-table entry (e.g. ws.protocol) that hands data to a named dissector. */
+void shim_dissector_add_string(const char *table, const char *pattern, const char *dissector_name);
+
+/* Preferences: a keys-file path and the two secrets tables. */
+void shim_register_prefs(int proto, void (*apply_cb)(void));
+const char *shim_pref_keys_file(void);
+
+/* One row of either secrets table; strings are owned by the UAT, valid until the next update. */
+typedef struct shim_secret {
+    const char *product_key;
+    const char *device_name; /* NULL for the product-secret table */
+    const char *secret;
+} shim_secret;
+unsigned shim_device_secret_count(void);
+int shim_device_secret_get(unsigned i, shim_secret *out);
+unsigned shim_product_secret_count(void);
+int shim_product_secret_get(unsigned i, shim_secret *out);
+
+/* A warning in Wireshark's log (stderr in tshark, the log in the GUI). */
+void shim_log_warning(const char *msg);
+
+/* ---- packet_info ---- */
+uint32_t shim_pinfo_num(packet_info *pinfo);
+int shim_pinfo_visited(packet_info *pinfo);
+void shim_pinfo_abs_ts(packet_info *pinfo, int64_t *secs, int32_t *nsecs);
+/* A key for (source address, source port): equal keys mean the same endpoint. */
+uint64_t shim_pinfo_src_key(packet_info *pinfo);
+uint64_t shim_pinfo_dst_key(packet_info *pinfo);
+int shim_pinfo_has_proto(packet_info *pinfo, const char *name);
+uint32_t shim_conversation_index(packet_info *pinfo);
+void shim_col_set_protocol(packet_info *pinfo, const char *static_text);
+void shim_col_append_info(packet_info *pinfo, const char *text, size_t len);
+
+/* ---- reading other dissectors' fields (only primed fields; O(1) lookup) ---- */
+typedef struct shim_finfo {
+    int hf;
+    const void *ds_tvb;   /* identity of the data source; compare only */
+    int start;
+    int length;
+    const uint8_t *bytes; /* the field's bytes when they are captured, else NULL */
+    uint32_t uint_value;  /* integer fields */
+    const char *str_value;/* string fields (valid for this packet) */
+    int generated;
+} shim_finfo;
+/* Number of field_infos of `hf` in `tree`; 0 when none or tree is NULL. */
+unsigned shim_finfo_count(proto_tree *tree, int hf);
+int shim_finfo_get(proto_tree *tree, int hf, unsigned i, shim_finfo *out);
+const void *shim_tvb_identity(tvbuff_t *tvb);
+/* Copies out the captured bytes of a tvb (the heuristic's payload); NULL if none. */
+const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, uint32_t *len);
+
+/* ---- building the tree (all catch exceptions and return NULL on failure) ---- */
+proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int length,
+                              const char *text, size_t text_len);
+proto_tree *shim_subtree(proto_item *item, int ett);
+proto_item *shim_add_string(proto_tree *tree, int hf, tvbuff_t *tvb, packet_info *pinfo,
+                            const char *s, size_t len);
+proto_item *shim_add_uint(proto_tree *tree, int hf, tvbuff_t *tvb, uint32_t v);
+proto_item *shim_add_int(proto_tree *tree, int hf, tvbuff_t *tvb, int32_t v);
+proto_item *shim_add_bool(proto_tree *tree, int hf, tvbuff_t *tvb, int v);
+proto_item *shim_add_time(proto_tree *tree, int hf, tvbuff_t *tvb, int64_t secs, int32_t nsecs);
+proto_item *shim_add_text_subtree(proto_tree *tree, int ett, tvbuff_t *tvb, proto_tree **subtree,
+                                  const char *s, size_t len);
+void shim_item_append_text(proto_item *item, const char *s, size_t len);
+void shim_item_set_generated(proto_item *item);
+void shim_expert(packet_info *pinfo, proto_item *item, expert_field *ei, const char *s, size_t len);
+
+#endif

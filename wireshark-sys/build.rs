@@ -13,7 +13,9 @@ fn main() {
         .atleast_version("4.0")
         .probe("wireshark")
         .unwrap_or_else(|e| {
-            panic!("wireshark development files not found by pkg-config ({e}); install wireshark-dev")
+            panic!(
+                "wireshark development files not found by pkg-config ({e}); install wireshark-dev"
+            )
         });
     let mut parts = ws.version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
@@ -25,7 +27,9 @@ fn main() {
     println!("cargo:plugindir={plugindir}");
 
     let mut cc = cc::Build::new();
-    cc.file("shim/shim.c").warnings(true).flag_if_supported("-Wno-unused-parameter");
+    cc.file("shim/shim.c")
+        .warnings(true)
+        .flag_if_supported("-Wno-unused-parameter");
     for p in &ws.include_paths {
         cc.include(p);
     }
@@ -78,7 +82,9 @@ fn main() {
     for p in &ws.include_paths {
         b = b.clang_arg(format!("-I{}", p.display()));
     }
-    let bindings = b.generate().expect("bindgen failed on the Wireshark headers");
+    let bindings = b
+        .generate()
+        .expect("bindgen failed on the Wireshark headers");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("bindings.rs");
     bindings.write_to_file(&out).expect("cannot write bindings");
 }

@@ -37,7 +37,10 @@ impl Timestamp {
     pub fn to_unix(self) -> (i64, i32) {
         match self.unit {
             TimestampUnit::Seconds => (self.raw.min(i64::MAX as u64) as i64, 0),
-            _ => ((self.raw / 1000) as i64, ((self.raw % 1000) * 1_000_000) as i32),
+            _ => (
+                (self.raw / 1000) as i64,
+                ((self.raw % 1000) * 1_000_000) as i32,
+            ),
         }
     }
 }
@@ -137,7 +140,9 @@ impl ClientId {
     pub fn parse(raw: &str) -> ClientId {
         let mut cid = ClientId::default();
         let (prefix, list) = match (raw.find('|'), raw.rfind('|')) {
-            (Some(first), Some(last)) if last > first => (&raw[..first], Some(&raw[first + 1..last])),
+            (Some(first), Some(last)) if last > first => {
+                (&raw[..first], Some(&raw[first + 1..last]))
+            }
             (Some(first), _) => {
                 cid.issues.push(ClientIdIssue::Unterminated);
                 (&raw[..first], Some(&raw[first + 1..]))
@@ -170,11 +175,15 @@ impl ClientId {
             let (key, value) = match item.split_once('=') {
                 Some((k, v)) => (k.trim(), v.trim()),
                 None => {
-                    cid.issues.push(ClientIdIssue::ItemWithoutEquals(truncate(item, 40)));
+                    cid.issues
+                        .push(ClientIdIssue::ItemWithoutEquals(truncate(item, 40)));
                     (item, "")
                 }
             };
-            cid.params.push(Param { key: key.to_string(), value: value.to_string() });
+            cid.params.push(Param {
+                key: key.to_string(),
+                value: value.to_string(),
+            });
         }
         if dropped > 0 {
             cid.issues.push(ClientIdIssue::TooManyParams(dropped));
@@ -185,33 +194,47 @@ impl ClientId {
 
     /// The value of a parameter, by case-insensitive key (the first occurrence).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.params.iter().find(|p| p.key.eq_ignore_ascii_case(key)).map(|p| p.value.as_str())
+        self.params
+            .iter()
+            .find(|p| p.key.eq_ignore_ascii_case(key))
+            .map(|p| p.value.as_str())
     }
 
     fn interpret(&mut self) {
         let params = std::mem::take(&mut self.params);
-        let get = |key: &str| params.iter().find(|p| p.key.eq_ignore_ascii_case(key)).map(|p| p.value.as_str());
+        let get = |key: &str| {
+            params
+                .iter()
+                .find(|p| p.key.eq_ignore_ascii_case(key))
+                .map(|p| p.value.as_str())
+        };
         if let Some(v) = get("securemode") {
             match v.parse::<i32>() {
                 Ok(m) => {
                     self.securemode = Some(m);
                     if securemode_meaning(m).is_none() {
-                        self.issues.push(ClientIdIssue::UnknownSecureMode(v.to_string()));
+                        self.issues
+                            .push(ClientIdIssue::UnknownSecureMode(v.to_string()));
                     }
                 }
-                Err(_) => self.issues.push(ClientIdIssue::UnknownSecureMode(truncate(v, 40))),
+                Err(_) => self
+                    .issues
+                    .push(ClientIdIssue::UnknownSecureMode(truncate(v, 40))),
             }
         }
         if let Some(v) = get("signmethod") {
             if !KNOWN_SIGN_METHODS.contains(&v.to_ascii_lowercase().as_str()) {
-                self.issues.push(ClientIdIssue::UnknownSignMethod(truncate(v, 40)));
+                self.issues
+                    .push(ClientIdIssue::UnknownSignMethod(truncate(v, 40)));
             }
             self.signmethod = Some(v.to_string());
         }
         if let Some(v) = get("timestamp") {
             match parse_timestamp(v) {
                 Some(t) => self.timestamp = Some(t),
-                None => self.issues.push(ClientIdIssue::BadTimestamp(truncate(v, 40))),
+                None => self
+                    .issues
+                    .push(ClientIdIssue::BadTimestamp(truncate(v, 40))),
             }
         }
         self.sdk_version = get("_v").map(str::to_string);
@@ -227,13 +250,22 @@ impl ClientId {
     /// True when the client id declares one of the dynamic-registration logins, which are signed
     /// with the product secret (reference §3.1).
     pub fn is_dynamic_registration(&self) -> bool {
-        matches!(self.auth_type.as_deref().map(str::to_ascii_lowercase).as_deref(), Some("register" | "regnwl"))
+        matches!(
+            self.auth_type
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref(),
+            Some("register" | "regnwl")
+        )
     }
 
     /// True when the password is a token rather than an HMAC sign: `authType=connwl` after
     /// regnwl, or securemode -1 (iotToken from the HTTPS guider).
     pub fn uses_token(&self) -> bool {
-        self.auth_type.as_deref().is_some_and(|a| a.eq_ignore_ascii_case("connwl")) || self.securemode == Some(-1)
+        self.auth_type
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case("connwl"))
+            || self.securemode == Some(-1)
     }
 
     /// Parameters shown as generic key/value pairs (keys without a named field).
@@ -280,7 +312,13 @@ mod tests {
         assert!(c.has_params);
         assert_eq!(c.securemode, Some(3));
         assert_eq!(c.signmethod.as_deref(), Some("hmacsha1"));
-        assert_eq!(c.timestamp, Some(Timestamp { raw: 1733000000123, unit: TimestampUnit::Milliseconds }));
+        assert_eq!(
+            c.timestamp,
+            Some(Timestamp {
+                raw: 1733000000123,
+                unit: TimestampUnit::Milliseconds
+            })
+        );
         assert_eq!(c.timestamp.unwrap().to_unix(), (1733000000, 123_000_000));
         assert_eq!(c.sdk_language.as_deref(), Some("NodeJS"));
         assert_eq!(c.sdk_version.as_deref(), Some("1.2.8"));
@@ -299,12 +337,17 @@ mod tests {
 
     #[test]
     fn empty_prefix_and_trailing_empty_item() {
-        let c = ClientId::parse("|timestamp=2524608000000,_ss=1,securemode=2,signmethod=hmacsha256,ext=3,|");
+        let c = ClientId::parse(
+            "|timestamp=2524608000000,_ss=1,securemode=2,signmethod=hmacsha256,ext=3,|",
+        );
         assert_eq!(c.prefix, "");
         assert_eq!(c.ext, Some(3));
         assert_eq!(c.timestamp.unwrap().unit, TimestampUnit::FixedSdk);
         assert_eq!(c.timestamp.unwrap().to_unix(), (2524608000, 0));
-        assert_eq!(c.other_params().map(|p| p.key.as_str()).collect::<Vec<_>>(), ["_ss"]);
+        assert_eq!(
+            c.other_params().map(|p| p.key.as_str()).collect::<Vec<_>>(),
+            ["_ss"]
+        );
         assert!(c.issues.is_empty());
     }
 
@@ -324,7 +367,9 @@ mod tests {
         assert_eq!(c.securemode, Some(-2));
         assert_eq!(c.auth_type.as_deref(), Some("connwl"));
         assert!(c.uses_token());
-        let c = ClientId::parse("dn.pk|random=3735928559,AUTHTYPE=register,securemode=2,signmethod=hmacsha256|");
+        let c = ClientId::parse(
+            "dn.pk|random=3735928559,AUTHTYPE=register,securemode=2,signmethod=hmacsha256|",
+        );
         assert!(c.is_dynamic_registration());
         assert_eq!(c.random.as_deref(), Some("3735928559"));
     }
@@ -348,11 +393,18 @@ mod tests {
 
         let c = ClientId::parse("x|securemode=3\\,signmethod=hmacsha1\\,timestamp=789|");
         assert!(c.issues.contains(&ClientIdIssue::EscapedCommas));
-        assert!(c.issues.iter().any(|i| matches!(i, ClientIdIssue::UnknownSecureMode(_))));
+        assert!(c
+            .issues
+            .iter()
+            .any(|i| matches!(i, ClientIdIssue::UnknownSecureMode(_))));
 
         let c = ClientId::parse("x|securemode=9,signmethod=hmacsha512|");
-        assert!(c.issues.contains(&ClientIdIssue::UnknownSecureMode("9".into())));
-        assert!(c.issues.contains(&ClientIdIssue::UnknownSignMethod("hmacsha512".into())));
+        assert!(c
+            .issues
+            .contains(&ClientIdIssue::UnknownSecureMode("9".into())));
+        assert!(c
+            .issues
+            .contains(&ClientIdIssue::UnknownSignMethod("hmacsha512".into())));
 
         let c = ClientId::parse("x|securemode=3");
         assert_eq!(c.issues[0], ClientIdIssue::Unterminated);
@@ -363,7 +415,9 @@ mod tests {
         assert!(c.issues.contains(&ClientIdIssue::PrefixTooLong(65)));
 
         let c = ClientId::parse("x|novalue,securemode=3|");
-        assert!(c.issues.contains(&ClientIdIssue::ItemWithoutEquals("novalue".into())));
+        assert!(c
+            .issues
+            .contains(&ClientIdIssue::ItemWithoutEquals("novalue".into())));
     }
 
     #[test]
@@ -375,7 +429,9 @@ mod tests {
         s.push('|');
         let c = ClientId::parse(&s);
         assert_eq!(c.params.len(), MAX_PARAMS);
-        assert!(c.issues.contains(&ClientIdIssue::TooManyParams(5000 - MAX_PARAMS)));
+        assert!(c
+            .issues
+            .contains(&ClientIdIssue::TooManyParams(5000 - MAX_PARAMS)));
     }
 
     #[test]

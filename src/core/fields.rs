@@ -186,7 +186,10 @@ mod tests {
         for f in FIELDS {
             assert!(f.abbrev.starts_with("aliiot."), "{}", f.abbrev);
             assert!(
-                f.abbrev.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.'),
+                f.abbrev.bytes().all(|b| b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || b == b'_'
+                    || b == b'.'),
                 "{}",
                 f.abbrev
             );

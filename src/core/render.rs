@@ -42,7 +42,12 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, sink: &mut dyn Sink) {
     let Some(id) = identity else { return };
     let sign = rec.login.as_ref().and_then(|l| l.sign.as_ref());
     let summary = match (rec.msg_type, sign, rec.connack) {
-        (CONNECT, Some(s), _) => format!(", {} ({}), {}", id.device_name, id.product_key, s.status.label()),
+        (CONNECT, Some(s), _) => format!(
+            ", {} ({}), {}",
+            id.device_name,
+            id.product_key,
+            s.status.label()
+        ),
         (CONNACK, _, Some(c)) => format!(
             ", {} ({}), login {}",
             id.device_name,
@@ -89,11 +94,15 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, sink: &mut dyn Sink) {
             " · {} ({}){}",
             id.device_name,
             id.product_key,
-            sign.map(|s| format!(", {}", s.status.label())).unwrap_or_default()
+            sign.map(|s| format!(", {}", s.status.label()))
+                .unwrap_or_default()
         ));
     }
     if let Some(c) = rec.connack {
-        sink.push_text(Ett::Login, &format!("Login {}", if c.accepted { "accepted" } else { "refused" }));
+        sink.push_text(
+            Ett::Login,
+            &format!("Login {}", if c.accepted { "accepted" } else { "refused" }),
+        );
         sink.field(Hf::LoginCode, Value::U32(c.code as u32));
         sink.field(Hf::LoginAccepted, Value::Bool(c.accepted));
         sink.field(Hf::LoginMeaning, Value::Str(c.meaning));
@@ -101,7 +110,11 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, sink: &mut dyn Sink) {
         sink.info(&format!(
             " · {} login {}",
             id.device_name,
-            if c.accepted { "accepted".to_string() } else { format!("refused: {}", first_clause(c.meaning)) }
+            if c.accepted {
+                "accepted".to_string()
+            } else {
+                format!("refused: {}", first_clause(c.meaning))
+            }
         ));
     }
     for (ei, msg) in &rec.experts {
@@ -200,7 +213,12 @@ pub mod tests {
                 Value::Bool(b) => b.to_string(),
                 Value::Time(s, ns) => format!("{s}.{ns:09}"),
             };
-            self.lines.push(format!("{}{}={}", "  ".repeat(self.depth), FIELDS[hf as usize].abbrev, v));
+            self.lines.push(format!(
+                "{}{}={}",
+                "  ".repeat(self.depth),
+                FIELDS[hf as usize].abbrev,
+                v
+            ));
         }
         fn append(&mut self, text: &str) {
             if let Some(l) = self.lines.last_mut() {
@@ -211,14 +229,16 @@ pub mod tests {
             self.depth += 1;
         }
         fn push_text(&mut self, _: Ett, label: &str) {
-            self.lines.push(format!("{}{}", "  ".repeat(self.depth), label));
+            self.lines
+                .push(format!("{}{}", "  ".repeat(self.depth), label));
             self.depth += 1;
         }
         fn pop(&mut self) {
             self.depth -= 1;
         }
         fn expert(&mut self, ei: Ei, msg: &str) {
-            self.lines.push(format!("{}expert {:?}: {msg}", "  ".repeat(self.depth), ei));
+            self.lines
+                .push(format!("{}expert {:?}: {msg}", "  ".repeat(self.depth), ei));
         }
         fn info(&mut self, text: &str) {
             self.info.push_str(text);
@@ -236,7 +256,12 @@ pub mod tests {
             password: Some(b"00"),
             ..Default::default()
         };
-        let ctx = FrameCtx { frame: 4, src: 1, dst: 2, over_tls: true };
+        let ctx = FrameCtx {
+            frame: 4,
+            src: 1,
+            dst: 2,
+            over_tls: true,
+        };
         let rec = conn.analyze(&pdu, &ctx, &Secrets::default());
         conn.connack_frame = Some(6);
         let mut r = Recorder::default();

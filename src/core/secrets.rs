@@ -27,11 +27,15 @@ impl Secrets {
     }
 
     pub fn add_product(&mut self, product_key: &str, secret: &str) {
-        self.product.insert(product_key.trim().to_string(), secret.trim().to_string());
+        self.product
+            .insert(product_key.trim().to_string(), secret.trim().to_string());
     }
 
     pub fn device(&self, product_key: &str, device_name: &str) -> Option<&str> {
-        self.device.get(product_key)?.get(device_name).map(String::as_str)
+        self.device
+            .get(product_key)?
+            .get(device_name)
+            .map(String::as_str)
     }
 
     pub fn product(&self, product_key: &str) -> Option<&str> {
@@ -60,7 +64,10 @@ impl Secrets {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let fields: Vec<&str> = line.split(',').map(|f| f.trim().trim_matches('"').trim()).collect();
+            let fields: Vec<&str> = line
+                .split(',')
+                .map(|f| f.trim().trim_matches('"').trim())
+                .collect();
             let bad = |why: &str| format!("secrets file line {}: {why}; line ignored", n + 1);
             if fields.iter().any(|f| f.is_empty()) {
                 problems.push(bad("empty field"));
@@ -73,7 +80,9 @@ impl Secrets {
             match fields.as_slice() {
                 [pk, dn, secret] => self.add_device(pk, dn, secret),
                 [pk, secret] => self.add_product(pk, secret),
-                _ => problems.push(bad("expected 'productKey,deviceName,deviceSecret' or 'productKey,productSecret'")),
+                _ => problems.push(bad(
+                    "expected 'productKey,deviceName,deviceSecret' or 'productKey,productSecret'",
+                )),
             }
         }
         problems

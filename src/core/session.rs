@@ -108,7 +108,10 @@ fn text(bytes: &[u8], what: &str, experts: &mut Vec<(Ei, String)>) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(_) => {
-            experts.push((Ei::NotUtf8, format!("{what} is not valid UTF-8; shown with replacement characters")));
+            experts.push((
+                Ei::NotUtf8,
+                format!("{what} is not valid UTF-8; shown with replacement characters"),
+            ));
             String::from_utf8_lossy(bytes).into_owned()
         }
     }
@@ -123,7 +126,9 @@ pub fn split_username(u: &str) -> Option<(&str, &str)> {
 /// Whether a CONNECT looks like an Alibaba device's: a `|…securemode=…|` client id, or a user
 /// name `deviceName&productKey` whose product key has the platform's shape.
 fn is_alibaba_login(cid: &ClientId, username: Option<&str>) -> bool {
-    if cid.has_params && (cid.securemode.is_some() || cid.signmethod.is_some() || cid.auth_type.is_some()) {
+    if cid.has_params
+        && (cid.securemode.is_some() || cid.signmethod.is_some() || cid.auth_type.is_some())
+    {
         return true;
     }
     username.and_then(split_username).is_some_and(|(_, pk)| {
@@ -181,18 +186,25 @@ impl Conn {
                 if !c.accepted && self.identity.is_some() {
                     let hint = match self.sign {
                         _ if self.client_id_without_params => {
-                            " The client id lacks the |securemode=…,signmethod=…| part the platform requires."
+                            " The client id lacks its |securemode=…| part."
                         }
                         Some(SignStatus::Verified) => {
-                            " The login sign verified with the secret entered, so look at the device's state (disabled, deleted, not activated) or its product key."
+                            " The sign verified: check the device is enabled, activated and not deleted."
                         }
                         Some(SignStatus::Mismatch) => {
-                            " The login sign does not match the secret entered: wrong device secret, or the client id prefix, timestamp or signmethod differ from what was signed."
+                            " The sign does not match the secret entered."
                         }
                         _ => "",
                     };
-                    let code = if pdu.connack_v5 { format!("0x{code:02x}") } else { code.to_string() };
-                    rec.experts.push((Ei::LoginRefused, format!("Login refused ({code}): {}.{hint}", c.meaning)));
+                    let code = if pdu.connack_v5 {
+                        format!("0x{code:02x}")
+                    } else {
+                        code.to_string()
+                    };
+                    rec.experts.push((
+                        Ei::LoginRefused,
+                        format!("Login refused ({code}): {}.{hint}", c.meaning),
+                    ));
                 }
                 rec.connack = Some(c);
             }
@@ -206,8 +218,14 @@ impl Conn {
 
     fn identity_from_topics(&mut self, pdu: &MqttPdu<'_>) {
         for t in &pdu.topics {
-            let Ok(t) = std::str::from_utf8(t) else { continue };
-            if let Some(topic::TopicDevice { product_key, device_name: Some(dn) }) = topic::device_of(t) {
+            let Ok(t) = std::str::from_utf8(t) else {
+                continue;
+            };
+            if let Some(topic::TopicDevice {
+                product_key,
+                device_name: Some(dn),
+            }) = topic::device_of(t)
+            {
                 self.identity = Some(Rc::new(Identity {
                     product_key: product_key.to_string(),
                     device_name: dn.to_string(),
@@ -218,7 +236,13 @@ impl Conn {
         }
     }
 
-    fn analyze_connect(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, secrets: &Secrets, rec: &mut PduRecord) {
+    fn analyze_connect(
+        &mut self,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+        rec: &mut PduRecord,
+    ) {
         let Some(cid_bytes) = pdu.client_id else {
             // MQTT could not read the client id (truncated or malformed CONNECT): nothing to say.
             return;
@@ -260,25 +284,38 @@ impl Conn {
                 if !cid.uses_token() {
                     rec.experts.push((
                         Ei::UserNameFormat,
-                        format!("User name '{}' is not deviceName&productKey", shorten(u, 64)),
+                        format!(
+                            "User name '{}' is not deviceName&productKey",
+                            shorten(u, 64)
+                        ),
                     ));
                 }
             }
             (None, _) => {
                 self.identity = None;
-                rec.experts.push((Ei::Truncated, "CONNECT has no user name: the platform requires deviceName&productKey".into()));
+                rec.experts.push((
+                    Ei::Truncated,
+                    "CONNECT has no user name: the platform requires deviceName&productKey".into(),
+                ));
             }
         }
         let mut sign = None;
         if let (Some((dn, pk)), Some(pw)) = (identity, pdu.password) {
             let check = check_login(&cid, pk, dn, pw, secrets);
             if check.password_not_hex && check.status != SignStatus::NotASign {
-                rec.experts.push((Ei::PasswordNotHex, "Password is not a hex HMAC digest".into()));
+                rec.experts.push((
+                    Ei::PasswordNotHex,
+                    "Password is not a hex HMAC digest".into(),
+                ));
             }
             match check.status {
                 SignStatus::Verified => rec.experts.push((
                     Ei::SignVerified,
-                    format!("Login sign verified ({} with the {})", alg_name(&check), kind_name(&check)),
+                    format!(
+                        "Login sign verified ({} with the {})",
+                        alg_name(&check),
+                        kind_name(&check)
+                    ),
                 )),
                 SignStatus::Mismatch => rec.experts.push((
                     Ei::SignMismatch,
@@ -296,7 +333,10 @@ impl Conn {
         } else {
             self.sign = None;
             if pdu.password.is_none() && identity.is_some() {
-                rec.experts.push((Ei::Truncated, "CONNECT has no password: the platform requires the sign".into()));
+                rec.experts.push((
+                    Ei::Truncated,
+                    "CONNECT has no password: the platform requires the sign".into(),
+                ));
             }
         }
         if pdu.password.is_some() {
@@ -310,10 +350,14 @@ impl Conn {
                 } else {
                     "no TLS under MQTT: the user name and password (a replayable sign) travel in clear".to_string()
                 };
-                rec.experts.push((Ei::Cleartext, format!("Credentials sent in clear: {why}")));
+                rec.experts
+                    .push((Ei::Cleartext, format!("Credentials sent in clear: {why}")));
             }
         }
-        rec.login = Some(Box::new(Login { client_id: cid, sign }));
+        rec.login = Some(Box::new(Login {
+            client_id: cid,
+            sign,
+        }));
     }
 }
 
@@ -403,7 +447,11 @@ pub fn connack(code: u8, v5: bool) -> Connack {
             _ => "Unknown return code",
         }
     };
-    Connack { code, accepted: code == 0, meaning }
+    Connack {
+        code,
+        accepted: code == 0,
+        meaning,
+    }
 }
 
 #[cfg(test)]
@@ -427,19 +475,29 @@ mod tests {
 
     fn ctx(frame: u32, from_device: bool) -> FrameCtx {
         let (src, dst) = if from_device { (1, 2) } else { (2, 1) };
-        FrameCtx { frame, src, dst, over_tls: false }
+        FrameCtx {
+            frame,
+            src,
+            dst,
+            over_tls: false,
+        }
     }
 
     #[test]
     fn session_identity_and_sign() {
         let secret = "3f1d0c9e8b7a6d5c4b3a29180f7e6d02";
-        let cid = "a1B2c3D4e5F&lab-sensor-02|securemode=3,signmethod=hmacsha1,timestamp=1733000000000|";
+        let cid =
+            "a1B2c3D4e5F&lab-sensor-02|securemode=3,signmethod=hmacsha1,timestamp=1733000000000|";
         let content = "clientIda1B2c3D4e5F&lab-sensor-02deviceNamelab-sensor-02productKeya1B2c3D4e5Ftimestamp1733000000000";
         let pw = Algorithm::Sha1.hmac_hex(secret.as_bytes(), content.as_bytes());
         let mut secrets = Secrets::default();
         secrets.add_device(PK, "lab-sensor-02", secret);
         let mut conn = Conn::default();
-        let rec = conn.analyze(&connect(cid, "lab-sensor-02&a1B2c3D4e5F", &pw), &ctx(4, true), &secrets);
+        let rec = conn.analyze(
+            &connect(cid, "lab-sensor-02&a1B2c3D4e5F", &pw),
+            &ctx(4, true),
+            &secrets,
+        );
         let login = rec.login.as_ref().unwrap();
         assert_eq!(login.sign.as_ref().unwrap().status, SignStatus::Verified);
         assert_eq!(rec.identity.as_ref().unwrap().device_name, "lab-sensor-02");
@@ -447,7 +505,11 @@ mod tests {
         let eis: Vec<Ei> = rec.experts.iter().map(|e| e.0).collect();
         assert_eq!(eis, [Ei::SignVerified, Ei::Cleartext]);
 
-        let ack = MqttPdu { msg_type: CONNACK, connack_code: Some(0), ..Default::default() };
+        let ack = MqttPdu {
+            msg_type: CONNACK,
+            connack_code: Some(0),
+            ..Default::default()
+        };
         let rec = conn.analyze(&ack, &ctx(6, false), &secrets);
         assert_eq!(rec.connect_in, Some(4));
         assert_eq!(rec.direction, Some(Direction::CloudToDevice));
@@ -462,31 +524,63 @@ mod tests {
         secrets.add_device(PK, "lab-sensor-06", "3f1d0c9e8b7a6d5c4b3a29180f7e6d06");
         let mut conn = Conn::default();
         let rec = conn.analyze(
-            &connect("x|securemode=3,signmethod=hmacsha1,timestamp=1|", "lab-sensor-06&a1B2c3D4e5F", "00"),
+            &connect(
+                "x|securemode=3,signmethod=hmacsha1,timestamp=1|",
+                "lab-sensor-06&a1B2c3D4e5F",
+                "00",
+            ),
             &ctx(4, true),
             &secrets,
         );
         assert!(rec.experts.iter().any(|e| e.0 == Ei::SignMismatch
-            && e.1.contains("over 'clientIdxdeviceNamelab-sensor-06productKeya1B2c3D4e5Ftimestamp1'")));
-        let ack = MqttPdu { msg_type: CONNACK, connack_code: Some(0x87), connack_v5: true, ..Default::default() };
+            && e.1.contains(
+                "over 'clientIdxdeviceNamelab-sensor-06productKeya1B2c3D4e5Ftimestamp1'"
+            )));
+        let ack = MqttPdu {
+            msg_type: CONNACK,
+            connack_code: Some(0x87),
+            connack_v5: true,
+            ..Default::default()
+        };
         let rec = conn.analyze(&ack, &ctx(6, false), &secrets);
         let (ei, msg) = &rec.experts[0];
         assert_eq!(*ei, Ei::LoginRefused);
-        assert!(msg.starts_with("Login refused (0x87): Not authorized"), "{msg}");
-        let ack = MqttPdu { msg_type: CONNACK, connack_code: Some(5), ..Default::default() };
+        assert!(
+            msg.starts_with("Login refused (0x87): Not authorized"),
+            "{msg}"
+        );
+        let ack = MqttPdu {
+            msg_type: CONNACK,
+            connack_code: Some(5),
+            ..Default::default()
+        };
         let rec = conn.analyze(&ack, &ctx(6, false), &secrets);
         let (ei, msg) = &rec.experts[0];
         assert_eq!(*ei, Ei::LoginRefused);
-        assert!(msg.starts_with("Login refused (5): Not authorized"), "{msg}");
-        assert!(msg.contains("does not match the secret entered"), "{msg}");
+        assert!(
+            msg.starts_with("Login refused (5): Not authorized"),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with("The sign does not match the secret entered."),
+            "{msg}"
+        );
     }
 
     #[test]
     fn non_alibaba_clients_get_nothing() {
         let mut conn = Conn::default();
-        let rec = conn.analyze(&connect("mosq-4f2a9c", "alice", "password"), &ctx(1, true), &Secrets::default());
+        let rec = conn.analyze(
+            &connect("mosq-4f2a9c", "alice", "password"),
+            &ctx(1, true),
+            &Secrets::default(),
+        );
         assert!(rec.login.is_none() && rec.identity.is_none() && rec.experts.is_empty());
-        let publish = MqttPdu { msg_type: PUBLISH, topics: vec![b"home/kitchen/temp"], ..Default::default() };
+        let publish = MqttPdu {
+            msg_type: PUBLISH,
+            topics: vec![b"home/kitchen/temp"],
+            ..Default::default()
+        };
         let rec = conn.analyze(&publish, &ctx(3, true), &Secrets::default());
         assert!(rec.identity.is_none() && rec.experts.is_empty());
     }
@@ -494,7 +588,10 @@ mod tests {
     #[test]
     fn identity_from_topic_without_connect() {
         let mut conn = Conn::default();
-        let ack = MqttPdu { msg_type: 4, ..Default::default() };
+        let ack = MqttPdu {
+            msg_type: 4,
+            ..Default::default()
+        };
         let rec = conn.analyze(&ack, &ctx(1, false), &Secrets::default());
         assert!(rec.identity.is_none());
         let publish = MqttPdu {
@@ -504,19 +601,34 @@ mod tests {
         };
         let rec = conn.analyze(&publish, &ctx(2, true), &Secrets::default());
         let id = rec.identity.unwrap();
-        assert_eq!((id.product_key.as_str(), id.device_name.as_str(), id.source), (PK, "dev-9", IdentitySource::Topic));
+        assert_eq!(
+            (id.product_key.as_str(), id.device_name.as_str(), id.source),
+            (PK, "dev-9", IdentitySource::Topic)
+        );
         assert_eq!(rec.connect_in, None);
     }
 
     #[test]
     fn connect_checks() {
         let mut conn = Conn::default();
-        let mut p = connect("x|securemode=2,signmethod=hmacsha1|", "not-a-device-name", "zz");
+        let mut p = connect(
+            "x|securemode=2,signmethod=hmacsha1|",
+            "not-a-device-name",
+            "zz",
+        );
         p.keepalive = Some(5);
         p.client_id = Some(b"x\xff|securemode=2,signmethod=hmacsha1|");
         let rec = conn.analyze(&p, &ctx(1, true), &Secrets::default());
         let eis: Vec<Ei> = rec.experts.iter().map(|e| e.0).collect();
-        assert_eq!(eis, [Ei::NotUtf8, Ei::KeepAlive, Ei::UserNameFormat, Ei::Cleartext]);
+        assert_eq!(
+            eis,
+            [
+                Ei::NotUtf8,
+                Ei::KeepAlive,
+                Ei::UserNameFormat,
+                Ei::Cleartext
+            ]
+        );
         assert!(rec.experts[3].1.contains("securemode=2 declares TLS"));
         assert!(rec.identity.is_none());
     }

@@ -51,7 +51,8 @@ impl Algorithm {
     /// Lower-case hex of HMAC(key, content).
     pub fn hmac_hex(self, key: &[u8], content: &[u8]) -> String {
         fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], content: &[u8]) -> Vec<u8> {
-            let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+            let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key)
+                .expect("HMAC takes any key length");
             m.update(content);
             m.finalize().into_bytes().to_vec()
         }
@@ -128,17 +129,33 @@ fn is_hex_digest(p: &[u8]) -> bool {
 }
 
 /// Checks a CONNECT password. `pk`/`dn` come from the user name.
-pub fn check_login(cid: &ClientId, pk: &str, dn: &str, password: &[u8], secrets: &Secrets) -> SignCheck {
+pub fn check_login(
+    cid: &ClientId,
+    pk: &str,
+    dn: &str,
+    password: &[u8],
+    secrets: &Secrets,
+) -> SignCheck {
     let password_not_hex = !is_hex_digest(password);
-    let explicit = cid.signmethod.as_deref().and_then(Algorithm::from_signmethod);
+    let explicit = cid
+        .signmethod
+        .as_deref()
+        .and_then(Algorithm::from_signmethod);
     let dynreg = cid.is_dynamic_registration();
     let (algorithm, inferred) = match explicit {
         Some(a) => (Some(a), false),
         None if dynreg => (Some(Algorithm::Sha256), true),
         // Documented default is hmacmd5; the password length is the better witness.
-        None => (Algorithm::from_hex_len(password.len()).or(Some(Algorithm::Md5)), true),
+        None => (
+            Algorithm::from_hex_len(password.len()).or(Some(Algorithm::Md5)),
+            true,
+        ),
     };
-    let secret_kind = if dynreg { SecretKind::Product } else { SecretKind::Device };
+    let secret_kind = if dynreg {
+        SecretKind::Product
+    } else {
+        SecretKind::Device
+    };
     let mut check = SignCheck {
         status: SignStatus::NoSecret,
         secret_kind,
@@ -153,7 +170,10 @@ pub fn check_login(cid: &ClientId, pk: &str, dn: &str, password: &[u8], secrets:
         return check;
     }
     let content = if dynreg {
-        format!("deviceName{dn}productKey{pk}random{}", cid.random.as_deref().unwrap_or(""))
+        format!(
+            "deviceName{dn}productKey{pk}random{}",
+            cid.random.as_deref().unwrap_or("")
+        )
     } else {
         let mut s = format!("clientId{}deviceName{dn}productKey{pk}", cid.prefix);
         if let Some(ts) = cid.get("timestamp") {
@@ -163,11 +183,18 @@ pub fn check_login(cid: &ClientId, pk: &str, dn: &str, password: &[u8], secrets:
         s
     };
     check.content = Some(content);
-    let secret = if dynreg { secrets.product(pk) } else { secrets.device(pk, dn) };
+    let secret = if dynreg {
+        secrets.product(pk)
+    } else {
+        secrets.device(pk, dn)
+    };
     let (Some(secret), Some(alg)) = (secret, algorithm) else {
         return check;
     };
-    let expected = alg.hmac_hex(secret.as_bytes(), check.content.as_deref().unwrap_or("").as_bytes());
+    let expected = alg.hmac_hex(
+        secret.as_bytes(),
+        check.content.as_deref().unwrap_or("").as_bytes(),
+    );
     check.status = if password.eq_ignore_ascii_case(expected.as_bytes()) {
         SignStatus::Verified
     } else {
@@ -189,12 +216,18 @@ mod tests {
     #[test]
     fn reference_doc_vectors() {
         let content = b"clientId12345deviceNamedeviceproductKeypktimestamp789";
-        assert_eq!(Algorithm::Sha1.hmac_hex(b"secret", content), "fafd82a3d602b37fb0fa8b7892f24a477f851a14");
+        assert_eq!(
+            Algorithm::Sha1.hmac_hex(b"secret", content),
+            "fafd82a3d602b37fb0fa8b7892f24a477f851a14"
+        );
         assert_eq!(
             Algorithm::Sha256.hmac_hex(b"secret", content),
             "6074a46a91b1ebb2cc4ea42790ad0e80202c9843859fc292e57c4eb19fad9e57"
         );
-        assert_eq!(Algorithm::Md5.hmac_hex(b"secret", content), "14b198324fe55e1d3c88f2e705e201ee");
+        assert_eq!(
+            Algorithm::Md5.hmac_hex(b"secret", content),
+            "14b198324fe55e1d3c88f2e705e201ee"
+        );
         // Third-party broker vector (reference §11).
         assert_eq!(
             Algorithm::Sha1.hmac_hex(
@@ -209,9 +242,18 @@ mod tests {
     fn doc_example_login_upper_case_password() {
         let cid = ClientId::parse("12345|securemode=3,signmethod=hmacsha1,timestamp=789|");
         let s = secrets_with("pk", "device", "secret");
-        let c = check_login(&cid, "pk", "device", b"FAFD82A3D602B37FB0FA8B7892F24A477F851A14", &s);
+        let c = check_login(
+            &cid,
+            "pk",
+            "device",
+            b"FAFD82A3D602B37FB0FA8B7892F24A477F851A14",
+            &s,
+        );
         assert_eq!(c.status, SignStatus::Verified);
-        assert_eq!(c.content.as_deref(), Some("clientId12345deviceNamedeviceproductKeypktimestamp789"));
+        assert_eq!(
+            c.content.as_deref(),
+            Some("clientId12345deviceNamedeviceproductKeypktimestamp789")
+        );
         assert_eq!(c.algorithm, Some(Algorithm::Sha1));
     }
 
@@ -220,7 +262,11 @@ mod tests {
         let cid = ClientId::parse(
             "a1AbCdEfGhI.thermo-001|timestamp=2524608000000,_ss=1,_v=sdk-c-4.2.0,securemode=2,signmethod=hmacsha256,ext=3,_conn=tls_1f4|",
         );
-        let s = secrets_with("a1AbCdEfGhI", "thermo-001", "8f7e6d5c4b3a29180f1e2d3c4b5a6978");
+        let s = secrets_with(
+            "a1AbCdEfGhI",
+            "thermo-001",
+            "8f7e6d5c4b3a29180f1e2d3c4b5a6978",
+        );
         let c = check_login(
             &cid,
             "a1AbCdEfGhI",
@@ -233,19 +279,41 @@ mod tests {
 
     #[test]
     fn node_and_python_styles() {
-        let s = secrets_with("a1AbCdEfGhI", "thermo-001", "8f7e6d5c4b3a29180f1e2d3c4b5a6978");
+        let s = secrets_with(
+            "a1AbCdEfGhI",
+            "thermo-001",
+            "8f7e6d5c4b3a29180f1e2d3c4b5a6978",
+        );
         let node = ClientId::parse(
             "a1AbCdEfGhI&thermo-001|securemode=2,signmethod=hmacsha1,timestamp=1700000000000,lan=NodeJS,_v=1.2.8|",
         );
-        let c = check_login(&node, "a1AbCdEfGhI", "thermo-001", b"3dde441d25eacdf154f9b1dd9e3faf462002f8a3", &s);
+        let c = check_login(
+            &node,
+            "a1AbCdEfGhI",
+            "thermo-001",
+            b"3dde441d25eacdf154f9b1dd9e3faf462002f8a3",
+            &s,
+        );
         assert_eq!(c.status, SignStatus::Verified);
         let py = ClientId::parse(
             "a1AbCdEfGhI&thermo-001|securemode=2,signmethod=hmacsha1,ext=1,_ss=1,lan=Python,_v=1.2.13,timestamp=1700000000|",
         );
-        let c = check_login(&py, "a1AbCdEfGhI", "thermo-001", b"ba2e176d00a0f7b03e9ed7ae1811a6c99351527c", &s);
+        let c = check_login(
+            &py,
+            "a1AbCdEfGhI",
+            "thermo-001",
+            b"ba2e176d00a0f7b03e9ed7ae1811a6c99351527c",
+            &s,
+        );
         assert_eq!(c.status, SignStatus::Verified);
         // One wrong digit
-        let c = check_login(&py, "a1AbCdEfGhI", "thermo-001", b"ba2e176d00a0f7b03e9ed7ae1811a6c99351527d", &s);
+        let c = check_login(
+            &py,
+            "a1AbCdEfGhI",
+            "thermo-001",
+            b"ba2e176d00a0f7b03e9ed7ae1811a6c99351527d",
+            &s,
+        );
         assert_eq!(c.status, SignStatus::Mismatch);
     }
 
@@ -263,7 +331,10 @@ mod tests {
         );
         assert_eq!(c.status, SignStatus::Verified);
         assert_eq!(c.secret_kind, SecretKind::Product);
-        assert_eq!(c.content.as_deref(), Some("deviceNamethermo-001productKeya1AbCdEfGhIrandom3735928559"));
+        assert_eq!(
+            c.content.as_deref(),
+            Some("deviceNamethermo-001productKeya1AbCdEfGhIrandom3735928559")
+        );
     }
 
     #[test]
@@ -284,7 +355,13 @@ mod tests {
     #[test]
     fn tokens_and_missing_secrets() {
         let cid = ClientId::parse("cid|authType=connwl,securemode=-2,_ss=1|");
-        let c = check_login(&cid, "pk", "dn", b"opaque-device-token", &Secrets::default());
+        let c = check_login(
+            &cid,
+            "pk",
+            "dn",
+            b"opaque-device-token",
+            &Secrets::default(),
+        );
         assert_eq!(c.status, SignStatus::NotASign);
         let cid = ClientId::parse("cid|securemode=3,signmethod=hmacsha1|");
         let c = check_login(&cid, "pk", "dn", b"zz-not-hex", &Secrets::default());

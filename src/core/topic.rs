@@ -29,20 +29,39 @@ fn device_at(topic: &str, unwrap_rrpc: bool) -> Option<TopicDevice<'_>> {
     let l = &l[..n];
     let get = |i: usize| l.get(i).copied().filter(|s| !s.is_empty());
     match (get(0)?, get(1)) {
-        ("sys", _) => Some(TopicDevice { product_key: get(1)?, device_name: Some(get(2)?) }).filter(|_| l.len() > 3),
-        ("ext", Some("session" | "ntp" | "error")) => {
-            Some(TopicDevice { product_key: get(2)?, device_name: Some(get(3)?) })
-        }
+        ("sys", _) => Some(TopicDevice {
+            product_key: get(1)?,
+            device_name: Some(get(2)?),
+        })
+        .filter(|_| l.len() > 3),
+        ("ext", Some("session" | "ntp" | "error")) => Some(TopicDevice {
+            product_key: get(2)?,
+            device_name: Some(get(3)?),
+        }),
         ("ext", Some("rrpc")) if unwrap_rrpc => {
             // /ext/rrpc/{id}/{inner topic}
             let inner_start = nth_slash(topic, 3)?;
             device_at(&topic[inner_start..], false)
         }
-        ("ota", Some("device")) => Some(TopicDevice { product_key: get(3)?, device_name: Some(get(4)?) }),
-        ("shadow", Some("update" | "get")) => Some(TopicDevice { product_key: get(2)?, device_name: Some(get(3)?) }),
-        ("broadcast", Some(pk)) => Some(TopicDevice { product_key: pk, device_name: None }),
-        (pk, Some(dn)) if is_product_key(pk) && matches!(get(2), Some("user" | "update" | "get" | "data")) => {
-            Some(TopicDevice { product_key: pk, device_name: Some(dn) })
+        ("ota", Some("device")) => Some(TopicDevice {
+            product_key: get(3)?,
+            device_name: Some(get(4)?),
+        }),
+        ("shadow", Some("update" | "get")) => Some(TopicDevice {
+            product_key: get(2)?,
+            device_name: Some(get(3)?),
+        }),
+        ("broadcast", Some(pk)) => Some(TopicDevice {
+            product_key: pk,
+            device_name: None,
+        }),
+        (pk, Some(dn))
+            if is_product_key(pk) && matches!(get(2), Some("user" | "update" | "get" | "data")) =>
+        {
+            Some(TopicDevice {
+                product_key: pk,
+                device_name: Some(dn),
+            })
         }
         _ => None,
     }
@@ -76,29 +95,71 @@ mod tests {
     use super::*;
 
     fn d(pk: &'static str, dn: &'static str) -> Option<TopicDevice<'static>> {
-        Some(TopicDevice { product_key: pk, device_name: Some(dn) })
+        Some(TopicDevice {
+            product_key: pk,
+            device_name: Some(dn),
+        })
     }
 
     #[test]
     fn families() {
-        assert_eq!(device_of("/sys/a1B2c3D4e5F/dev/thing/event/property/post"), d("a1B2c3D4e5F", "dev"));
-        assert_eq!(device_of("/a1B2c3D4e5F/lab-sensor-01/user/update"), d("a1B2c3D4e5F", "lab-sensor-01"));
-        assert_eq!(device_of("/shadow/get/a1B2c3D4e5F/dev"), d("a1B2c3D4e5F", "dev"));
-        assert_eq!(device_of("/ota/device/upgrade/a1B2c3D4e5F/dev"), d("a1B2c3D4e5F", "dev"));
-        assert_eq!(device_of("/ext/ntp/a1B2c3D4e5F/dev/request"), d("a1B2c3D4e5F", "dev"));
-        assert_eq!(device_of("/ext/error/a1B2c3D4e5F/dev"), d("a1B2c3D4e5F", "dev"));
-        assert_eq!(device_of("/ext/session/a1B2c3D4e5F/gw/combine/login"), d("a1B2c3D4e5F", "gw"));
-        assert_eq!(device_of("/ext/rrpc/123/a1B2c3D4e5F/dev/user/get"), d("a1B2c3D4e5F", "dev"));
-        assert_eq!(device_of("/ext/rrpc/9/sys/a1B2c3D4e5F/dev/thing/service/Get"), d("a1B2c3D4e5F", "dev"));
+        assert_eq!(
+            device_of("/sys/a1B2c3D4e5F/dev/thing/event/property/post"),
+            d("a1B2c3D4e5F", "dev")
+        );
+        assert_eq!(
+            device_of("/a1B2c3D4e5F/lab-sensor-01/user/update"),
+            d("a1B2c3D4e5F", "lab-sensor-01")
+        );
+        assert_eq!(
+            device_of("/shadow/get/a1B2c3D4e5F/dev"),
+            d("a1B2c3D4e5F", "dev")
+        );
+        assert_eq!(
+            device_of("/ota/device/upgrade/a1B2c3D4e5F/dev"),
+            d("a1B2c3D4e5F", "dev")
+        );
+        assert_eq!(
+            device_of("/ext/ntp/a1B2c3D4e5F/dev/request"),
+            d("a1B2c3D4e5F", "dev")
+        );
+        assert_eq!(
+            device_of("/ext/error/a1B2c3D4e5F/dev"),
+            d("a1B2c3D4e5F", "dev")
+        );
+        assert_eq!(
+            device_of("/ext/session/a1B2c3D4e5F/gw/combine/login"),
+            d("a1B2c3D4e5F", "gw")
+        );
+        assert_eq!(
+            device_of("/ext/rrpc/123/a1B2c3D4e5F/dev/user/get"),
+            d("a1B2c3D4e5F", "dev")
+        );
+        assert_eq!(
+            device_of("/ext/rrpc/9/sys/a1B2c3D4e5F/dev/thing/service/Get"),
+            d("a1B2c3D4e5F", "dev")
+        );
         assert_eq!(
             device_of("/broadcast/a1B2c3D4e5F/news"),
-            Some(TopicDevice { product_key: "a1B2c3D4e5F", device_name: None })
+            Some(TopicDevice {
+                product_key: "a1B2c3D4e5F",
+                device_name: None
+            })
         );
     }
 
     #[test]
     fn not_alibaba() {
-        for t in ["spBv1.0/group/NBIRTH/node", "home/kitchen/temp", "/home/kitchen/user/x", "", "/", "/sys", "/sys/pk", "/sys/pk/dn"] {
+        for t in [
+            "spBv1.0/group/NBIRTH/node",
+            "home/kitchen/temp",
+            "/home/kitchen/user/x",
+            "",
+            "/",
+            "/sys",
+            "/sys/pk",
+            "/sys/pk/dn",
+        ] {
             assert_eq!(device_of(t), None, "{t}");
             assert!(!is_alibaba(t), "{t}");
         }

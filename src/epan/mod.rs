@@ -135,7 +135,11 @@ extern "C" fn dissect_post(
     0
 }
 
-unsafe fn dissect_post_inner(tvb: *mut ws::tvbuff_t, pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree) {
+unsafe fn dissect_post_inner(
+    tvb: *mut ws::tvbuff_t,
+    pinfo: *mut ws::packet_info,
+    tree: *mut ws::proto_tree,
+) {
     let frame = ws::shim_pinfo_num(pinfo);
     if ws::shim_pinfo_visited(pinfo) == 0 {
         if ws::shim_pinfo_has_proto(pinfo, c"mqtt".as_ptr()) == 0 {
@@ -144,8 +148,12 @@ unsafe fn dissect_post_inner(tvb: *mut ws::tvbuff_t, pinfo: *mut ws::packet_info
         first_pass(tvb, pinfo, tree, frame);
     }
     with_state(|st| {
-        let Some(entry) = st.frames.get(&frame) else { return };
-        let Some(conn) = st.conns.get(&entry.conv) else { return };
+        let Some(entry) = st.frames.get(&frame) else {
+            return;
+        };
+        let Some(conn) = st.conns.get(&entry.conv) else {
+            return;
+        };
         for pdu in &entry.pdus {
             if !render::visible(&pdu.record, conn) {
                 continue;
@@ -164,7 +172,12 @@ struct Group<'a> {
     pdu: MqttPdu<'a>,
 }
 
-unsafe fn first_pass(tvb: *mut ws::tvbuff_t, pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree, frame: u32) {
+unsafe fn first_pass(
+    tvb: *mut ws::tvbuff_t,
+    pinfo: *mut ws::packet_info,
+    tree: *mut ws::proto_tree,
+    frame: u32,
+) {
     let mqtt = mqtt_hf(MqttField::Proto);
     let n = ws::shim_finfo_count(tree, mqtt);
     if n == 0 {
@@ -189,16 +202,20 @@ unsafe fn first_pass(tvb: *mut ws::tvbuff_t, pinfo: *mut ws::packet_info, tree: 
             if ws::shim_finfo_get(tree, hf, i, &mut fi) == 0 {
                 continue;
             }
-            let Some(g) = groups
-                .iter_mut()
-                .find(|g| g.ds == fi.ds_tvb && fi.start >= g.start && (fi.start < g.end || fi.start == g.start))
-            else {
+            let Some(g) = groups.iter_mut().find(|g| {
+                g.ds == fi.ds_tvb
+                    && fi.start >= g.start
+                    && (fi.start < g.end || fi.start == g.start)
+            }) else {
                 continue;
             };
             // SAFETY: the shim returns bytes only when the whole field is captured in its data
             // source, which lives for this packet; the slices do not outlive this call.
             let bytes: Option<&[u8]> = if !fi.bytes.is_null() {
-                Some(std::slice::from_raw_parts(fi.bytes, fi.length.max(0) as usize))
+                Some(std::slice::from_raw_parts(
+                    fi.bytes,
+                    fi.length.max(0) as usize,
+                ))
             } else if !fi.str_value.is_null() {
                 Some(CStr::from_ptr(fi.str_value).to_bytes())
             } else {

@@ -20,7 +20,9 @@ static ETT_IDS: [AtomicI32; ETT_COUNT] = [const { AtomicI32::new(-1) }; ETT_COUN
 struct ExpertIds(std::cell::UnsafeCell<[ws::expert_field; N_EXPERTS]>);
 // SAFETY: written once by Wireshark during registration, then only read; epan is single-threaded.
 unsafe impl Sync for ExpertIds {}
-static EI_IDS: ExpertIds = ExpertIds(std::cell::UnsafeCell::new([ws::expert_field { ei: -1, hf: -1 }; N_EXPERTS]));
+static EI_IDS: ExpertIds = ExpertIds(std::cell::UnsafeCell::new(
+    [ws::expert_field { ei: -1, hf: -1 }; N_EXPERTS],
+));
 
 pub fn proto() -> c_int {
     PROTO.load(Ordering::Relaxed)
@@ -41,13 +43,23 @@ pub fn ei(e: Ei) -> *mut ws::expert_field {
 
 /// A string that lives as long as Wireshark (registration data is kept by pointer).
 fn leak(s: &str) -> *const c_char {
-    CString::new(s).expect("no NUL in registration strings").into_raw()
+    CString::new(s)
+        .expect("no NUL in registration strings")
+        .into_raw()
 }
 
 fn value_strings<T: Copy>(vals: &[(T, &str)], to_u32: impl Fn(T) -> u32) -> *const c_void {
-    let mut v: Vec<ws::value_string> =
-        vals.iter().map(|(n, s)| ws::value_string { value: to_u32(*n), strptr: leak(s) }).collect();
-    v.push(ws::value_string { value: 0, strptr: std::ptr::null() });
+    let mut v: Vec<ws::value_string> = vals
+        .iter()
+        .map(|(n, s)| ws::value_string {
+            value: to_u32(*n),
+            strptr: leak(s),
+        })
+        .collect();
+    v.push(ws::value_string {
+        value: 0,
+        strptr: std::ptr::null(),
+    });
     Box::leak(v.into_boxed_slice()).as_ptr() as *const c_void
 }
 
@@ -62,8 +74,18 @@ fn header_field(i: usize) -> ws::hf_register_info {
             vals.map_or(std::ptr::null(), |v| value_strings(v, |n| n)),
             0,
         ),
-        Kind::U32Dec => (ws::ftenum_FT_UINT32, ws::field_display_e_BASE_DEC as c_int, std::ptr::null(), 0),
-        Kind::U32Hex => (ws::ftenum_FT_UINT32, ws::field_display_e_BASE_HEX as c_int, std::ptr::null(), 0),
+        Kind::U32Dec => (
+            ws::ftenum_FT_UINT32,
+            ws::field_display_e_BASE_DEC as c_int,
+            std::ptr::null(),
+            0,
+        ),
+        Kind::U32Hex => (
+            ws::ftenum_FT_UINT32,
+            ws::field_display_e_BASE_HEX as c_int,
+            std::ptr::null(),
+            0,
+        ),
         Kind::I32(vals) => (
             ws::ftenum_FT_INT32,
             ws::field_display_e_BASE_DEC as c_int,
@@ -72,9 +94,12 @@ fn header_field(i: usize) -> ws::hf_register_info {
         ),
         Kind::Bool(0) => (ws::ftenum_FT_BOOLEAN, none, std::ptr::null(), 0),
         Kind::Bool(mask) => (ws::ftenum_FT_BOOLEAN, 32, std::ptr::null(), mask as u64),
-        Kind::AbsTimeUtc => {
-            (ws::ftenum_FT_ABSOLUTE_TIME, ws::field_display_e_ABSOLUTE_TIME_UTC as c_int, std::ptr::null(), 0)
-        }
+        Kind::AbsTimeUtc => (
+            ws::ftenum_FT_ABSOLUTE_TIME,
+            ws::field_display_e_ABSOLUTE_TIME_UTC as c_int,
+            std::ptr::null(),
+            0,
+        ),
         Kind::FrameRequest => (
             ws::ftenum_FT_FRAMENUM,
             none,
@@ -218,8 +243,18 @@ pub fn mqtt_hf(f: MqttField) -> c_int {
     MQTT_HF[f as usize].load(Ordering::Relaxed)
 }
 
-type PostFn = unsafe extern "C" fn(*mut ws::tvbuff_t, *mut ws::packet_info, *mut ws::proto_tree, *mut c_void) -> c_int;
-type HeurFn = unsafe extern "C" fn(*mut ws::tvbuff_t, *mut ws::packet_info, *mut ws::proto_tree, *const c_char) -> c_int;
+type PostFn = unsafe extern "C" fn(
+    *mut ws::tvbuff_t,
+    *mut ws::packet_info,
+    *mut ws::proto_tree,
+    *mut c_void,
+) -> c_int;
+type HeurFn = unsafe extern "C" fn(
+    *mut ws::tvbuff_t,
+    *mut ws::packet_info,
+    *mut ws::proto_tree,
+    *const c_char,
+) -> c_int;
 
 pub fn handoff(post: PostFn, heur: HeurFn) {
     unsafe {

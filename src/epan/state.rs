@@ -72,7 +72,11 @@ pub fn reset_and_load_secrets() {
         let mut row: ws::shim_secret = std::mem::zeroed();
         for i in 0..ws::shim_device_secret_count() {
             if ws::shim_device_secret_get(i, &mut row) != 0 {
-                let (pk, dn, s) = (cstr(row.product_key), cstr(row.device_name), cstr(row.secret));
+                let (pk, dn, s) = (
+                    cstr(row.product_key),
+                    cstr(row.device_name),
+                    cstr(row.secret),
+                );
                 if !pk.is_empty() && !dn.is_empty() && !s.is_empty() {
                     secrets.add_device(pk, dn, s);
                 }

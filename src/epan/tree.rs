@@ -69,7 +69,15 @@ impl Sink for TreeSink {
         }
         let (start, len) = self.span.unwrap_or((0, 0));
         unsafe {
-            let item = ws::shim_add_protocol(self.root, proto(), self.tvb, start, len, cptr(summary), summary.len());
+            let item = ws::shim_add_protocol(
+                self.root,
+                proto(),
+                self.tvb,
+                start,
+                len,
+                cptr(summary),
+                summary.len(),
+            );
             self.top_item = item;
             self.last = item;
             self.depth = 0;
@@ -88,7 +96,10 @@ impl Sink for TreeSink {
             self.last = match v {
                 Value::Str(s) => ws::shim_add_string(t, id, self.tvb, self.pinfo, cptr(s), s.len()),
                 Value::U32(n) => {
-                    if matches!(crate::core::fields::FIELDS[f as usize].kind, crate::core::fields::Kind::Bool(_)) {
+                    if matches!(
+                        crate::core::fields::FIELDS[f as usize].kind,
+                        crate::core::fields::Kind::Bool(_)
+                    ) {
                         ws::shim_add_bool(t, id, self.tvb, n as i32)
                     } else {
                         ws::shim_add_uint(t, id, self.tvb, n)
@@ -115,8 +126,16 @@ impl Sink for TreeSink {
         let parent = self.current();
         let mut sub: *mut ws::proto_tree = std::ptr::null_mut();
         if !parent.is_null() {
-            self.last =
-                unsafe { ws::shim_add_text_subtree(parent, ett(e), self.tvb, &mut sub, cptr(label), label.len()) };
+            self.last = unsafe {
+                ws::shim_add_text_subtree(
+                    parent,
+                    ett(e),
+                    self.tvb,
+                    &mut sub,
+                    cptr(label),
+                    label.len(),
+                )
+            };
         }
         self.enter(sub);
     }
@@ -139,7 +158,11 @@ impl Sink for TreeSink {
 }
 
 /// Marks a frame whose analysis panicked; the rest of the capture is still dissected.
-pub unsafe fn internal_error(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree, tvb: *mut ws::tvbuff_t) {
+pub unsafe fn internal_error(
+    pinfo: *mut ws::packet_info,
+    tree: *mut ws::proto_tree,
+    tvb: *mut ws::tvbuff_t,
+) {
     let msg = "aliiot hit an internal error on this packet and skipped it; please report it with the capture";
     let item = ws::shim_add_protocol(tree, proto(), tvb, 0, 0, std::ptr::null(), 0);
     ws::shim_expert(pinfo, item, ei(Ei::InternalError), cptr(msg), msg.len());

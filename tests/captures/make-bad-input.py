@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Writes 08-bad-input.pcap: hostile and malformed Alibaba-style MQTT logins that no real SDK
+sends, one TCP connection per case (client port 40001 + case number, server 127.0.0.2:1883).
+
+No real client can produce these, so they are written byte by byte. Run it again to regenerate
+the file; the output is deterministic.
+
+  1  password that is not a hex sign                      -> CONNACK 4
+  2  64 KB client id prefix (spans many TCP segments)     -> CONNACK 2
+  3  client id with 3000 parameters                       -> CONNACK 2
+  4  client id and user name with invalid UTF-8           -> CONNACK 2
+  5  CONNECT whose client id length runs past the packet  (MQTT: malformed)
+  6  AT-firmware escaped commas, securemode=9, keep-alive 5 s
+  7  PUBLISH with a 1000-level topic after a normal login
+  8  CONNECT frame cut by the capture's snap length
+"""
+import struct
+import sys
+
+SERVER = bytes([127, 0, 0, 2])
+CLIENT = bytes([127, 0, 0, 1])
+PK = "a1B2c3D4e5F"
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n % 128
+        n //= 128
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def mstr(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return struct.pack(">H", len(b)) + b
+
+
+def connect(client_id, username, password, keepalive=60):
+    flags = 0x02 | (0x80 if username is not None else 0) | (0x40 if password is not None else 0)
+    body = mstr("MQTT") + bytes([4, flags]) + struct.pack(">H", keepalive) + mstr(client_id)
+    if username is not None:
+        body += mstr(username)
+    if password is not None:
+        body += mstr(password)
+    return bytes([0x10]) + varint(len(body)) + body
+
+
+def connack(code):
+    return bytes([0x20, 2, 0, code])
+
+
+def publish(topic, payload, qos=0):
+    body = mstr(topic) + (struct.pack(">H", 1) if qos else b"") + payload
+    return bytes([0x30 | (qos << 1)]) + varint(len(body)) + body
+
+
+class Pcap:
+    def __init__(self):
+        self.frames = []
+        self.t = 1_700_000_000.0
+
+    def packet(self, src, dst, sport, dport, seq, ack, flags, payload=b"", caplen=None):
+        tcp = struct.pack(">HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+        ip_len = 20 + len(tcp) + len(payload)
+        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, ip_len, 0, 0x4000, 64, 6, 0, src, dst)
+        eth = b"\x00" * 12 + b"\x08\x00"
+        frame = eth + ip + tcp + payload
+        self.t += 0.001
+        self.frames.append((self.t, frame, caplen))
+
+    def write(self, path):
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+            for t, frame, caplen in self.frames:
+                cap = frame[: caplen] if caplen else frame
+                sec = int(t)
+                usec = int(round((t - sec) * 1e6))
+                f.write(struct.pack("<IIII", sec, usec, len(cap), len(frame)))
+                f.write(cap)
+
+
+SYN, ACK, PSH, FIN = 0x02, 0x10, 0x08, 0x01
+
+
+def session(p, case, client_data, server_data=b"", snap=None):
+    """One TCP connection: handshake, the client's bytes (in 1400-byte segments), the server's
+    answer, then FIN from both sides."""
+    sport = 40000 + case
+    c_seq, s_seq = 1000, 5000
+    p.packet(CLIENT, SERVER, sport, 1883, c_seq, 0, SYN)
+    p.packet(SERVER, CLIENT, 1883, sport, s_seq, c_seq + 1, SYN | ACK)
+    c_seq += 1
+    s_seq += 1
+    p.packet(CLIENT, SERVER, sport, 1883, c_seq, s_seq, ACK)
+    for i in range(0, len(client_data), 1400):
+        seg = client_data[i : i + 1400]
+        p.packet(CLIENT, SERVER, sport, 1883, c_seq, s_seq, PSH | ACK, seg, caplen=snap)
+        c_seq += len(seg)
+    if server_data:
+        p.packet(SERVER, CLIENT, 1883, sport, s_seq, c_seq, PSH | ACK, server_data)
+        s_seq += len(server_data)
+    p.packet(SERVER, CLIENT, 1883, sport, s_seq, c_seq, FIN | ACK)
+    p.packet(CLIENT, SERVER, sport, 1883, c_seq, s_seq + 1, FIN | ACK)
+    p.packet(SERVER, CLIENT, 1883, sport, s_seq + 1, c_seq + 1, ACK)
+
+
+def main(out):
+    p = Pcap()
+    ok = f"|securemode=3,signmethod=hmacsha1,timestamp=1700000000000|"
+    session(p, 1, connect(f"{PK}&bad-01{ok}", f"bad-01&{PK}", "not-a-hex-sign!"), connack(4))
+    session(p, 2, connect("x" * 65000 + "|securemode=2,signmethod=hmacsha256|", f"bad-02&{PK}", "0" * 64), connack(2))
+    params = ",".join(f"k{i}=v{i}" for i in range(3000))
+    session(p, 3, connect(f"bad-03|securemode=3,signmethod=hmacsha1,{params}|", f"bad-03&{PK}", "0" * 40), connack(2))
+    session(p, 4, connect(b"bad-04\xff\xfe|securemode=3,signmethod=hmacsha1|", b"bad-04\xc3&" + PK.encode(), "0" * 40), connack(2))
+    # Client id length field says 500; the packet ends after 20 bytes of it.
+    broken_body = mstr("MQTT") + bytes([4, 0xC2]) + struct.pack(">H", 60) + struct.pack(">H", 500) + b"a1B2c3D4e5F.bad-05|s"
+    session(p, 5, bytes([0x10]) + varint(len(broken_body)) + broken_body)
+    session(
+        p,
+        6,
+        connect(f"{PK}.bad-06|securemode=9\\,signmethod=hmacsha1\\,timestamp=789|", f"bad-06&{PK}", "0" * 40, keepalive=5),
+        connack(4),
+    )
+    deep = f"/sys/{PK}/bad-07" + "/x" * 1000
+    session(p, 7, connect(f"{PK}&bad-07{ok}", f"bad-07&{PK}", "0" * 40) + publish(deep, b'{"id":"1"}'), connack(0))
+    session(p, 8, connect(f"{PK}&bad-08{ok}", f"bad-08&{PK}", "0" * 40), connack(4), snap=90)
+    p.write(out)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "08-bad-input.pcap")

@@ -1,0 +1,181 @@
+//! Runs the real tshark with the freshly built plugin.
+//!
+//! The plugin is copied into a private HOME's personal plugin folder
+//! (`~/.local/lib/wireshark/plugins/<X.Y>/epan/aliiot.so`); nothing outside a temporary folder is
+//! touched. Root's tshark ignores personal plugin folders, so as root every tshark runs as
+//! `nobody` through `setpriv`, exactly like a user's would. Every run must exit 0 with an empty
+//! stderr: Wireshark reports plugin load errors only there.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub const SERIES: &str = env!("ALIIOT_WIRESHARK_SERIES");
+
+pub struct Harness {
+    pub dir: PathBuf,
+    pub home: PathBuf,
+    as_root: bool,
+}
+
+fn plugin_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("ALIIOT_PLUGIN") {
+        return PathBuf::from(p);
+    }
+    // `cargo test` builds the library (cdylib included) into target/<profile>/deps, beside the
+    // test binary; that is the build these tests were compiled with.
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent()
+        .expect("target/<profile>/deps")
+        .join("libaliiot.so")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn make_world_readable(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(p).unwrap();
+    let mode = if meta.is_dir() { 0o755 } else { 0o644 };
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    if meta.is_dir() {
+        for e in std::fs::read_dir(p).unwrap() {
+            make_world_readable(&e.unwrap().path());
+        }
+    }
+}
+
+pub fn harness() -> &'static Harness {
+    static H: OnceLock<Harness> = OnceLock::new();
+    H.get_or_init(|| {
+        let plugin = plugin_path();
+        assert!(
+            plugin.exists(),
+            "built plugin not found at {}",
+            plugin.display()
+        );
+        let dir = std::env::temp_dir().join(format!("aliiot-tests-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let home = dir.join("home");
+        let epan = home.join(format!(".local/lib/wireshark/plugins/{SERIES}/epan"));
+        std::fs::create_dir_all(&epan).unwrap();
+        std::fs::copy(&plugin, epan.join("aliiot.so")).unwrap();
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures"),
+            &dir.join("captures"),
+        );
+        make_world_readable(&dir);
+        let uid = Command::new("id").arg("-u").output().expect("id -u");
+        let as_root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+        let h = Harness { dir, home, as_root };
+        let v = h.run_raw(&["--version"]);
+        assert!(
+            v.0.contains(&format!("TShark (Wireshark) {SERIES}.")),
+            "plugin built for Wireshark {SERIES}, but tshark is: {}",
+            v.0.lines().next().unwrap_or("")
+        );
+        h
+    })
+}
+
+impl Harness {
+    pub fn capture(&self, name: &str) -> String {
+        self.dir.join("captures").join(name).display().to_string()
+    }
+
+    /// Runs tshark; returns (stdout, stderr, success).
+    pub fn run_raw(&self, args: &[&str]) -> (String, String, bool) {
+        let mut cmd = if self.as_root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "tshark"]);
+            c
+        } else {
+            Command::new("tshark")
+        };
+        cmd.args(args)
+            .env("HOME", &self.home)
+            .env_remove("WIRESHARK_PLUGIN_DIR")
+            .env_remove("WIRESHARK_CONFIG_DIR")
+            .env("LC_ALL", "C.UTF-8")
+            .env("TZ", "UTC")
+            .current_dir(&self.dir);
+        let out = cmd.output().expect("run tshark");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.success(),
+        )
+    }
+
+    /// Runs tshark and insists on exit 0 and an empty stderr.
+    pub fn tshark(&self, args: &[&str]) -> String {
+        let (out, err, ok) = self.run_raw(args);
+        assert!(ok, "tshark {args:?} failed: {err}");
+        assert!(
+            err.trim().is_empty(),
+            "tshark {args:?} wrote to stderr: {err}"
+        );
+        out
+    }
+
+    /// `-T fields` output as rows of columns.
+    pub fn fields(
+        &self,
+        capture: &str,
+        extra: &[&str],
+        filter: &str,
+        fields: &[&str],
+    ) -> Vec<Vec<String>> {
+        let cap = self.capture(capture);
+        let mut args: Vec<&str> = vec!["-n", "-r", &cap];
+        args.extend_from_slice(extra);
+        if !filter.is_empty() {
+            args.extend_from_slice(&["-Y", filter]);
+        }
+        args.extend_from_slice(&[
+            "-T",
+            "fields",
+            "-E",
+            "separator=\t",
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=|",
+        ]);
+        for f in fields {
+            args.extend_from_slice(&["-e", f]);
+        }
+        self.tshark(&args)
+            .lines()
+            .map(|l| l.split('\t').map(str::to_string).collect())
+            .collect()
+    }
+}
+
+/// `-o uat:…` rows with the device secrets of every device in the shared captures' manifest.
+pub fn secrets_args() -> Vec<String> {
+    let devices = [
+        ("lab-sensor-01", "3f1d0c9e8b7a6d5c4b3a29180f7e6d01"),
+        ("lab-sensor-02", "3f1d0c9e8b7a6d5c4b3a29180f7e6d02"),
+        ("lab-sensor-04", "3f1d0c9e8b7a6d5c4b3a29180f7e6d04"),
+        ("lab-sensor-05", "3f1d0c9e8b7a6d5c4b3a29180f7e6d05"),
+        ("lab-sensor-06", "3f1d0c9e8b7a6d5c4b3a29180f7e6d06"),
+    ];
+    devices
+        .iter()
+        .flat_map(|(dn, s)| {
+            [
+                "-o".to_string(),
+                format!("uat:aliiot_device_secrets:\"a1B2c3D4e5F\",\"{dn}\",\"{s}\""),
+            ]
+        })
+        .collect()
+}

@@ -1,0 +1,532 @@
+//! The plugin in the real tshark, on real device-SDK captures (tests/captures, copied from the
+//! project's shared captures; see tests/captures/README.md), asserting exact field values.
+
+mod common;
+
+use common::{harness, secrets_args, SERIES};
+
+fn with_secrets(extra: &[&str]) -> Vec<String> {
+    let mut v = secrets_args();
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn rows(r: &[Vec<String>]) -> Vec<String> {
+    r.iter().map(|cols| cols.join(" ")).collect()
+}
+
+#[test]
+fn plugin_loads_with_version_fields_and_heuristic() {
+    let h = harness();
+    let plugins = h.tshark(&["-G", "plugins"]);
+    let line = plugins
+        .lines()
+        .find(|l| l.starts_with("aliiot.so"))
+        .expect("aliiot in -G plugins");
+    let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
+    assert_eq!(
+        cols[..3],
+        ["aliiot.so", env!("CARGO_PKG_VERSION"), "dissector"],
+        "{line}"
+    );
+    assert!(
+        cols[3].ends_with(&format!("plugins/{SERIES}/epan/aliiot.so")),
+        "{line}"
+    );
+
+    let protocols = h.tshark(&["-G", "protocols"]);
+    assert!(
+        protocols
+            .lines()
+            .any(|l| l == "Alibaba Cloud IoT\taliiot\taliiot"),
+        "protocol row missing"
+    );
+
+    // Every field and expert item of the core's tables is registered, with its blurb.
+    let fields = h.tshark(&["-G", "fields"]);
+    for f in aliiot::core::fields::FIELDS {
+        let row = fields
+            .lines()
+            .find(|l| l.split('\t').nth(2) == Some(f.abbrev))
+            .unwrap_or_else(|| panic!("{} not registered", f.abbrev));
+        assert!(
+            row.ends_with(f.blurb),
+            "{} registered without its blurb: {row}",
+            f.abbrev
+        );
+    }
+    let n_registered = fields
+        .lines()
+        .filter(|l| {
+            l.split('\t')
+                .nth(2)
+                .is_some_and(|a| a.starts_with("aliiot."))
+        })
+        .count();
+    let n_experts = aliiot::core::fields::EXPERTS.len();
+    assert_eq!(n_registered, aliiot::core::fields::FIELDS.len() + n_experts);
+
+    let heur = h.tshark(&["-G", "heuristic-decodes"]);
+    assert!(heur.lines().any(|l| l == "mqtt.topic\taliiot\tT"), "{heur}");
+}
+
+/// The README's promise: filtering one device lists its whole session, and with its secret the
+/// CONNECT shows the sign as verified.
+#[test]
+fn tutorial_session_filtered_by_device() {
+    let h = harness();
+    let extra = secrets_args();
+    let r = h.fields(
+        "01-aliyun-iot-mqtt-basic.pcapng",
+        &refs(&extra),
+        "aliiot.device_name == \"lab-sensor-01\"",
+        &[
+            "frame.number",
+            "mqtt.msgtype",
+            "aliiot.product_key",
+            "aliiot.direction",
+            "aliiot.sign.status",
+            "aliiot.connect_in",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "4 1 a1B2c3D4e5F 1 1 ",
+            "6 2 a1B2c3D4e5F 2  4",
+            "8 8 a1B2c3D4e5F 1  4",
+            "9 9 a1B2c3D4e5F 2  4",
+            "11 3 a1B2c3D4e5F 1  4",
+            "12 4 a1B2c3D4e5F 2  4",
+            "14 3 a1B2c3D4e5F 2  4",
+            "16 4 a1B2c3D4e5F 1  4",
+            "18 14 a1B2c3D4e5F 1  4",
+        ]
+    );
+    // The filter in the README, in the product-key form too.
+    let n = h.fields(
+        "01-aliyun-iot-mqtt-basic.pcapng",
+        &[],
+        "aliiot.product_key == \"a1B2c3D4e5F\"",
+        &["frame.number"],
+    );
+    assert_eq!(n.len(), 9);
+}
+
+#[test]
+fn client_id_fields() {
+    let h = harness();
+    let r = h.fields(
+        "02-alibabacloud-sdk-thing-model.pcapng",
+        &[],
+        "mqtt.msgtype == 1",
+        &[
+            "aliiot.clientid.prefix",
+            "aliiot.clientid.securemode",
+            "aliiot.clientid.signmethod",
+            "aliiot.clientid.timestamp",
+            "aliiot.clientid.timestamp_unit",
+            "aliiot.clientid.sdk_language",
+            "aliiot.clientid.sdk_version",
+            "aliiot.identity_source",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        ["a1B2c3D4e5F&lab-sensor-02 3 hmacsha1 Nov 22, 2026 02:32:58.665000000 UTC 1 NodeJS 1.2.8 1"]
+    );
+    // Generic pairs for keys without a named field (MQTT 5 capture: mqtt5=1).
+    let r = h.fields(
+        "05-mqtt5-mqttjs-alibaba-auth.pcapng",
+        &[],
+        "mqtt.msgtype == 1",
+        &[
+            "aliiot.clientid.param.key",
+            "aliiot.clientid.param.value",
+            "aliiot.clientid.sdk_language",
+        ],
+    );
+    assert_eq!(rows(&r), ["mqtt5 1 mqttjs"]);
+}
+
+/// Every shared capture verifies with the manifest's secrets, except 06a (wrong secret).
+#[test]
+fn sign_status_on_every_capture() {
+    let h = harness();
+    let extra = secrets_args();
+    let expect: &[(&str, &[&str])] = &[
+        ("01-aliyun-iot-mqtt-basic.pcapng", &["4 1 HMAC-SHA1"]),
+        ("02-alibabacloud-sdk-thing-model.pcapng", &["4 1 HMAC-SHA1"]),
+        ("04-tls-alibabacloud-sdk.pcapng", &["8 1 HMAC-SHA1"]),
+        ("05-mqtt5-mqttjs-alibaba-auth.pcapng", &["4 1 HMAC-SHA256"]),
+        (
+            "06a-bad-devicesecret.pcapng",
+            &["4 2 HMAC-SHA1", "14 2 HMAC-SHA1", "24 2 HMAC-SHA256"],
+        ),
+        ("06b-bad-clientid-no-ext.pcapng", &["4 1 HMAC-SHA1"]),
+    ];
+    for (cap, want) in expect {
+        let r = h.fields(
+            cap,
+            &refs(&extra),
+            "mqtt.msgtype == 1",
+            &[
+                "frame.number",
+                "aliiot.sign.status",
+                "aliiot.sign.algorithm",
+            ],
+        );
+        assert_eq!(rows(&r), *want, "{cap}");
+    }
+    // Without secrets nothing can be verified.
+    let r = h.fields(
+        "01-aliyun-iot-mqtt-basic.pcapng",
+        &[],
+        "mqtt.msgtype == 1",
+        &["aliiot.sign.status"],
+    );
+    assert_eq!(rows(&r), ["3"]);
+}
+
+#[test]
+fn refused_logins_are_explained() {
+    let h = harness();
+    let extra = secrets_args();
+    let r = h.fields(
+        "06a-bad-devicesecret.pcapng",
+        &refs(&extra),
+        "aliiot.login.code",
+        &[
+            "frame.number",
+            "aliiot.login.code",
+            "aliiot.login.accepted",
+            "aliiot.connect_in",
+        ],
+    );
+    assert_eq!(rows(&r), ["6 5 0 4", "16 5 0 14", "26 135 0 24"]);
+    let r = h.fields(
+        "06a-bad-devicesecret.pcapng",
+        &refs(&extra),
+        "aliiot.login.refused",
+        &["frame.number", "_ws.expert.message"],
+    );
+    assert_eq!(r.len(), 3);
+    assert!(
+        r[2][1].starts_with("Login refused (0x87): Not authorized"),
+        "{:?}",
+        r[2]
+    );
+    assert!(
+        r[0][1].ends_with("The sign does not match the secret entered."),
+        "{:?}",
+        r[0]
+    );
+    let r = h.fields(
+        "06a-bad-devicesecret.pcapng",
+        &refs(&extra),
+        "aliiot.sign.mismatch",
+        &["_ws.expert.message"],
+    );
+    assert_eq!(
+        r[0][0].split('|').next().unwrap(),
+        "Login sign mismatch: tried HMAC-SHA1 with the device secret of lab-sensor-06&a1B2c3D4e5F over \
+         'clientIda1B2c3D4e5F&lab-sensor-06deviceNamelab-sensor-06productKeya1B2c3D4e5Ftimestamp1795314800548'"
+    );
+
+    // 06b: no |…| part, the sign itself is right; the refusal points at the client id.
+    let r = h.fields(
+        "06b-bad-clientid-no-ext.pcapng",
+        &refs(&extra),
+        "aliiot",
+        &["frame.number", "aliiot.sign.status", "_ws.expert.message"],
+    );
+    assert_eq!(r[0][0], "4");
+    assert!(
+        r[0][2].starts_with("Client id has no |securemode=…,signmethod=…| part"),
+        "{:?}",
+        r[0]
+    );
+    assert_eq!(r[1][0], "6");
+    assert!(
+        r[1][2].ends_with("The client id lacks its |securemode=…| part."),
+        "{:?}",
+        r[1]
+    );
+}
+
+#[test]
+fn secrets_never_appear_in_any_output() {
+    let h = harness();
+    let extra = secrets_args();
+    for cap in [
+        "01-aliyun-iot-mqtt-basic.pcapng",
+        "06a-bad-devicesecret.pcapng",
+    ] {
+        let path = h.capture(cap);
+        let mut args = refs(&extra);
+        args.extend_from_slice(&["-r", &path, "-V", "-2"]);
+        let v = h.tshark(&args);
+        let mut args = refs(&extra);
+        args.extend_from_slice(&["-r", &path, "-T", "json"]);
+        let j = h.tshark(&args);
+        assert!(v.contains("Alibaba Cloud IoT"));
+        assert!(j.contains("\"aliiot.device_name\""));
+        for out in [v, j] {
+            assert!(
+                !out.contains("3f1d0c9e8b7a6d5c4b3a29180f7e6d0"),
+                "a device secret leaked"
+            );
+        }
+    }
+}
+
+#[test]
+fn cleartext_and_tls() {
+    let h = harness();
+    let extra = with_secrets(&[]);
+    let r = h.fields(
+        "02-alibabacloud-sdk-thing-model.pcapng",
+        &refs(&extra),
+        "aliiot.cleartext_credentials",
+        &["frame.number"],
+    );
+    assert_eq!(rows(&r), ["4"]);
+    // 04 is TLS (keys embedded in the pcapng): identity and sign seen inside, nothing in clear.
+    let r = h.fields(
+        "04-tls-alibabacloud-sdk.pcapng",
+        &refs(&extra),
+        "aliiot.device_name == \"lab-sensor-04\" && mqtt.msgtype <= 2",
+        &[
+            "frame.number",
+            "aliiot.sign.status",
+            "aliiot.login.accepted",
+            "aliiot.clientid.securemode",
+        ],
+    );
+    assert_eq!(rows(&r), ["8 1  2", "11  1 "]);
+    assert!(h
+        .fields(
+            "04-tls-alibabacloud-sdk.pcapng",
+            &[],
+            "aliiot.cleartext_credentials",
+            &["frame.number"]
+        )
+        .is_empty());
+}
+
+/// Plain `-r` builds no visible tree, `-2` runs two passes, `-V`/`-T json`/`-T ek` print the tree:
+/// all show the same analysis.
+#[test]
+fn every_tshark_mode() {
+    let h = harness();
+    let extra = secrets_args();
+    let cap = h.capture("01-aliyun-iot-mqtt-basic.pcapng");
+    let mut a = refs(&extra);
+    a.extend_from_slice(&["-n", "-r", &cap]);
+    let summary = h.tshark(&a);
+    let line4 = summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("4 "))
+        .unwrap();
+    assert!(
+        line4.ends_with("Connect Command · lab-sensor-01 (a1B2c3D4e5F), sign verified"),
+        "{line4}"
+    );
+    let line6 = summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("6 "))
+        .unwrap();
+    assert!(
+        line6.ends_with("Connect Ack · lab-sensor-01 login accepted"),
+        "{line6}"
+    );
+
+    // Two passes: the forward link from CONNECT to CONNACK appears, later frames keep identity.
+    let r = h.fields(
+        "01-aliyun-iot-mqtt-basic.pcapng",
+        &["-2"],
+        "aliiot",
+        &["frame.number", "aliiot.connack_in", "aliiot.device_name"],
+    );
+    assert_eq!(r[0], ["4", "6", "lab-sensor-01"]);
+    assert_eq!(r.len(), 9);
+    assert_eq!(r[8], ["18", "", "lab-sensor-01"]);
+
+    let mut a = refs(&extra);
+    a.extend_from_slice(&["-n", "-r", &cap, "-V", "-Y", "frame.number == 4"]);
+    let v = h.tshark(&a);
+    for want in [
+        "Alibaba Cloud IoT, lab-sensor-01 (a1B2c3D4e5F), sign verified",
+        "[Secure mode: TCP direct, plain (3)]",
+        "[Sign: Verified (1)]",
+        "[Signed content: clientId30ae1c35-e206-44ca-b583-e2a5549c038ddeviceNamelab-sensor-01productKeya1B2c3D4e5Ftimestamp1795314776064]",
+        "[Expert Info (Chat/Security): Login sign verified (HMAC-SHA1 with the device secret)]",
+    ] {
+        assert!(v.contains(want), "-V lacks {want}:\n{v}");
+    }
+
+    for format in ["json", "ek"] {
+        let mut a = refs(&extra);
+        a.extend_from_slice(&["-n", "-r", &cap, "-T", format, "-Y", "frame.number == 6"]);
+        let out = h.tshark(&a);
+        let key = if format == "json" {
+            "\"aliiot.device_name\": \"lab-sensor-01\""
+        } else {
+            "\"aliiot_aliiot_device_name\":\"lab-sensor-01\""
+        };
+        assert!(out.contains(key), "-T {format} lacks {key}:\n{out}");
+    }
+}
+
+/// Real MQTT from mosquitto's clients: no aliiot layer at all, no expert items, and the
+/// SparkplugB heuristic still gets its topic (aliiot's heuristic runs first and declines).
+#[test]
+fn plain_mqtt_is_left_alone() {
+    let h = harness();
+    let cap = "07-plain-mosquitto.pcapng";
+    assert!(h.fields(cap, &[], "mqtt", &["frame.number"]).len() >= 19);
+    assert!(h.fields(cap, &[], "aliiot", &["frame.number"]).is_empty());
+    assert!(h
+        .fields(cap, &["-2"], "aliiot", &["frame.number"])
+        .is_empty());
+    assert_eq!(
+        rows(&h.fields(cap, &[], "sparkplugb", &["frame.number"])),
+        ["34"]
+    );
+}
+
+/// aliiot never changes MQTT's own fields: the MQTT layer is identical with and without it.
+#[test]
+fn mqtt_fields_are_unchanged() {
+    let h = harness();
+    for cap in [
+        "01-aliyun-iot-mqtt-basic.pcapng",
+        "02-alibabacloud-sdk-thing-model.pcapng",
+        "04-tls-alibabacloud-sdk.pcapng",
+        "05-mqtt5-mqttjs-alibaba-auth.pcapng",
+        "06a-bad-devicesecret.pcapng",
+        "08-bad-input.pcap",
+    ] {
+        let path = h.capture(cap);
+        let with = h.tshark(&["-n", "-r", &path, "-T", "json", "-j", "mqtt"]);
+        let without = h.tshark(&[
+            "-n",
+            "-r",
+            &path,
+            "-T",
+            "json",
+            "-j",
+            "mqtt",
+            "--disable-protocol",
+            "aliiot",
+        ]);
+        assert!(
+            with.contains("\"mqtt\""),
+            "{cap}: no MQTT layer in the JSON"
+        );
+        // `-j mqtt` lists aliiot's layer as filtered out; apart from that marker, byte-identical.
+        let marker = ",\n        \"aliiot\": {\n          \"filtered\": \"aliiot\"\n        }";
+        assert!(with.contains(marker), "{cap}: aliiot did not run");
+        assert!(
+            with.replace(marker, "") == without,
+            "{cap}: MQTT layer differs with aliiot enabled"
+        );
+    }
+}
+
+/// Hostile and malformed logins (tests/captures/make-bad-input.py): each gets the right expert
+/// item and tshark finishes cleanly in every mode.
+#[test]
+fn bad_input() {
+    let h = harness();
+    let cap = "08-bad-input.pcap";
+    for mode in [&["-V"][..], &["-2", "-V"], &[]] {
+        let path = h.capture(cap);
+        let mut a = vec!["-n", "-r", &path];
+        a.extend_from_slice(mode);
+        h.tshark(&a);
+    }
+    let expert = |filter: &str| rows(&h.fields(cap, &[], filter, &["tcp.srcport"]));
+    assert_eq!(expert("aliiot.password.not_hex"), ["40001"]);
+    assert_eq!(expert("aliiot.clientid.prefix_too_long"), ["40002"]);
+    assert_eq!(expert("aliiot.clientid.malformed"), ["40003"]);
+    assert_eq!(expert("aliiot.not_utf8"), ["40004"]);
+    assert_eq!(expert("aliiot.clientid.escaped_commas"), ["40006"]);
+    assert_eq!(expert("aliiot.clientid.unknown_securemode"), ["40006"]);
+    assert_eq!(expert("aliiot.keepalive_out_of_range"), ["40006"]);
+    // The malformed CONNECT (5) and the one cut by the snap length (8) get nothing, not a crash.
+    assert!(expert("tcp.srcport == 40005 && aliiot").is_empty());
+    assert!(expert("tcp.srcport == 40008 && aliiot").is_empty());
+    // 3000 parameters: 64 kept, the rest counted.
+    let r = h.fields(
+        cap,
+        &[],
+        "aliiot.clientid.malformed",
+        &["_ws.expert.message"],
+    );
+    assert!(
+        r[0][0].contains("Client id has 2938 more parameters than aliiot shows"),
+        "{:?}",
+        r[0]
+    );
+    // Identity with replacement characters for invalid UTF-8.
+    let r = h.fields(
+        cap,
+        &[],
+        "tcp.srcport == 40004 && mqtt.msgtype == 1",
+        &["aliiot.device_name"],
+    );
+    assert_eq!(rows(&r), ["bad-04\u{fffd}"]);
+    // The 1000-level topic keeps the login's identity.
+    let r = h.fields(
+        cap,
+        &[],
+        "tcp.srcport == 40007 && mqtt.msgtype == 3",
+        &["aliiot.device_name"],
+    );
+    assert_eq!(rows(&r), ["bad-07"]);
+}
+
+/// A keys file given as a preference works like the table; a missing one is reported, not fatal.
+#[test]
+fn keys_file_preference() {
+    let h = harness();
+    let keys = h.dir.join("captures/lab.keys");
+    std::fs::write(
+        &keys,
+        "# lab devices\na1B2c3D4e5F,lab-sensor-01,3f1d0c9e8b7a6d5c4b3a29180f7e6d01\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let pref = format!("aliiot.keys_file:{}", keys.display());
+    let r = h.fields(
+        "01-aliyun-iot-mqtt-basic.pcapng",
+        &["-o", &pref],
+        "mqtt.msgtype == 1",
+        &["aliiot.sign.status"],
+    );
+    assert_eq!(rows(&r), ["1"]);
+
+    let missing = format!("aliiot.keys_file:{}", h.dir.join("nope.keys").display());
+    let path = h.capture("01-aliyun-iot-mqtt-basic.pcapng");
+    let (out, err, ok) = h.run_raw(&[
+        "-n",
+        "-r",
+        &path,
+        "-o",
+        &missing,
+        "-Y",
+        "mqtt.msgtype == 1",
+        "-T",
+        "fields",
+        "-e",
+        "aliiot.sign.status",
+    ]);
+    assert!(ok);
+    assert_eq!(out.trim(), "3");
+    assert!(err.contains("cannot read the secrets file"), "{err}");
+}

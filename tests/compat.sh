@@ -25,20 +25,24 @@ fi
 prepare() {
   local suite=$1 root=$cache/$1
   if [ -f "$root/.aliiot-ready" ]; then return 0; fi
-  echo "compat: creating the $suite tree in $root (once; cached)"
-  rm -rf "$root"
   mkdir -p "$cache"
-  # debootstrap only the base system: its own resolver trips over library transitions in sid, so
-  # the build dependencies are installed by apt inside the tree.
-  DEBIAN_FRONTEND=noninteractive debootstrap --variant=minbase "$suite" "$root" "$mirror" \
-    >"$cache/$suite.debootstrap.log" 2>&1 || {
-      echo "compat: debootstrap $suite failed; see $cache/$suite.debootstrap.log" >&2
-      tail -20 "$cache/$suite.debootstrap.log" >&2
-      return 1
-    }
+  if [ ! -f "$root/.aliiot-base" ]; then
+    echo "compat: creating the $suite tree in $root (once; cached)"
+    rm -rf "$root"
+    # debootstrap only the base system: its own resolver trips over library transitions in sid,
+    # so the build dependencies are installed by apt inside the tree.
+    DEBIAN_FRONTEND=noninteractive debootstrap --variant=minbase "$suite" "$root" "$mirror" \
+      >"$cache/$suite.debootstrap.log" 2>&1 || {
+        echo "compat: debootstrap $suite failed; see $cache/$suite.debootstrap.log" >&2
+        tail -20 "$cache/$suite.debootstrap.log" >&2
+        return 1
+      }
+    touch "$root/.aliiot-base"
+  fi
   cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  # The registry may serve a snapshot whose sid Release file is past its Valid-Until date.
   chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-    sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs" \
+    sh -c "apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends $pkgs" \
     >>"$cache/$suite.debootstrap.log" 2>&1 || {
       echo "compat: installing build dependencies in $suite failed; see $cache/$suite.debootstrap.log" >&2
       tail -20 "$cache/$suite.debootstrap.log" >&2

@@ -42,7 +42,8 @@ fn plugin_loads_with_version_fields_and_heuristic() {
     assert!(
         protocols
             .lines()
-            .any(|l| l == "Alibaba Cloud IoT\taliiot\taliiot"),
+            // 4.0 prints three columns; 4.4+ adds the enabled flags.
+            .any(|l| l.starts_with("Alibaba Cloud IoT\taliiot\taliiot")),
         "protocol row missing"
     );
 
@@ -71,7 +72,12 @@ fn plugin_loads_with_version_fields_and_heuristic() {
     assert_eq!(n_registered, aliiot::core::fields::FIELDS.len() + n_experts);
 
     let heur = h.tshark(&["-G", "heuristic-decodes"]);
-    assert!(heur.lines().any(|l| l == "mqtt.topic\taliiot\tT"), "{heur}");
+    // 4.0: "list proto enabled"; 4.4+ adds the internal and display names.
+    assert!(
+        heur.lines().any(|l| l == "mqtt.topic\taliiot\tT"
+            || l == "mqtt.topic\taliiot\tT\tT\taliiot_mqtt\tAlibaba Cloud IoT over MQTT"),
+        "{heur}"
+    );
 }
 
 /// The README's promise: filtering one device lists its whole session, and with its secret the
@@ -137,7 +143,7 @@ fn client_id_fields() {
     );
     assert_eq!(
         rows(&r),
-        ["a1B2c3D4e5F&lab-sensor-02 3 hmacsha1 Nov 22, 2026 02:32:58.665000000 UTC 1 NodeJS 1.2.8 1"]
+        ["a1B2c3D4e5F&lab-sensor-02 3 hmacsha1 2026-11-22T02:32:58.665000000Z 1 NodeJS 1.2.8 1"]
     );
     // Generic pairs for keys without a named field (MQTT 5 capture: mqtt5=1).
     let r = h.fields(

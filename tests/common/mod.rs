@@ -153,9 +153,20 @@ impl Harness {
         for f in fields {
             args.extend_from_slice(&["-e", f]);
         }
+        // Booleans print as 1/0 in 4.0 and True/False from 4.4 on; compare them as 1/0. Absolute
+        // times print as "Nov 22, 2026 02:32:58.665000000 UTC" up to 4.4 and in ISO 8601 from
+        // 4.6 on; compare them in the ISO form.
         self.tshark(&args)
             .lines()
-            .map(|l| l.split('\t').map(str::to_string).collect())
+            .map(|l| {
+                l.split('\t')
+                    .map(|c| match c {
+                        "True" => "1".to_string(),
+                        "False" => "0".to_string(),
+                        c => iso_time(c).unwrap_or_else(|| c.to_string()),
+                    })
+                    .collect()
+            })
             .collect()
     }
 }
@@ -178,4 +189,18 @@ pub fn secrets_args() -> Vec<String> {
             ]
         })
         .collect()
+}
+
+/// "Nov 22, 2026 02:32:58.665000000 UTC" -> "2026-11-22T02:32:58.665000000Z".
+fn iso_time(c: &str) -> Option<String> {
+    let rest = c.strip_suffix(" UTC")?;
+    let (mon, rest) = rest.split_once(' ')?;
+    let (day, rest) = rest.split_once(", ")?;
+    let (year, time) = rest.split_once(' ')?;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|x| *x == mon)? + 1;
+    let d: u32 = day.trim().parse().ok()?;
+    Some(format!("{year}-{m:02}-{d:02}T{time}Z"))
 }

@@ -16,7 +16,6 @@
 #include <epan/uat.h>
 #include <epan/conversation.h>
 #include <epan/column-utils.h>
-#include <epan/value_string.h>
 
 /* ---- plugin registration ---- */
 typedef int (*shim_heur_fn)(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const char *topic);

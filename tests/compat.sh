@@ -21,6 +21,9 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "compat: needs root (debootstrap and chroot); run: sudo make compat" >&2
   exit 2
 fi
+if ! command -v debootstrap >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+fi
 
 prepare() {
   local suite=$1 root=$cache/$1
@@ -68,7 +71,9 @@ bind() { # src dst [ro]
 run_suite() {
   local suite=$1 root=$cache/$1
   prepare "$suite"
-  local rustup=${RUSTUP_HOME:-$HOME/.rustup} cargo_home=${CARGO_HOME:-$HOME/.cargo}
+  local rustup cargo_home
+  rustup=${RUSTUP_HOME:-$(rustup show home 2>/dev/null || echo "$HOME/.rustup")}
+  cargo_home=${CARGO_HOME:-$(dirname "$(dirname "$(command -v cargo)")")}
   bind /proc "$root/proc"
   bind /dev "$root/dev"
   bind "$here" "$root/src/aliiot" ro

@@ -2,7 +2,8 @@
 //!
 //! The plugin is copied into a private HOME's personal plugin folder
 //! (`~/.local/lib/wireshark/plugins/<X.Y>/epan/aliiot.so`); nothing outside a temporary folder is
-//! touched. Root's tshark ignores personal plugin folders, so as root every tshark runs as
+//! touched. `WIRESHARK_PLUGIN_DIR` points at an empty folder, which stands in for the global
+//! plugin folder, so an aliiot.so installed there (`make install` as root) is not loaded too. Root's tshark ignores personal plugin folders, so as root every tshark runs as
 //! `nobody` through `setpriv`, exactly like a user's would. Every run must exit 0 with an empty
 //! stderr: Wireshark reports plugin load errors only there.
 #![allow(dead_code)]
@@ -67,6 +68,7 @@ pub fn harness() -> &'static Harness {
         let home = dir.join("home");
         let epan = home.join(format!(".local/lib/wireshark/plugins/{SERIES}/epan"));
         std::fs::create_dir_all(&epan).unwrap();
+        std::fs::create_dir_all(dir.join("no-global-plugins")).unwrap();
         std::fs::copy(&plugin, epan.join("aliiot.so")).unwrap();
         copy_dir(
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures"),
@@ -102,7 +104,7 @@ impl Harness {
         };
         cmd.args(args)
             .env("HOME", &self.home)
-            .env_remove("WIRESHARK_PLUGIN_DIR")
+            .env("WIRESHARK_PLUGIN_DIR", self.dir.join("no-global-plugins"))
             .env_remove("WIRESHARK_CONFIG_DIR")
             .env("LC_ALL", "C.UTF-8")
             .env("TZ", "UTC")

@@ -1,0 +1,46 @@
+# aliiot — Wireshark plugin for Alibaba Cloud IoT over MQTT.
+#   make run      install what is missing, build, install the plugin, show a real device session
+#   make test     install what is missing, build, run every test
+# See README.md for the rest.
+
+CARGO   ?= cargo
+SERIES  := $(shell pkg-config --modversion wireshark 2>/dev/null | cut -d. -f1,2)
+PLUGIN  := target/release/libaliiot.so
+CAPTURE := tests/captures/01-aliyun-iot-mqtt-basic.pcapng
+# The tutorial device's secret from tests/captures/manifest.json (made-up lab credentials).
+SECRET  := uat:aliiot_device_secrets:"a1B2c3D4e5F","lab-sensor-01","3f1d0c9e8b7a6d5c4b3a29180f7e6d01"
+
+.PHONY: all deps build test run install uninstall compat clean
+
+all: build
+
+deps:
+	@packaging/deps.sh
+
+build: deps
+	$(CARGO) build --release --locked
+
+test: deps
+	$(CARGO) test --release --locked
+
+install: build
+	@packaging/install.sh install $(PLUGIN) $(SERIES)
+
+uninstall:
+	@packaging/install.sh uninstall
+
+run: install
+	@echo
+	@echo "== the tutorial device's session: tshark -r $(CAPTURE) -Y 'aliiot.device_name == \"lab-sensor-01\"'"
+	@tshark -n -r $(CAPTURE) -o '$(SECRET)' -Y 'aliiot.device_name == "lab-sensor-01"'
+	@echo
+	@echo "== its login, as aliiot explains it: tshark -2 -O aliiot -Y 'mqtt.msgtype <= 2'"
+	@tshark -n -2 -r $(CAPTURE) -o '$(SECRET)' -Y 'mqtt.msgtype <= 2' -O aliiot | grep -v '^\(Frame\|Ethernet\|Internet\|Transmission\|MQ Telemetry\) '
+
+# Builds and runs the tshark suite against Wireshark 4.4 (Debian trixie) and 4.6 (sid) in
+# debootstrap trees cached in $(ALIIOT_COMPAT_DIR) (default /var/cache/aliiot-compat). Needs root.
+compat:
+	tests/compat.sh
+
+clean:
+	$(CARGO) clean

@@ -540,3 +540,69 @@ fn keys_file_preference() {
     assert_eq!(out.trim(), "3");
     assert!(err.contains("cannot read the secrets file"), "{err}");
 }
+
+/// A capture that starts mid-session (tests/captures/09-mid-session.pcapng is frames 12–22 of 01:
+/// no CONNECT). Identity comes from the first Alibaba topic; the broker's port tells the direction.
+/// One pass cannot name the device on the PUBACK before that topic; two passes do.
+#[test]
+fn capture_started_mid_session() {
+    let h = harness();
+    let cap = "09-mid-session.pcapng";
+    let f = [
+        "frame.number",
+        "mqtt.msgtype",
+        "aliiot.device_name",
+        "aliiot.identity_source",
+        "aliiot.direction",
+    ];
+    let one = h.fields(cap, &[], "mqtt", &f);
+    assert_eq!(
+        rows(&one),
+        [
+            "1 4   ",
+            "3 3 lab-sensor-01 2 2",
+            "5 4 lab-sensor-01 2 1",
+            "7 14 lab-sensor-01 2 1"
+        ]
+    );
+    let two = h.fields(cap, &["-2"], "mqtt", &f);
+    assert_eq!(
+        rows(&two),
+        [
+            "1 4 lab-sensor-01 2 2",
+            "3 3 lab-sensor-01 2 2",
+            "5 4 lab-sensor-01 2 1",
+            "7 14 lab-sensor-01 2 1"
+        ]
+    );
+}
+
+/// The plugin exports exactly the loader's symbols for the series it was built for.
+#[test]
+fn exports_exactly_the_plugin_abi() {
+    let h = harness();
+    let so = h.home.join(format!(
+        ".local/lib/wireshark/plugins/{SERIES}/epan/aliiot.so"
+    ));
+    let out = std::process::Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&so)
+        .output()
+        .expect("nm");
+    let mut syms: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string))
+        .collect();
+    syms.sort();
+    let mut want = vec![
+        "plugin_register",
+        "plugin_version",
+        "plugin_want_major",
+        "plugin_want_minor",
+    ];
+    if SERIES != "4.0" && SERIES != "4.2" {
+        want.push("plugin_describe");
+    }
+    want.sort();
+    assert_eq!(syms, want);
+}

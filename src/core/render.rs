@@ -261,6 +261,7 @@ pub mod tests {
             src: 1,
             dst: 2,
             over_tls: true,
+            ..Default::default()
         };
         let rec = conn.analyze(&pdu, &ctx, &Secrets::default());
         conn.connack_frame = Some(6);

@@ -41,6 +41,9 @@ pub struct FrameCtx {
     /// Keys of the sending and receiving endpoints (address + port).
     pub src: u64,
     pub dst: u64,
+    /// Transport ports (0 when unknown).
+    pub src_port: u32,
+    pub dst_port: u32,
     /// Whether TLS carries this MQTT.
     pub over_tls: bool,
 }
@@ -143,6 +146,11 @@ impl Conn {
             if matches!(msg_type, CONNECT | SUBSCRIBE | UNSUBSCRIBE | 12) {
                 self.device_endpoint = Some(ctx.src);
             } else if matches!(msg_type, CONNACK | 9 | 11 | 13) {
+                self.device_endpoint = Some(ctx.dst);
+            } else if is_broker_port(ctx.dst_port) && !is_broker_port(ctx.src_port) {
+                // Capture started mid-session: the side on the broker's port is the platform.
+                self.device_endpoint = Some(ctx.src);
+            } else if is_broker_port(ctx.src_port) && !is_broker_port(ctx.dst_port) {
                 self.device_endpoint = Some(ctx.dst);
             }
         }
@@ -361,6 +369,11 @@ impl Conn {
     }
 }
 
+/// Ports the platform listens on for MQTT (plain or TLS, and WebSocket on 443/80).
+fn is_broker_port(p: u32) -> bool {
+    matches!(p, 1883 | 8883 | 443 | 80)
+}
+
 fn alg_name(c: &SignCheck) -> &'static str {
     c.algorithm.map_or("?", |a| a.name())
 }
@@ -480,6 +493,7 @@ mod tests {
             src,
             dst,
             over_tls: false,
+            ..Default::default()
         }
     }
 

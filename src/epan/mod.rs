@@ -244,10 +244,14 @@ unsafe fn first_pass(
         }
     }
     let frame_ds = ws::shim_tvb_identity(tvb);
+    let (mut src_port, mut dst_port) = (0, 0);
+    ws::shim_pinfo_ports(pinfo, &mut src_port, &mut dst_port);
     let ctx = FrameCtx {
         frame,
         src: ws::shim_pinfo_src_key(pinfo),
         dst: ws::shim_pinfo_dst_key(pinfo),
+        src_port,
+        dst_port,
         over_tls: ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0,
     };
     let conv = ws::shim_conversation_index(pinfo);

@@ -239,6 +239,12 @@ static uint64_t endpoint_key(const address *a, uint32_t port)
 uint64_t shim_pinfo_src_key(packet_info *pinfo) { return endpoint_key(&pinfo->src, pinfo->srcport); }
 uint64_t shim_pinfo_dst_key(packet_info *pinfo) { return endpoint_key(&pinfo->dst, pinfo->destport); }
 
+void shim_pinfo_ports(packet_info *pinfo, uint32_t *src, uint32_t *dst)
+{
+    *src = pinfo->srcport;
+    *dst = pinfo->destport;
+}
+
 int shim_pinfo_has_proto(packet_info *pinfo, const char *name)
 {
     return proto_is_frame_protocol(pinfo->layers, name) ? 1 : 0;

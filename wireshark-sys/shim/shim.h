@@ -50,6 +50,7 @@ void shim_pinfo_abs_ts(packet_info *pinfo, int64_t *secs, int32_t *nsecs);
 /* A key for (source address, source port): equal keys mean the same endpoint. */
 uint64_t shim_pinfo_src_key(packet_info *pinfo);
 uint64_t shim_pinfo_dst_key(packet_info *pinfo);
+void shim_pinfo_ports(packet_info *pinfo, uint32_t *src, uint32_t *dst);
 int shim_pinfo_has_proto(packet_info *pinfo, const char *name);
 uint32_t shim_conversation_index(packet_info *pinfo);
 void shim_col_set_protocol(packet_info *pinfo, const char *static_text);

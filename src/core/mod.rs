@@ -4,12 +4,15 @@
 //! - [`sign`]: HMAC login sign checks
 //! - [`secrets`]: the secrets the user entered
 //! - [`topic`]: which device a topic names
+//! - [`json`]: a lenient, bounded JSON parser for Alink payloads
 //! - [`session`]: per-connection state and per-packet analysis
 //! - [`fields`]: every field, subtree and expert item, as data
 //! - [`render`]: turns analysis into fields through the [`render::Sink`] trait
 
 pub mod clientid;
 pub mod fields;
+pub mod json;
+pub mod payload;
 pub mod render;
 pub mod secrets;
 pub mod session;

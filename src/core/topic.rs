@@ -1,79 +1,377 @@
-//! Which device a topic names (protocol reference §4, §10), and whether a topic is Alibaba's.
+//! Alibaba topic semantics (protocol reference §4, §10): what a topic is, which device it names,
+//! whether it is a reply, and which way it flows.
+//!
+//! Works on PUBLISH topics and on SUBSCRIBE/UNSUBSCRIBE filters (`+` and `#` levels are kept
+//! as they are and flagged). `/ext/rrpc/{id}/{inner topic}` is unwrapped once and the inner topic
+//! classified.
 
-/// Topics deeper than this are not looked at (bounded work on hostile input).
-const MAX_LEVELS: usize = 64;
+/// Topics deeper than this are not looked at beyond this level (bounded work on hostile input).
+const MAX_LEVELS: usize = 16;
 
-/// The product key and device name a topic names. `device_name` is `None` for product-wide
-/// topics (`/broadcast/{pk}/…`).
+/// Which way a topic's messages flow (for the request; a reply flows the other way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Up,
+    Down,
+    Either,
+}
+
+/// A topic family of the catalogue. `name` is the filterable class (`aliiot.topic.class`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Class {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub flow: Flow,
+}
+
+macro_rules! classes {
+    ($($id:ident = $name:literal, $flow:ident, $desc:literal;)*) => {
+        $(pub const $id: Class = Class { name: $name, description: $desc, flow: Flow::$flow };)*
+        /// Every class, for documentation and the statistics tree.
+        pub const ALL: &[Class] = &[$($id,)*];
+    };
+}
+
+classes! {
+    PROPERTY_POST = "thing.event.property.post", Up, "Device reports property values";
+    EVENT_POST = "thing.event.post", Up, "Device reports an event";
+    PROPERTY_BATCH_POST = "thing.event.property.batch.post", Up, "Device reports properties and events in batch";
+    PROPERTY_PACK_POST = "thing.event.property.pack.post", Up, "Gateway reports properties and events of its sub-devices";
+    PROPERTY_HISTORY_POST = "thing.event.property.history.post", Up, "Device reports historical property values";
+    PROPERTY_SET = "thing.service.property.set", Down, "Platform sets device properties";
+    PROPERTY_GET = "thing.service.property.get", Down, "Platform reads device properties";
+    SERVICE_INVOKE = "thing.service.invoke", Down, "Platform calls a device service (asynchronous)";
+    DESIRED_GET = "thing.property.desired.get", Up, "Device reads its desired property values";
+    DESIRED_DELETE = "thing.property.desired.delete", Up, "Device clears desired property values";
+    UP_RAW = "thing.model.up_raw", Up, "Device sends pass-through (binary) data";
+    DOWN_RAW = "thing.model.down_raw", Down, "Platform sends pass-through (binary) data";
+    DEVICEINFO_UPDATE = "thing.deviceinfo.update", Up, "Device reports tags";
+    DEVICEINFO_DELETE = "thing.deviceinfo.delete", Up, "Device deletes tags";
+    DEVICEINFO_GET = "thing.deviceinfo.get", Up, "Device reads tags";
+    CONFIG_GET = "thing.config.get", Up, "Device asks for its remote configuration";
+    CONFIG_PUSH = "thing.config.push", Down, "Platform pushes a remote configuration";
+    CONFIG_LOG_GET = "thing.config.log.get", Up, "Device asks for its log settings";
+    CONFIG_LOG_PUSH = "thing.config.log.push", Down, "Platform pushes log settings";
+    LOG_POST = "thing.log.post", Up, "Device uploads log lines";
+    DSLTEMPLATE_GET = "thing.dsltemplate.get", Up, "Device asks for its thing model (TSL)";
+    DYNAMICTSL_GET = "thing.dynamicTsl.get", Up, "Device asks for its dynamic thing model";
+    OTA_FIRMWARE_GET = "thing.ota.firmware.get", Up, "Device asks for a firmware upgrade";
+    FILE_DOWNLOAD = "thing.file.download", Up, "Device downloads a file chunk (binary reply)";
+    FILE_UPLOAD_INIT = "thing.file.upload.mqtt.init", Up, "Device starts a file upload";
+    FILE_UPLOAD_SEND = "thing.file.upload.mqtt.send", Up, "Device uploads a file chunk (binary)";
+    FILE_UPLOAD_CANCEL = "thing.file.upload.mqtt.cancel", Up, "Device cancels a file upload";
+    TOPO_ADD = "thing.topo.add", Up, "Gateway adds sub-devices to its topology";
+    TOPO_DELETE = "thing.topo.delete", Up, "Gateway removes sub-devices from its topology";
+    TOPO_GET = "thing.topo.get", Up, "Gateway reads its topology";
+    TOPO_ADD_NOTIFY = "thing.topo.add.notify", Down, "Platform asks the gateway to add sub-devices";
+    TOPO_CHANGE = "thing.topo.change", Down, "Platform notifies a topology change";
+    LIST_FOUND = "thing.list.found", Up, "Gateway reports discovered sub-devices";
+    SUB_REGISTER = "thing.sub.register", Up, "Gateway registers sub-devices (reply carries their secrets)";
+    SUB_UNREGISTER = "thing.sub.unregister", Up, "Gateway unregisters sub-devices";
+    PRODUCT_REGISTER = "thing.proxy.provisioning.product_register", Up, "Gateway registers sub-devices by product secret (reply carries secrets)";
+    SUB_DISABLE = "thing.disable", Down, "Platform disables a sub-device";
+    SUB_ENABLE = "thing.enable", Down, "Platform enables a sub-device";
+    SUB_DELETE = "thing.delete", Down, "Platform deletes a sub-device";
+    GATEWAY_PERMIT = "thing.gateway.permit", Down, "Platform permits the gateway to add sub-devices";
+    LAN_PREFIX_GET = "thing.lan.prefix.get", Up, "Device asks for its local-communication prefix";
+    BOOTSTRAP_NOTIFY = "thing.bootstrap.notify", Down, "Platform re-assigns the device's endpoint";
+    DIAG_POST = "thing.diag.post", Up, "Device reports network diagnostics";
+    SECURE_TUNNEL_NOTIFY = "secure_tunnel.notify", Down, "Platform opens a remote-access tunnel";
+    SECURE_TUNNEL_PROXY = "secure_tunnel.proxy.request", Up, "Device requests a remote-access proxy";
+    EDGE_DEBUG = "edge.debug.switch", Down, "Platform switches edge debugging";
+    SYS_OTHER = "sys.other", Either, "Other /sys/ topic";
+    RRPC_REQUEST = "rrpc.request", Down, "Platform calls the device synchronously (RRPC)";
+    RRPC_RESPONSE = "rrpc.response", Up, "Device answers a synchronous call (RRPC)";
+    BROADCAST_REQUEST = "broadcast.request", Down, "Platform broadcasts to every online device of a product";
+    OTA_INFORM = "ota.inform", Up, "Device reports its firmware version";
+    OTA_UPGRADE = "ota.upgrade", Down, "Platform pushes a firmware upgrade";
+    OTA_PROGRESS = "ota.progress", Up, "Device reports upgrade progress";
+    OTA_REQUEST = "ota.request", Up, "Device asks for firmware (legacy)";
+    SHADOW_UPDATE = "shadow.update", Up, "Device updates or reads its shadow";
+    SHADOW_GET = "shadow.get", Down, "Platform answers or controls the device shadow";
+    NTP_REQUEST = "ntp.request", Up, "Device asks for the time";
+    NTP_RESPONSE = "ntp.response", Down, "Platform answers with the time";
+    EXT_ERROR = "ext.error", Down, "Platform reports a sub-device error to its gateway";
+    COMBINE_LOGIN = "combine.login", Up, "Gateway logs a sub-device in";
+    COMBINE_BATCH_LOGIN = "combine.batch_login", Up, "Gateway logs sub-devices in (batch)";
+    COMBINE_LOGOUT = "combine.logout", Up, "Gateway logs a sub-device out";
+    COMBINE_BATCH_LOGOUT = "combine.batch_logout", Up, "Gateway logs sub-devices out (batch)";
+    REGISTER = "register", Down, "Dynamic registration result (carries the device secret)";
+    REGNWL = "regnwl", Down, "Registration-free result (carries the device token)";
+    NETWORK_PROBE = "network.probe", Down, "Platform latency probe";
+    BROADCAST = "broadcast", Down, "Product-wide broadcast topic";
+    USER = "user", Either, "Custom (user) topic";
+    LEGACY = "legacy", Either, "Basic-edition topic";
+}
+
+/// What a topic is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicInfo<'a> {
+    pub class: Class,
+    /// Event or service identifier, RRPC / broadcast message id, or the user-topic suffix.
+    pub identifier: Option<&'a str>,
+    pub is_reply: bool,
+    pub product_key: Option<&'a str>,
+    pub device_name: Option<&'a str>,
+    /// The `{id}` of an `/ext/rrpc/{id}/…` wrapper.
+    pub rrpc_id: Option<&'a str>,
+    /// A subscription filter with `+` or `#`.
+    pub wildcard: bool,
+}
+
+impl TopicInfo<'_> {
+    /// Which way this message flows (a reply flows opposite to its request).
+    pub fn flow(&self) -> Flow {
+        match (self.class.flow, self.is_reply) {
+            (Flow::Up, true) => Flow::Down,
+            (Flow::Down, true) => Flow::Up,
+            (f, _) => f,
+        }
+    }
+}
+
+/// The device named by an Alibaba topic. `device_name` is `None` for product-wide topics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicDevice<'a> {
     pub product_key: &'a str,
     pub device_name: Option<&'a str>,
 }
 
-/// The device named by an Alibaba topic, or `None` for topics that name none (or are not
-/// Alibaba's). `/ext/rrpc/{id}/{inner}` is unwrapped.
 pub fn device_of(topic: &str) -> Option<TopicDevice<'_>> {
-    device_at(topic, true)
+    let t = classify(topic)?;
+    Some(TopicDevice {
+        product_key: t.product_key?,
+        device_name: t.device_name,
+    })
 }
 
-fn device_at(topic: &str, unwrap_rrpc: bool) -> Option<TopicDevice<'_>> {
-    let rest = topic.strip_prefix('/')?;
-    // Only the first six levels matter; splitn bounds the work on topics with thousands of levels.
-    let mut l = [""; 6];
+/// Whether the topic belongs to the Alibaba namespace.
+pub fn is_alibaba(topic: &str) -> bool {
+    classify(topic).is_some()
+}
+
+/// Classifies a topic or subscription filter; `None` when it is not an Alibaba topic.
+pub fn classify(topic: &str) -> Option<TopicInfo<'_>> {
+    classify_at(topic, true)
+}
+
+fn levels(topic: &str) -> ([&str; MAX_LEVELS], usize) {
+    let mut l = [""; MAX_LEVELS];
     let mut n = 0;
-    for (slot, level) in l.iter_mut().zip(rest.splitn(MAX_LEVELS.min(7), '/')) {
+    // splitn keeps the rest of a very deep topic in the last slot: bounded work.
+    for (slot, level) in l.iter_mut().zip(topic.splitn(MAX_LEVELS, '/')) {
         *slot = level;
         n += 1;
     }
+    (l, n)
+}
+
+fn classify_at(topic: &str, unwrap_rrpc: bool) -> Option<TopicInfo<'_>> {
+    let rest = topic.strip_prefix('/')?;
+    let (l, n) = levels(rest);
     let l = &l[..n];
-    let get = |i: usize| l.get(i).copied().filter(|s| !s.is_empty());
-    match (get(0)?, get(1)) {
-        ("sys", _) => Some(TopicDevice {
-            product_key: get(1)?,
-            device_name: Some(get(2)?),
-        })
-        .filter(|_| l.len() > 3),
-        ("ext", Some("session" | "ntp" | "error")) => Some(TopicDevice {
-            product_key: get(2)?,
-            device_name: Some(get(3)?),
-        }),
-        ("ext", Some("rrpc")) if unwrap_rrpc => {
-            // /ext/rrpc/{id}/{inner topic}
-            let inner_start = nth_slash(topic, 3)?;
-            device_at(&topic[inner_start..], false)
+    let wildcard = l.iter().any(|s| *s == "+" || *s == "#");
+
+    let nonempty = |i: usize| l.get(i).copied().filter(|s| !s.is_empty());
+    match *l {
+        ["sys", pk, dn, ref tail @ ..] if !pk.is_empty() && !dn.is_empty() && !tail.is_empty() => {
+            let (class, ident, reply) = sys_class(tail)?;
+            let mut t = mk(wildcard, class, Some(pk), Some(dn));
+            t.identifier = ident;
+            t.is_reply = reply;
+            Some(t)
         }
-        ("ota", Some("device")) => Some(TopicDevice {
-            product_key: get(3)?,
-            device_name: Some(get(4)?),
-        }),
-        ("shadow", Some("update" | "get")) => Some(TopicDevice {
-            product_key: get(2)?,
-            device_name: Some(get(3)?),
-        }),
-        ("broadcast", Some(pk)) => Some(TopicDevice {
-            product_key: pk,
-            device_name: None,
-        }),
-        (pk, Some(dn))
-            if is_product_key(pk) && matches!(get(2), Some("user" | "update" | "get" | "data")) =>
+        ["ext", "rrpc", id, ..] if unwrap_rrpc && !id.is_empty() => {
+            let inner_start = nth_slash(topic, 3)?;
+            let mut t = classify_at(&topic[inner_start..], false)?;
+            t.rrpc_id = Some(id);
+            t.wildcard |= id == "+" || id == "#";
+            Some(t)
+        }
+        ["ext", "session", pk, dn, "combine", op] if !pk.is_empty() && !dn.is_empty() => {
+            let (op, reply) = strip_reply(op);
+            let class = match op {
+                "login" => COMBINE_LOGIN,
+                "batch_login" => COMBINE_BATCH_LOGIN,
+                "logout" => COMBINE_LOGOUT,
+                "batch_logout" => COMBINE_BATCH_LOGOUT,
+                _ => return None,
+            };
+            let mut t = mk(wildcard, class, Some(pk), Some(dn));
+            t.is_reply = reply;
+            Some(t)
+        }
+        ["ext", "ntp", _, _, dir] => {
+            let class = match dir {
+                "request" => NTP_REQUEST,
+                "response" => NTP_RESPONSE,
+                _ => return None,
+            };
+            Some(mk(wildcard, class, nonempty(2), nonempty(3)).tap_reply(dir == "response"))
+        }
+        ["ext", "error", pk, dn] => Some(mk(
+            wildcard,
+            EXT_ERROR,
+            Some(pk).filter(|s| !s.is_empty()),
+            Some(dn).filter(|s| !s.is_empty()),
+        )),
+        ["ext", "register"] => Some(mk(wildcard, REGISTER, None, None)),
+        ["ext", "regnwl"] => Some(mk(wildcard, REGNWL, None, None)),
+        ["ext", "network", "probe", id] => {
+            let mut t = mk(wildcard, NETWORK_PROBE, None, None);
+            t.identifier = Some(id);
+            Some(t)
+        }
+        ["ota", "device", kind, _, _] => {
+            let class = match kind {
+                "inform" => OTA_INFORM,
+                "upgrade" => OTA_UPGRADE,
+                "progress" => OTA_PROGRESS,
+                "request" => OTA_REQUEST,
+                _ => return None,
+            };
+            Some(mk(wildcard, class, nonempty(3), nonempty(4)))
+        }
+        ["shadow", kind, pk, dn] => {
+            let class = match kind {
+                "update" => SHADOW_UPDATE,
+                "get" => SHADOW_GET,
+                _ => return None,
+            };
+            Some(
+                mk(
+                    wildcard,
+                    class,
+                    Some(pk).filter(|s| !s.is_empty()),
+                    Some(dn).filter(|s| !s.is_empty()),
+                )
+                .tap_reply(kind == "get"),
+            )
+        }
+        ["broadcast", pk, ref tail @ ..] if !pk.is_empty() && !tail.is_empty() => {
+            let mut t = mk(wildcard, BROADCAST, Some(pk), None);
+            t.identifier = tail_text(topic, 1);
+            Some(t)
+        }
+        [pk, dn, "user", ..] if is_product_key(pk) && !dn.is_empty() => {
+            let mut t = mk(wildcard, USER, Some(pk), Some(dn));
+            t.identifier = tail_text(topic, 2);
+            Some(t)
+        }
+        [pk, dn, "update"] | [pk, dn, "get"] | [pk, dn, "data"] | [pk, dn, "update", "error"]
+            if is_product_key(pk) && !dn.is_empty() =>
         {
-            Some(TopicDevice {
-                product_key: pk,
-                device_name: Some(dn),
-            })
+            let mut t = mk(wildcard, LEGACY, Some(pk), Some(dn));
+            t.identifier = tail_text(topic, 1);
+            Some(t)
         }
         _ => None,
     }
 }
 
-/// Whether the topic belongs to the Alibaba namespace (so aliiot, not another heuristic, owns
-/// its payloads).
-pub fn is_alibaba(topic: &str) -> bool {
-    if device_of(topic).is_some() {
-        return true;
+fn mk<'a>(
+    wildcard: bool,
+    class: Class,
+    product_key: Option<&'a str>,
+    device_name: Option<&'a str>,
+) -> TopicInfo<'a> {
+    TopicInfo {
+        class,
+        identifier: None,
+        is_reply: false,
+        product_key,
+        device_name,
+        rrpc_id: None,
+        wildcard,
     }
-    matches!(topic, "/ext/register" | "/ext/regnwl") || topic.starts_with("/ext/network/probe/")
+}
+
+impl TopicInfo<'_> {
+    fn tap_reply(mut self, reply: bool) -> Self {
+        self.is_reply = reply;
+        self
+    }
+}
+
+fn strip_reply(s: &str) -> (&str, bool) {
+    match s.strip_suffix("_reply") {
+        Some(base) => (base, true),
+        None => (s, false),
+    }
+}
+
+/// The text after the level with index `level` (the first level after the leading '/' is 0),
+/// e.g. the user-topic suffix after `/{pk}/{dn}/user`.
+fn tail_text(topic: &str, level: usize) -> Option<&str> {
+    let i = nth_slash(topic, level + 1)?;
+    let s = &topic[i + 1..];
+    (!s.is_empty()).then_some(s)
+}
+
+/// Classifies what follows `/sys/{pk}/{dn}/`. Returns the class, its identifier, and whether it
+/// is a reply.
+fn sys_class<'a>(tail: &[&'a str]) -> Option<(Class, Option<&'a str>, bool)> {
+    let last = *tail.last()?;
+    let (base_last, reply) = strip_reply(last);
+    // The levels with `_reply` taken off the last one.
+    let mut t = [""; MAX_LEVELS];
+    let n = tail.len().min(MAX_LEVELS);
+    t[..n].copy_from_slice(&tail[..n]);
+    t[n - 1] = base_last;
+    let t = &t[..n];
+    let c = |class| Some((class, None, reply));
+    match *t {
+        ["thing", "event", "property", "post"] => c(PROPERTY_POST),
+        ["thing", "event", "property", "batch", "post"] => c(PROPERTY_BATCH_POST),
+        ["thing", "event", "property", "pack", "post"] => c(PROPERTY_PACK_POST),
+        ["thing", "event", "property", "history", "post"] => c(PROPERTY_HISTORY_POST),
+        ["thing", "event", id, "post"] => Some((EVENT_POST, Some(id), reply)),
+        ["thing", "service", "property", "set"] => c(PROPERTY_SET),
+        ["thing", "service", "property", "get"] => c(PROPERTY_GET),
+        ["thing", "service", id] => Some((SERVICE_INVOKE, Some(id), reply)),
+        ["thing", "property", "desired", "get"] => c(DESIRED_GET),
+        ["thing", "property", "desired", "delete"] => c(DESIRED_DELETE),
+        ["thing", "model", "up_raw"] => c(UP_RAW),
+        ["thing", "model", "down_raw"] => c(DOWN_RAW),
+        ["thing", "deviceinfo", "update"] => c(DEVICEINFO_UPDATE),
+        ["thing", "deviceinfo", "delete"] => c(DEVICEINFO_DELETE),
+        ["thing", "deviceinfo", "get"] => c(DEVICEINFO_GET),
+        ["thing", "config", "get"] => c(CONFIG_GET),
+        ["thing", "config", "push"] => c(CONFIG_PUSH),
+        ["thing", "config", "log", "get"] => c(CONFIG_LOG_GET),
+        ["thing", "config", "log", "push"] => c(CONFIG_LOG_PUSH),
+        ["thing", "log", "post"] => c(LOG_POST),
+        ["thing", "dsltemplate", "get"] => c(DSLTEMPLATE_GET),
+        ["thing", "dynamicTsl", "get"] => c(DYNAMICTSL_GET),
+        ["thing", "ota", "firmware", "get"] => c(OTA_FIRMWARE_GET),
+        ["thing", "file", "download"] => c(FILE_DOWNLOAD),
+        ["thing", "file", "upload", "mqtt", "init"] => c(FILE_UPLOAD_INIT),
+        ["thing", "file", "upload", "mqtt", "send"] => c(FILE_UPLOAD_SEND),
+        ["thing", "file", "upload", "mqtt", "cancel"] => c(FILE_UPLOAD_CANCEL),
+        ["thing", "topo", "add"] => c(TOPO_ADD),
+        ["thing", "topo", "delete"] => c(TOPO_DELETE),
+        ["thing", "topo", "get"] => c(TOPO_GET),
+        ["thing", "topo", "add", "notify"] => c(TOPO_ADD_NOTIFY),
+        ["thing", "topo", "change"] => c(TOPO_CHANGE),
+        ["thing", "list", "found"] => c(LIST_FOUND),
+        ["thing", "sub", "register"] => c(SUB_REGISTER),
+        ["thing", "sub", "unregister"] => c(SUB_UNREGISTER),
+        ["thing", "proxy", "provisioning", "product_register"] => c(PRODUCT_REGISTER),
+        ["thing", "disable"] => c(SUB_DISABLE),
+        ["thing", "enable"] => c(SUB_ENABLE),
+        ["thing", "delete"] => c(SUB_DELETE),
+        ["thing", "gateway", "permit"] => c(GATEWAY_PERMIT),
+        ["thing", "lan", "prefix", "get"] => c(LAN_PREFIX_GET),
+        ["thing", "bootstrap", "notify"] => c(BOOTSTRAP_NOTIFY),
+        ["_thing", "diag", "post"] => c(DIAG_POST),
+        ["secure_tunnel", "notify"] => c(SECURE_TUNNEL_NOTIFY),
+        ["secure_tunnel", "proxy", "request"] => c(SECURE_TUNNEL_PROXY),
+        ["edge", "debug", "switch"] => c(EDGE_DEBUG),
+        ["rrpc", "request", id] if !reply => Some((RRPC_REQUEST, Some(id), false)),
+        ["rrpc", "response", id] if !reply => Some((RRPC_RESPONSE, Some(id), true)),
+        ["broadcast", "request", id] if !reply => Some((BROADCAST_REQUEST, Some(id), false)),
+        _ => Some((SYS_OTHER, None, reply)),
+    }
 }
 
 /// Byte index of the `/` with index n (the leading one is index 0).
@@ -81,9 +379,10 @@ fn nth_slash(s: &str, n: usize) -> Option<usize> {
     s.match_indices('/').nth(n).map(|(i, _)| i)
 }
 
-/// Product keys are 11 alphanumerics on the public instance; accept 6–32 ASCII alphanumerics so
-/// other instances' keys work, without claiming ordinary topics such as `/home/kitchen/user/x`.
-fn is_product_key(s: &str) -> bool {
+/// Product keys are 11 alphanumerics on the public instance; accept 6–32 ASCII alphanumerics with
+/// both letters and digits, so other instances' keys work without claiming ordinary topics such as
+/// `/home/kitchen/user/x`.
+pub fn is_product_key(s: &str) -> bool {
     (6..=32).contains(&s.len())
         && s.bytes().all(|b| b.is_ascii_alphanumeric())
         && s.bytes().any(|b| b.is_ascii_digit())
@@ -99,6 +398,11 @@ mod tests {
             product_key: pk,
             device_name: Some(dn),
         })
+    }
+
+    fn c(t: &str) -> (&'static str, Option<&str>, bool) {
+        let i = classify(t).unwrap_or_else(|| panic!("{t} not classified"));
+        (i.class.name, i.identifier, i.is_reply)
     }
 
     #[test]
@@ -149,6 +453,120 @@ mod tests {
     }
 
     #[test]
+    fn classes_identifiers_and_replies() {
+        let s = "/sys/a1B2c3D4e5F/dev";
+        assert_eq!(
+            c(&format!("{s}/thing/event/property/post")),
+            ("thing.event.property.post", None, false)
+        );
+        assert_eq!(
+            c(&format!("{s}/thing/event/property/post_reply")),
+            ("thing.event.property.post", None, true)
+        );
+        assert_eq!(
+            c(&format!("{s}/thing/event/alarm/post")),
+            ("thing.event.post", Some("alarm"), false)
+        );
+        assert_eq!(
+            c(&format!("{s}/thing/event/lowBattery/post_reply")),
+            ("thing.event.post", Some("lowBattery"), true)
+        );
+        assert_eq!(
+            c(&format!("{s}/thing/service/SetTemperature")),
+            ("thing.service.invoke", Some("SetTemperature"), false)
+        );
+        assert_eq!(
+            c(&format!("{s}/thing/service/SetTemperature_reply")),
+            ("thing.service.invoke", Some("SetTemperature"), true)
+        );
+        assert_eq!(
+            c(&format!("{s}/thing/service/property/set")),
+            ("thing.service.property.set", None, false)
+        );
+        assert_eq!(
+            c(&format!("{s}/thing/service/property/set_reply")),
+            ("thing.service.property.set", None, true)
+        );
+        assert_eq!(
+            c(&format!("{s}/rrpc/request/1733000000000001")),
+            ("rrpc.request", Some("1733000000000001"), false)
+        );
+        assert_eq!(
+            c(&format!("{s}/rrpc/response/1733000000000001")),
+            ("rrpc.response", Some("1733000000000001"), true)
+        );
+        assert_eq!(
+            c(&format!("{s}/thing/deviceinfo/update_reply")),
+            ("thing.deviceinfo.update", None, true)
+        );
+        assert_eq!(
+            c(&format!("{s}/thing/file/download_reply")),
+            ("thing.file.download", None, true)
+        );
+        assert_eq!(
+            c(&format!("{s}/_thing/diag/post")),
+            ("thing.diag.post", None, false)
+        );
+        assert_eq!(c(&format!("{s}/something/new")), ("sys.other", None, false));
+        assert_eq!(
+            c("/shadow/update/a1B2c3D4e5F/dev"),
+            ("shadow.update", None, false)
+        );
+        assert_eq!(c("/shadow/get/a1B2c3D4e5F/dev"), ("shadow.get", None, true));
+        assert_eq!(
+            c("/ext/ntp/a1B2c3D4e5F/dev/response"),
+            ("ntp.response", None, true)
+        );
+        assert_eq!(
+            c("/ota/device/progress/a1B2c3D4e5F/dev"),
+            ("ota.progress", None, false)
+        );
+        assert_eq!(
+            c("/ext/session/a1B2c3D4e5F/gw/combine/batch_login_reply"),
+            ("combine.batch_login", None, true)
+        );
+        assert_eq!(c("/ext/register"), ("register", None, false));
+        assert_eq!(c("/ext/regnwl"), ("regnwl", None, false));
+        assert_eq!(c("/a1B2c3D4e5F/dev/user/a/b"), ("user", Some("a/b"), false));
+        assert_eq!(
+            c("/a1B2c3D4e5F/dev/update/error"),
+            ("legacy", Some("update/error"), false)
+        );
+        assert_eq!(
+            c("/broadcast/a1B2c3D4e5F/fw/news"),
+            ("broadcast", Some("fw/news"), false)
+        );
+        let rrpc = classify("/ext/rrpc/42/sys/a1B2c3D4e5F/dev/thing/service/GetStatus").unwrap();
+        assert_eq!(
+            (rrpc.class.name, rrpc.identifier, rrpc.rrpc_id),
+            ("thing.service.invoke", Some("GetStatus"), Some("42"))
+        );
+        assert_eq!(rrpc.flow(), Flow::Down);
+        assert_eq!(
+            classify(&format!("{s}/thing/event/property/post_reply"))
+                .unwrap()
+                .flow(),
+            Flow::Down
+        );
+    }
+
+    #[test]
+    fn filters_with_wildcards() {
+        let t = classify("/sys/a1B2c3D4e5F/dev/thing/event/+/post_reply").unwrap();
+        assert_eq!(
+            (t.class.name, t.identifier, t.is_reply, t.wildcard),
+            ("thing.event.post", Some("+"), true, true)
+        );
+        let t = classify("/sys/a1B2c3D4e5F/dev/rrpc/request/+").unwrap();
+        assert_eq!((t.class.name, t.wildcard), ("rrpc.request", true));
+        let t = classify("/a1B2c3D4e5F/dev/user/#").unwrap();
+        assert_eq!(
+            (t.class.name, t.identifier, t.wildcard),
+            ("user", Some("#"), true)
+        );
+    }
+
+    #[test]
     fn not_alibaba() {
         for t in [
             "spBv1.0/group/NBIRTH/node",
@@ -159,18 +577,19 @@ mod tests {
             "/sys",
             "/sys/pk",
             "/sys/pk/dn",
+            "/ext/rrpc/1",
+            "/ota/device/flash/pk/dn",
         ] {
-            assert_eq!(device_of(t), None, "{t}");
+            assert_eq!(classify(t), None, "{t}");
             assert!(!is_alibaba(t), "{t}");
         }
-        assert!(is_alibaba("/ext/register"));
-        assert!(is_alibaba("/ext/regnwl"));
     }
 
     #[test]
     fn deep_topics_are_bounded() {
         let t = format!("/sys/pk1/dn{}", "/x".repeat(1000));
         assert_eq!(device_of(&t), d("pk1", "dn"));
+        assert_eq!(classify(&t).unwrap().class.name, "sys.other");
         let t = "/ext/rrpc/1".repeat(200);
         assert_eq!(device_of(&t), None);
     }

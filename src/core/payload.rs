@@ -1,0 +1,602 @@
+//! PUBLISH payloads on Alibaba topics: Alink JSON (protocol reference §5), JSON on user topics,
+//! text and binary. The result is owned and compact so it can be cached for later passes.
+
+use super::json::{self, Value};
+use super::topic::{self, Class, TopicInfo};
+
+/// At most this many JSON members are shown per payload (the rest are counted).
+pub const MAX_TREE_ITEMS: usize = 256;
+/// Nesting shown in the JSON tree.
+pub const MAX_TREE_DEPTH: usize = 8;
+/// At most this many properties are listed per message.
+pub const MAX_PROPERTIES: usize = 512;
+/// Bytes of a binary payload shown as hex.
+pub const MAX_HEX_BYTES: usize = 64;
+
+/// One line of a JSON tree: its depth (0 = member of the top object), key and value text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeItem {
+    pub depth: u8,
+    pub key: String,
+    /// The scalar as text, or a summary like `{3 members}` for containers.
+    pub value: String,
+    pub container: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Property {
+    pub name: String,
+    pub value: String,
+    pub value_num: Option<f64>,
+    /// UTC milliseconds.
+    pub time: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Alink {
+    /// The id as sent (number or string), without an `|exp-topic|…` suffix.
+    pub id: Option<String>,
+    /// The `exp-topic|…` suffix the Node SDK appends to ids.
+    pub id_suffix: Option<String>,
+    pub version: Option<String>,
+    pub method: Option<String>,
+    /// `sys.ack`: 0 means no reply is wanted.
+    pub ack: Option<u64>,
+    pub code: Option<u64>,
+    pub message: Option<String>,
+    pub properties: Vec<Property>,
+    /// Event time (UTC ms) of an event post.
+    pub event_time: Option<u64>,
+    pub params: Vec<TreeItem>,
+    pub data: Vec<TreeItem>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Empty,
+    Alink(Box<Alink>),
+    Json(Vec<TreeItem>),
+    Text(String),
+    Binary { len: usize, hex: String },
+}
+
+/// Something noteworthy about a payload, turned into an expert item by the session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PayloadIssue {
+    /// Not parseable as JSON where the topic says JSON.
+    BadJson(String),
+    /// A leniency was needed (trailing comma, invalid UTF-8, …).
+    LenientJson(String),
+    /// An Alink `code` other than 200.
+    ErrorCode(u64),
+    /// The payload carries a credential in clear (device secret or token).
+    Secret(&'static str),
+    /// Shown only in part.
+    Truncated(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payload {
+    pub body: Body,
+    pub issues: Vec<PayloadIssue>,
+}
+
+/// Whether the class carries binary, not JSON (reference §6).
+fn binary_class(t: &TopicInfo<'_>) -> bool {
+    let c = t.class;
+    (c == topic::UP_RAW && !t.is_reply)
+        || c == topic::DOWN_RAW
+        || (c == topic::FILE_DOWNLOAD && t.is_reply)
+        || (c == topic::FILE_UPLOAD_SEND && !t.is_reply)
+        || c == topic::RRPC_REQUEST
+        || c == topic::RRPC_RESPONSE
+        || c == topic::BROADCAST_REQUEST
+}
+
+/// Whether the class speaks Alink request/reply JSON (`id`, `params`/`data`, `code`…).
+fn alink_class(c: Class) -> bool {
+    c.name.starts_with("thing.")
+        || c.name.starts_with("combine.")
+        || c.name.starts_with("ota.")
+        || c == topic::EXT_ERROR
+        || c == topic::SYS_OTHER
+        || c == topic::SECURE_TUNNEL_NOTIFY
+        || c == topic::SECURE_TUNNEL_PROXY
+}
+
+/// Keys whose values are credentials: shown masked in aliiot's tree.
+const SECRET_KEYS: &[&str] = &["deviceSecret", "deviceToken", "productSecret"];
+
+pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
+    let mut issues = Vec::new();
+    if bytes.is_empty() {
+        return Payload {
+            body: Body::Empty,
+            issues,
+        };
+    }
+    if binary_class(t) && !(t.rrpc_id.is_some() && looks_like_json(bytes)) {
+        return Payload {
+            body: binary(bytes),
+            issues,
+        };
+    }
+    let expect_json = alink_class(t.class)
+        || matches!(
+            t.class.name,
+            "shadow.update" | "shadow.get" | "ntp.request" | "ntp.response" | "register" | "regnwl"
+        );
+    if !expect_json && !looks_like_json(bytes) {
+        return Payload {
+            body: text_or_binary(bytes),
+            issues,
+        };
+    }
+    let parsed = match json::parse(bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            if expect_json {
+                issues.push(PayloadIssue::BadJson(e.to_string()));
+            }
+            return Payload {
+                body: text_or_binary(bytes),
+                issues,
+            };
+        }
+    };
+    for n in &parsed.notes {
+        issues.push(PayloadIssue::LenientJson(n.clone()));
+    }
+    let v = &parsed.value;
+    scan_secrets(v, 0, &mut issues);
+    let body = if alink_class(t.class) && v.is_object() {
+        Body::Alink(Box::new(alink(t, v, &mut issues)))
+    } else {
+        let mut items = Vec::new();
+        tree(v, 0, &mut items, &mut issues);
+        Body::Json(items)
+    };
+    Payload { body, issues }
+}
+
+fn looks_like_json(b: &[u8]) -> bool {
+    matches!(
+        b.iter().find(|c| !c.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
+
+fn binary(bytes: &[u8]) -> Body {
+    let shown = &bytes[..bytes.len().min(MAX_HEX_BYTES)];
+    let mut hex = super::sign::hex(shown);
+    if bytes.len() > MAX_HEX_BYTES {
+        hex.push('…');
+    }
+    Body::Binary {
+        len: bytes.len(),
+        hex,
+    }
+}
+
+fn text_or_binary(bytes: &[u8]) -> Body {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if !s.chars().any(|c| c.is_control() && !c.is_whitespace()) => {
+            let mut t: String = s.chars().take(256).collect();
+            if t.len() < s.len() {
+                t.push('…');
+            }
+            Body::Text(t)
+        }
+        _ => binary(bytes),
+    }
+}
+
+fn scan_secrets(v: &Value, depth: usize, issues: &mut Vec<PayloadIssue>) {
+    if depth > MAX_TREE_DEPTH {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if let Some(s) = SECRET_KEYS.iter().find(|s| **s == k) {
+                    if !issues.contains(&PayloadIssue::Secret(s)) {
+                        issues.push(PayloadIssue::Secret(s));
+                    }
+                }
+                scan_secrets(v, depth + 1, issues);
+            }
+        }
+        Value::Array(a) => a
+            .iter()
+            .take(MAX_TREE_ITEMS)
+            .for_each(|v| scan_secrets(v, depth + 1, issues)),
+        _ => {}
+    }
+}
+
+/// The text of a scalar, or a summary of a container.
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number { text, .. } => text.clone(),
+        Value::Str(s) => s.clone(),
+        Value::Array(a) => format!("[{} items]", a.len()),
+        Value::Object(m) => format!("{{{} members}}", m.len()),
+    }
+}
+
+/// Flattens JSON into tree items, bounded in count and depth; credentials are masked.
+pub fn tree(v: &Value, depth: usize, out: &mut Vec<TreeItem>, issues: &mut Vec<PayloadIssue>) {
+    let members: Box<dyn Iterator<Item = (String, &Value)>> = match v {
+        Value::Object(m) => Box::new(m.iter().map(|(k, v)| (k.clone(), v))),
+        Value::Array(a) => Box::new(a.iter().enumerate().map(|(i, v)| (format!("[{i}]"), v))),
+        _ => return,
+    };
+    for (key, v) in members {
+        if out.len() >= MAX_TREE_ITEMS {
+            let dropped = count_nodes(v);
+            if let Some(PayloadIssue::Truncated(n)) = issues
+                .iter_mut()
+                .find(|i| matches!(i, PayloadIssue::Truncated(_)))
+            {
+                *n += dropped;
+            } else {
+                issues.push(PayloadIssue::Truncated(dropped));
+            }
+            continue;
+        }
+        let container = matches!(v, Value::Object(_) | Value::Array(_));
+        let value = if SECRET_KEYS.contains(&key.as_str()) {
+            format!(
+                "<credential, {} characters, not shown>",
+                value_text(v).chars().count()
+            )
+        } else {
+            match v.parse_embedded() {
+                // JSON encoded inside a string: show it as the object it is.
+                Some(p) if !container => {
+                    out.push(TreeItem {
+                        depth: depth as u8,
+                        key,
+                        value: "(JSON in a string)".into(),
+                        container: true,
+                    });
+                    if depth + 1 < MAX_TREE_DEPTH {
+                        tree(&p.value, depth + 1, out, issues);
+                    }
+                    continue;
+                }
+                _ => value_text(v),
+            }
+        };
+        out.push(TreeItem {
+            depth: depth as u8,
+            key,
+            value,
+            container,
+        });
+        if container && depth + 1 < MAX_TREE_DEPTH {
+            tree(v, depth + 1, out, issues);
+        }
+    }
+}
+
+fn count_nodes(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => 1 + m.iter().map(|(_, v)| count_nodes(v)).sum::<usize>(),
+        Value::Array(a) => 1 + a.iter().map(count_nodes).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// `params`, or the object inside a double-encoded `params` string.
+fn embedded_or_self(v: &Value) -> std::borrow::Cow<'_, Value> {
+    match v.parse_embedded() {
+        Some(p) => std::borrow::Cow::Owned(p.value),
+        None => std::borrow::Cow::Borrowed(v),
+    }
+}
+
+fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>) -> Alink {
+    let mut a = Alink::default();
+    if let Some(id) = v.get("id") {
+        let text = value_text(id);
+        match text.split_once('|') {
+            Some((id, rest)) => {
+                a.id = Some(id.to_string());
+                a.id_suffix = Some(rest.to_string());
+            }
+            None => a.id = Some(text),
+        }
+    }
+    a.version = v.get("version").map(value_text);
+    a.method = v.get("method").and_then(Value::as_str).map(str::to_string);
+    a.ack = v
+        .get("sys")
+        .and_then(|s| s.get("ack"))
+        .and_then(Value::as_u64_lenient);
+    a.code = v.get("code").and_then(Value::as_u64_lenient);
+    a.message = v.get("message").map(value_text);
+    if let Some(c) = a.code {
+        if c != 200 {
+            issues.push(PayloadIssue::ErrorCode(c));
+        }
+    }
+    if let Some(p) = v.get("params") {
+        let p = embedded_or_self(p);
+        if t.is_reply {
+            tree(&p, 0, &mut a.params, issues);
+        } else {
+            if t.class == topic::PROPERTY_POST || t.class == topic::PROPERTY_SET {
+                properties(&p, &mut a.properties);
+            } else if t.class == topic::PROPERTY_BATCH_POST {
+                if let Some(props) = p.get("properties") {
+                    batch_properties(props, &mut a.properties);
+                }
+            } else if t.class == topic::EVENT_POST {
+                a.event_time = p.get("time").and_then(Value::as_u64_lenient);
+            }
+            tree(&p, 0, &mut a.params, issues);
+        }
+    }
+    if let Some(d) = v.get("data") {
+        let d = embedded_or_self(d);
+        if t.class == topic::DESIRED_GET && t.is_reply {
+            properties(&d, &mut a.properties);
+        }
+        tree(&d, 0, &mut a.data, issues);
+    }
+    a
+}
+
+fn property(name: &str, v: &Value) -> Property {
+    let (value, time) = match v {
+        Value::Object(_) if v.get("value").is_some() => (
+            v.get("value").unwrap_or(&Value::Null),
+            v.get("time").and_then(Value::as_u64_lenient),
+        ),
+        _ => (v, None),
+    };
+    let text = match value {
+        Value::Object(_) | Value::Array(_) => value.to_compact(200),
+        _ => value_text(value),
+    };
+    Property {
+        name: name.to_string(),
+        value: text,
+        value_num: value.as_f64(),
+        time,
+    }
+}
+
+fn properties(p: &Value, out: &mut Vec<Property>) {
+    if let Value::Object(m) = p {
+        for (k, v) in m.iter().take(MAX_PROPERTIES) {
+            out.push(property(k, v));
+        }
+    }
+}
+
+/// `{"properties":{"id":[{"value":…,"time":…},…]}}`
+fn batch_properties(p: &Value, out: &mut Vec<Property>) {
+    if let Value::Object(m) = p {
+        for (k, v) in m {
+            for entry in v.as_array().unwrap_or(&[]) {
+                if out.len() >= MAX_PROPERTIES {
+                    return;
+                }
+                out.push(property(k, entry));
+            }
+        }
+    }
+}
+
+/// What an Alink `code` means (reference §7).
+pub fn code_meaning(code: u64) -> Option<&'static str> {
+    Some(match code {
+        200 => "success",
+        400 => "request error / internal error",
+        401 => "sign check failed",
+        427 => "sub-device kicked (connected elsewhere)",
+        428 => "too many sub-devices online under the gateway",
+        429 => "too many requests (throttled)",
+        460 => "request parameter error",
+        500 => "unknown system error",
+        520 => "sub-device session error (not logged in, or on another gateway)",
+        521 => "sub-device deleted",
+        522 => "sub-device disabled",
+        527 => "duplicate sub-device login",
+        5001 => "device not found",
+        5005 | 6250 => "product query failed",
+        5159 => "thing model property lookup failed",
+        5160 => "thing model event lookup failed",
+        5161 => "thing model service lookup failed",
+        5244 => "LoRaWAN product meta query failed",
+        6100 => "device not found",
+        6104 => "too many properties in the request (more than 200)",
+        6106 => "too many properties reported (more than 200)",
+        6200 => "auth type mismatch",
+        6203 => "topic parse failed",
+        6204 => "device disabled",
+        6207 => "payload (or script output) is not JSON",
+        6280 => "sub-device name not compliant",
+        6287 => "sub-device password or sign wrong",
+        6288 => "dynamic registration disabled",
+        6289 => "device already active",
+        6292 => "sign method not supported",
+        6300 => "method missing (thing model check)",
+        6301..=6328 => "thing model validation failed",
+        6356 => "pack post: too many events",
+        6357 => "pack post: more than 20 sub-devices",
+        6400 => "topology: sub-device limit reached",
+        6401 => "topology: no relation between gateway and sub-device",
+        6402 => "topology: gateway added to itself",
+        6450 => "pass-through data produced no method",
+        6619 => "sub-device already bound to a gateway",
+        6661 => "desired property query failed",
+        6710 => "remote configuration not found",
+        6713 => "remote configuration service disabled",
+        6760 => "system exception",
+        6813 => "topic illegal",
+        9112 => "OTA: device information not found",
+        26001..=26010 => "data-parsing script error",
+        100000..=110000 => "device-defined error",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(t: &str) -> TopicInfo<'_> {
+        topic::classify(t).unwrap()
+    }
+
+    #[test]
+    fn property_post_plain_and_timed() {
+        let t = info("/sys/a1AbCdEfGhI/thermo-001/thing/event/property/post");
+        let p = analyze(
+            &t,
+            br#"{"id":"123","version":"1.0","sys":{"ack":0},"params":{"Power":{"value":"on","time":1524448722000},"WF":{"value":23.6,"time":1524448722000},"temperature":21},"method":"thing.event.property.post"}"#,
+        );
+        let Body::Alink(a) = &p.body else {
+            panic!("{p:?}")
+        };
+        assert_eq!(a.id.as_deref(), Some("123"));
+        assert_eq!(a.ack, Some(0));
+        assert_eq!(a.method.as_deref(), Some("thing.event.property.post"));
+        assert_eq!(
+            a.properties,
+            [
+                Property {
+                    name: "Power".into(),
+                    value: "on".into(),
+                    value_num: None,
+                    time: Some(1524448722000)
+                },
+                Property {
+                    name: "WF".into(),
+                    value: "23.6".into(),
+                    value_num: Some(23.6),
+                    time: Some(1524448722000)
+                },
+                Property {
+                    name: "temperature".into(),
+                    value: "21".into(),
+                    value_num: Some(21.0),
+                    time: None
+                },
+            ]
+        );
+        assert_eq!(
+            a.params[0],
+            TreeItem {
+                depth: 0,
+                key: "Power".into(),
+                value: "{2 members}".into(),
+                container: true
+            }
+        );
+        assert!(p.issues.is_empty());
+    }
+
+    #[test]
+    fn reply_with_string_code_and_exp_topic_id() {
+        let t = info("/sys/pk1234567/dev/thing/event/lowBattery/post_reply");
+        let p = analyze(&t, br#"{"id":"7|exp-topic|/sys/pk/dev/thing/event/lowBattery/post_reply","code":"460","data":{},"message":"request parameter error"}"#);
+        let Body::Alink(a) = &p.body else { panic!() };
+        assert_eq!(a.id.as_deref(), Some("7"));
+        assert_eq!(
+            a.id_suffix.as_deref(),
+            Some("exp-topic|/sys/pk/dev/thing/event/lowBattery/post_reply")
+        );
+        assert_eq!(a.code, Some(460));
+        assert_eq!(p.issues, [PayloadIssue::ErrorCode(460)]);
+        assert_eq!(code_meaning(460), Some("request parameter error"));
+    }
+
+    #[test]
+    fn double_encoded_params_and_trailing_comma() {
+        let t = info("/sys/pk1234567/dev/thing/event/property/post");
+        let p = analyze(&t, br#"{"id":1,"params":"{\"temperature\":21.5}",}"#);
+        let Body::Alink(a) = &p.body else { panic!() };
+        assert_eq!(a.id.as_deref(), Some("1"));
+        assert_eq!(a.properties[0].value_num, Some(21.5));
+        assert!(matches!(p.issues[0], PayloadIssue::LenientJson(_)));
+    }
+
+    #[test]
+    fn secrets_are_flagged_and_masked() {
+        let t = info("/ext/register");
+        let p = analyze(&t, br#"{"productKey":"pk","deviceName":"dn","deviceSecret":"0123456789abcdef0123456789abcdef"}"#);
+        assert_eq!(p.issues, [PayloadIssue::Secret("deviceSecret")]);
+        let Body::Json(items) = &p.body else { panic!() };
+        assert_eq!(items[2].value, "<credential, 32 characters, not shown>");
+        assert!(!format!("{items:?}").contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn user_topics_and_binary() {
+        let t = info("/a1B2c3D4e5F/lab-sensor-01/user/update");
+        let p = analyze(&t, br#"{"temperature":23.6,"humidity":61.2}"#);
+        assert_eq!(
+            p.body,
+            Body::Json(vec![
+                TreeItem {
+                    depth: 0,
+                    key: "temperature".into(),
+                    value: "23.6".into(),
+                    container: false
+                },
+                TreeItem {
+                    depth: 0,
+                    key: "humidity".into(),
+                    value: "61.2".into(),
+                    container: false
+                },
+            ])
+        );
+        assert_eq!(analyze(&t, b"hello").body, Body::Text("hello".into()));
+        assert_eq!(
+            analyze(&t, &[0, 1, 2]).body,
+            Body::Binary {
+                len: 3,
+                hex: "000102".into()
+            }
+        );
+        let raw = info("/sys/pk1234567/dev/thing/model/up_raw");
+        assert_eq!(
+            analyze(&raw, &[0xff; 100]).body,
+            Body::Binary {
+                len: 100,
+                hex: format!("{}…", "ff".repeat(64))
+            }
+        );
+    }
+
+    #[test]
+    fn bad_and_huge_json() {
+        let t = info("/sys/pk1234567/dev/thing/event/property/post");
+        let p = analyze(&t, br#"{"id":"1","par"#);
+        assert!(
+            matches!(p.issues[0], PayloadIssue::BadJson(_)),
+            "{:?}",
+            p.issues
+        );
+        let mut big = String::from(r#"{"id":"1","params":{"#);
+        for i in 0..10_000 {
+            big.push_str(&format!("\"p{i}\":{i},"));
+        }
+        big.push_str("\"last\":0}}");
+        let p = analyze(&t, big.as_bytes());
+        let Body::Alink(a) = &p.body else { panic!() };
+        assert_eq!(a.properties.len(), MAX_PROPERTIES);
+        assert_eq!(a.params.len(), MAX_TREE_ITEMS);
+        assert!(p
+            .issues
+            .iter()
+            .any(|i| matches!(i, PayloadIssue::Truncated(n) if *n == 10_001 - MAX_TREE_ITEMS)));
+    }
+}

@@ -17,6 +17,8 @@ pub enum Kind {
     /// A boolean; with a mask it shows one bit of a 32-bit value.
     Bool(u32),
     AbsTimeUtc,
+    RelTime,
+    F64,
     FrameRequest,
     FrameResponse,
 }
@@ -42,6 +44,11 @@ macro_rules! fields {
 
 pub const IDENTITY_SOURCE_VALUES: &[(u32, &str)] = &[(1, "login user name"), (2, "topic")];
 pub const DIRECTION_VALUES: &[(u32, &str)] = &[(1, "device → cloud"), (2, "cloud → device")];
+pub const FLOW_VALUES: &[(u32, &str)] = &[
+    (1, "device → cloud"),
+    (2, "cloud → device"),
+    (3, "either way"),
+];
 pub const TIMESTAMP_UNIT_VALUES: &[(u32, &str)] = &[
     (1, "milliseconds"),
     (2, "seconds"),
@@ -107,6 +114,64 @@ fields! {
         "Whether the platform accepted the device's login";
     LoginMeaning => "Meaning", "aliiot.login.meaning", Kind::Str,
         "What the CONNACK code means for an Alibaba Cloud IoT device, and what to check";
+    GatewayProductKey => "Gateway product key", "aliiot.gateway.product_key", Kind::Str,
+        "productKey of the gateway whose connection carries this sub-device's message";
+    GatewayDeviceName => "Gateway device name", "aliiot.gateway.device_name", Kind::Str,
+        "deviceName of the gateway whose connection carries this sub-device's message";
+    TopicClass => "Topic class", "aliiot.topic.class", Kind::Str,
+        "What the topic is, named like the Alink method (thing.event.property.post, thing.service.invoke, rrpc.request, ota.inform, shadow.update, user…)";
+    TopicIdentifier => "Identifier", "aliiot.topic.identifier", Kind::Str,
+        "Event or service identifier, RRPC or broadcast message id, or user-topic suffix named by the topic";
+    TopicIsReply => "Is reply", "aliiot.topic.is_reply", Kind::Bool(0),
+        "Whether the topic is a reply topic (…_reply, rrpc/response, ntp response, shadow get)";
+    TopicFlow => "Topic direction", "aliiot.topic.direction", Kind::U8(Some(FLOW_VALUES)),
+        "Which way messages on this topic flow according to the platform's topic catalogue";
+    TopicProductKey => "Topic product key", "aliiot.topic.product_key", Kind::Str,
+        "productKey named by the topic";
+    TopicDeviceName => "Topic device name", "aliiot.topic.device_name", Kind::Str,
+        "deviceName named by the topic";
+    TopicRrpcId => "RRPC id", "aliiot.topic.rrpc_id", Kind::Str,
+        "Message id of an /ext/rrpc/{id}/… wrapper around the topic";
+    AlinkId => "Id", "aliiot.alink.id", Kind::Str,
+        "Alink message id (pairs a request with its reply)";
+    AlinkIdSuffix => "Id suffix", "aliiot.alink.id_suffix", Kind::Str,
+        "Text after the first '|' of the id (the Node SDK appends |exp-topic|<reply topic>)";
+    AlinkVersion => "Version", "aliiot.alink.version", Kind::Str,
+        "Alink protocol version (1.0)";
+    AlinkMethod => "Method", "aliiot.alink.method", Kind::Str,
+        "Alink method (optional in practice: the topic is authoritative)";
+    AlinkAck => "Ack wanted", "aliiot.alink.ack", Kind::U32Dec,
+        "sys.ack: 0 asks the platform not to reply, 1 (or absent) asks for a reply";
+    AlinkCode => "Code", "aliiot.alink.code", Kind::U32Dec,
+        "Alink reply code (200 success; see the platform's error code table)";
+    AlinkMessage => "Message", "aliiot.alink.message", Kind::Str,
+        "Alink reply message";
+    PropertyName => "Property", "aliiot.property.name", Kind::Str,
+        "Name (identifier) of a thing-model property in a report, set or desired reply";
+    PropertyValue => "Value", "aliiot.property.value", Kind::Str,
+        "Property value as text";
+    PropertyValueNum => "Numeric value", "aliiot.property.value_num", Kind::F64,
+        "Property value when it is a number (filter with >, <)";
+    PropertyTime => "Time", "aliiot.property.time", Kind::AbsTimeUtc,
+        "Time the device gave the property value ({value, time} form)";
+    EventTime => "Event time", "aliiot.event.time", Kind::AbsTimeUtc,
+        "Time the device gave the event";
+    JsonKey => "Key", "aliiot.json.key", Kind::Str,
+        "Member name (or [index]) in a JSON payload shown by aliiot";
+    JsonValue => "Value", "aliiot.json.value", Kind::Str,
+        "Member value (or container summary) in a JSON payload shown by aliiot";
+    PayloadLength => "Payload length", "aliiot.payload.length", Kind::U32Dec,
+        "Length of a binary or text payload";
+    PayloadText => "Payload text", "aliiot.payload.text", Kind::Str,
+        "A text payload (first 256 characters)";
+    PayloadHex => "Payload bytes", "aliiot.payload.hex", Kind::Str,
+        "A binary payload in hex (first 64 bytes)";
+    RequestIn => "Request in frame", "aliiot.request_in", Kind::FrameRequest,
+        "The frame with the request this message answers";
+    ResponseIn => "Response in frame", "aliiot.response_in", Kind::FrameResponse,
+        "The frame with the reply to this request";
+    ResponseTime => "Response time", "aliiot.response_time", Kind::RelTime,
+        "Time between the request and its reply";
 }
 
 /// A subtree of aliiot's.
@@ -118,8 +183,12 @@ pub enum Ett {
     Param,
     Sign,
     Login,
+    Topic,
+    Alink,
+    Property,
+    Json,
 }
-pub const ETT_COUNT: usize = 5;
+pub const ETT_COUNT: usize = 9;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Group {
@@ -127,6 +196,7 @@ pub enum Group {
     Malformed,
     Security,
     ResponseCode,
+    Sequence,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -173,6 +243,14 @@ experts! {
     LoginRefused => "aliiot.login.refused", ResponseCode, Warn, "The platform refused the login";
     NotUtf8 => "aliiot.not_utf8", Malformed, Warn, "Text field is not valid UTF-8";
     Truncated => "aliiot.truncated", Malformed, Warn, "CONNECT lacks fields aliiot needs";
+    ForeignTopic => "aliiot.topic.foreign_device", Protocol, Warn, "Topic names another device than the session's";
+    BadJson => "aliiot.payload.bad_json", Malformed, Warn, "Payload is not valid JSON";
+    LenientJson => "aliiot.payload.lenient_json", Protocol, Note, "Payload JSON needed leniency";
+    ErrorCode => "aliiot.alink.error_code", ResponseCode, Warn, "Alink reply with an error code";
+    Credential => "aliiot.payload.credential", Security, Warn, "Payload carries a credential in clear";
+    PayloadTruncated => "aliiot.payload.truncated", Protocol, Note, "Payload shown in part";
+    Unanswered => "aliiot.request.unanswered", Sequence, Warn, "Request without a reply in the capture";
+    OrphanReply => "aliiot.reply.orphan", Sequence, Note, "Reply whose request is not in the capture";
     InternalError => "aliiot.internal_error", Malformed, Error, "aliiot could not analyse this packet";
 }
 
@@ -200,7 +278,7 @@ mod tests {
             assert!(e.abbrev.starts_with("aliiot."));
             assert!(seen.insert(e.abbrev), "duplicate {}", e.abbrev);
         }
-        assert_eq!(Hf::LoginMeaning as usize, FIELDS.len() - 1);
+        assert_eq!(Hf::ResponseTime as usize, FIELDS.len() - 1);
         assert_eq!(Ei::InternalError as usize, EXPERTS.len() - 1);
     }
 }

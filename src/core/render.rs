@@ -4,8 +4,10 @@
 
 use super::clientid::TimestampUnit;
 use super::fields::{Ei, Ett, Hf};
-use super::session::{Conn, PduRecord, CONNACK, CONNECT};
+use super::payload::{self, Body, TreeItem};
+use super::session::{Conn, PduRecord, TopicView, CONNACK, CONNECT, PUBLISH};
 use super::sign::SignStatus;
+use super::topic::Flow;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value<'a> {
@@ -15,6 +17,9 @@ pub enum Value<'a> {
     Bool(bool),
     /// Seconds and nanoseconds since the Unix epoch.
     Time(i64, i32),
+    /// A duration in seconds and nanoseconds.
+    RelTime(i64, i32),
+    F64(f64),
 }
 
 pub trait Sink {
@@ -35,9 +40,18 @@ pub trait Sink {
     fn info(&mut self, text: &str);
 }
 
+fn ms_time(ms: u64) -> Value<'static> {
+    Value::Time(
+        (ms / 1000).min(i64::MAX as u64) as i64,
+        ((ms % 1000) * 1_000_000) as i32,
+    )
+}
+
 /// Renders one packet. `frame` is the number of the frame being rendered; `conn` is the
 /// connection's state now (complete on later passes), used where the record predates knowledge.
-pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, sink: &mut dyn Sink) {
+/// `final_pass` is true once the whole capture has been seen (a later pass), when a missing reply
+/// is known to be missing.
+pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: &mut dyn Sink) {
     let identity = rec.identity.as_ref().or(conn.identity.as_ref());
     let Some(id) = identity else { return };
     let sign = rec.login.as_ref().and_then(|l| l.sign.as_ref());
@@ -54,6 +68,16 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, sink: &mut dyn Sink) {
             id.product_key,
             if c.accepted { "accepted" } else { "refused" }
         ),
+        (PUBLISH, _, _) if !rec.topics.is_empty() => {
+            let t = &rec.topics[0];
+            format!(
+                ", {} ({}), {}{}",
+                id.device_name,
+                id.product_key,
+                t.class.name,
+                if t.is_reply { " reply" } else { "" }
+            )
+        }
         _ => format!(", {} ({})", id.device_name, id.product_key),
     };
     sink.open(&summary);
@@ -63,8 +87,24 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, sink: &mut dyn Sink) {
     if let Some(d) = rec.direction {
         sink.field(Hf::Direction, Value::U32(d as u32));
     }
+    if let Some(gw) = &rec.gateway {
+        sink.field(Hf::GatewayProductKey, Value::Str(&gw.product_key));
+        sink.field(Hf::GatewayDeviceName, Value::Str(&gw.device_name));
+    }
     if let Some(f) = rec.connect_in {
         sink.field(Hf::ConnectIn, Value::U32(f));
+    }
+    render_links(rec, conn, final_pass, sink);
+    for t in &rec.topics {
+        render_topic(t, sink);
+    }
+    if let Some(p) = &rec.payload {
+        render_body(&p.body, sink);
+        if rec.msg_type == PUBLISH {
+            if let Some(t) = rec.topics.first() {
+                sink.info(&publish_info(t, &p.body));
+            }
+        }
     }
     if rec.msg_type == CONNECT && conn.connect_frame == Some(frame) {
         if let Some(f) = conn.connack_frame {
@@ -119,6 +159,179 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, sink: &mut dyn Sink) {
     }
     for (ei, msg) in &rec.experts {
         sink.expert(*ei, msg);
+    }
+}
+
+fn publish_info(t: &TopicView, body: &Body) -> String {
+    let mut s = format!(
+        " · {}{}",
+        t.class.name,
+        if t.is_reply { " reply" } else { "" }
+    );
+    if let Body::Alink(a) = body {
+        if let Some(c) = a.code {
+            s.push_str(&format!(" {c}"));
+        }
+    }
+    s
+}
+
+fn render_links(rec: &PduRecord, conn: &Conn, final_pass: bool, sink: &mut dyn Sink) {
+    if let Some(req) = rec.request.and_then(|i| conn.requests.get(i)) {
+        match req.response {
+            Some(f) => sink.field(Hf::ResponseIn, Value::U32(f)),
+            None if final_pass && req.expects_reply => {
+                sink.expert(Ei::Unanswered, "No reply to this request in the capture")
+            }
+            None => {}
+        }
+    }
+    if let Some(r) = rec.reply {
+        sink.field(Hf::RequestIn, Value::U32(r.request_frame));
+        let d = r.delta_ns.max(0);
+        sink.field(
+            Hf::ResponseTime,
+            Value::RelTime(d / 1_000_000_000, (d % 1_000_000_000) as i32),
+        );
+    }
+}
+
+fn render_topic(t: &TopicView, sink: &mut dyn Sink) {
+    let label = match &t.identifier {
+        Some(i) => format!(
+            "Topic: {} {}{}",
+            t.class.name,
+            i,
+            if t.is_reply { " (reply)" } else { "" }
+        ),
+        None => format!(
+            "Topic: {}{}",
+            t.class.name,
+            if t.is_reply { " (reply)" } else { "" }
+        ),
+    };
+    sink.push_text(Ett::Topic, &label);
+    sink.field(Hf::TopicClass, Value::Str(t.class.name));
+    sink.append(&format!(" ({})", t.class.description));
+    if let Some(i) = &t.identifier {
+        sink.field(Hf::TopicIdentifier, Value::Str(i));
+    }
+    sink.field(Hf::TopicIsReply, Value::Bool(t.is_reply));
+    let flow = match t.flow() {
+        Flow::Up => 1,
+        Flow::Down => 2,
+        Flow::Either => 3,
+    };
+    sink.field(Hf::TopicFlow, Value::U32(flow));
+    if let Some(pk) = &t.product_key {
+        sink.field(Hf::TopicProductKey, Value::Str(pk));
+    }
+    if let Some(dn) = &t.device_name {
+        sink.field(Hf::TopicDeviceName, Value::Str(dn));
+    }
+    if let Some(r) = &t.rrpc_id {
+        sink.field(Hf::TopicRrpcId, Value::Str(r));
+    }
+    sink.pop();
+}
+
+fn render_tree(label: &str, items: &[TreeItem], sink: &mut dyn Sink) {
+    if items.is_empty() {
+        return;
+    }
+    sink.push_text(Ett::Json, label);
+    let mut depth = 0u8;
+    for it in items {
+        while depth > it.depth {
+            sink.pop();
+            depth -= 1;
+        }
+        sink.push_text(Ett::Json, &format!("{}: {}", it.key, it.value));
+        sink.field(Hf::JsonKey, Value::Str(&it.key));
+        sink.field(Hf::JsonValue, Value::Str(&it.value));
+        if it.container {
+            depth += 1;
+        } else {
+            sink.pop();
+        }
+    }
+    while depth > 0 {
+        sink.pop();
+        depth -= 1;
+    }
+    sink.pop();
+}
+
+fn render_body(body: &Body, sink: &mut dyn Sink) {
+    match body {
+        Body::Empty => {}
+        Body::Alink(a) => {
+            let label = match (&a.id, &a.method, a.code) {
+                (Some(id), _, Some(c)) => format!("Alink reply: id {id}, code {c}"),
+                (Some(id), Some(m), None) => format!("Alink: id {id}, {m}"),
+                (Some(id), None, None) => format!("Alink: id {id}"),
+                _ => "Alink".to_string(),
+            };
+            sink.push_text(Ett::Alink, &label);
+            if let Some(v) = &a.id {
+                sink.field(Hf::AlinkId, Value::Str(v));
+            }
+            if let Some(v) = &a.id_suffix {
+                sink.field(Hf::AlinkIdSuffix, Value::Str(v));
+            }
+            if let Some(v) = &a.version {
+                sink.field(Hf::AlinkVersion, Value::Str(v));
+            }
+            if let Some(v) = &a.method {
+                sink.field(Hf::AlinkMethod, Value::Str(v));
+            }
+            if let Some(v) = a.ack {
+                sink.field(Hf::AlinkAck, Value::U32(v.min(u32::MAX as u64) as u32));
+            }
+            if let Some(c) = a.code {
+                sink.field(Hf::AlinkCode, Value::U32(c.min(u32::MAX as u64) as u32));
+                if let Some(m) = payload::code_meaning(c) {
+                    sink.append(&format!(" ({m})"));
+                }
+            }
+            if let Some(v) = &a.message {
+                sink.field(Hf::AlinkMessage, Value::Str(v));
+            }
+            if let Some(t) = a.event_time {
+                sink.field(Hf::EventTime, ms_time(t));
+            }
+            if !a.properties.is_empty() {
+                sink.push_text(
+                    Ett::Property,
+                    &format!("Properties ({})", a.properties.len()),
+                );
+                for p in &a.properties {
+                    sink.push_text(Ett::Property, &format!("{} = {}", p.name, p.value));
+                    sink.field(Hf::PropertyName, Value::Str(&p.name));
+                    sink.field(Hf::PropertyValue, Value::Str(&p.value));
+                    if let Some(n) = p.value_num {
+                        sink.field(Hf::PropertyValueNum, Value::F64(n));
+                    }
+                    if let Some(t) = p.time {
+                        sink.field(Hf::PropertyTime, ms_time(t));
+                    }
+                    sink.pop();
+                }
+                sink.pop();
+            }
+            render_tree("Params", &a.params, sink);
+            render_tree("Data", &a.data, sink);
+            sink.pop();
+        }
+        Body::Json(items) => render_tree("JSON payload", items, sink),
+        Body::Text(t) => {
+            sink.field(Hf::PayloadLength, Value::U32(t.len() as u32));
+            sink.field(Hf::PayloadText, Value::Str(t));
+        }
+        Body::Binary { len, hex } => {
+            sink.field(Hf::PayloadLength, Value::U32(*len as u32));
+            sink.field(Hf::PayloadHex, Value::Str(hex));
+        }
     }
 }
 
@@ -211,7 +424,8 @@ pub mod tests {
                 Value::U32(n) => n.to_string(),
                 Value::I32(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
-                Value::Time(s, ns) => format!("{s}.{ns:09}"),
+                Value::Time(s, ns) | Value::RelTime(s, ns) => format!("{s}.{ns:09}"),
+                Value::F64(v) => v.to_string(),
             };
             self.lines.push(format!(
                 "{}{}={}",
@@ -266,7 +480,7 @@ pub mod tests {
         let rec = conn.analyze(&pdu, &ctx, &Secrets::default());
         conn.connack_frame = Some(6);
         let mut r = Recorder::default();
-        render(&rec, &conn, 4, &mut r);
+        render(&rec, &conn, 4, true, &mut r);
         assert_eq!(
             r.lines,
             [

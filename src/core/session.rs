@@ -3,13 +3,21 @@
 //! The glue feeds every MQTT packet of a capture, in frame order, on the first pass only; the
 //! records produced here are cached per frame and re-rendered on every later pass.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::clientid::{ClientId, ClientIdIssue};
 use super::fields::Ei;
+use super::payload::{self, Body, Payload, PayloadIssue};
 use super::secrets::Secrets;
 use super::sign::{check_login, SignCheck, SignStatus};
-use super::topic;
+use super::topic::{self, Class, TopicInfo};
+
+/// Open requests kept per connection; beyond this new requests are not tracked (bounded memory
+/// on hostile or very long captures).
+pub const MAX_PENDING: usize = 10_000;
+/// Subscription filters analysed per SUBSCRIBE/UNSUBSCRIBE.
+pub const MAX_FILTERS: usize = 64;
 
 pub const CONNECT: u8 = 1;
 pub const CONNACK: u8 = 2;
@@ -32,6 +40,8 @@ pub struct MqttPdu<'a> {
     /// Whether `connack_code` is an MQTT 5.0 reason code.
     pub connack_v5: bool,
     pub topics: Vec<&'a [u8]>,
+    /// PUBLISH payload.
+    pub payload: Option<&'a [u8]>,
 }
 
 /// Facts about the frame that carries the packet.
@@ -46,6 +56,8 @@ pub struct FrameCtx {
     pub dst_port: u32,
     /// Whether TLS carries this MQTT.
     pub over_tls: bool,
+    /// Capture time, nanoseconds since the Unix epoch.
+    pub ts_ns: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +90,68 @@ pub struct Conn {
     pub sign: Option<SignStatus>,
     /// The CONNECT's client id lacked the `|…|` parameters (the likeliest cause of a refusal).
     pub client_id_without_params: bool,
+    /// A gateway: says gw=1 at login, or manages sub-devices (topo, combine, sub/register).
+    pub is_gateway: bool,
+    /// Every request seen, in order; records refer to them by index.
+    pub requests: Vec<Request>,
+    /// Requests still waiting for a reply, by matching key.
+    pending: HashMap<String, usize>,
+    /// Shadow updates sent and answered (the shadow protocol has no id: replies come in order).
+    shadow_sent: u64,
+    shadow_answered: u64,
+}
+
+/// A request and, once seen, its reply.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub frame: u32,
+    pub ts_ns: i64,
+    /// False for `sys.ack: 0` (no reply wanted).
+    pub expects_reply: bool,
+    pub response: Option<u32>,
+}
+
+/// What a reply answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyLink {
+    pub request_frame: u32,
+    pub delta_ns: i64,
+}
+
+/// A classified topic, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicView {
+    pub class: Class,
+    pub identifier: Option<String>,
+    pub is_reply: bool,
+    pub product_key: Option<String>,
+    pub device_name: Option<String>,
+    pub rrpc_id: Option<String>,
+    pub wildcard: bool,
+}
+
+impl From<&TopicInfo<'_>> for TopicView {
+    fn from(t: &TopicInfo<'_>) -> Self {
+        TopicView {
+            class: t.class,
+            identifier: t.identifier.map(str::to_string),
+            is_reply: t.is_reply,
+            product_key: t.product_key.map(str::to_string),
+            device_name: t.device_name.map(str::to_string),
+            rrpc_id: t.rrpc_id.map(str::to_string),
+            wildcard: t.wildcard,
+        }
+    }
+}
+
+impl TopicView {
+    pub fn flow(&self) -> topic::Flow {
+        match (self.class.flow, self.is_reply) {
+            (topic::Flow::Up, true) => topic::Flow::Down,
+            (topic::Flow::Down, true) => topic::Flow::Up,
+            (f, _) => f,
+        }
+    }
 }
 
 /// What the CONNECT said, for display.
@@ -105,6 +179,14 @@ pub struct PduRecord {
     pub login: Option<Box<Login>>,
     pub connack: Option<Connack>,
     pub experts: Vec<(Ei, String)>,
+    /// The gateway whose connection carries a sub-device's message.
+    pub gateway: Option<Rc<Identity>>,
+    /// The PUBLISH topic, or every SUBSCRIBE/UNSUBSCRIBE filter.
+    pub topics: Vec<TopicView>,
+    pub payload: Option<Payload>,
+    /// Index into [`Conn::requests`] when this message is a request.
+    pub request: Option<usize>,
+    pub reply: Option<ReplyLink>,
 }
 
 fn text(bytes: &[u8], what: &str, experts: &mut Vec<(Ei, String)>) -> String {
@@ -174,6 +256,11 @@ impl Conn {
             login: None,
             connack: None,
             experts: Vec::new(),
+            gateway: None,
+            topics: Vec::new(),
+            payload: None,
+            request: None,
+            reply: None,
         };
         if pdu.msg_type == CONNECT {
             // A CONNECT starts a new session; the device is its sender.
@@ -221,7 +308,207 @@ impl Conn {
             rec.connect_in = self.connect_frame;
         }
         rec.identity = self.identity.clone();
+        match pdu.msg_type {
+            PUBLISH => self.analyze_publish(pdu, ctx, &mut rec),
+            SUBSCRIBE | UNSUBSCRIBE => {
+                for f in pdu.topics.iter().take(MAX_FILTERS) {
+                    if let Some(t) = topic::classify(&String::from_utf8_lossy(f)) {
+                        rec.topics.push(TopicView::from(&t));
+                    }
+                }
+            }
+            _ => {}
+        }
         rec
+    }
+
+    fn analyze_publish(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, rec: &mut PduRecord) {
+        let Some(topic_bytes) = pdu.topics.first() else {
+            return;
+        };
+        let topic_text = String::from_utf8_lossy(topic_bytes);
+        let Some(t) = topic::classify(&topic_text) else {
+            return;
+        };
+        let c = t.class;
+        if matches!(
+            c.name,
+            "combine.login"
+                | "combine.batch_login"
+                | "thing.topo.add"
+                | "thing.sub.register"
+                | "thing.event.property.pack.post"
+        ) {
+            self.is_gateway = true;
+        }
+        // Whose message is this? A gateway carries its sub-devices' topics.
+        if let (Some(login), Some(pk), Some(dn)) =
+            (self.identity.clone(), t.product_key, t.device_name)
+        {
+            let names_gateway_session =
+                matches!(c.name, "ext.error") || c.name.starts_with("combine.");
+            if login.source == IdentitySource::Login
+                && (login.product_key != pk || login.device_name != dn)
+                && !names_gateway_session
+            {
+                if self.is_gateway {
+                    rec.gateway = Some(login.clone());
+                    rec.identity = Some(Rc::new(Identity {
+                        product_key: pk.to_string(),
+                        device_name: dn.to_string(),
+                        source: IdentitySource::Topic,
+                    }));
+                } else if !t.wildcard {
+                    rec.experts.push((
+                        Ei::ForeignTopic,
+                        format!(
+                            "Topic names device {dn} of product {pk}, but this session logged in as {} of {}",
+                            login.device_name, login.product_key
+                        ),
+                    ));
+                }
+            }
+        }
+        let payload = pdu.payload.map(|b| payload::analyze(&t, b));
+        if let Some(p) = &payload {
+            for issue in &p.issues {
+                rec.experts.push(payload_expert(issue, &t));
+            }
+            self.match_request(&t, p, ctx, rec);
+        }
+        rec.topics.push(TopicView::from(&t));
+        rec.payload = payload;
+    }
+
+    /// Pairs requests and replies: Alink by topic + id, RRPC by message id, NTP by the device's
+    /// send time, shadow updates in order.
+    fn match_request(
+        &mut self,
+        t: &TopicInfo<'_>,
+        p: &Payload,
+        ctx: &FrameCtx,
+        rec: &mut PduRecord,
+    ) {
+        enum Role {
+            Request(bool),
+            Reply,
+            /// `/ext/rrpc/{id}/…`: request and response share the topic.
+            Either,
+        }
+        let pk = t.product_key.unwrap_or("");
+        let dn = t.device_name.unwrap_or("");
+        let c = t.class;
+        let json_item = |key: &str| -> Option<String> {
+            let items = match &p.body {
+                Body::Json(items) => items,
+                Body::Alink(a) => &a.params,
+                _ => return None,
+            };
+            items
+                .iter()
+                .find(|i| i.depth == 0 && i.key == key)
+                .map(|i| i.value.clone())
+        };
+        let (key, role) = if let Some(rrpc) = t.rrpc_id {
+            (format!("x|{rrpc}|{}|{pk}|{dn}", c.name), Role::Either)
+        } else if c == topic::RRPC_REQUEST || c == topic::RRPC_RESPONSE {
+            let id = t.identifier.unwrap_or("");
+            (
+                format!("r|{pk}|{dn}|{id}"),
+                if t.is_reply {
+                    Role::Reply
+                } else {
+                    Role::Request(true)
+                },
+            )
+        } else if c == topic::NTP_REQUEST || c == topic::NTP_RESPONSE {
+            let Some(sent) = json_item("deviceSendTime") else {
+                return;
+            };
+            (
+                format!("n|{pk}|{dn}|{sent}"),
+                if t.is_reply {
+                    Role::Reply
+                } else {
+                    Role::Request(true)
+                },
+            )
+        } else if c == topic::SHADOW_UPDATE {
+            self.shadow_sent += 1;
+            (
+                format!("s|{pk}|{dn}|{}", self.shadow_sent),
+                Role::Request(true),
+            )
+        } else if c == topic::SHADOW_GET {
+            if json_item("method").as_deref() != Some("reply") {
+                return;
+            }
+            (
+                format!("s|{pk}|{dn}|{}", self.shadow_answered + 1),
+                Role::Reply,
+            )
+        } else if let Body::Alink(a) = &p.body {
+            let replies_by_topic = c.name.starts_with("thing.")
+                || c.name.starts_with("combine.")
+                || c.name.starts_with("secure_tunnel")
+                || c == topic::SYS_OTHER;
+            let Some(id) =
+                a.id.as_deref()
+                    .filter(|_| replies_by_topic && t.product_key.is_some())
+            else {
+                return;
+            };
+            let key = format!("a|{}|{}|{pk}|{dn}|{id}", c.name, t.identifier.unwrap_or(""));
+            (
+                key,
+                if t.is_reply {
+                    Role::Reply
+                } else {
+                    Role::Request(a.ack != Some(0))
+                },
+            )
+        } else {
+            return;
+        };
+        let role = match role {
+            Role::Either if self.pending.contains_key(&key) => Role::Reply,
+            Role::Either => Role::Request(true),
+            r => r,
+        };
+        match role {
+            Role::Request(expects_reply) => {
+                if self.pending.len() >= MAX_PENDING {
+                    return;
+                }
+                let idx = self.requests.len();
+                self.requests.push(Request {
+                    frame: ctx.frame,
+                    ts_ns: ctx.ts_ns,
+                    expects_reply,
+                    response: None,
+                });
+                self.pending.insert(key, idx);
+                rec.request = Some(idx);
+            }
+            _ => match self.pending.remove(&key) {
+                Some(idx) => {
+                    if c == topic::SHADOW_GET {
+                        self.shadow_answered += 1;
+                    }
+                    let req = &mut self.requests[idx];
+                    req.response = Some(ctx.frame);
+                    rec.reply = Some(ReplyLink {
+                        request_frame: req.frame,
+                        delta_ns: ctx.ts_ns - req.ts_ns,
+                    });
+                }
+                None => rec.experts.push((
+                    Ei::OrphanReply,
+                    "Reply whose request is not in the capture (or was already answered)"
+                        .to_string(),
+                )),
+            },
+        }
     }
 
     fn identity_from_topics(&mut self, pdu: &MqttPdu<'_>) {
@@ -372,6 +659,22 @@ impl Conn {
 /// Ports the platform listens on for MQTT (plain or TLS, and WebSocket on 443/80).
 fn is_broker_port(p: u32) -> bool {
     matches!(p, 1883 | 8883 | 443 | 80)
+}
+
+fn payload_expert(issue: &PayloadIssue, t: &TopicInfo<'_>) -> (Ei, String) {
+    match issue {
+        PayloadIssue::BadJson(e) => (Ei::BadJson, format!("Payload on a {} topic is not valid JSON: {e}", t.class.name)),
+        PayloadIssue::LenientJson(n) => (Ei::LenientJson, format!("Payload JSON is not strictly valid: {n}")),
+        PayloadIssue::ErrorCode(code) => (
+            Ei::ErrorCode,
+            format!("Alink code {code}: {}", payload::code_meaning(*code).unwrap_or("not in the platform's code table")),
+        ),
+        PayloadIssue::Secret(what) => (
+            Ei::Credential,
+            format!("Payload carries a {what} in clear: anyone with this capture can log in as the device"),
+        ),
+        PayloadIssue::Truncated(n) => (Ei::PayloadTruncated, format!("{n} more JSON values are not shown")),
+    }
 }
 
 fn alg_name(c: &SignCheck) -> &'static str {

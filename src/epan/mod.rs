@@ -141,7 +141,8 @@ unsafe fn dissect_post_inner(
     tree: *mut ws::proto_tree,
 ) {
     let frame = ws::shim_pinfo_num(pinfo);
-    if ws::shim_pinfo_visited(pinfo) == 0 {
+    let visited = ws::shim_pinfo_visited(pinfo) != 0;
+    if !visited {
         if ws::shim_pinfo_has_proto(pinfo, c"mqtt".as_ptr()) == 0 {
             return;
         }
@@ -159,7 +160,7 @@ unsafe fn dissect_post_inner(
                 continue;
             }
             let mut sink = tree::TreeSink::new(pinfo, tree, tvb, pdu.span);
-            render::render(&pdu.record, conn, frame, &mut sink);
+            render::render(&pdu.record, conn, frame, visited, &mut sink);
         }
     });
 }
@@ -239,6 +240,13 @@ unsafe fn first_pass(
                         p.topics.push(b)
                     }
                 }
+                MqttField::Msg | MqttField::MsgText => {
+                    // The payload's own bytes (mqtt.msg_text replaces mqtt.msg when MQTT is set
+                    // to show text); only when captured in full.
+                    if !fi.bytes.is_null() {
+                        p.payload = bytes;
+                    }
+                }
                 MqttField::Proto => {}
             }
         }
@@ -246,6 +254,8 @@ unsafe fn first_pass(
     let frame_ds = ws::shim_tvb_identity(tvb);
     let (mut src_port, mut dst_port) = (0, 0);
     ws::shim_pinfo_ports(pinfo, &mut src_port, &mut dst_port);
+    let (mut secs, mut nsecs) = (0i64, 0i32);
+    ws::shim_pinfo_abs_ts(pinfo, &mut secs, &mut nsecs);
     let ctx = FrameCtx {
         frame,
         src: ws::shim_pinfo_src_key(pinfo),
@@ -253,6 +263,9 @@ unsafe fn first_pass(
         src_port,
         dst_port,
         over_tls: ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0,
+        ts_ns: secs
+            .saturating_mul(1_000_000_000)
+            .saturating_add(nsecs as i64),
     };
     let conv = ws::shim_conversation_index(pinfo);
     with_state(|st| {

@@ -100,6 +100,8 @@ fn header_field(i: usize) -> ws::hf_register_info {
             std::ptr::null(),
             0,
         ),
+        Kind::RelTime => (ws::ftenum_FT_RELATIVE_TIME, none, std::ptr::null(), 0),
+        Kind::F64 => (ws::ftenum_FT_DOUBLE, none, std::ptr::null(), 0),
         Kind::FrameRequest => (
             ws::ftenum_FT_FRAMENUM,
             none,
@@ -140,6 +142,7 @@ fn expert_info(i: usize) -> ws::ei_register_info {
         Group::Malformed => ws::PI_MALFORMED,
         Group::Security => ws::PI_SECURITY,
         Group::ResponseCode => ws::PI_RESPONSE_CODE,
+        Group::Sequence => ws::PI_SEQUENCE,
     };
     let severity = match e.severity {
         Severity::Chat => ws::PI_CHAT,
@@ -207,9 +210,12 @@ pub enum MqttField {
     ConnackCode,
     ConnackReason,
     Topic,
+    Msg,
+    MsgText,
 }
 
-const MQTT_NAMES: [&std::ffi::CStr; 10] = [
+const N_MQTT: usize = 12;
+const MQTT_NAMES: [&std::ffi::CStr; N_MQTT] = [
     c"mqtt",
     c"mqtt.msgtype",
     c"mqtt.ver",
@@ -220,6 +226,8 @@ const MQTT_NAMES: [&std::ffi::CStr; 10] = [
     c"mqtt.conack.val",
     c"mqtt.connack.reason_code",
     c"mqtt.topic",
+    c"mqtt.msg",
+    c"mqtt.msg_text",
 ];
 
 impl MqttField {
@@ -234,10 +242,12 @@ impl MqttField {
         MqttField::ConnackCode,
         MqttField::ConnackReason,
         MqttField::Topic,
+        MqttField::Msg,
+        MqttField::MsgText,
     ];
 }
 
-static MQTT_HF: [AtomicI32; 10] = [const { AtomicI32::new(-1) }; 10];
+static MQTT_HF: [AtomicI32; N_MQTT] = [const { AtomicI32::new(-1) }; N_MQTT];
 
 pub fn mqtt_hf(f: MqttField) -> c_int {
     MQTT_HF[f as usize].load(Ordering::Relaxed)
@@ -258,7 +268,7 @@ type HeurFn = unsafe extern "C" fn(
 
 pub fn handoff(post: PostFn, heur: HeurFn) {
     unsafe {
-        let mut wanted = [0 as c_int; 10];
+        let mut wanted = [0 as c_int; N_MQTT];
         for (i, name) in MQTT_NAMES.iter().enumerate() {
             let id = ws::proto_registrar_get_id_byname(name.as_ptr());
             MQTT_HF[i].store(id, Ordering::Relaxed);

@@ -10,7 +10,7 @@ use super::registry::{ei, ett, hf, proto};
 use crate::core::fields::{Ei, Ett, Hf};
 use crate::core::render::{Sink, Value};
 
-const MAX_DEPTH: usize = 8;
+const MAX_DEPTH: usize = 16;
 
 pub struct TreeSink {
     pinfo: *mut ws::packet_info,
@@ -19,6 +19,8 @@ pub struct TreeSink {
     span: Option<(i32, i32)>,
     stack: [*mut ws::proto_tree; MAX_DEPTH],
     depth: usize,
+    /// Subtrees opened past MAX_DEPTH (their items go to the deepest tree kept).
+    overflow: usize,
     top_item: *mut ws::proto_item,
     last: *mut ws::proto_item,
 }
@@ -41,6 +43,7 @@ impl TreeSink {
             span,
             stack: [std::ptr::null_mut(); MAX_DEPTH],
             depth: 0,
+            overflow: 0,
             top_item: std::ptr::null_mut(),
             last: std::ptr::null_mut(),
         }
@@ -58,6 +61,8 @@ impl TreeSink {
         if self.depth < MAX_DEPTH {
             self.stack[self.depth] = t;
             self.depth += 1;
+        } else {
+            self.overflow += 1;
         }
     }
 }
@@ -81,6 +86,7 @@ impl Sink for TreeSink {
             self.top_item = item;
             self.last = item;
             self.depth = 0;
+            self.overflow = 0;
             self.enter(ws::shim_subtree(item, ett(Ett::Main)));
         }
     }
@@ -107,7 +113,10 @@ impl Sink for TreeSink {
                 }
                 Value::I32(n) => ws::shim_add_int(t, id, self.tvb, n),
                 Value::Bool(b) => ws::shim_add_bool(t, id, self.tvb, b as i32),
-                Value::Time(s, ns) => ws::shim_add_time(t, id, self.tvb, s, ns),
+                Value::Time(s, ns) | Value::RelTime(s, ns) => {
+                    ws::shim_add_time(t, id, self.tvb, s, ns)
+                }
+                Value::F64(v) => ws::shim_add_double(t, id, self.tvb, v),
             };
             ws::shim_item_set_generated(self.last);
         }
@@ -142,7 +151,9 @@ impl Sink for TreeSink {
 
     fn pop(&mut self) {
         // The main subtree (depth 1) stays open until the next packet.
-        if self.depth > 1 {
+        if self.overflow > 0 {
+            self.overflow -= 1;
+        } else if self.depth > 1 {
             self.depth -= 1;
         }
     }

@@ -394,6 +394,13 @@ proto_item *shim_add_bool(proto_tree *tree, int hf, tvbuff_t *tvb, int v)
     SHIM_GUARDED(proto_tree_add_boolean(tree, hf, tvb, 0, 0, v ? 1 : 0));
 }
 
+proto_item *shim_add_double(proto_tree *tree, int hf, tvbuff_t *tvb, double v)
+{
+    if (!tree)
+        return NULL;
+    SHIM_GUARDED(proto_tree_add_double(tree, hf, tvb, 0, 0, v));
+}
+
 proto_item *shim_add_time(proto_tree *tree, int hf, tvbuff_t *tvb, int64_t secs, int32_t nsecs)
 {
     if (!tree)

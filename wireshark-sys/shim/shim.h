@@ -83,6 +83,7 @@ proto_item *shim_add_string(proto_tree *tree, int hf, tvbuff_t *tvb, packet_info
 proto_item *shim_add_uint(proto_tree *tree, int hf, tvbuff_t *tvb, uint32_t v);
 proto_item *shim_add_int(proto_tree *tree, int hf, tvbuff_t *tvb, int32_t v);
 proto_item *shim_add_bool(proto_tree *tree, int hf, tvbuff_t *tvb, int v);
+proto_item *shim_add_double(proto_tree *tree, int hf, tvbuff_t *tvb, double v);
 proto_item *shim_add_time(proto_tree *tree, int hf, tvbuff_t *tvb, int64_t secs, int32_t nsecs);
 proto_item *shim_add_text_subtree(proto_tree *tree, int ett, tvbuff_t *tvb, proto_tree **subtree,
                                   const char *s, size_t len);

@@ -75,7 +75,7 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
                 id.device_name,
                 id.product_key,
                 t.class.name,
-                if t.is_reply { " reply" } else { "" }
+                reply_word(t)
             )
         }
         _ => format!(", {} ({})", id.device_name, id.product_key),
@@ -162,12 +162,19 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
     }
 }
 
+/// " reply" where the class name does not already say it (rrpc.response, ntp.response,
+/// shadow.get are replies by name).
+fn reply_word(t: &TopicView) -> &'static str {
+    let by_suffix = t.class.name.starts_with("thing.") || t.class.name.starts_with("combine.");
+    if t.is_reply && by_suffix {
+        " reply"
+    } else {
+        ""
+    }
+}
+
 fn publish_info(t: &TopicView, body: &Body) -> String {
-    let mut s = format!(
-        " · {}{}",
-        t.class.name,
-        if t.is_reply { " reply" } else { "" }
-    );
+    let mut s = format!(" · {}{}", t.class.name, reply_word(t));
     if let Body::Alink(a) = body {
         if let Some(c) = a.code {
             s.push_str(&format!(" {c}"));

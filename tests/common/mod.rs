@@ -162,11 +162,7 @@ impl Harness {
             .lines()
             .map(|l| {
                 l.split('\t')
-                    .map(|c| match c {
-                        "True" => "1".to_string(),
-                        "False" => "0".to_string(),
-                        c => iso_time(c).unwrap_or_else(|| c.to_string()),
-                    })
+                    .map(|col| col.split('|').map(normalize).collect::<Vec<_>>().join("|"))
                     .collect()
             })
             .collect()
@@ -191,6 +187,14 @@ pub fn secrets_args() -> Vec<String> {
             ]
         })
         .collect()
+}
+
+fn normalize(c: &str) -> String {
+    match c {
+        "True" => "1".to_string(),
+        "False" => "0".to_string(),
+        c => iso_time(c).unwrap_or_else(|| c.to_string()),
+    }
 }
 
 /// "Nov 22, 2026 02:32:58.665000000 UTC" -> "2026-11-22T02:32:58.665000000Z".

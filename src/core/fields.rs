@@ -166,6 +166,24 @@ fields! {
         "A text payload (first 256 characters)";
     PayloadHex => "Payload bytes", "aliiot.payload.hex", Kind::Str,
         "A binary payload in hex (first 64 bytes)";
+    SubProductKey => "Sub-device product key", "aliiot.subdevice.product_key", Kind::Str,
+        "productKey of a sub-device a gateway adds to its topology or logs in";
+    SubDeviceName => "Sub-device name", "aliiot.subdevice.device_name", Kind::Str,
+        "deviceName of a sub-device a gateway adds to its topology or logs in";
+    SubSignStatus => "Sub-device sign", "aliiot.subdevice.sign_status", Kind::U8(Some(SIGN_STATUS_VALUES)),
+        "Result of checking the sub-device's sign against the device secrets entered";
+    NtpOffset => "Clock offset", "aliiot.ntp.clock_offset", Kind::F64,
+        "NTP: seconds the platform's clock is ahead of the device's (from the device's and platform's times and the round trip in the capture)";
+    OtaStep => "OTA step", "aliiot.ota.step", Kind::I32(&[]),
+        "OTA progress: 0–100 percent, or -1 upgrade, -2 download, -3 checksum, -4 flashing failed";
+    FileHeaderLength => "Header length", "aliiot.file.header_length", Kind::U32Dec,
+        "Length of the JSON header of a file chunk frame";
+    FileChunkLength => "Chunk length", "aliiot.file.chunk_length", Kind::U32Dec,
+        "Bytes of file data in a file chunk frame";
+    FileCrc => "CRC-16", "aliiot.file.crc", Kind::U32Hex,
+        "CRC-16/ARC of the chunk as sent (little-endian)";
+    FileCrcGood => "CRC-16 good", "aliiot.file.crc_good", Kind::Bool(0),
+        "Whether the CRC-16/ARC sent matches the chunk";
     RequestIn => "Request in frame", "aliiot.request_in", Kind::FrameRequest,
         "The frame with the request this message answers";
     ResponseIn => "Response in frame", "aliiot.response_in", Kind::FrameResponse,
@@ -251,6 +269,9 @@ experts! {
     PayloadTruncated => "aliiot.payload.truncated", Protocol, Note, "Payload shown in part";
     Unanswered => "aliiot.request.unanswered", Sequence, Warn, "Request without a reply in the capture";
     OrphanReply => "aliiot.reply.orphan", Sequence, Note, "Reply whose request is not in the capture";
+    OtaFailed => "aliiot.ota.failed", ResponseCode, Warn, "The device reports a failed OTA upgrade";
+    FileCrc => "aliiot.file.crc_mismatch", Malformed, Warn, "File chunk CRC-16 does not match its data";
+    FileFraming => "aliiot.file.bad_framing", Malformed, Warn, "File chunk framing does not add up";
     InternalError => "aliiot.internal_error", Malformed, Error, "aliiot could not analyse this packet";
 }
 

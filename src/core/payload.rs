@@ -49,7 +49,16 @@ pub struct Alink {
     pub event_time: Option<u64>,
     pub params: Vec<TreeItem>,
     pub data: Vec<TreeItem>,
+    /// OTA progress step: 0–100 percent, or a negative failure code.
+    pub ota_step: Option<i32>,
 }
+
+pub const OTA_STEP_VALUES: &[(i32, &str)] = &[
+    (-1, "upgrade failed"),
+    (-2, "download failed"),
+    (-3, "checksum failed"),
+    (-4, "flashing failed"),
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
@@ -57,7 +66,22 @@ pub enum Body {
     Alink(Box<Alink>),
     Json(Vec<TreeItem>),
     Text(String),
-    Binary { len: usize, hex: String },
+    Binary {
+        len: usize,
+        hex: String,
+    },
+    /// The chunked file framing of reference §6.2.
+    File(Box<FileChunk>),
+}
+
+/// `u16 BE header length | header JSON | chunk | CRC-16/ARC of the chunk, u16 LE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileChunk {
+    pub header_len: u16,
+    pub header: Alink,
+    pub chunk_len: usize,
+    pub crc_stored: u16,
+    pub crc_computed: u16,
 }
 
 /// Something noteworthy about a payload, turned into an expert item by the session.
@@ -73,6 +97,12 @@ pub enum PayloadIssue {
     Secret(&'static str),
     /// Shown only in part.
     Truncated(usize),
+    /// An OTA progress report with a negative (failure) step.
+    OtaFailed(i32),
+    /// A file chunk whose CRC-16 does not match its data.
+    FileCrc { stored: u16, computed: u16 },
+    /// A file chunk frame that does not add up.
+    FileFraming(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +144,15 @@ pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
             body: Body::Empty,
             issues,
         };
+    }
+    if (t.class == topic::FILE_DOWNLOAD && t.is_reply)
+        || (t.class == topic::FILE_UPLOAD_SEND && !t.is_reply)
+    {
+        let body = match file_chunk(t, bytes, &mut issues) {
+            Some(chunk) => Body::File(Box::new(chunk)),
+            None => binary(bytes),
+        };
+        return Payload { body, issues };
     }
     if binary_class(t) && !(t.rrpc_id.is_some() && looks_like_json(bytes)) {
         return Payload {
@@ -319,7 +358,8 @@ fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>) -> Alink 
     a.code = v.get("code").and_then(Value::as_u64_lenient);
     a.message = v.get("message").map(value_text);
     if let Some(c) = a.code {
-        if c != 200 {
+        // An OTA upgrade push carries code 1000 (a notification, not an error).
+        if c != 200 && !(t.class == topic::OTA_UPGRADE && c == 1000) {
             issues.push(PayloadIssue::ErrorCode(c));
         }
     }
@@ -333,6 +373,11 @@ fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>) -> Alink 
             } else if t.class == topic::PROPERTY_BATCH_POST {
                 if let Some(props) = p.get("properties") {
                     batch_properties(props, &mut a.properties);
+                }
+            } else if t.class == topic::OTA_PROGRESS {
+                a.ota_step = p.get("step").and_then(|v| payload_int(v));
+                if let Some(step) = a.ota_step.filter(|s| *s < 0) {
+                    issues.push(PayloadIssue::OtaFailed(step));
                 }
             } else if t.class == topic::EVENT_POST {
                 a.event_time = p.get("time").and_then(Value::as_u64_lenient);
@@ -390,6 +435,92 @@ fn batch_properties(p: &Value, out: &mut Vec<Property>) {
             }
         }
     }
+}
+
+/// An integer sent as a number or as a string ("step":"-2").
+fn payload_int(v: &Value) -> Option<i32> {
+    match v {
+        Value::Number { value, .. } if value.fract() == 0.0 => Some(*value as i32),
+        Value::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// CRC-16/ARC (IBM): reflected polynomial 0xA001, initial value 0, no final xor.
+pub fn crc16_arc(data: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for &b in data {
+        crc ^= b as u16;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xA001
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    crc
+}
+
+fn file_chunk(
+    t: &TopicInfo<'_>,
+    bytes: &[u8],
+    issues: &mut Vec<PayloadIssue>,
+) -> Option<FileChunk> {
+    let Some((len_bytes, rest)) = bytes.split_first_chunk::<2>() else {
+        issues.push(PayloadIssue::FileFraming(format!(
+            "{} bytes cannot hold a header length",
+            bytes.len()
+        )));
+        return None;
+    };
+    let header_len = u16::from_be_bytes(*len_bytes);
+    if rest.len() < header_len as usize + 2 {
+        issues.push(PayloadIssue::FileFraming(format!(
+            "header length {header_len} leaves no room for the data and CRC in {} bytes",
+            bytes.len()
+        )));
+        return None;
+    }
+    let (header_bytes, rest) = rest.split_at(header_len as usize);
+    let (chunk, crc_bytes) = rest.split_at(rest.len() - 2);
+    let header = match json::parse(header_bytes) {
+        Ok(p) if p.value.is_object() => alink(t, &p.value, issues),
+        _ => {
+            issues.push(PayloadIssue::FileFraming(
+                "the header is not a JSON object".into(),
+            ));
+            return None;
+        }
+    };
+    let crc_stored = u16::from_le_bytes([crc_bytes[0], crc_bytes[1]]);
+    let crc_computed = crc16_arc(chunk);
+    if crc_stored != crc_computed {
+        issues.push(PayloadIssue::FileCrc {
+            stored: crc_stored,
+            computed: crc_computed,
+        });
+    }
+    let declared = header
+        .data
+        .iter()
+        .chain(header.params.iter())
+        .find(|i| i.depth == 0 && i.key == "bSize");
+    if let Some(n) = declared.and_then(|i| i.value.parse::<usize>().ok()) {
+        if n != chunk.len() {
+            issues.push(PayloadIssue::FileFraming(format!(
+                "the header says bSize {n}, the frame carries {} bytes",
+                chunk.len()
+            )));
+        }
+    }
+    Some(FileChunk {
+        header_len,
+        header,
+        chunk_len: chunk.len(),
+        crc_stored,
+        crc_computed,
+    })
 }
 
 /// What an Alink `code` means (reference §7).
@@ -574,6 +705,47 @@ mod tests {
                 hex: format!("{}…", "ff".repeat(64))
             }
         );
+    }
+
+    #[test]
+    fn crc16_arc_check_value() {
+        assert_eq!(crc16_arc(b"123456789"), 0xBB3D);
+    }
+
+    #[test]
+    fn file_download_chunks() {
+        let t = info("/sys/pk1234567/dev/thing/file/download_reply");
+        let header = br#"{"id":"31","code":200,"data":{"fileToken":"t","fileLength":64,"bSize":4,"bOffset":0}}"#;
+        let mut frame = (header.len() as u16).to_be_bytes().to_vec();
+        frame.extend_from_slice(header);
+        frame.extend_from_slice(b"abcd");
+        frame.extend_from_slice(&crc16_arc(b"abcd").to_le_bytes());
+        let p = analyze(&t, &frame);
+        let Body::File(f) = &p.body else {
+            panic!("{p:?}")
+        };
+        assert_eq!(
+            (
+                f.header.id.as_deref(),
+                f.chunk_len,
+                f.crc_stored == f.crc_computed
+            ),
+            (Some("31"), 4, true)
+        );
+        assert!(p.issues.is_empty(), "{:?}", p.issues);
+        let n = frame.len();
+        frame[n - 1] ^= 0xff;
+        let p = analyze(&t, &frame);
+        assert!(
+            matches!(p.issues[..], [PayloadIssue::FileCrc { .. }]),
+            "{:?}",
+            p.issues
+        );
+        // A header length past the end is a framing error, not a panic.
+        let p = analyze(&t, &[0xff, 0xff, 1, 2, 3]);
+        assert!(matches!(p.issues[..], [PayloadIssue::FileFraming(_)]));
+        assert!(matches!(p.body, Body::Binary { .. }));
+        assert!(matches!(analyze(&t, &[7]).body, Body::Binary { .. }));
     }
 
     #[test]

@@ -98,6 +98,25 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
     for t in &rec.topics {
         render_topic(t, sink);
     }
+    if let Some(ms) = rec.ntp_offset_ms {
+        sink.field(Hf::NtpOffset, Value::F64(ms / 1000.0));
+        sink.append(" s");
+    }
+    for l in &rec.sub_logins {
+        sink.push_text(
+            Ett::Sign,
+            &format!(
+                "Sub-device {} ({}): {}",
+                l.device_name,
+                l.product_key,
+                l.status.label()
+            ),
+        );
+        sink.field(Hf::SubProductKey, Value::Str(&l.product_key));
+        sink.field(Hf::SubDeviceName, Value::Str(&l.device_name));
+        sink.field(Hf::SubSignStatus, Value::U32(l.status as u32));
+        sink.pop();
+    }
     if let Some(p) = &rec.payload {
         render_body(&p.body, sink);
         if rec.msg_type == PUBLISH {
@@ -269,66 +288,85 @@ fn render_tree(label: &str, items: &[TreeItem], sink: &mut dyn Sink) {
     sink.pop();
 }
 
+fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
+    let label = match (&a.id, &a.method, a.code) {
+        (Some(id), _, Some(c)) => format!("Alink reply: id {id}, code {c}"),
+        (Some(id), Some(m), None) => format!("Alink: id {id}, {m}"),
+        (Some(id), None, None) => format!("Alink: id {id}"),
+        _ => "Alink".to_string(),
+    };
+    sink.push_text(Ett::Alink, &label);
+    if let Some(v) = &a.id {
+        sink.field(Hf::AlinkId, Value::Str(v));
+    }
+    if let Some(v) = &a.id_suffix {
+        sink.field(Hf::AlinkIdSuffix, Value::Str(v));
+    }
+    if let Some(v) = &a.version {
+        sink.field(Hf::AlinkVersion, Value::Str(v));
+    }
+    if let Some(v) = &a.method {
+        sink.field(Hf::AlinkMethod, Value::Str(v));
+    }
+    if let Some(v) = a.ack {
+        sink.field(Hf::AlinkAck, Value::U32(v.min(u32::MAX as u64) as u32));
+    }
+    if let Some(c) = a.code {
+        sink.field(Hf::AlinkCode, Value::U32(c.min(u32::MAX as u64) as u32));
+        if let Some(m) = payload::code_meaning(c) {
+            sink.append(&format!(" ({m})"));
+        }
+    }
+    if let Some(v) = &a.message {
+        sink.field(Hf::AlinkMessage, Value::Str(v));
+    }
+    if let Some(step) = a.ota_step {
+        sink.field(Hf::OtaStep, Value::I32(step));
+        match payload::OTA_STEP_VALUES.iter().find(|(v, _)| *v == step) {
+            Some((_, m)) => sink.append(&format!(" ({m})")),
+            None if step >= 0 => sink.append(" %"),
+            None => sink.append(" (failed)"),
+        }
+    }
+    if let Some(t) = a.event_time {
+        sink.field(Hf::EventTime, ms_time(t));
+    }
+    if !a.properties.is_empty() {
+        sink.push_text(
+            Ett::Property,
+            &format!("Properties ({})", a.properties.len()),
+        );
+        for p in &a.properties {
+            sink.push_text(Ett::Property, &format!("{} = {}", p.name, p.value));
+            sink.field(Hf::PropertyName, Value::Str(&p.name));
+            sink.field(Hf::PropertyValue, Value::Str(&p.value));
+            if let Some(n) = p.value_num {
+                sink.field(Hf::PropertyValueNum, Value::F64(n));
+            }
+            if let Some(t) = p.time {
+                sink.field(Hf::PropertyTime, ms_time(t));
+            }
+            sink.pop();
+        }
+        sink.pop();
+    }
+    render_tree("Params", &a.params, sink);
+    render_tree("Data", &a.data, sink);
+    sink.pop();
+}
+
 fn render_body(body: &Body, sink: &mut dyn Sink) {
     match body {
         Body::Empty => {}
-        Body::Alink(a) => {
-            let label = match (&a.id, &a.method, a.code) {
-                (Some(id), _, Some(c)) => format!("Alink reply: id {id}, code {c}"),
-                (Some(id), Some(m), None) => format!("Alink: id {id}, {m}"),
-                (Some(id), None, None) => format!("Alink: id {id}"),
-                _ => "Alink".to_string(),
-            };
-            sink.push_text(Ett::Alink, &label);
-            if let Some(v) = &a.id {
-                sink.field(Hf::AlinkId, Value::Str(v));
-            }
-            if let Some(v) = &a.id_suffix {
-                sink.field(Hf::AlinkIdSuffix, Value::Str(v));
-            }
-            if let Some(v) = &a.version {
-                sink.field(Hf::AlinkVersion, Value::Str(v));
-            }
-            if let Some(v) = &a.method {
-                sink.field(Hf::AlinkMethod, Value::Str(v));
-            }
-            if let Some(v) = a.ack {
-                sink.field(Hf::AlinkAck, Value::U32(v.min(u32::MAX as u64) as u32));
-            }
-            if let Some(c) = a.code {
-                sink.field(Hf::AlinkCode, Value::U32(c.min(u32::MAX as u64) as u32));
-                if let Some(m) = payload::code_meaning(c) {
-                    sink.append(&format!(" ({m})"));
-                }
-            }
-            if let Some(v) = &a.message {
-                sink.field(Hf::AlinkMessage, Value::Str(v));
-            }
-            if let Some(t) = a.event_time {
-                sink.field(Hf::EventTime, ms_time(t));
-            }
-            if !a.properties.is_empty() {
-                sink.push_text(
-                    Ett::Property,
-                    &format!("Properties ({})", a.properties.len()),
-                );
-                for p in &a.properties {
-                    sink.push_text(Ett::Property, &format!("{} = {}", p.name, p.value));
-                    sink.field(Hf::PropertyName, Value::Str(&p.name));
-                    sink.field(Hf::PropertyValue, Value::Str(&p.value));
-                    if let Some(n) = p.value_num {
-                        sink.field(Hf::PropertyValueNum, Value::F64(n));
-                    }
-                    if let Some(t) = p.time {
-                        sink.field(Hf::PropertyTime, ms_time(t));
-                    }
-                    sink.pop();
-                }
-                sink.pop();
-            }
-            render_tree("Params", &a.params, sink);
-            render_tree("Data", &a.data, sink);
+        Body::Alink(a) => render_alink(a, sink),
+        Body::File(f) => {
+            sink.push_text(Ett::Alink, &format!("File chunk: {} bytes", f.chunk_len));
+            sink.field(Hf::FileHeaderLength, Value::U32(f.header_len as u32));
+            sink.field(Hf::FileChunkLength, Value::U32(f.chunk_len as u32));
+            sink.field(Hf::FileCrc, Value::U32(f.crc_stored as u32));
+            sink.field(Hf::FileCrcGood, Value::Bool(f.crc_stored == f.crc_computed));
             sink.pop();
+            render_alink(&f.header, sink);
         }
         Body::Json(items) => render_tree("JSON payload", items, sink),
         Body::Text(t) => {

@@ -96,9 +96,9 @@ pub struct Conn {
     pub requests: Vec<Request>,
     /// Requests still waiting for a reply, by matching key.
     pending: HashMap<String, usize>,
-    /// Shadow updates sent and answered (the shadow protocol has no id: replies come in order).
-    shadow_sent: u64,
-    shadow_answered: u64,
+    /// Requests without an id (shadow, up_raw/down_raw): sent and answered counts per stream;
+    /// their replies come in order.
+    fifo: HashMap<String, (u64, u64)>,
 }
 
 /// A request and, once seen, its reply.
@@ -187,6 +187,83 @@ pub struct PduRecord {
     /// Index into [`Conn::requests`] when this message is a request.
     pub request: Option<usize>,
     pub reply: Option<ReplyLink>,
+    /// Sub-devices a gateway adds or logs in, with their signs checked.
+    pub sub_logins: Vec<SubLogin>,
+    /// NTP: how far the platform's clock is ahead of the device's, in ms.
+    pub ntp_offset_ms: Option<f64>,
+}
+
+/// The NTP offset of the platform's clock over the device's: ((srt − dst) + (sst − drt)) / 2,
+/// where the device's receive time drt (on its own clock) is its send time plus the round trip
+/// seen in the capture.
+fn ntp_offset_ms(item: &dyn Fn(&str) -> Option<String>, round_trip_ns: i64) -> Option<f64> {
+    let num = |k: &str| item(k).and_then(|v| v.parse::<f64>().ok());
+    let (dst, srt, sst) = (
+        num("deviceSendTime")?,
+        num("serverRecvTime")?,
+        num("serverSendTime")?,
+    );
+    let drt = dst + round_trip_ns as f64 / 1e6;
+    Some(((srt - dst) + (sst - drt)) / 2.0)
+}
+
+/// One sub-device in a topo/add or combine/(batch_)login request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubLogin {
+    pub product_key: String,
+    pub device_name: String,
+    pub status: SignStatus,
+}
+
+/// At most this many sub-devices are checked per request.
+pub const MAX_SUB_LOGINS: usize = 64;
+
+/// The sub-device entries of a topo/add (`params: [..]`), combine/login (`params: {..}`) or
+/// combine/batch_login (`params: {signMethod, deviceList: [..]}`) request, signs checked.
+fn sub_logins(v: &super::json::Value, secrets: &Secrets) -> Vec<SubLogin> {
+    use super::json::Value;
+    let Some(params) = v.get("params") else {
+        return Vec::new();
+    };
+    let outer_method = params
+        .get("signMethod")
+        .or_else(|| params.get("signmethod"))
+        .and_then(Value::as_str);
+    let entries: Vec<&Value> = match params {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(_) => match params.get("deviceList").and_then(Value::as_array) {
+            Some(list) => list.iter().collect(),
+            None => vec![params],
+        },
+        _ => Vec::new(),
+    };
+    let text = |e: &Value, k: &str| e.get(k).map(payload::value_text).unwrap_or_default();
+    entries
+        .into_iter()
+        .take(MAX_SUB_LOGINS)
+        .map(|e| {
+            let (pk, dn) = (text(e, "productKey"), text(e, "deviceName"));
+            let method = e
+                .get("signMethod")
+                .or_else(|| e.get("signmethod"))
+                .and_then(Value::as_str)
+                .or(outer_method);
+            let (status, _) = super::sign::check_subdevice(
+                &pk,
+                &dn,
+                &text(e, "clientId"),
+                &text(e, "timestamp"),
+                method,
+                &text(e, "sign"),
+                secrets,
+            );
+            SubLogin {
+                product_key: pk,
+                device_name: dn,
+                status,
+            }
+        })
+        .collect()
 }
 
 fn text(bytes: &[u8], what: &str, experts: &mut Vec<(Ei, String)>) -> String {
@@ -261,6 +338,8 @@ impl Conn {
             payload: None,
             request: None,
             reply: None,
+            sub_logins: Vec::new(),
+            ntp_offset_ms: None,
         };
         if pdu.msg_type == CONNECT {
             // A CONNECT starts a new session; the device is its sender.
@@ -309,7 +388,7 @@ impl Conn {
         }
         rec.identity = self.identity.clone();
         match pdu.msg_type {
-            PUBLISH => self.analyze_publish(pdu, ctx, &mut rec),
+            PUBLISH => self.analyze_publish(pdu, ctx, secrets, &mut rec),
             SUBSCRIBE | UNSUBSCRIBE => {
                 for f in pdu.topics.iter().take(MAX_FILTERS) {
                     if let Some(t) = topic::classify(&String::from_utf8_lossy(f)) {
@@ -322,7 +401,13 @@ impl Conn {
         rec
     }
 
-    fn analyze_publish(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, rec: &mut PduRecord) {
+    fn analyze_publish(
+        &mut self,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+        rec: &mut PduRecord,
+    ) {
         let Some(topic_bytes) = pdu.topics.first() else {
             return;
         };
@@ -376,6 +461,27 @@ impl Conn {
             }
             self.match_request(&t, p, ctx, rec);
         }
+        if !t.is_reply
+            && matches!(
+                c.name,
+                "thing.topo.add" | "combine.login" | "combine.batch_login"
+            )
+        {
+            if let Some(v) = pdu.payload.and_then(|b| super::json::parse(b).ok()) {
+                rec.sub_logins = sub_logins(&v.value, secrets);
+                for l in &rec.sub_logins {
+                    if l.status == SignStatus::Mismatch {
+                        rec.experts.push((
+                            Ei::SignMismatch,
+                            format!(
+                                "Sub-device {} of {}: sign does not match its device secret",
+                                l.device_name, l.product_key
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         rec.topics.push(TopicView::from(&t));
         rec.payload = payload;
     }
@@ -409,6 +515,7 @@ impl Conn {
                 .find(|i| i.depth == 0 && i.key == key)
                 .map(|i| i.value.clone())
         };
+        let mut fifo_base: Option<String> = None;
         let (key, role) = if let Some(rrpc) = t.rrpc_id {
             (format!("x|{rrpc}|{}|{pk}|{dn}", c.name), Role::Either)
         } else if c == topic::RRPC_REQUEST || c == topic::RRPC_RESPONSE {
@@ -433,21 +540,42 @@ impl Conn {
                     Role::Request(true)
                 },
             )
-        } else if c == topic::SHADOW_UPDATE {
-            self.shadow_sent += 1;
-            (
-                format!("s|{pk}|{dn}|{}", self.shadow_sent),
-                Role::Request(true),
-            )
-        } else if c == topic::SHADOW_GET {
-            if json_item("method").as_deref() != Some("reply") {
+        } else if c == topic::SHADOW_UPDATE
+            || c == topic::SHADOW_GET
+            || c == topic::UP_RAW
+            || c == topic::DOWN_RAW
+        {
+            // No id: the n-th reply answers the n-th request.
+            if c == topic::SHADOW_GET && json_item("method").as_deref() != Some("reply") {
                 return;
             }
-            (
-                format!("s|{pk}|{dn}|{}", self.shadow_answered + 1),
-                Role::Reply,
-            )
-        } else if let Body::Alink(a) = &p.body {
+            let stream = if c == topic::SHADOW_GET {
+                topic::SHADOW_UPDATE.name
+            } else {
+                c.name
+            };
+            let base = format!("f|{stream}|{pk}|{dn}");
+            let counts = self.fifo.entry(base.clone()).or_default();
+            if t.is_reply {
+                let key = format!("{base}|{}", counts.1 + 1);
+                fifo_base = Some(base);
+                (key, Role::Reply)
+            } else {
+                counts.0 += 1;
+                (format!("{base}|{}", counts.0), Role::Request(true))
+            }
+        } else if let (true, Body::Alink(a)) = (c == topic::EXT_ERROR, &p.body) {
+            // The platform's error report for a sub-device's request answers that request.
+            let Some(id) = a.id.as_deref() else { return };
+            let suffix = format!("|{id}");
+            let found = self
+                .pending
+                .keys()
+                .find(|k| k.starts_with("a|") && k.ends_with(&suffix))
+                .cloned();
+            let Some(key) = found else { return };
+            (key, Role::Reply)
+        } else if let Some(a) = alink_of(&p.body) {
             let replies_by_topic = c.name.starts_with("thing.")
                 || c.name.starts_with("combine.")
                 || c.name.starts_with("secure_tunnel")
@@ -492,15 +620,19 @@ impl Conn {
             }
             _ => match self.pending.remove(&key) {
                 Some(idx) => {
-                    if c == topic::SHADOW_GET {
-                        self.shadow_answered += 1;
+                    if let Some(counts) = fifo_base.and_then(|b| self.fifo.get_mut(&b)) {
+                        counts.1 += 1;
                     }
                     let req = &mut self.requests[idx];
                     req.response = Some(ctx.frame);
+                    let delta_ns = ctx.ts_ns - req.ts_ns;
                     rec.reply = Some(ReplyLink {
                         request_frame: req.frame,
-                        delta_ns: ctx.ts_ns - req.ts_ns,
+                        delta_ns,
                     });
+                    if c == topic::NTP_RESPONSE {
+                        rec.ntp_offset_ms = ntp_offset_ms(&json_item, delta_ns);
+                    }
                 }
                 None => rec.experts.push((
                     Ei::OrphanReply,
@@ -661,6 +793,14 @@ fn is_broker_port(p: u32) -> bool {
     matches!(p, 1883 | 8883 | 443 | 80)
 }
 
+fn alink_of(b: &Body) -> Option<&payload::Alink> {
+    match b {
+        Body::Alink(a) => Some(a),
+        Body::File(f) => Some(&f.header),
+        _ => None,
+    }
+}
+
 fn payload_expert(issue: &PayloadIssue, t: &TopicInfo<'_>) -> (Ei, String) {
     match issue {
         PayloadIssue::BadJson(e) => (Ei::BadJson, format!("Payload on a {} topic is not valid JSON: {e}", t.class.name)),
@@ -674,6 +814,18 @@ fn payload_expert(issue: &PayloadIssue, t: &TopicInfo<'_>) -> (Ei, String) {
             format!("Payload carries a {what} in clear: anyone with this capture can log in as the device"),
         ),
         PayloadIssue::Truncated(n) => (Ei::PayloadTruncated, format!("{n} more JSON values are not shown")),
+        PayloadIssue::FileCrc { stored, computed } => (
+            Ei::FileCrc,
+            format!("File chunk CRC-16 0x{stored:04x} does not match its data (0x{computed:04x})"),
+        ),
+        PayloadIssue::OtaFailed(step) => (
+            Ei::OtaFailed,
+            format!(
+                "OTA progress step {step}: {}",
+                payload::OTA_STEP_VALUES.iter().find(|(v, _)| v == step).map_or("failed", |(_, m)| m)
+            ),
+        ),
+        PayloadIssue::FileFraming(why) => (Ei::FileFraming, format!("File chunk framing: {why}")),
     }
 }
 

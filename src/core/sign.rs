@@ -203,6 +203,34 @@ pub fn check_login(
     check
 }
 
+/// Checks a sub-device sign from a gateway's topo/add or combine/(batch_)login (reference §4.6):
+/// HMAC(sub-device secret, `clientId<full clientId>deviceName<dn>productKey<pk>timestamp<ts>`).
+/// Returns the status and the algorithm used.
+pub fn check_subdevice(
+    pk: &str,
+    dn: &str,
+    client_id: &str,
+    timestamp: &str,
+    signmethod: Option<&str>,
+    sign: &str,
+    secrets: &Secrets,
+) -> (SignStatus, Option<Algorithm>) {
+    let alg = signmethod
+        .and_then(Algorithm::from_signmethod)
+        .or_else(|| Algorithm::from_hex_len(sign.len()));
+    let (Some(secret), Some(alg)) = (secrets.device(pk, dn), alg) else {
+        return (SignStatus::NoSecret, alg);
+    };
+    let content = format!("clientId{client_id}deviceName{dn}productKey{pk}timestamp{timestamp}");
+    let expected = alg.hmac_hex(secret.as_bytes(), content.as_bytes());
+    let status = if sign.as_bytes().eq_ignore_ascii_case(expected.as_bytes()) {
+        SignStatus::Verified
+    } else {
+        SignStatus::Mismatch
+    };
+    (status, Some(alg))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +378,25 @@ mod tests {
         let c = check_login(&cid, "a1B2c3D4e5F", "lab-sensor-06", pw.as_bytes(), &s);
         assert_eq!(c.status, SignStatus::Verified);
         assert!(c.algorithm_inferred);
+    }
+
+    #[test]
+    fn subdevice_login_vector() {
+        // Reference §11 (f): the sub-device signs the full client id string.
+        let s = secrets_with("a1SubPkXyzA", "sub-01", "00112233445566778899aabbccddeeff");
+        let (status, alg) = check_subdevice(
+            "a1SubPkXyzA",
+            "sub-01",
+            "a1SubPkXyzA.sub-01|_ss=1,_v=sdk-c-4.1.0|",
+            "1700000000123",
+            Some("hmacSha256"),
+            "92212D334F8FB9B052C3BD2C1AA522C825B9EDDAD34021674930FA92B87BAC86",
+            &s,
+        );
+        assert_eq!(
+            (status, alg),
+            (SignStatus::Verified, Some(Algorithm::Sha256))
+        );
     }
 
     #[test]

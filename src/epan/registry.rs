@@ -89,7 +89,11 @@ fn header_field(i: usize) -> ws::hf_register_info {
         Kind::I32(vals) => (
             ws::ftenum_FT_INT32,
             ws::field_display_e_BASE_DEC as c_int,
-            value_strings(vals, |n: i32| n as u32),
+            if vals.is_empty() {
+                std::ptr::null()
+            } else {
+                value_strings(vals, |n: i32| n as u32)
+            },
             0,
         ),
         Kind::Bool(0) => (ws::ftenum_FT_BOOLEAN, none, std::ptr::null(), 0),

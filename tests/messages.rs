@@ -239,3 +239,407 @@ fn message_decoding_rows_do_not_hide_aliiot() {
     );
     assert_eq!(rows(&r), ["json 200"]);
 }
+
+fn uat(table: &str, cols: &[&str]) -> [String; 2] {
+    let row = cols
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    ["-o".to_string(), format!("uat:{table}:{row}")]
+}
+
+/// Secrets of the lab devices in tests/captures/lab-manifest.json.
+fn lab_secrets() -> Vec<String> {
+    let d = |pk: &str, dn: &str, s: &str| uat("aliiot_device_secrets", &[pk, dn, s]);
+    [
+        d(
+            "a1GwPkXyz12",
+            "lab-gw-01",
+            "7c1e5a9d3b2f48e6a0c4d8b2f6e1a301",
+        ),
+        d(
+            "a1GwPkXyz12",
+            "lab-gw-02",
+            "7c1e5a9d3b2f48e6a0c4d8b2f6e1a302",
+        ),
+        d(
+            "a1SubPk0001",
+            "lab-sub-01",
+            "5e2b8f1c4a7d90e3b6f2c5a8d1e4b701",
+        ),
+        d(
+            "a1SubPk0001",
+            "lab-sub-02",
+            "5e2b8f1c4a7d90e3b6f2c5a8d1e4b702",
+        ),
+        d(
+            "a1DynPk0001",
+            "lab-dyn-01",
+            "d4e5f6a7b8c9d0e1f2a3b4c5d6e7f801",
+        ),
+        d(
+            "a1B2c3D4e5F",
+            "lab-sensor-16",
+            "3f1d0c9e8b7a6d5c4b3a29180f7e6d16",
+        ),
+        uat(
+            "aliiot_product_secrets",
+            &["a1DynPk0001", "Zx9YwVuTsRqPoNmL"],
+        ),
+    ]
+    .concat()
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// 10: a gateway (npm SDK) registers, adds and logs in two sub-devices and posts for them; the
+/// platform refuses one with /ext/error 520.
+#[test]
+fn gateway_and_sub_devices() {
+    let h = harness();
+    let cap = "10-gateway-subdevices-nodesdk.pcapng";
+    let s = lab_secrets();
+    let mut two = strs(&s);
+    two.push("-2");
+    // Sub-device signs in topo/add and combine/login, checked with the sub-devices' secrets.
+    let r = h.fields(
+        cap,
+        &strs(&s),
+        "aliiot.subdevice.device_name",
+        &[
+            "frame.number",
+            "aliiot.topic.class",
+            "aliiot.subdevice.device_name",
+            "aliiot.subdevice.sign_status",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "16 thing.topo.add lab-sub-01|lab-sub-02 1|1",
+            "19 combine.login lab-sub-01 1",
+            "27 combine.login lab-sub-02 1"
+        ]
+    );
+    // Without the sub-devices' secrets nothing is claimed.
+    let r = h.fields(
+        cap,
+        &[],
+        "frame.number == 19",
+        &["aliiot.subdevice.sign_status"],
+    );
+    assert_eq!(rows(&r), ["3"]);
+    // A wrong secret is a mismatch.
+    let wrong = uat(
+        "aliiot_device_secrets",
+        &[
+            "a1SubPk0001",
+            "lab-sub-01",
+            "00000000000000000000000000000000",
+        ],
+    );
+    let r = h.fields(
+        cap,
+        &strs(&wrong),
+        "aliiot.sign.mismatch",
+        &["frame.number"],
+    );
+    assert_eq!(rows(&r), ["16", "19"]);
+    // Sub-device traffic on the gateway's connection belongs to the sub-device.
+    let r = h.fields(
+        cap,
+        &two,
+        "frame.number >= 35 && frame.number <= 42 && mqtt.msgtype == 3",
+        &[
+            "frame.number",
+            "aliiot.device_name",
+            "aliiot.product_key",
+            "aliiot.gateway.device_name",
+            "aliiot.request_in",
+            "aliiot.response_in",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "35 lab-sub-01 a1SubPk0001 lab-gw-01  36",
+            "36 lab-sub-01 a1SubPk0001 lab-gw-01 35 ",
+            "38 lab-gw-01 a1GwPkXyz12   39",
+            "39 lab-gw-01 a1GwPkXyz12  38 ",
+            "41 lab-sub-02 a1SubPk0001 lab-gw-01  42",
+            "42 lab-gw-01 a1GwPkXyz12  41 ",
+        ]
+    );
+    assert_eq!(
+        rows(&h.fields(
+            cap,
+            &[],
+            "aliiot.alink.error_code",
+            &["frame.number", "aliiot.alink.code"]
+        )),
+        ["42 520"]
+    );
+    // The sub/register reply carries a device secret: flagged, and masked in aliiot's tree.
+    let r = h.fields(cap, &[], "aliiot.payload.credential", &["frame.number"]);
+    assert_eq!(rows(&r), ["14"]);
+    let r = h.fields(cap, &[], "frame.number == 14", &["aliiot.json.value"]);
+    assert!(
+        !r[0][0].contains("5e2b8f1c4a7d90e3b6f2c5a8d1e4b702"),
+        "{:?}",
+        r[0]
+    );
+    assert!(h
+        .fields(cap, &[], "aliiot.topic.foreign_device", &["frame.number"])
+        .is_empty());
+}
+
+/// 11: linkkit's gateway: batch login (sign over the full client id) and batch logout.
+#[test]
+fn gateway_batch_login() {
+    let h = harness();
+    let cap = "11-gateway-batch-login-linkkit.pcapng";
+    let s = lab_secrets();
+    let r = h.fields(
+        cap,
+        &strs(&s),
+        "aliiot.subdevice.device_name",
+        &[
+            "frame.number",
+            "aliiot.topic.class",
+            "aliiot.subdevice.sign_status",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        ["14 thing.topo.add 1|1", "19 combine.batch_login 1|1"]
+    );
+    let r = h.fields(
+        cap,
+        &["-2"],
+        "frame.number == 30",
+        &[
+            "aliiot.device_name",
+            "aliiot.gateway.device_name",
+            "aliiot.response_in",
+        ],
+    );
+    assert_eq!(rows(&r), ["lab-sub-02 lab-gw-02 33"]);
+}
+
+/// 12: dynamic registration over MQTT (register with the product secret, regnwl), the token
+/// login, and the registered device's first login.
+#[test]
+fn dynamic_registration() {
+    let h = harness();
+    let cap = "12-dynreg-mqtt-linkkit.pcapng";
+    let s = lab_secrets();
+    let r = h.fields(
+        cap,
+        &strs(&s),
+        "mqtt.msgtype == 1",
+        &[
+            "frame.number",
+            "aliiot.device_name",
+            "aliiot.clientid.auth_type",
+            "aliiot.sign.status",
+            "aliiot.sign.secret_kind",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "4 lab-dyn-01 register 1 2",
+            "17 lab-dyn-02 regnwl 1 2",
+            "30 lab-dyn-02 connwl 4 ",
+            "49 lab-dyn-01  1 1"
+        ]
+    );
+    let r = h.fields(
+        cap,
+        &[],
+        "aliiot.payload.credential",
+        &["frame.number", "aliiot.topic.class", "aliiot.json.value"],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "8 register a1DynPk0001|lab-dyn-01|<credential, 32 characters, not shown>",
+            "21 regnwl a1DynPk0001.lab-dyn-02.1733000000000|a1DynPk0001|lab-dyn-02|<credential, 42 characters, not shown>"
+        ]
+    );
+}
+
+/// 13: NTP request/response with the clock offset; OTA inform, upgrade push and progress.
+#[test]
+fn ntp_and_ota() {
+    let h = harness();
+    let cap = "13-ntp-ota-linkkit.pcapng";
+    let r = h.fields(
+        cap,
+        &[],
+        "frame.number == 12",
+        &[
+            "aliiot.topic.class",
+            "aliiot.request_in",
+            "aliiot.ntp.clock_offset",
+        ],
+    );
+    assert_eq!(r[0][..2], ["ntp.response", "11"]);
+    // deviceSendTime 513, serverRecvTime 514, serverSendTime 515 (ms), round trip 2.26 ms.
+    let offset: f64 = r[0][2].parse().unwrap();
+    assert!((offset - 0.00037).abs() < 0.00001, "{offset}");
+    let r = h.fields(
+        cap,
+        &[],
+        "mqtt.msgtype == 3 && aliiot.topic.class contains \"ota\"",
+        &["frame.number", "aliiot.topic.class", "aliiot.ota.step"],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "14 ota.inform ",
+            "16 ota.upgrade ",
+            "20 ota.progress 10",
+            "22 ota.progress -2"
+        ]
+    );
+    assert_eq!(
+        rows(&h.fields(cap, &[], "aliiot.ota.failed", &["frame.number"])),
+        ["22"]
+    );
+    assert!(h
+        .fields(cap, &[], "aliiot.alink.error_code", &["frame.number"])
+        .is_empty());
+}
+
+/// 14: RRPC in the /ext/rrpc/{id}/ form (one topic both ways), and an async service call.
+#[test]
+fn rrpc_and_services() {
+    let h = harness();
+    let r = h.fields(
+        "14-rrpc-ext-services-linkkit.pcapng",
+        &["-2"],
+        "frame.number >= 19 && mqtt.msgtype == 3",
+        &[
+            "frame.number",
+            "aliiot.topic.class",
+            "aliiot.topic.rrpc_id",
+            "aliiot.direction",
+            "aliiot.request_in",
+            "aliiot.response_in",
+            "aliiot.payload.text",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "19 user 1733000000000201 2  21 GET_STATUS",
+            "21 user 1733000000000201 1 19  STATUS=OK;uptime=4242",
+            "23 thing.service.invoke 1733000000000202 2  24 ",
+            "24 thing.service.invoke 1733000000000202 1 23  ",
+            "26 thing.service.invoke  2  29 ",
+            "29 thing.service.invoke  1 26  ",
+        ]
+    );
+}
+
+/// 15: up_raw (binary) and its JSON reply; file download chunks with a good and a bad CRC-16.
+#[test]
+fn binary_payloads_and_file_chunks() {
+    let h = harness();
+    let cap = "15-binary-upraw-file-download.pcapng";
+    let r = h.fields(
+        cap,
+        &["-2"],
+        "frame.number == 11 || frame.number == 12",
+        &[
+            "aliiot.payload.length",
+            "aliiot.payload.hex",
+            "aliiot.request_in",
+            "aliiot.response_in",
+        ],
+    );
+    assert_eq!(rows(&r), ["12 000000223301570141ac0000  12", "  11 "]);
+    let r = h.fields(
+        cap,
+        &["-2"],
+        "aliiot.file.crc",
+        &[
+            "frame.number",
+            "aliiot.alink.id",
+            "aliiot.file.header_length",
+            "aliiot.file.chunk_length",
+            "aliiot.file.crc",
+            "aliiot.file.crc_good",
+            "aliiot.request_in",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "15 31 102 64 0x00001b50 1 14",
+            "18 32 103 32 0x00003318 0 17"
+        ]
+    );
+    let r = h.fields(
+        cap,
+        &[],
+        "aliiot.file.crc_mismatch",
+        &["frame.number", "_ws.expert.message"],
+    );
+    assert_eq!(
+        rows(&r),
+        ["18 File chunk CRC-16 0x3318 does not match its data (0x6942)"]
+    );
+}
+
+/// 16: Alink quirks: JSON inside a string, a string code, trailing commas, sys.ack 0, a request
+/// never answered, a numeric id.
+#[test]
+fn alink_quirks() {
+    let h = harness();
+    let r = h.fields(
+        "16-alink-quirks.pcapng",
+        &["-2"],
+        "mqtt.msgtype == 3",
+        &[
+            "frame.number",
+            "aliiot.alink.id",
+            "aliiot.alink.ack",
+            "aliiot.alink.code",
+            "aliiot.property.name",
+            "aliiot.property.value_num",
+            "aliiot.response_in",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "11 1   temperature 21.5 14",
+            "14 1  200   ",
+            "16 2   humidity|switch 40.5|1 19",
+            "19 2  200   ",
+            "21 3 0  temperature 21.75 ",
+            "24 4     ",
+            "27 5     30",
+            "30 5  200   ",
+        ]
+    );
+    let r = h.fields(
+        "16-alink-quirks.pcapng",
+        &["-2"],
+        "aliiot.request.unanswered",
+        &["frame.number"],
+    );
+    assert_eq!(rows(&r), ["24"]);
+    let r = h.fields(
+        "16-alink-quirks.pcapng",
+        &[],
+        "aliiot.payload.lenient_json",
+        &["frame.number"],
+    );
+    assert_eq!(rows(&r), ["16"]);
+}

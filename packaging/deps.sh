@@ -11,6 +11,8 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v cc >/dev/null || missing+=(gcc)
 if ! ldconfig -p 2>/dev/null | grep -q 'libclang\(-[0-9.]*\)\?\.so'; then missing+=(libclang-dev); fi
 command -v setpriv >/dev/null || missing+=(util-linux)
+command -v python3 >/dev/null || missing+=(python3)   # tests generate their large capture
+command -v nm >/dev/null || missing+=(binutils)       # tests check the plugin's exported symbols
 
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"

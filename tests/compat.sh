@@ -15,7 +15,7 @@ cache=${ALIIOT_COMPAT_DIR:-/var/cache/aliiot-compat}
 mirror=${ALIIOT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(trixie sid)
-pkgs="tshark wireshark-dev libclang-dev gcc libc6-dev pkg-config make ca-certificates util-linux"
+pkgs="tshark wireshark-dev libclang-dev gcc libc6-dev pkg-config make ca-certificates util-linux python3 binutils"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "compat: needs root (debootstrap and chroot); run: sudo make compat" >&2
@@ -27,7 +27,8 @@ fi
 
 prepare() {
   local suite=$1 root=$cache/$1
-  if [ -f "$root/.aliiot-ready" ]; then return 0; fi
+  # The marker holds the package list it was made with: a changed list installs again.
+  if [ "$(cat "$root/.aliiot-ready" 2>/dev/null)" = "$pkgs" ]; then return 0; fi
   mkdir -p "$cache"
   if [ ! -f "$root/.aliiot-base" ]; then
     echo "compat: creating the $suite tree in $root (once; cached)"
@@ -51,7 +52,7 @@ prepare() {
       tail -20 "$cache/$suite.debootstrap.log" >&2
       return 1
     }
-  touch "$root/.aliiot-ready"
+  echo "$pkgs" >"$root/.aliiot-ready"
 }
 
 mounted=()

@@ -176,6 +176,26 @@ fields! {
         "NTP: seconds the platform's clock is ahead of the device's (from the device's and platform's times and the round trip in the capture)";
     OtaStep => "OTA step", "aliiot.ota.step", Kind::I32(&[]),
         "OTA progress: 0–100 percent, or -1 upgrade, -2 download, -3 checksum, -4 flashing failed";
+    ShadowMethod => "Shadow method", "aliiot.shadow.method", Kind::Str,
+        "Device shadow method: update, get, delete (device) or reply, control (platform)";
+    ShadowVersion => "Shadow version", "aliiot.shadow.version", Kind::Str,
+        "Version of the device shadow document";
+    ShadowStatus => "Shadow status", "aliiot.shadow.status", Kind::Str,
+        "Status of a shadow reply: success or error";
+    OtaVersion => "Firmware version", "aliiot.ota.version", Kind::Str,
+        "Firmware version a device reports (inform) or is offered (upgrade)";
+    OtaModule => "Firmware module", "aliiot.ota.module", Kind::Str,
+        "OTA module the firmware is for";
+    OtaSize => "Firmware size", "aliiot.ota.size", Kind::Str,
+        "Size in bytes of the firmware offered";
+    OtaUrl => "Firmware URL", "aliiot.ota.url", Kind::Str,
+        "Where the device downloads the firmware";
+    OtaSignMethod => "Firmware sign method", "aliiot.ota.sign_method", Kind::Str,
+        "Digest used for the firmware sign (Md5, SHA256)";
+    OtaSign => "Firmware sign", "aliiot.ota.sign", Kind::Str,
+        "Digest of the firmware the device must check";
+    OtaMd5 => "Firmware MD5", "aliiot.ota.md5", Kind::Str,
+        "MD5 of the firmware";
     FileHeaderLength => "Header length", "aliiot.file.header_length", Kind::U32Dec,
         "Length of the JSON header of a file chunk frame";
     FileChunkLength => "Chunk length", "aliiot.file.chunk_length", Kind::U32Dec,
@@ -269,6 +289,7 @@ experts! {
     PayloadTruncated => "aliiot.payload.truncated", Protocol, Note, "Payload shown in part";
     Unanswered => "aliiot.request.unanswered", Sequence, Warn, "Request without a reply in the capture";
     OrphanReply => "aliiot.reply.orphan", Sequence, Note, "Reply whose request is not in the capture";
+    ShadowError => "aliiot.shadow.error", ResponseCode, Warn, "Device shadow reply with an error";
     OtaFailed => "aliiot.ota.failed", ResponseCode, Warn, "The device reports a failed OTA upgrade";
     FileCrc => "aliiot.file.crc_mismatch", Malformed, Warn, "File chunk CRC-16 does not match its data";
     FileFraming => "aliiot.file.bad_framing", Malformed, Warn, "File chunk framing does not add up";

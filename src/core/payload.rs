@@ -1,6 +1,7 @@
 //! PUBLISH payloads on Alibaba topics: Alink JSON (protocol reference §5), JSON on user topics,
 //! text and binary. The result is owned and compact so it can be cached for later passes.
 
+use super::fields::Hf;
 use super::json::{self, Value};
 use super::topic::{self, Class, TopicInfo};
 
@@ -97,6 +98,8 @@ pub enum PayloadIssue {
     Secret(&'static str),
     /// Shown only in part.
     Truncated(usize),
+    /// A shadow reply with status "error": its code and message.
+    ShadowError(String),
     /// An OTA progress report with a negative (failure) step.
     OtaFailed(i32),
     /// A file chunk whose CRC-16 does not match its data.
@@ -109,6 +112,8 @@ pub enum PayloadIssue {
 pub struct Payload {
     pub body: Body,
     pub issues: Vec<PayloadIssue>,
+    /// Members with a field of their own (shadow method and version, OTA firmware facts…).
+    pub named: Vec<(Hf, String)>,
 }
 
 /// Whether the class carries binary, not JSON (reference §6).
@@ -143,6 +148,7 @@ pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
         return Payload {
             body: Body::Empty,
             issues,
+            named: Vec::new(),
         };
     }
     if (t.class == topic::FILE_DOWNLOAD && t.is_reply)
@@ -152,12 +158,17 @@ pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
             Some(chunk) => Body::File(Box::new(chunk)),
             None => binary(bytes),
         };
-        return Payload { body, issues };
+        return Payload {
+            body,
+            issues,
+            named: Vec::new(),
+        };
     }
     if binary_class(t) && !(t.rrpc_id.is_some() && looks_like_json(bytes)) {
         return Payload {
             body: binary(bytes),
             issues,
+            named: Vec::new(),
         };
     }
     let expect_json = alink_class(t.class)
@@ -169,6 +180,7 @@ pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
         return Payload {
             body: text_or_binary(bytes),
             issues,
+            named: Vec::new(),
         };
     }
     let parsed = match json::parse(bytes) {
@@ -180,6 +192,7 @@ pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
             return Payload {
                 body: text_or_binary(bytes),
                 issues,
+                named: Vec::new(),
             };
         }
     };
@@ -188,6 +201,7 @@ pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
     }
     let v = &parsed.value;
     scan_secrets(v, 0, &mut issues);
+    let named = named_members(t, v, &mut issues);
     let body = if alink_class(t.class) && v.is_object() {
         Body::Alink(Box::new(alink(t, v, &mut issues)))
     } else {
@@ -195,7 +209,67 @@ pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
         tree(v, 0, &mut items, &mut issues);
         Body::Json(items)
     };
-    Payload { body, issues }
+    Payload {
+        body,
+        issues,
+        named,
+    }
+}
+
+/// Shadow documents (reference §4.5) and OTA firmware descriptions (§4.4) have fields of their
+/// own; a shadow reply with status "error" is flagged.
+fn named_members(
+    t: &TopicInfo<'_>,
+    v: &Value,
+    issues: &mut Vec<PayloadIssue>,
+) -> Vec<(Hf, String)> {
+    let mut out = Vec::new();
+    let mut put = |hf: Hf, v: Option<&Value>| {
+        if let Some(v) =
+            v.filter(|v| !matches!(v, Value::Object(_) | Value::Array(_) | Value::Null))
+        {
+            out.push((hf, value_text(v)));
+        }
+    };
+    if t.class == topic::SHADOW_UPDATE || t.class == topic::SHADOW_GET {
+        put(Hf::ShadowMethod, v.get("method"));
+        put(Hf::ShadowVersion, v.get("version"));
+        if let Some(p) = v.get("payload") {
+            put(Hf::ShadowStatus, p.get("status"));
+            if p.get("status").and_then(Value::as_str) == Some("error") {
+                let c = p.get("content");
+                let code = c
+                    .and_then(|c| c.get("errorcode"))
+                    .map(value_text)
+                    .unwrap_or_default();
+                let msg = c
+                    .and_then(|c| c.get("errormessage"))
+                    .map(value_text)
+                    .unwrap_or_default();
+                issues.push(PayloadIssue::ShadowError(
+                    format!("{code} {msg}").trim().to_string(),
+                ));
+            }
+        }
+    } else if t.class == topic::OTA_INFORM
+        || t.class == topic::OTA_UPGRADE
+        || t.class == topic::OTA_FIRMWARE_GET
+    {
+        let fw = v
+            .get("params")
+            .filter(|_| t.class == topic::OTA_INFORM)
+            .or_else(|| v.get("data"));
+        if let Some(fw) = fw {
+            put(Hf::OtaVersion, fw.get("version"));
+            put(Hf::OtaModule, fw.get("module"));
+            put(Hf::OtaSize, fw.get("size"));
+            put(Hf::OtaUrl, fw.get("url"));
+            put(Hf::OtaSignMethod, fw.get("signMethod"));
+            put(Hf::OtaSign, fw.get("sign"));
+            put(Hf::OtaMd5, fw.get("md5"));
+        }
+    }
+    out
 }
 
 fn looks_like_json(b: &[u8]) -> bool {

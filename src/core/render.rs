@@ -118,6 +118,9 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
         sink.pop();
     }
     if let Some(p) = &rec.payload {
+        for (hf, v) in &p.named {
+            sink.field(*hf, Value::Str(v));
+        }
         render_body(&p.body, sink);
         if rec.msg_type == PUBLISH {
             if let Some(t) = rec.topics.first() {

@@ -818,6 +818,7 @@ fn payload_expert(issue: &PayloadIssue, t: &TopicInfo<'_>) -> (Ei, String) {
             Ei::FileCrc,
             format!("File chunk CRC-16 0x{stored:04x} does not match its data (0x{computed:04x})"),
         ),
+        PayloadIssue::ShadowError(what) => (Ei::ShadowError, format!("Device shadow error: {what}")),
         PayloadIssue::OtaFailed(step) => (
             Ei::OtaFailed,
             format!(

@@ -13,6 +13,13 @@ the file; the output is deterministic.
   6  AT-firmware escaped commas, securemode=9, keep-alive 5 s
   7  PUBLISH with a 1000-level topic after a normal login
   8  CONNECT frame cut by the capture's snap length
+
+With --large, writes instead the big-payload cases (about 1.3 MB, so tests generate it rather
+than keep it): after a normal login, PUBLISHes of
+  21 a 1 MB property post with 10 000 properties
+  22 JSON nested 10 000 levels deep
+  23 JSON with invalid UTF-8 in a string
+  24 half a JSON document
 """
 import struct
 import sys
@@ -107,6 +114,22 @@ def session(p, case, client_data, server_data=b"", snap=None):
     p.packet(SERVER, CLIENT, 1883, sport, s_seq + 1, c_seq + 1, ACK)
 
 
+def large(out):
+    p = Pcap()
+    login = connect(f"{PK}&big-01|securemode=3,signmethod=hmacsha1,timestamp=1700000000000|", f"big-01&{PK}", "0" * 40)
+    post = f"/sys/{PK}/big-01/thing/event/property/post"
+    props = ",".join(f'"p{i}":{{"value":"{"x" * 80}","time":1700000000000}}' for i in range(10000))
+    cases = [
+        (21, ('{"id":"1","version":"1.0","params":{' + props + '},"method":"thing.event.property.post"}').encode()),
+        (22, b'{"id":"2","params":' + b"[" * 10000 + b"]" * 10000 + b"}"),
+        (23, b'{"id":"3","params":{"name":"bad \xff\xfe utf-8"}}'),
+        (24, b'{"id":"4","version":"1.0","params":{"temperature":21.'),
+    ]
+    for case, payload in cases:
+        session(p, case, login + publish(post, payload), connack(0))
+    p.write(out)
+
+
 def main(out):
     p = Pcap()
     ok = f"|securemode=3,signmethod=hmacsha1,timestamp=1700000000000|"
@@ -131,4 +154,7 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "08-bad-input.pcap")
+    if sys.argv[1:2] == ["--large"]:
+        large(sys.argv[2])
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else "08-bad-input.pcap")

@@ -272,23 +272,8 @@ impl Parser<'_> {
         }
         loop {
             items.push(self.value(depth)?);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos;
-                    self.pos += 1;
-                    self.skip_ws();
-                    if self.peek() == Some(b']') {
-                        self.pos += 1;
-                        self.note(|| format!("trailing comma at byte {comma}"));
-                        return Ok(Value::Array(items));
-                    }
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(Value::Array(items));
-                }
-                _ => return Err(self.expected("',' or ']'")),
+            if self.after_member(b']', "',' or ']'")? {
+                return Ok(Value::Array(items));
             }
         }
     }
@@ -314,24 +299,33 @@ impl Parser<'_> {
             self.pos += 1;
             let value = self.value(depth)?;
             members.push((key, value));
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos;
-                    self.pos += 1;
-                    self.skip_ws();
-                    if self.peek() == Some(b'}') {
-                        self.pos += 1;
-                        self.note(|| format!("trailing comma at byte {comma}"));
-                        return Ok(Value::Object(members));
-                    }
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Value::Object(members));
-                }
-                _ => return Err(self.expected("',' or '}'")),
+            if self.after_member(b'}', "',' or '}'")? {
+                return Ok(Value::Object(members));
             }
+        }
+    }
+
+    /// After a member of an array or object: consumes `,` or the closing byte. Returns true when
+    /// the container is closed, also after a trailing comma (accepted, with a note).
+    fn after_member(&mut self, close: u8, expected: &str) -> Result<bool, Error> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                let comma = self.pos;
+                self.pos += 1;
+                self.skip_ws();
+                if self.peek() == Some(close) {
+                    self.pos += 1;
+                    self.note(|| format!("trailing comma at byte {comma}"));
+                    return Ok(true);
+                }
+                Ok(false)
+            }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(self.expected(expected)),
         }
     }
 

@@ -21,6 +21,8 @@ pub enum Kind {
     F64,
     FrameRequest,
     FrameResponse,
+    FrameAck,
+    FrameRetransPrev,
 }
 
 pub struct FieldDef {
@@ -44,6 +46,20 @@ macro_rules! fields {
 
 pub const IDENTITY_SOURCE_VALUES: &[(u32, &str)] = &[(1, "login user name"), (2, "topic")];
 pub const DIRECTION_VALUES: &[(u32, &str)] = &[(1, "device → cloud"), (2, "cloud → device")];
+pub const SUB_RESULT_VALUES: &[(u32, &str)] = &[
+    (0, "granted QoS 0"),
+    (1, "granted QoS 1"),
+    (2, "granted QoS 2"),
+    (0x80, "refused"),
+    (0x83, "refused: implementation specific error"),
+    (0x87, "refused: not authorized"),
+    (0x8F, "refused: topic filter invalid"),
+    (0x91, "refused: packet identifier in use"),
+    (0x97, "refused: quota exceeded"),
+    (0x9E, "refused: shared subscriptions not supported"),
+    (0xA1, "refused: subscription identifiers not supported"),
+    (0xA2, "refused: wildcard subscriptions not supported"),
+];
 pub const FLOW_VALUES: &[(u32, &str)] = &[
     (1, "device → cloud"),
     (2, "cloud → device"),
@@ -204,6 +220,36 @@ fields! {
         "CRC-16/ARC of the chunk as sent (little-endian)";
     FileCrcGood => "CRC-16 good", "aliiot.file.crc_good", Kind::Bool(0),
         "Whether the CRC-16/ARC sent matches the chunk";
+    AckIn => "Acknowledged in frame", "aliiot.ack_in", Kind::FrameResponse,
+        "The frame with the PUBACK/SUBACK/UNSUBACK/PINGRESP for this packet";
+    AckTo => "Acknowledges frame", "aliiot.ack_to", Kind::FrameAck,
+        "The frame with the PUBLISH/SUBSCRIBE/UNSUBSCRIBE/PINGREQ this packet acknowledges";
+    AckTime => "Acknowledgement time", "aliiot.ack_time", Kind::RelTime,
+        "Time between the packet and its acknowledgement";
+    DupOf => "Retransmission of frame", "aliiot.dup_of", Kind::FrameRetransPrev,
+        "A DUP PUBLISH: the frame with the first copy";
+    SubFilter => "Subscription", "aliiot.sub.filter", Kind::Str,
+        "A topic filter of the SUBSCRIBE this SUBACK answers";
+    SubResult => "Result", "aliiot.sub.result", Kind::U8(Some(SUB_RESULT_VALUES)),
+        "Granted QoS, or the failure code (0x80 and up) for the filter";
+    KeepAliveGap => "Silence before this packet", "aliiot.keepalive_gap", Kind::RelTime,
+        "Time the device sent nothing, when longer than 1.5 × its keep-alive";
+    SessionDuration => "Duration", "aliiot.session.duration", Kind::RelTime,
+        "Session length, from its first packet to its end";
+    SessionUp => "Messages up", "aliiot.session.messages_up", Kind::U32Dec,
+        "PUBLISH packets the device sent in this session";
+    SessionDown => "Messages down", "aliiot.session.messages_down", Kind::U32Dec,
+        "PUBLISH packets the device received in this session";
+    SessionAnswered => "Requests answered", "aliiot.session.requests_answered", Kind::U32Dec,
+        "Alink/RRPC/NTP/shadow requests of this session that got a reply";
+    SessionUnanswered => "Requests unanswered", "aliiot.session.requests_unanswered", Kind::U32Dec,
+        "Requests of this session that wanted a reply and got none in the capture";
+    SessionErrors => "Error replies", "aliiot.session.errors", Kind::U32Dec,
+        "Alink replies of this session with a code other than 200";
+    SessionEnd => "Ended by", "aliiot.session.end", Kind::U8(Some(crate::core::flow::END_VALUES)),
+        "How the session ended";
+    SessionOther => "Same device also on the connection opened in frame", "aliiot.session.other_connect", Kind::FrameRequest,
+        "The CONNECT of another connection of the same device that overlapped this one";
     RequestIn => "Request in frame", "aliiot.request_in", Kind::FrameRequest,
         "The frame with the request this message answers";
     ResponseIn => "Response in frame", "aliiot.response_in", Kind::FrameResponse,
@@ -293,6 +339,19 @@ experts! {
     OtaFailed => "aliiot.ota.failed", ResponseCode, Warn, "The device reports a failed OTA upgrade";
     FileCrc => "aliiot.file.crc_mismatch", Malformed, Warn, "File chunk CRC-16 does not match its data";
     FileFraming => "aliiot.file.bad_framing", Malformed, Warn, "File chunk framing does not add up";
+    Unacked => "aliiot.unacknowledged", Sequence, Warn, "QoS 1 PUBLISH never acknowledged";
+    OrphanAck => "aliiot.ack.orphan", Sequence, Note, "Acknowledgement without its packet in the capture";
+    PacketIdReused => "aliiot.packet_id_reused", Sequence, Warn, "Packet id reused before acknowledgement";
+    DupPublish => "aliiot.retransmission", Sequence, Note, "PUBLISH retransmitted (DUP)";
+    SubscriptionRefused => "aliiot.subscription_refused", ResponseCode, Warn, "Subscription refused";
+    KeepAliveGap => "aliiot.keepalive_exceeded", Sequence, Warn, "Device silent longer than 1.5 × keep-alive";
+    QoS2 => "aliiot.qos2", Protocol, Warn, "QoS 2 is not supported by the platform";
+    Retain => "aliiot.retain_unsupported", Protocol, Warn, "Retained messages are not supported on MQTT 3.1.1";
+    Will => "aliiot.will_unsupported", Protocol, Warn, "Will messages are not supported on MQTT 3.1.1";
+    AbruptEnd => "aliiot.session.abrupt_end", Sequence, Warn, "Session ended without DISCONNECT";
+    OpenAtEnd => "aliiot.session.open_at_end", Sequence, Note, "Session still open when the capture ended";
+    LikelyLost => "aliiot.likely_lost", Sequence, Warn, "QoS 0 message sent right before an abrupt end";
+    DuplicateSession => "aliiot.session.duplicate", Sequence, Warn, "Same device logged in on two connections at once";
     InternalError => "aliiot.internal_error", Malformed, Error, "aliiot could not analyse this packet";
 }
 

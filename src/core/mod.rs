@@ -5,12 +5,14 @@
 //! - [`secrets`]: the secrets the user entered
 //! - [`topic`]: which device a topic names
 //! - [`json`]: a lenient, bounded JSON parser for Alink payloads
+//! - [`flow`]: MQTT-level session flow (acks, keep-alive, how a session ended)
 //! - [`session`]: per-connection state and per-packet analysis
 //! - [`fields`]: every field, subtree and expert item, as data
 //! - [`render`]: turns analysis into fields through the [`render::Sink`] trait
 
 pub mod clientid;
 pub mod fields;
+pub mod flow;
 pub mod json;
 pub mod payload;
 pub mod render;

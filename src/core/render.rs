@@ -179,6 +179,7 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
             }
         ));
     }
+    render_flow(rec, conn, frame, final_pass, sink);
     for (ei, msg) in &rec.experts {
         sink.expert(*ei, msg);
     }
@@ -222,6 +223,113 @@ fn render_links(rec: &PduRecord, conn: &Conn, final_pass: bool, sink: &mut dyn S
             Hf::ResponseTime,
             Value::RelTime(d / 1_000_000_000, (d % 1_000_000_000) as i32),
         );
+    }
+}
+
+fn ns_value(ns: i64) -> Value<'static> {
+    let ns = ns.max(0);
+    Value::RelTime(ns / 1_000_000_000, (ns % 1_000_000_000) as i32)
+}
+
+/// MQTT-level flow: acknowledgements, retransmissions, subscriptions, keep-alive, and, at the
+/// session's CONNECT and last packet, how it went.
+fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: &mut dyn Sink) {
+    let f = &rec.flow;
+    let flow = &conn.flow;
+    if let Some(ex) = f.exchange.and_then(|i| flow.exchanges.get(i)) {
+        if f.dup_of.is_none() {
+            match ex.ack {
+                Some(a) => sink.field(Hf::AckIn, Value::U32(a)),
+                None if final_pass && flow.ended() && ex.kind == super::flow::PUBLISH => sink
+                    .expert(
+                        Ei::Unacked,
+                        "QoS 1 PUBLISH never acknowledged before the connection ended",
+                    ),
+                None => {}
+            }
+        }
+    }
+    if let Some((to, ns)) = f.ack_to {
+        sink.field(Hf::AckTo, Value::U32(to));
+        sink.field(Hf::AckTime, ns_value(ns));
+    }
+    if let Some(first) = f.dup_of {
+        sink.field(Hf::DupOf, Value::U32(first));
+        sink.expert(
+            Ei::DupPublish,
+            &format!("Retransmission (DUP) of the PUBLISH in frame {first}"),
+        );
+    }
+    for (filter, code) in &f.sub_results {
+        sink.push_text(
+            Ett::Topic,
+            &format!(
+                "{filter}: {}",
+                if *code >= 0x80 { "refused" } else { "granted" }
+            ),
+        );
+        sink.field(Hf::SubFilter, Value::Str(filter));
+        sink.field(Hf::SubResult, Value::U32(*code as u32));
+        sink.pop();
+    }
+    if let Some(gap) = f.keepalive_gap_ns {
+        sink.field(Hf::KeepAliveGap, ns_value(gap));
+    }
+    if final_pass && flow.likely_lost.contains(&frame) {
+        sink.expert(
+            Ei::LikelyLost,
+            "QoS 0 message sent right before the connection dropped: probably never delivered",
+        );
+    }
+    let is_connect = rec.msg_type == CONNECT && conn.connect_frame == Some(frame);
+    let is_last = final_pass && flow.last_frame == frame;
+    if is_connect {
+        for other in &flow.overlaps {
+            sink.field(Hf::SessionOther, Value::U32(*other));
+            sink.expert(
+                Ei::DuplicateSession,
+                &format!("The same device is also logged in on the connection opened in frame {other}: the platform kicks the older one"),
+            );
+        }
+    }
+    if !(final_pass && (is_connect || is_last)) {
+        return;
+    }
+    let end = flow.end();
+    sink.push_text(
+        Ett::Login,
+        &format!("Session: {}", super::flow::END_VALUES[end as usize - 1].1),
+    );
+    sink.field(Hf::SessionDuration, ns_value(flow.duration_ns()));
+    sink.field(Hf::SessionUp, Value::U32(flow.msgs_up));
+    sink.field(Hf::SessionDown, Value::U32(flow.msgs_down));
+    let answered = conn
+        .requests
+        .iter()
+        .filter(|r| r.response.is_some())
+        .count() as u32;
+    let unanswered = conn
+        .requests
+        .iter()
+        .filter(|r| r.response.is_none() && r.expects_reply)
+        .count() as u32;
+    sink.field(Hf::SessionAnswered, Value::U32(answered));
+    sink.field(Hf::SessionUnanswered, Value::U32(unanswered));
+    sink.field(Hf::SessionErrors, Value::U32(flow.alink_errors));
+    sink.field(Hf::SessionEnd, Value::U32(end as u32));
+    sink.pop();
+    if is_last {
+        match end {
+            super::flow::End::Reset | super::flow::End::Fin => sink.expert(
+                Ei::AbruptEnd,
+                &format!(
+                    "Session ended by {} without DISCONNECT: the platform publishes the device's will and an offline event",
+                    if end == super::flow::End::Reset { "TCP RST" } else { "TCP FIN" }
+                ),
+            ),
+            super::flow::End::CaptureEnded => sink.expert(Ei::OpenAtEnd, "Session still open when the capture ended"),
+            _ => {}
+        }
     }
 }
 
@@ -528,7 +636,7 @@ pub mod tests {
         let rec = conn.analyze(&pdu, &ctx, &Secrets::default());
         conn.connack_frame = Some(6);
         let mut r = Recorder::default();
-        render(&rec, &conn, 4, true, &mut r);
+        render(&rec, &conn, 4, false, &mut r);
         assert_eq!(
             r.lines,
             [

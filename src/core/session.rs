@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use super::clientid::{ClientId, ClientIdIssue};
 use super::fields::Ei;
+use super::flow::{FlowPacket, FlowRecord, FlowState};
 use super::payload::{self, Body, Payload, PayloadIssue};
 use super::secrets::Secrets;
 use super::sign::{check_login, SignCheck, SignStatus};
@@ -42,6 +43,14 @@ pub struct MqttPdu<'a> {
     pub topics: Vec<&'a [u8]>,
     /// PUBLISH payload.
     pub payload: Option<&'a [u8]>,
+    pub qos: u8,
+    pub dup: bool,
+    pub retain: bool,
+    pub msgid: Option<u16>,
+    /// SUBACK granted QoS / reason codes, in filter order.
+    pub sub_codes: Vec<u8>,
+    /// CONNECT carries a will message.
+    pub will: bool,
 }
 
 /// Facts about the frame that carries the packet.
@@ -99,6 +108,9 @@ pub struct Conn {
     /// Requests without an id (shadow, up_raw/down_raw): sent and answered counts per stream;
     /// their replies come in order.
     fifo: HashMap<String, (u64, u64)>,
+    /// MQTT-level flow: acknowledgements, keep-alive, how the session ended.
+    pub flow: FlowState,
+    sub_filters: HashMap<usize, Vec<String>>,
 }
 
 /// A request and, once seen, its reply.
@@ -154,6 +166,64 @@ impl TopicView {
     }
 }
 
+/// Every connection of a capture, and the devices seen on them (to spot one device logged in on
+/// two connections at once).
+#[derive(Debug, Default)]
+pub struct Capture {
+    pub conns: HashMap<u32, Conn>,
+    devices: HashMap<(String, String), Vec<u32>>,
+}
+
+impl Capture {
+    /// Analyses one MQTT packet of connection `conv` (first pass, in frame order).
+    pub fn analyze(
+        &mut self,
+        conv: u32,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+    ) -> PduRecord {
+        let conn = self.conns.entry(conv).or_default();
+        let rec = conn.analyze(pdu, ctx, secrets);
+        if pdu.msg_type == CONNECT {
+            if let Some(id) = conn
+                .identity
+                .clone()
+                .filter(|i| i.source == IdentitySource::Login)
+            {
+                let key = (id.product_key.clone(), id.device_name.clone());
+                let mine = conn.connect_frame.unwrap_or(ctx.frame);
+                let others = self.devices.entry(key).or_default();
+                for &other in others.iter().filter(|c| **c != conv) {
+                    let Some(o) = self.conns.get_mut(&other) else {
+                        continue;
+                    };
+                    if o.flow.ended_before(ctx.frame) {
+                        continue;
+                    }
+                    if let Some(theirs) = o.connect_frame {
+                        o.flow.overlaps.push(mine);
+                        if let Some(c) = self.conns.get_mut(&conv) {
+                            c.flow.overlaps.push(theirs);
+                        }
+                    }
+                }
+                if !others.contains(&conv) && others.len() < 1024 {
+                    others.push(conv);
+                }
+            }
+        }
+        rec
+    }
+
+    /// A TCP FIN or RST on connection `conv` (first pass).
+    pub fn tcp_end(&mut self, conv: u32, frame: u32, ts_ns: i64, reset: bool) {
+        if let Some(c) = self.conns.get_mut(&conv) {
+            c.flow.on_tcp_end(frame, ts_ns, reset);
+        }
+    }
+}
+
 /// What the CONNECT said, for display.
 #[derive(Debug, Clone)]
 pub struct Login {
@@ -191,6 +261,7 @@ pub struct PduRecord {
     pub sub_logins: Vec<SubLogin>,
     /// NTP: how far the platform's clock is ahead of the device's, in ms.
     pub ntp_offset_ms: Option<f64>,
+    pub flow: FlowRecord,
 }
 
 /// The NTP offset of the platform's clock over the device's: ((srt − dst) + (sst − drt)) / 2,
@@ -340,12 +411,21 @@ impl Conn {
             reply: None,
             sub_logins: Vec::new(),
             ntp_offset_ms: None,
+            flow: FlowRecord::default(),
         };
         if pdu.msg_type == CONNECT {
             // A CONNECT starts a new session; the device is its sender.
             self.device_endpoint = Some(ctx.src);
             self.connect_frame = Some(ctx.frame);
             self.connack_frame = None;
+            self.flow.version = pdu.version.unwrap_or(4);
+            self.flow.keepalive = pdu.keepalive;
+            if pdu.will && self.flow.version == 4 {
+                rec.experts.push((
+                    Ei::Will,
+                    "Will message on MQTT 3.1.1: the platform does not support it".into(),
+                ));
+            }
             self.analyze_connect(pdu, ctx, secrets, &mut rec);
         } else if self.identity.is_none() {
             self.identity_from_topics(pdu);
@@ -357,6 +437,7 @@ impl Conn {
             }
             if let Some(code) = pdu.connack_code {
                 let c = connack(code, pdu.connack_v5);
+                self.flow.refused |= !c.accepted;
                 if !c.accepted && self.identity.is_some() {
                     let hint = match self.sign {
                         _ if self.client_id_without_params => {
@@ -387,8 +468,30 @@ impl Conn {
             rec.connect_in = self.connect_frame;
         }
         rec.identity = self.identity.clone();
+        let flow_packet = FlowPacket {
+            msg_type: pdu.msg_type,
+            qos: pdu.qos,
+            dup: pdu.dup,
+            retain: pdu.retain,
+            msgid: pdu.msgid,
+            frame: ctx.frame,
+            ts_ns: ctx.ts_ns,
+            src: ctx.src,
+            dst: ctx.dst,
+            from_device: rec.direction.map(|d| d == Direction::DeviceToCloud),
+            filters: &pdu.topics,
+            sub_codes: &pdu.sub_codes,
+        };
+        rec.flow = self
+            .flow
+            .on_packet(&flow_packet, &mut self.sub_filters, &mut rec.experts);
         match pdu.msg_type {
-            PUBLISH => self.analyze_publish(pdu, ctx, secrets, &mut rec),
+            PUBLISH => {
+                self.analyze_publish(pdu, ctx, secrets, &mut rec);
+                if rec.experts.iter().any(|(e, _)| *e == Ei::ErrorCode) {
+                    self.flow.alink_errors += 1;
+                }
+            }
             SUBSCRIBE | UNSUBSCRIBE => {
                 for f in pdu.topics.iter().take(MAX_FILTERS) {
                     if let Some(t) = topic::classify(&String::from_utf8_lossy(f)) {

@@ -143,16 +143,16 @@ unsafe fn dissect_post_inner(
     let frame = ws::shim_pinfo_num(pinfo);
     let visited = ws::shim_pinfo_visited(pinfo) != 0;
     if !visited {
-        if ws::shim_pinfo_has_proto(pinfo, c"mqtt".as_ptr()) == 0 {
-            return;
+        tcp_end(pinfo, tree, frame);
+        if ws::shim_pinfo_has_proto(pinfo, c"mqtt".as_ptr()) != 0 {
+            first_pass(tvb, pinfo, tree, frame);
         }
-        first_pass(tvb, pinfo, tree, frame);
     }
     with_state(|st| {
         let Some(entry) = st.frames.get(&frame) else {
             return;
         };
-        let Some(conn) = st.conns.get(&entry.conv) else {
+        let Some(conn) = st.capture.conns.get(&entry.conv) else {
             return;
         };
         for pdu in &entry.pdus {
@@ -163,6 +163,25 @@ unsafe fn dissect_post_inner(
             render::render(&pdu.record, conn, frame, visited, &mut sink);
         }
     });
+}
+
+/// A TCP FIN or RST ends the MQTT session of its connection (first pass).
+unsafe fn tcp_end(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree, frame: u32) {
+    let flag = |f: MqttField| {
+        let mut fi: ws::shim_finfo = std::mem::zeroed();
+        ws::shim_finfo_get(tree, mqtt_hf(f), 0, &mut fi) != 0 && fi.uint_value != 0
+    };
+    let (fin, reset) = (flag(MqttField::TcpFin), flag(MqttField::TcpReset));
+    if !fin && !reset {
+        return;
+    }
+    let conv = ws::shim_conversation_index(pinfo);
+    let (mut secs, mut nsecs) = (0i64, 0i32);
+    ws::shim_pinfo_abs_ts(pinfo, &mut secs, &mut nsecs);
+    let ts = secs
+        .saturating_mul(1_000_000_000)
+        .saturating_add(nsecs as i64);
+    with_state(|st| st.capture.tcp_end(conv, frame, ts, reset));
 }
 
 /// One MQTT packet's fields, grouped by the range of its `mqtt` protocol item.
@@ -247,7 +266,17 @@ unsafe fn first_pass(
                         p.payload = bytes;
                     }
                 }
-                MqttField::Proto => {}
+                MqttField::Qos => p.qos = fi.uint_value as u8,
+                MqttField::Dup => p.dup = fi.uint_value != 0,
+                MqttField::Retain => p.retain = fi.uint_value != 0,
+                MqttField::MsgId => p.msgid = Some(fi.uint_value as u16),
+                MqttField::SubackQos | MqttField::SubackReason => {
+                    if p.sub_codes.len() < 256 {
+                        p.sub_codes.push(fi.uint_value as u8)
+                    }
+                }
+                MqttField::WillFlag => p.will = fi.uint_value != 0,
+                MqttField::Proto | MqttField::TcpFin | MqttField::TcpReset => {}
             }
         }
     }
@@ -270,11 +299,11 @@ unsafe fn first_pass(
     let conv = ws::shim_conversation_index(pinfo);
     with_state(|st| {
         let secrets = &st.secrets;
-        let conn = st.conns.entry(conv).or_default();
+        let capture = &mut st.capture;
         let pdus = groups
             .iter()
             .map(|g| CachedPdu {
-                record: conn.analyze(&g.pdu, &ctx, secrets),
+                record: capture.analyze(conv, &g.pdu, &ctx, secrets),
                 span: (g.ds == frame_ds).then_some((g.start, g.end - g.start)),
             })
             .collect();

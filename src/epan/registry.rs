@@ -112,6 +112,18 @@ fn header_field(i: usize) -> ws::hf_register_info {
             ws::ft_framenum_type_FT_FRAMENUM_REQUEST as usize as *const c_void,
             0,
         ),
+        Kind::FrameAck => (
+            ws::ftenum_FT_FRAMENUM,
+            none,
+            ws::ft_framenum_type_FT_FRAMENUM_ACK as usize as *const c_void,
+            0,
+        ),
+        Kind::FrameRetransPrev => (
+            ws::ftenum_FT_FRAMENUM,
+            none,
+            ws::ft_framenum_type_FT_FRAMENUM_RETRANS_PREV as usize as *const c_void,
+            0,
+        ),
         Kind::FrameResponse => (
             ws::ftenum_FT_FRAMENUM,
             none,
@@ -216,9 +228,18 @@ pub enum MqttField {
     Topic,
     Msg,
     MsgText,
+    Qos,
+    Dup,
+    Retain,
+    MsgId,
+    SubackQos,
+    SubackReason,
+    WillFlag,
+    TcpFin,
+    TcpReset,
 }
 
-const N_MQTT: usize = 12;
+const N_MQTT: usize = 21;
 const MQTT_NAMES: [&std::ffi::CStr; N_MQTT] = [
     c"mqtt",
     c"mqtt.msgtype",
@@ -232,6 +253,15 @@ const MQTT_NAMES: [&std::ffi::CStr; N_MQTT] = [
     c"mqtt.topic",
     c"mqtt.msg",
     c"mqtt.msg_text",
+    c"mqtt.qos",
+    c"mqtt.dupflag",
+    c"mqtt.retain",
+    c"mqtt.msgid",
+    c"mqtt.suback.qos",
+    c"mqtt.suback.reason_code",
+    c"mqtt.conflag.willflag",
+    c"tcp.flags.fin",
+    c"tcp.flags.reset",
 ];
 
 impl MqttField {
@@ -248,6 +278,13 @@ impl MqttField {
         MqttField::Topic,
         MqttField::Msg,
         MqttField::MsgText,
+        MqttField::Qos,
+        MqttField::Dup,
+        MqttField::Retain,
+        MqttField::MsgId,
+        MqttField::SubackQos,
+        MqttField::SubackReason,
+        MqttField::WillFlag,
     ];
 }
 

@@ -10,7 +10,7 @@ use std::ffi::CStr;
 use wireshark_sys as ws;
 
 use crate::core::secrets::Secrets;
-use crate::core::session::{Conn, PduRecord};
+use crate::core::session::{Capture, PduRecord};
 
 pub struct CachedPdu {
     pub record: PduRecord,
@@ -27,7 +27,7 @@ pub struct FrameEntry {
 #[derive(Default)]
 pub struct State {
     pub secrets: Secrets,
-    pub conns: HashMap<u32, Conn>,
+    pub capture: Capture,
     pub frames: HashMap<u32, FrameEntry>,
     pub panics: u32,
 }
@@ -51,7 +51,7 @@ pub fn note_panic() {
 
 pub fn clear() {
     with_state(|st| {
-        st.conns = HashMap::new();
+        st.capture = Capture::default();
         st.frames = HashMap::new();
     });
 }
@@ -104,7 +104,7 @@ pub fn reset_and_load_secrets() {
     }
     with_state(|st| {
         st.secrets = secrets;
-        st.conns = HashMap::new();
+        st.capture = Capture::default();
         st.frames = HashMap::new();
     });
 }

@@ -1,0 +1,476 @@
+//! MQTT-level session flow of a connection: acknowledgements (PUBACK, SUBACK, UNSUBACK,
+//! PINGRESP), retransmissions, keep-alive gaps, how the session ended, and its summary counts.
+//! Alibaba-specific request/reply pairing lives in [`super::session`]; this is the MQTT layer
+//! under it, and works for any MQTT session.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::fields::Ei;
+
+pub const PUBLISH: u8 = 3;
+pub const PUBACK: u8 = 4;
+pub const PUBREC: u8 = 5;
+pub const SUBSCRIBE: u8 = 8;
+pub const SUBACK: u8 = 9;
+pub const UNSUBSCRIBE: u8 = 10;
+pub const UNSUBACK: u8 = 11;
+pub const PINGREQ: u8 = 12;
+pub const PINGRESP: u8 = 13;
+pub const DISCONNECT: u8 = 14;
+
+/// Open exchanges kept per connection (bounded memory with hostile captures).
+pub const MAX_OPEN: usize = 10_000;
+/// QoS 0 publishes remembered as possibly lost before an abrupt end.
+const MAX_RECENT_QOS0: usize = 64;
+/// How long before an abrupt end a QoS 0 publish counts as likely lost.
+const LOST_WINDOW_NS: i64 = 5_000_000_000;
+
+/// A packet that expects an acknowledgement, and the frame that gave it.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub frame: u32,
+    pub ts_ns: i64,
+    pub kind: u8,
+    pub ack: Option<u32>,
+}
+
+/// How a session ended, as seen at its last packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Disconnect = 1,
+    Refused = 2,
+    Reset = 3,
+    Fin = 4,
+    CaptureEnded = 5,
+}
+
+pub const END_VALUES: &[(u32, &str)] = &[
+    (1, "clean DISCONNECT"),
+    (2, "login refused by the server"),
+    (3, "TCP RST without DISCONNECT"),
+    (4, "TCP FIN without DISCONNECT"),
+    (5, "still open when the capture ended"),
+];
+
+/// The MQTT flow state of one connection.
+#[derive(Debug, Default)]
+pub struct FlowState {
+    pub version: u8,
+    pub keepalive: Option<u16>,
+    last_device_ts: Option<i64>,
+    pub exchanges: Vec<Exchange>,
+    /// (request type, sender endpoint, packet id) -> index into `exchanges`.
+    open: HashMap<(u8, u64, u16), usize>,
+    pings: VecDeque<usize>,
+    pub first_ts: Option<i64>,
+    pub last_ts: i64,
+    /// The last MQTT frame of the connection (where the end is shown).
+    pub last_frame: u32,
+    pub msgs_up: u32,
+    pub msgs_down: u32,
+    pub alink_errors: u32,
+    pub disconnect: bool,
+    pub refused: bool,
+    pub reset: Option<u32>,
+    pub fin: Option<u32>,
+    end_ts: Option<i64>,
+    /// Device QoS 0 publishes after the broker last sent anything.
+    recent_qos0: VecDeque<(u32, i64)>,
+    pub likely_lost: Vec<u32>,
+    /// CONNECT frames of other connections of the same device that overlapped this one.
+    pub overlaps: Vec<u32>,
+}
+
+/// What the flow analysis says about one packet.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlowRecord {
+    /// Index into [`FlowState::exchanges`] when this packet expects an acknowledgement.
+    pub exchange: Option<usize>,
+    /// The frame this acknowledgement answers, and how long it took.
+    pub ack_to: Option<(u32, i64)>,
+    /// A DUP retransmission: the frame of the first copy.
+    pub dup_of: Option<u32>,
+    /// SUBACK: each filter of its SUBSCRIBE with the granted QoS or failure code.
+    pub sub_results: Vec<(String, u8)>,
+    /// A silence from the device longer than 1.5 × its keep-alive, before this packet.
+    pub keepalive_gap_ns: Option<i64>,
+}
+
+/// The facts about one MQTT packet the flow needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FlowPacket<'a> {
+    pub msg_type: u8,
+    pub qos: u8,
+    pub dup: bool,
+    pub retain: bool,
+    pub msgid: Option<u16>,
+    pub frame: u32,
+    pub ts_ns: i64,
+    /// Endpoint keys of sender and receiver.
+    pub src: u64,
+    pub dst: u64,
+    /// Whether the device sent it (None when the direction is not known).
+    pub from_device: Option<bool>,
+    pub filters: &'a [&'a [u8]],
+    pub sub_codes: &'a [u8],
+}
+
+impl FlowState {
+    /// Whether the session had ended before `frame`.
+    pub fn ended_before(&self, frame: u32) -> bool {
+        self.reset.is_some_and(|f| f < frame)
+            || self.fin.is_some_and(|f| f < frame)
+            || (self.disconnect && self.last_frame < frame)
+    }
+
+    pub fn ended(&self) -> bool {
+        self.disconnect || self.refused || self.reset.is_some() || self.fin.is_some()
+    }
+
+    pub fn end(&self) -> End {
+        if self.disconnect {
+            End::Disconnect
+        } else if self.refused {
+            End::Refused
+        } else if self.reset.is_some() {
+            End::Reset
+        } else if self.fin.is_some() {
+            End::Fin
+        } else {
+            End::CaptureEnded
+        }
+    }
+
+    /// A TCP FIN or RST in this connection (first pass).
+    pub fn on_tcp_end(&mut self, frame: u32, ts_ns: i64, reset: bool) {
+        if reset {
+            self.reset.get_or_insert(frame);
+        } else {
+            self.fin.get_or_insert(frame);
+        }
+        self.end_ts.get_or_insert(ts_ns);
+        if !self.disconnect && !self.refused {
+            // QoS 0 publishes shortly before an abrupt end were probably never delivered.
+            let end = ts_ns;
+            self.likely_lost = self
+                .recent_qos0
+                .iter()
+                .filter(|(_, t)| end - t <= LOST_WINDOW_NS)
+                .map(|(f, _)| *f)
+                .collect();
+        }
+    }
+
+    fn open_exchange(
+        &mut self,
+        key: (u8, u64, u16),
+        p: &FlowPacket<'_>,
+        rec: &mut FlowRecord,
+        experts: &mut Vec<(Ei, String)>,
+    ) {
+        if let Some(&idx) = self.open.get(&key) {
+            let first = self.exchanges[idx].frame;
+            if p.dup {
+                rec.dup_of = Some(first);
+                rec.exchange = Some(idx);
+                return;
+            }
+            experts.push((
+                Ei::PacketIdReused,
+                format!(
+                    "Packet id {} reused before the packet in frame {first} was acknowledged",
+                    key.2
+                ),
+            ));
+        }
+        if self.open.len() >= MAX_OPEN {
+            return;
+        }
+        let idx = self.exchanges.len();
+        self.exchanges.push(Exchange {
+            frame: p.frame,
+            ts_ns: p.ts_ns,
+            kind: p.msg_type,
+            ack: None,
+        });
+        self.open.insert(key, idx);
+        rec.exchange = Some(idx);
+    }
+
+    fn close_exchange(&mut self, idx: usize, p: &FlowPacket<'_>, rec: &mut FlowRecord) -> usize {
+        let ex = &mut self.exchanges[idx];
+        ex.ack = Some(p.frame);
+        rec.ack_to = Some((ex.frame, p.ts_ns - ex.ts_ns));
+        idx
+    }
+
+    /// Analyses one packet (first pass). `sub_filters` keeps each open SUBSCRIBE's filters so its
+    /// SUBACK can name them.
+    pub fn on_packet(
+        &mut self,
+        p: &FlowPacket<'_>,
+        sub_filters: &mut HashMap<usize, Vec<String>>,
+        experts: &mut Vec<(Ei, String)>,
+    ) -> FlowRecord {
+        let mut rec = FlowRecord::default();
+        self.first_ts.get_or_insert(p.ts_ns);
+        self.last_ts = p.ts_ns;
+        self.last_frame = p.frame;
+        // Keep-alive: the device must send something within 1.5 × keep-alive.
+        if p.from_device == Some(true) {
+            if let (Some(last), Some(ka)) = (self.last_device_ts, self.keepalive.filter(|k| *k > 0))
+            {
+                let gap = p.ts_ns - last;
+                if gap * 2 > ka as i64 * 3_000_000_000 {
+                    rec.keepalive_gap_ns = Some(gap);
+                    experts.push((
+                        Ei::KeepAliveGap,
+                        format!(
+                            "The device sent nothing for {:.1} s, more than 1.5 × its keep-alive of {ka} s: the broker would have closed the connection",
+                            gap as f64 / 1e9
+                        ),
+                    ));
+                }
+            }
+            self.last_device_ts = Some(p.ts_ns);
+        } else if p.from_device == Some(false) {
+            self.recent_qos0.clear();
+        }
+        match p.msg_type {
+            PUBLISH => {
+                match p.from_device {
+                    Some(true) => self.msgs_up += 1,
+                    Some(false) => self.msgs_down += 1,
+                    None => {}
+                }
+                if p.qos == 2 {
+                    experts.push((
+                        Ei::QoS2,
+                        "QoS 2 PUBLISH: the platform supports QoS 0 and 1 only".into(),
+                    ));
+                }
+                if p.retain && self.version == 4 {
+                    experts.push((Ei::Retain, "Retained PUBLISH: the platform does not support retained messages on MQTT 3.1.1".into()));
+                }
+                match (p.qos, p.msgid) {
+                    (1 | 2, Some(id)) => {
+                        self.open_exchange((PUBLISH, p.src, id), p, &mut rec, experts)
+                    }
+                    (0, _) if p.from_device == Some(true) => {
+                        if self.recent_qos0.len() >= MAX_RECENT_QOS0 {
+                            self.recent_qos0.pop_front();
+                        }
+                        self.recent_qos0.push_back((p.frame, p.ts_ns));
+                    }
+                    _ => {}
+                }
+            }
+            SUBSCRIBE | UNSUBSCRIBE => {
+                if let Some(id) = p.msgid {
+                    self.open_exchange((p.msg_type, p.src, id), p, &mut rec, experts);
+                    if let (SUBSCRIBE, Some(idx)) = (p.msg_type, rec.exchange) {
+                        let names = p
+                            .filters
+                            .iter()
+                            .take(64)
+                            .map(|f| String::from_utf8_lossy(f).into_owned())
+                            .collect();
+                        sub_filters.insert(idx, names);
+                    }
+                }
+            }
+            PINGREQ => {
+                if self.pings.len() < MAX_OPEN {
+                    let idx = self.exchanges.len();
+                    self.exchanges.push(Exchange {
+                        frame: p.frame,
+                        ts_ns: p.ts_ns,
+                        kind: PINGREQ,
+                        ack: None,
+                    });
+                    self.pings.push_back(idx);
+                    rec.exchange = Some(idx);
+                }
+            }
+            PUBACK | PUBREC | SUBACK | UNSUBACK => {
+                let req = match p.msg_type {
+                    PUBACK | PUBREC => PUBLISH,
+                    SUBACK => SUBSCRIBE,
+                    _ => UNSUBSCRIBE,
+                };
+                match p.msgid.and_then(|id| self.open.remove(&(req, p.dst, id))) {
+                    Some(idx) => {
+                        self.close_exchange(idx, p, &mut rec);
+                        if p.msg_type == SUBACK {
+                            let names = sub_filters.remove(&idx).unwrap_or_default();
+                            for (i, code) in p.sub_codes.iter().enumerate().take(64) {
+                                let name = names.get(i).cloned().unwrap_or_else(|| format!("filter {}", i + 1));
+                                if *code >= 0x80 {
+                                    experts.push((
+                                        Ei::SubscriptionRefused,
+                                        format!("Subscription to '{name}' refused (0x{code:02x})"),
+                                    ));
+                                }
+                                rec.sub_results.push((name, *code));
+                            }
+                        }
+                    }
+                    None => experts.push((
+                        Ei::OrphanAck,
+                        format!(
+                            "Acknowledgement for packet id {} with no matching packet in the capture",
+                            p.msgid.unwrap_or(0)
+                        ),
+                    )),
+                }
+            }
+            PINGRESP => {
+                if let Some(idx) = self.pings.pop_front() {
+                    self.close_exchange(idx, p, &mut rec);
+                }
+            }
+            DISCONNECT => {
+                if p.from_device != Some(false) {
+                    self.disconnect = true;
+                }
+            }
+            _ => {}
+        }
+        rec
+    }
+
+    /// Session length in nanoseconds, first packet to the end (or the last packet).
+    pub fn duration_ns(&self) -> i64 {
+        let end = self.end_ts.unwrap_or(self.last_ts).max(self.last_ts);
+        end - self.first_ts.unwrap_or(end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkt(
+        msg_type: u8,
+        frame: u32,
+        ts_s: i64,
+        from_device: bool,
+        msgid: Option<u16>,
+    ) -> FlowPacket<'static> {
+        let (src, dst) = if from_device { (1, 2) } else { (2, 1) };
+        FlowPacket {
+            msg_type,
+            frame,
+            ts_ns: ts_s * 1_000_000_000,
+            src,
+            dst,
+            from_device: Some(from_device),
+            msgid,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn puback_pairs_by_id_and_direction() {
+        let mut f = FlowState {
+            version: 4,
+            ..Default::default()
+        };
+        let mut subs = HashMap::new();
+        let mut ex = Vec::new();
+        let mut p = pkt(PUBLISH, 10, 1, true, Some(7));
+        p.qos = 1;
+        let r = f.on_packet(&p, &mut subs, &mut ex);
+        assert_eq!(r.exchange, Some(0));
+        // A PUBACK from the device for id 7 does not answer the device's own PUBLISH.
+        let r = f.on_packet(&pkt(PUBACK, 11, 1, true, Some(7)), &mut subs, &mut ex);
+        assert_eq!(r.ack_to, None);
+        assert_eq!(ex[0].0, Ei::OrphanAck);
+        let r = f.on_packet(&pkt(PUBACK, 12, 3, false, Some(7)), &mut subs, &mut ex);
+        assert_eq!(r.ack_to, Some((10, 2_000_000_000)));
+        assert_eq!(f.exchanges[0].ack, Some(12));
+    }
+
+    #[test]
+    fn dup_retransmission_and_id_reuse() {
+        let mut f = FlowState::default();
+        let (mut subs, mut ex) = (HashMap::new(), Vec::new());
+        let mut p = pkt(PUBLISH, 1, 0, true, Some(5));
+        p.qos = 1;
+        f.on_packet(&p, &mut subs, &mut ex);
+        let mut d = pkt(PUBLISH, 2, 1, true, Some(5));
+        d.qos = 1;
+        d.dup = true;
+        assert_eq!(f.on_packet(&d, &mut subs, &mut ex).dup_of, Some(1));
+        let mut again = pkt(PUBLISH, 3, 2, true, Some(5));
+        again.qos = 1;
+        let r = f.on_packet(&again, &mut subs, &mut ex);
+        assert_eq!(r.exchange, Some(1));
+        assert_eq!(ex.last().unwrap().0, Ei::PacketIdReused);
+    }
+
+    #[test]
+    fn suback_names_refused_filters() {
+        let mut f = FlowState::default();
+        let (mut subs, mut ex) = (HashMap::new(), Vec::new());
+        let filters: [&[u8]; 2] = [b"/a1B2c3D4e5F/dev/user/get", b"/secret/#"];
+        let mut s = pkt(SUBSCRIBE, 1, 0, true, Some(9));
+        s.filters = &filters;
+        f.on_packet(&s, &mut subs, &mut ex);
+        let mut a = pkt(SUBACK, 2, 0, false, Some(9));
+        a.sub_codes = &[1, 0x80];
+        let r = f.on_packet(&a, &mut subs, &mut ex);
+        assert_eq!(
+            r.sub_results,
+            [
+                ("/a1B2c3D4e5F/dev/user/get".to_string(), 1),
+                ("/secret/#".to_string(), 0x80)
+            ]
+        );
+        assert_eq!(
+            ex,
+            [(
+                Ei::SubscriptionRefused,
+                "Subscription to '/secret/#' refused (0x80)".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn keepalive_gap_and_abrupt_end() {
+        let mut f = FlowState {
+            keepalive: Some(30),
+            ..Default::default()
+        };
+        let (mut subs, mut ex) = (HashMap::new(), Vec::new());
+        f.on_packet(&pkt(PINGREQ, 1, 0, true, None), &mut subs, &mut ex);
+        let r = f.on_packet(&pkt(PINGRESP, 2, 0, false, None), &mut subs, &mut ex);
+        assert_eq!(r.ack_to, Some((1, 0)));
+        // 44 s is within 1.5 × 30 s; 46 s is not.
+        assert!(f
+            .on_packet(&pkt(PUBLISH, 3, 44, true, None), &mut subs, &mut ex)
+            .keepalive_gap_ns
+            .is_none());
+        let r = f.on_packet(&pkt(PUBLISH, 4, 90, true, None), &mut subs, &mut ex);
+        assert_eq!(r.keepalive_gap_ns, Some(46_000_000_000));
+        assert_eq!(ex.last().unwrap().0, Ei::KeepAliveGap);
+        f.on_tcp_end(5, 91_000_000_000, true);
+        assert_eq!(f.end(), End::Reset);
+        assert_eq!(f.likely_lost, [4]);
+        assert_eq!(f.duration_ns(), 91_000_000_000);
+    }
+
+    #[test]
+    fn open_exchanges_are_bounded() {
+        let mut f = FlowState::default();
+        let (mut subs, mut ex) = (HashMap::new(), Vec::new());
+        for i in 0..100_000u32 {
+            let mut p = pkt(PUBLISH, i, 0, true, Some((i % 65_536) as u16));
+            p.qos = 1;
+            p.src = i as u64 / 65_536;
+            f.on_packet(&p, &mut subs, &mut ex);
+        }
+        assert_eq!(f.open.len(), MAX_OPEN);
+        assert_eq!(f.exchanges.len(), MAX_OPEN);
+    }
+}

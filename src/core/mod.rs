@@ -19,4 +19,5 @@ pub mod render;
 pub mod secrets;
 pub mod session;
 pub mod sign;
+pub mod stats;
 pub mod topic;

@@ -185,15 +185,8 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
     }
 }
 
-/// " reply" where the class name does not already say it (rrpc.response, ntp.response,
-/// shadow.get are replies by name).
 fn reply_word(t: &TopicView) -> &'static str {
-    let by_suffix = t.class.name.starts_with("thing.") || t.class.name.starts_with("combine.");
-    if t.is_reply && by_suffix {
-        " reply"
-    } else {
-        ""
-    }
+    super::topic::reply_suffix(t.class, t.is_reply)
 }
 
 fn publish_info(t: &TopicView, body: &Body) -> String {

@@ -104,6 +104,19 @@ classes! {
     LEGACY = "legacy", Either, "Basic-edition topic";
 }
 
+/// " reply" for a reply whose class name does not already say it (rrpc.response, ntp.response
+/// and shadow.get are replies by name).
+pub fn reply_suffix(class: Class, is_reply: bool) -> &'static str {
+    let by_suffix = class.name.starts_with("thing.")
+        || class.name.starts_with("combine.")
+        || class == SYS_OTHER;
+    if is_reply && by_suffix {
+        " reply"
+    } else {
+        ""
+    }
+}
+
 /// What a topic is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicInfo<'a> {

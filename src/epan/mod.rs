@@ -8,6 +8,7 @@
 
 mod registry;
 mod state;
+mod tap;
 mod tree;
 
 use std::ffi::{c_char, c_int, c_void, CStr};
@@ -57,7 +58,10 @@ static PLUGIN: SyncPlugin = SyncPlugin(ws::proto_plugin {
 
 #[no_mangle]
 pub extern "C" fn plugin_register() {
-    guard((), || unsafe { ws::proto_register_plugin(&PLUGIN.0) });
+    guard((), || {
+        unsafe { ws::proto_register_plugin(&PLUGIN.0) };
+        tap::register_plugin();
+    });
 }
 
 /// WS_PLUGIN_DESC_DISSECTOR
@@ -142,6 +146,10 @@ unsafe fn dissect_post_inner(
 ) {
     let frame = ws::shim_pinfo_num(pinfo);
     let visited = ws::shim_pinfo_visited(pinfo) != 0;
+    let tapping = tap::listening();
+    if tapping {
+        tap::begin_frame();
+    }
     if !visited {
         tcp_end(pinfo, tree, frame);
         if ws::shim_pinfo_has_proto(pinfo, c"mqtt".as_ptr()) != 0 {
@@ -161,6 +169,11 @@ unsafe fn dissect_post_inner(
             }
             let mut sink = tree::TreeSink::new(pinfo, tree, tvb, pdu.span);
             render::render(&pdu.record, conn, frame, visited, &mut sink);
+            if tapping {
+                if let Some(r) = crate::core::stats::tap_record(&pdu.record, conn, frame, visited) {
+                    tap::queue(pinfo, r);
+                }
+            }
         }
     });
 }

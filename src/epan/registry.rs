@@ -206,6 +206,7 @@ pub fn register() {
         ws::expert_register_field_array(module, eis.as_mut_ptr(), eis.len() as c_int);
 
         ws::shim_register_prefs(proto, None);
+        super::tap::register_tap();
         let (init, cleanup) = super::routines();
         ws::register_init_routine(Some(init));
         ws::register_cleanup_routine(Some(cleanup));

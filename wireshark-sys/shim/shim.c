@@ -7,6 +7,8 @@
 #include <epan/address.h>
 #include <epan/wmem_scopes.h>
 #include <wsutil/wslog.h>
+#include <epan/tap.h>
+#include <epan/stats_tree.h>
 
 #if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 4)
 #define SHIM_WS_4_4 1
@@ -210,6 +212,68 @@ int shim_product_secret_get(unsigned i, shim_secret *out)
 void shim_log_warning(const char *msg)
 {
     ws_log("aliiot", LOG_LEVEL_WARNING, "%s", msg);
+}
+
+/* ------------------------------------------------------------------ taps and statistics */
+int shim_register_tap(const char *name) { return register_tap(name); }
+
+int shim_have_tap_listener(int tap_id) { return have_tap_listener(tap_id) ? 1 : 0; }
+
+void shim_tap_queue(int tap_id, packet_info *pinfo, const void *data)
+{
+    tap_queue_packet(tap_id, pinfo, data);
+}
+
+static void (*rust_register_listeners)(void);
+
+static void register_listeners_trampoline(void)
+{
+    if (rust_register_listeners)
+        rust_register_listeners();
+}
+
+static tap_plugin aliiot_tap_plugin = { register_listeners_trampoline };
+
+void shim_tap_register_plugin(void (*register_listeners)(void))
+{
+    rust_register_listeners = register_listeners;
+    tap_register_plugin(&aliiot_tap_plugin);
+}
+
+static shim_st_packet_fn rust_st_packet;
+
+static tap_packet_status st_packet_trampoline(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt,
+                                              const void *data, tap_flags_t flags)
+{
+    (void)pinfo; (void)edt; (void)flags;
+    return rust_st_packet && rust_st_packet(st, data) ? TAP_PACKET_REDRAW : TAP_PACKET_DONT_REDRAW;
+}
+
+void shim_register_stats_tree(const char *tap, const char *abbr, const char *name,
+                              shim_st_init_fn init, shim_st_packet_fn packet)
+{
+    rust_st_packet = packet;
+#if SHIM_WS_4_4
+    stats_tree_cfg *cfg = stats_tree_register_plugin(tap, abbr, name, 0, st_packet_trampoline, init, NULL);
+    stats_tree_set_group(cfg, REGISTER_PACKET_STAT_GROUP_UNSORTED);
+#else
+    stats_tree_register_plugin(tap, abbr, name, 0, st_packet_trampoline, init, NULL);
+#endif
+}
+
+int shim_st_node(stats_tree *st, const char *name, int parent, int with_children)
+{
+    return stats_tree_create_node(st, name, parent, STAT_DT_INT, with_children ? 1 : 0);
+}
+
+int shim_st_tick(stats_tree *st, const char *name, int parent, int with_children)
+{
+    return stats_tree_manip_node_int(MN_INCREASE, st, name, parent, with_children ? 1 : 0, 1);
+}
+
+int shim_st_avg(stats_tree *st, const char *name, int parent, int value)
+{
+    return stats_tree_manip_node_int(MN_AVERAGE, st, name, parent, 0, value);
 }
 
 /* ------------------------------------------------------------------ packet_info */

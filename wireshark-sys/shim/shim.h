@@ -43,6 +43,23 @@ int shim_product_secret_get(unsigned i, shim_secret *out);
 /* A warning in Wireshark's log (stderr in tshark, the log in the GUI). */
 void shim_log_warning(const char *msg);
 
+/* ---- taps and statistics ---- */
+int shim_register_tap(const char *name);
+int shim_have_tap_listener(int tap_id);
+void shim_tap_queue(int tap_id, packet_info *pinfo, const void *data);
+/* Registers aliiot as a tap plugin whose listener registration calls `register_listeners`. */
+void shim_tap_register_plugin(void (*register_listeners)(void));
+typedef struct _stats_tree stats_tree;
+typedef void (*shim_st_init_fn)(stats_tree *st);
+/* Returns non-zero when the packet changed the tree. */
+typedef int (*shim_st_packet_fn)(stats_tree *st, const void *data);
+void shim_register_stats_tree(const char *tap, const char *abbr, const char *name,
+                              shim_st_init_fn init, shim_st_packet_fn packet);
+int shim_st_node(stats_tree *st, const char *name, int parent, int with_children);
+int shim_st_tick(stats_tree *st, const char *name, int parent, int with_children);
+/* Adds a sample to an average node (count, average, min and max are shown). */
+int shim_st_avg(stats_tree *st, const char *name, int parent, int value);
+
 /* ---- packet_info ---- */
 uint32_t shim_pinfo_num(packet_info *pinfo);
 int shim_pinfo_visited(packet_info *pinfo);

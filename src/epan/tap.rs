@@ -1,0 +1,133 @@
+//! aliiot's tap and its statistics tree (`tshark -z aliiot,tree`, Statistics › Alibaba Cloud IoT).
+//! The tree's content comes from the core ([`crate::core::stats`]); this only moves records to
+//! Wireshark's stats_tree.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::{c_int, c_void, CString};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use wireshark_sys as ws;
+
+use super::guard;
+use crate::core::stats::{self, StatsSink, TapRecord};
+
+static TAP: AtomicI32 = AtomicI32::new(-1);
+
+thread_local! {
+    /// The current frame's records; the tap hands Wireshark their index + 1 (taps run before the
+    /// next frame is dissected).
+    static RECORDS: RefCell<Vec<TapRecord>> = const { RefCell::new(Vec::new()) };
+    /// Node ids of each stats tree instance's top-level nodes.
+    static TOP_IDS: RefCell<HashMap<usize, Vec<c_int>>> = RefCell::new(HashMap::new());
+}
+
+pub fn register_tap() {
+    TAP.store(
+        unsafe { ws::shim_register_tap(c"aliiot".as_ptr()) },
+        Ordering::Relaxed,
+    );
+}
+
+pub fn register_plugin() {
+    unsafe { ws::shim_tap_register_plugin(Some(register_listeners)) };
+}
+
+/// Whether anyone listens (statistics open): only then are records built.
+pub fn listening() -> bool {
+    let tap = TAP.load(Ordering::Relaxed);
+    tap >= 0 && unsafe { ws::shim_have_tap_listener(tap) } != 0
+}
+
+pub fn begin_frame() {
+    RECORDS.with(|r| r.borrow_mut().clear());
+}
+
+pub unsafe fn queue(pinfo: *mut ws::packet_info, rec: TapRecord) {
+    let idx = RECORDS.with(|r| {
+        let mut r = r.borrow_mut();
+        r.push(rec);
+        r.len()
+    });
+    ws::shim_tap_queue(TAP.load(Ordering::Relaxed), pinfo, idx as *const c_void);
+}
+
+extern "C" fn register_listeners() {
+    guard((), || unsafe {
+        ws::shim_register_stats_tree(
+            c"aliiot".as_ptr(),
+            c"aliiot".as_ptr(),
+            c"Alibaba Cloud IoT".as_ptr(),
+            Some(st_init),
+            Some(st_packet),
+        );
+    });
+}
+
+fn cstring(s: &str) -> CString {
+    CString::new(s.replace('\0', " ")).unwrap_or_default()
+}
+
+extern "C" fn st_init(st: *mut ws::stats_tree) {
+    guard((), || {
+        let ids = stats::TOP
+            .iter()
+            .map(|name| unsafe { ws::shim_st_node(st, cstring(name).as_ptr(), 0, 1) })
+            .collect();
+        TOP_IDS.with(|t| t.borrow_mut().insert(st as usize, ids));
+    });
+}
+
+struct StSink {
+    st: *mut ws::stats_tree,
+    top: Vec<c_int>,
+}
+
+impl StSink {
+    fn top_id(&self, name: &str) -> c_int {
+        stats::TOP
+            .iter()
+            .position(|t| *t == name)
+            .and_then(|i| self.top.get(i).copied())
+            .unwrap_or(0)
+    }
+}
+
+impl StatsSink for StSink {
+    fn tick(&mut self, path: &[&str]) {
+        let mut parent = 0;
+        for (i, name) in path.iter().enumerate() {
+            let with_children = (i + 1 < path.len()) as c_int;
+            parent = unsafe {
+                ws::shim_st_tick(
+                    self.st,
+                    cstring(name).as_ptr(),
+                    parent,
+                    with_children.max((i == 0) as c_int),
+                )
+            };
+        }
+    }
+
+    fn sample(&mut self, path: &[&str], value: i64) {
+        let (Some(top), Some(leaf)) = (path.first(), path.last()) else {
+            return;
+        };
+        let v = value.clamp(0, i32::MAX as i64) as c_int;
+        unsafe { ws::shim_st_avg(self.st, cstring(leaf).as_ptr(), self.top_id(top), v) };
+    }
+}
+
+extern "C" fn st_packet(st: *mut ws::stats_tree, data: *const c_void) -> c_int {
+    guard(0, || {
+        let idx = (data as usize).wrapping_sub(1);
+        let Some(rec) = RECORDS.with(|r| r.borrow().get(idx).cloned()) else {
+            return 0;
+        };
+        let top = TOP_IDS
+            .with(|t| t.borrow().get(&(st as usize)).cloned())
+            .unwrap_or_default();
+        stats::apply(&rec, &mut StSink { st, top });
+        1
+    })
+}

@@ -1,0 +1,131 @@
+//! MQTT-level session analysis and capture-wide statistics, in the real tshark.
+
+mod common;
+
+use common::harness;
+
+fn rows(r: &[Vec<String>]) -> Vec<String> {
+    r.iter().map(|cols| cols.join(" ")).collect()
+}
+
+/// The tutorial device's session: every acknowledgement paired, the SUBACK's filter and granted
+/// QoS, and the session summary at the CONNECT and the last packet.
+#[test]
+fn acknowledgements_and_summary() {
+    let h = harness();
+    let r = h.fields(
+        "01-aliyun-iot-mqtt-basic.pcapng",
+        &["-2"],
+        "aliiot",
+        &[
+            "frame.number",
+            "aliiot.ack_in",
+            "aliiot.ack_to",
+            "aliiot.ack_time",
+            "aliiot.sub.filter",
+            "aliiot.sub.result",
+            "aliiot.session.end",
+            "aliiot.session.messages_up",
+            "aliiot.session.messages_down",
+            "aliiot.session.duration",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "4      1 1 1 0.106706000",
+            "6         ",
+            "8 9        ",
+            "9  8 0.000125000 /a1B2c3D4e5F/lab-sensor-01/user/get 1    ",
+            "11 12        ",
+            "12  11 0.001642000      ",
+            "14 16        ",
+            "16  14 0.000904000      ",
+            "18      1 1 1 0.106706000",
+        ]
+    );
+    // A single pass cannot know how the session ends: no summary, no end.
+    assert!(h
+        .fields(
+            "01-aliyun-iot-mqtt-basic.pcapng",
+            &[],
+            "aliiot.session.end",
+            &["frame.number"]
+        )
+        .is_empty());
+}
+
+#[test]
+fn how_sessions_ended() {
+    let h = harness();
+    let end = |cap: &str| {
+        rows(&h.fields(
+            cap,
+            &["-2"],
+            "aliiot.session.end",
+            &["frame.number", "aliiot.session.end"],
+        ))
+    };
+    // 06a: three refused logins.
+    assert_eq!(
+        end("06a-bad-devicesecret.pcapng"),
+        ["4 2", "6 2", "14 2", "16 2", "24 2", "26 2"]
+    );
+    // 04 (TLS): DISCONNECT, then TLS close and a RST: still a clean end.
+    assert_eq!(end("04-tls-alibabacloud-sdk.pcapng"), ["8 1", "27 1"]);
+    // 09 starts mid-session (no CONNECT): the summary is at the last packet only.
+    assert_eq!(end("09-mid-session.pcapng"), ["7 1"]);
+    assert!(h
+        .fields(
+            "04-tls-alibabacloud-sdk.pcapng",
+            &["-2"],
+            "aliiot.session.abrupt_end",
+            &["frame.number"]
+        )
+        .is_empty());
+}
+
+/// `tshark -2 -q -z aliiot,tree` on the thing-model session.
+#[test]
+fn statistics_tree() {
+    let h = harness();
+    let path = h.capture("02-alibabacloud-sdk-thing-model.pcapng");
+    let out = h.tshark(&["-n", "-2", "-q", "-r", &path, "-z", "aliiot,tree"]);
+    // (indented name, count, [average, min, max])
+    let row = |name: &str| -> Vec<String> {
+        let line = out
+            .lines()
+            .find(|l| {
+                l.trim_start().starts_with(name)
+                    && l[l.find(name).unwrap() + name.len()..].starts_with("  ")
+            })
+            .unwrap_or_else(|| panic!("no row {name}:\n{out}"));
+        line[line.find(name).unwrap() + name.len()..]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(row("Devices")[0], "20");
+    assert_eq!(row("lab-sensor-02")[0], "20");
+    assert_eq!(row("Messages up")[0], "9");
+    assert_eq!(row("Messages down")[0], "9");
+    assert_eq!(row("Sessions")[0], "1");
+    assert_eq!(row("Error replies")[0], "1");
+    assert_eq!(row("accepted")[0], "1");
+    assert_eq!(row("200 success")[0], "6");
+    assert_eq!(row("460 request parameter error")[0], "1");
+    assert_eq!(row("clean DISCONNECT")[0], "1");
+    assert_eq!(row("Unanswered requests")[0], "0");
+    // Reply times of the two event posts, in µs: count, average, min, max.
+    let lines: Vec<&str> = out.lines().collect();
+    let times = lines
+        .iter()
+        .position(|l| l.starts_with("Reply time by topic class"))
+        .unwrap();
+    let ev = lines[times..]
+        .iter()
+        .find(|l| l.trim_start().starts_with("thing.event.post "))
+        .unwrap();
+    let cols: Vec<&str> = ev.split_whitespace().collect();
+    assert_eq!(cols[1..5], ["2", "42087.00", "42052", "42122"]);
+}

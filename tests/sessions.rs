@@ -129,3 +129,32 @@ fn statistics_tree() {
     let cols: Vec<&str> = ev.split_whitespace().collect();
     assert_eq!(cols[1..5], ["2", "42087.00", "42052", "42122"]);
 }
+
+/// `tshark -2 -q -z aliiot,devices`: one line per device.
+#[test]
+fn device_table() {
+    let h = harness();
+    let table = |cap: &str| {
+        let path = h.capture(cap);
+        let out = h.tshark(&["-n", "-2", "-q", "-r", &path, "-z", "aliiot,devices"]);
+        out.lines()
+            .filter(|l| l.starts_with("a1") || l.starts_with("Product"))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        table("02-alibabacloud-sdk-thing-model.pcapng"),
+        [
+            "Product Device SDK Sessions Refused Messages Errors Unanswered Worst reply",
+            "a1B2c3D4e5F lab-sensor-02 NodeJS 1.2.8 1 0 18 1 0 42.196 ms"
+        ]
+    );
+    assert_eq!(
+        table("06a-bad-devicesecret.pcapng")[1..],
+        ["a1B2c3D4e5F lab-sensor-06 NodeJS 1.2.8 3 3 0 0 0 -"]
+    );
+    assert_eq!(
+        table("16-alink-quirks.pcapng")[1..],
+        ["a1B2c3D4e5F lab-sensor-16 sdk-c-4.2.0 1 0 8 0 1 0.768 ms"]
+    );
+}

@@ -111,6 +111,8 @@ pub struct Conn {
     /// MQTT-level flow: acknowledgements, keep-alive, how the session ended.
     pub flow: FlowState,
     sub_filters: HashMap<usize, Vec<String>>,
+    /// SDK language and version from the client id (`lan`, `_v`).
+    pub sdk: Option<String>,
 }
 
 /// A request and, once seen, its reply.
@@ -884,6 +886,11 @@ impl Conn {
                     .push((Ei::Cleartext, format!("Credentials sent in clear: {why}")));
             }
         }
+        self.sdk = match (&cid.sdk_language, &cid.sdk_version) {
+            (Some(l), Some(v)) => Some(format!("{l} {v}")),
+            (Some(x), None) | (None, Some(x)) => Some(x.clone()),
+            (None, None) => None,
+        };
         rec.login = Some(Box::new(Login {
             client_id: cid,
             sign,

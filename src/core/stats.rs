@@ -19,10 +19,13 @@ pub struct TapRecord {
     pub session_start: bool,
     pub login: Option<(u8, bool, &'static str)>,
     pub alink_code: Option<u64>,
+    /// The reply's code is an error (not 200, and not an OTA push's 1000).
+    pub alink_error: bool,
     /// Reply time in microseconds, and the class it is a reply of.
     pub reply_time_us: Option<i64>,
     pub unanswered: bool,
     pub end: Option<End>,
+    pub sdk: Option<String>,
 }
 
 /// The statistics contribution of a packet, from its record and its connection's state.
@@ -52,9 +55,14 @@ pub fn tap_record(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool) ->
             .filter(|_| rec.msg_type == CONNACK)
             .map(|c| (c.code, c.accepted, c.meaning)),
         alink_code,
+        alink_error: rec
+            .experts
+            .iter()
+            .any(|(e, _)| *e == super::fields::Ei::ErrorCode),
         reply_time_us: rec.reply.map(|r| r.delta_ns / 1000),
         unanswered,
         end: (final_pass && conn.flow.last_frame == frame).then(|| conn.flow.end()),
+        sdk: conn.sdk.clone(),
     })
 }
 
@@ -126,7 +134,7 @@ pub fn apply(r: &TapRecord, sink: &mut dyn StatsSink) {
             None => code.to_string(),
         };
         sink.tick(&[CODES, &label]);
-        if code != 200 {
+        if r.alink_error {
             sink.tick(&[DEVICES, pk, dn, "Error replies"]);
         }
     }
@@ -136,6 +144,108 @@ pub fn apply(r: &TapRecord, sink: &mut dyn StatsSink) {
     }
     if let Some(end) = r.end {
         sink.tick(&[ENDS, END_VALUES[end as usize - 1].1]);
+    }
+}
+
+/// One line per device (`tshark -z aliiot,devices`).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct DeviceRow {
+    pub sdk: String,
+    pub sessions: u32,
+    pub messages: u32,
+    pub errors: u32,
+    pub unanswered: u32,
+    pub refused: u32,
+    pub worst_reply_us: Option<i64>,
+}
+
+#[derive(Debug, Default)]
+pub struct DeviceTable {
+    rows: std::collections::BTreeMap<(String, String), DeviceRow>,
+}
+
+impl DeviceTable {
+    pub fn add(&mut self, r: &TapRecord) {
+        let row = self
+            .rows
+            .entry((r.product_key.clone(), r.device_name.clone()))
+            .or_default();
+        if let Some(sdk) = r.sdk.as_ref().filter(|_| row.sdk.is_empty()) {
+            row.sdk = sdk.clone();
+        }
+        row.sessions += r.session_start as u32;
+        row.messages += r.class.is_some() as u32;
+        row.errors += r.alink_error as u32;
+        row.unanswered += r.unanswered as u32;
+        row.refused += r.login.is_some_and(|l| !l.1) as u32;
+        if let Some(us) = r.reply_time_us {
+            row.worst_reply_us = Some(row.worst_reply_us.map_or(us, |w| w.max(us)));
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.rows.clear();
+    }
+
+    /// The table as text, one line per device, sorted by product and device.
+    pub fn render(&self) -> String {
+        let mut out = String::from("\n=== Alibaba Cloud IoT devices ===\n");
+        let head = [
+            "Product",
+            "Device",
+            "SDK",
+            "Sessions",
+            "Refused",
+            "Messages",
+            "Errors",
+            "Unanswered",
+            "Worst reply",
+        ];
+        let mut lines: Vec<[String; 9]> = vec![head.map(str::to_string)];
+        for ((pk, dn), r) in &self.rows {
+            lines.push([
+                pk.clone(),
+                dn.clone(),
+                if r.sdk.is_empty() {
+                    "-".into()
+                } else {
+                    r.sdk.clone()
+                },
+                r.sessions.to_string(),
+                r.refused.to_string(),
+                r.messages.to_string(),
+                r.errors.to_string(),
+                r.unanswered.to_string(),
+                r.worst_reply_us
+                    .map_or("-".into(), |us| format!("{:.3} ms", us as f64 / 1000.0)),
+            ]);
+        }
+        let widths: Vec<usize> = (0..9)
+            .map(|i| {
+                lines
+                    .iter()
+                    .map(|l| l[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for l in &lines {
+            let cells: Vec<String> = l
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i < 3 {
+                        format!("{c:<w$}", w = widths[i])
+                    } else {
+                        format!("{c:>w$}", w = widths[i])
+                    }
+                })
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+        }
+        out.push_str("===\n");
+        out
     }
 }
 
@@ -155,6 +265,40 @@ mod tests {
     }
 
     #[test]
+    fn device_table() {
+        let mut t = DeviceTable::default();
+        let mut r = TapRecord {
+            product_key: "a1B2c3D4e5F".into(),
+            device_name: "lab-sensor-02".into(),
+            class: None,
+            is_reply: false,
+            up: Some(true),
+            session_start: true,
+            login: None,
+            alink_code: None,
+            alink_error: false,
+            reply_time_us: None,
+            unanswered: false,
+            end: None,
+            sdk: Some("NodeJS 1.2.8".into()),
+        };
+        t.add(&r);
+        r.session_start = false;
+        r.class = Some(crate::core::topic::EVENT_POST);
+        r.alink_code = Some(460);
+        r.alink_error = true;
+        r.reply_time_us = Some(42_122);
+        t.add(&r);
+        assert_eq!(
+            t.render(),
+            "\n=== Alibaba Cloud IoT devices ===\n\
+             Product      Device         SDK           Sessions  Refused  Messages  Errors  Unanswered  Worst reply\n\
+             a1B2c3D4e5F  lab-sensor-02  NodeJS 1.2.8         1        0         1       1           0    42.122 ms\n\
+             ===\n"
+        );
+    }
+
+    #[test]
     fn an_error_reply_counts_everywhere() {
         let r = TapRecord {
             product_key: "pk".into(),
@@ -165,9 +309,11 @@ mod tests {
             session_start: false,
             login: None,
             alink_code: Some(460),
+            alink_error: true,
             reply_time_us: Some(42_122),
             unanswered: false,
             end: Some(End::Disconnect),
+            sdk: None,
         };
         let mut s = Rec::default();
         apply(&r, &mut s);

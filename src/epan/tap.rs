@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use wireshark_sys as ws;
 
 use super::guard;
-use crate::core::stats::{self, StatsSink, TapRecord};
+use crate::core::stats::{self, DeviceTable, StatsSink, TapRecord};
 
 static TAP: AtomicI32 = AtomicI32::new(-1);
 
@@ -20,6 +20,7 @@ thread_local! {
     static RECORDS: RefCell<Vec<TapRecord>> = const { RefCell::new(Vec::new()) };
     /// Node ids of each stats tree instance's top-level nodes.
     static TOP_IDS: RefCell<HashMap<usize, Vec<c_int>>> = RefCell::new(HashMap::new());
+    static DEVICES: RefCell<DeviceTable> = RefCell::new(DeviceTable::default());
 }
 
 pub fn register_tap() {
@@ -61,6 +62,40 @@ extern "C" fn register_listeners() {
             Some(st_init),
             Some(st_packet),
         );
+        ws::shim_register_cli_stat(
+            c"aliiot,devices".as_ptr(),
+            c"Alibaba Cloud IoT devices".as_ptr(),
+            Some(devices_reset),
+            Some(devices_packet),
+            Some(devices_draw),
+        );
+    });
+}
+
+fn record(data: *const c_void) -> Option<TapRecord> {
+    let idx = (data as usize).wrapping_sub(1);
+    RECORDS.with(|r| r.borrow().get(idx).cloned())
+}
+
+extern "C" fn devices_reset() {
+    guard((), || DEVICES.with(|d| d.borrow_mut().clear()));
+}
+
+extern "C" fn devices_packet(data: *const c_void) {
+    guard((), || {
+        if let Some(r) = record(data) {
+            DEVICES.with(|d| d.borrow_mut().add(&r));
+        }
+    });
+}
+
+extern "C" fn devices_draw() {
+    guard((), || {
+        let text = DEVICES.with(|d| d.borrow().render());
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
     });
 }
 
@@ -120,8 +155,7 @@ impl StatsSink for StSink {
 
 extern "C" fn st_packet(st: *mut ws::stats_tree, data: *const c_void) -> c_int {
     guard(0, || {
-        let idx = (data as usize).wrapping_sub(1);
-        let Some(rec) = RECORDS.with(|r| r.borrow().get(idx).cloned()) else {
+        let Some(rec) = record(data) else {
             return 0;
         };
         let top = TOP_IDS

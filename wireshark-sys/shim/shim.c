@@ -9,6 +9,8 @@
 #include <wsutil/wslog.h>
 #include <epan/tap.h>
 #include <epan/stats_tree.h>
+#include <epan/stat_tap_ui.h>
+#include <stdio.h>
 
 #if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 4)
 #define SHIM_WS_4_4 1
@@ -259,6 +261,58 @@ void shim_register_stats_tree(const char *tap, const char *abbr, const char *nam
 #else
     stats_tree_register_plugin(tap, abbr, name, 0, st_packet_trampoline, init, NULL);
 #endif
+}
+
+static void (*cli_reset)(void);
+static void (*cli_packet)(const void *data);
+static void (*cli_draw)(void);
+static const char *cli_prefix;
+
+static void cli_reset_trampoline(void *tapdata) { (void)tapdata; if (cli_reset) cli_reset(); }
+
+static tap_packet_status cli_packet_trampoline(void *tapdata, packet_info *pinfo, epan_dissect_t *edt,
+                                               const void *data, tap_flags_t flags)
+{
+    (void)tapdata; (void)pinfo; (void)edt; (void)flags;
+    if (cli_packet)
+        cli_packet(data);
+    return TAP_PACKET_REDRAW;
+}
+
+static void cli_draw_trampoline(void *tapdata) { (void)tapdata; if (cli_draw) cli_draw(); }
+
+static int cli_tapdata;
+
+static void cli_init(const char *opt_arg, void *userdata)
+{
+    (void)userdata;
+    const char *filter = NULL;
+    size_t n = strlen(cli_prefix);
+    if (opt_arg && strncmp(opt_arg, cli_prefix, n) == 0 && opt_arg[n] == ',')
+        filter = opt_arg + n + 1;
+    GString *err = register_tap_listener("aliiot", &cli_tapdata, filter, 0, cli_reset_trampoline,
+                                         cli_packet_trampoline, cli_draw_trampoline, NULL);
+    if (err) {
+        fprintf(stderr, "aliiot: cannot register the %s statistic: %s\n", cli_prefix, err->str);
+        g_string_free(err, TRUE);
+    }
+}
+
+void shim_register_cli_stat(const char *cli, const char *title, void (*reset)(void),
+                            void (*packet)(const void *data), void (*draw)(void))
+{
+    static stat_tap_ui ui;
+    cli_reset = reset;
+    cli_packet = packet;
+    cli_draw = draw;
+    cli_prefix = cli;
+    ui.group = REGISTER_STAT_GROUP_GENERIC;
+    ui.title = title;
+    ui.cli_string = cli;
+    ui.tap_init_cb = cli_init;
+    ui.nparams = 0;
+    ui.params = NULL;
+    register_stat_tap_ui(&ui, NULL);
 }
 
 int shim_st_node(stats_tree *st, const char *name, int parent, int with_children)

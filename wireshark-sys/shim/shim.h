@@ -59,6 +59,10 @@ int shim_st_node(stats_tree *st, const char *name, int parent, int with_children
 int shim_st_tick(stats_tree *st, const char *name, int parent, int with_children);
 /* Adds a sample to an average node (count, average, min and max are shown). */
 int shim_st_avg(stats_tree *st, const char *name, int parent, int value);
+/* A `tshark -z <cli>[,<filter>]` statistic over the aliiot tap: `packet` per tapped record,
+ * `draw` prints the result, `reset` clears it. */
+void shim_register_cli_stat(const char *cli, const char *title, void (*reset)(void),
+                            void (*packet)(const void *data), void (*draw)(void));
 
 /* ---- packet_info ---- */
 uint32_t shim_pinfo_num(packet_info *pinfo);

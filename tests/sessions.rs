@@ -158,3 +158,144 @@ fn device_table() {
         ["a1B2c3D4e5F lab-sensor-16 sdk-c-4.2.0 1 0 8 0 1 0.768 ms"]
     );
 }
+
+/// 17: the connection dies by RST with a QoS 0 and a QoS 1 message in flight.
+#[test]
+fn abrupt_end_with_messages_in_flight() {
+    let h = harness();
+    let cap = "17-abrupt-end-rst.pcapng";
+    let r = h.fields(
+        cap,
+        &["-2"],
+        "aliiot.session.end",
+        &["frame.number", "aliiot.session.end"],
+    );
+    assert_eq!(rows(&r), ["4 3", "22 3"]);
+    assert_eq!(
+        rows(&h.fields(cap, &["-2"], "aliiot.likely_lost", &["frame.number"])),
+        ["20"]
+    );
+    assert_eq!(
+        rows(&h.fields(
+            cap,
+            &["-2"],
+            "aliiot.unacknowledged",
+            &["frame.number", "mqtt.msgid"]
+        )),
+        ["22 6"]
+    );
+    assert_eq!(
+        rows(&h.fields(cap, &["-2"], "aliiot.session.abrupt_end", &["frame.number"])),
+        ["22"]
+    );
+    // Acknowledged QoS 1 messages are paired, not flagged.
+    let r = h.fields(
+        cap,
+        &["-2"],
+        "mqtt.msgtype == 3 && aliiot.ack_in",
+        &["frame.number", "aliiot.ack_in"],
+    );
+    assert_eq!(rows(&r), ["11 12", "14 15", "17 18"]);
+    // One pass cannot know: nothing is flagged yet.
+    assert!(h
+        .fields(
+            cap,
+            &[],
+            "aliiot.unacknowledged || aliiot.likely_lost",
+            &["frame.number"]
+        )
+        .is_empty());
+}
+
+/// 18: a QoS 1 PUBLISH the broker never acknowledges, a refused subscription, UNSUBSCRIBE and
+/// PINGREQ with their acknowledgements, a clean end.
+#[test]
+fn unacknowledged_and_refused() {
+    let h = harness();
+    let cap = "18-unacked-and-refused.pcapng";
+    let r = h.fields(
+        cap,
+        &["-2"],
+        "aliiot.subscription_refused",
+        &["frame.number", "aliiot.sub.filter", "aliiot.sub.result"],
+    );
+    assert_eq!(
+        rows(&r),
+        ["9 /sys/a1B2c3D4e5F/lab-sensor-18/thing/event/property/post_reply|/sys/a1B2c3D4e5F/lab-sensor-18/thing/service/property/set|/sys/a1B2c3D4e5F/lab-sensor-99/thing/service/property/set 1|0|128"]
+    );
+    let r = h.fields(
+        cap,
+        &[],
+        "aliiot.subscription_refused",
+        &["_ws.expert.message"],
+    );
+    assert!(r[0][0].contains("Subscription to '/sys/a1B2c3D4e5F/lab-sensor-99/thing/service/property/set' refused (0x80)"), "{:?}", r[0]);
+    assert_eq!(
+        rows(&h.fields(cap, &["-2"], "aliiot.unacknowledged", &["frame.number"])),
+        ["14"]
+    );
+    let r = h.fields(
+        cap,
+        &["-2"],
+        "mqtt.msgtype >= 10 && mqtt.msgtype <= 13",
+        &["frame.number", "aliiot.ack_in", "aliiot.ack_to"],
+    );
+    assert_eq!(rows(&r), ["16 18 ", "18  16", "20 21 ", "21  20"]);
+    assert_eq!(
+        rows(&h.fields(
+            cap,
+            &["-2"],
+            "aliiot.session.end",
+            &["frame.number", "aliiot.session.end"]
+        )),
+        ["4 1", "23 1"]
+    );
+}
+
+/// 19: keep-alive 30 s, then 56 s of silence from the device.
+#[test]
+fn keepalive_exceeded() {
+    let h = harness();
+    let r = h.fields(
+        "19-keepalive-violation.pcapng",
+        &[],
+        "aliiot.keepalive_exceeded",
+        &["frame.number", "aliiot.keepalive_gap"],
+    );
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0][0], "16");
+    let gap: f64 = r[0][1].parse().unwrap();
+    assert!((55.0..57.0).contains(&gap), "{gap}");
+}
+
+/// 20: one device logged in on two overlapping connections; the older one is closed.
+#[test]
+fn same_device_on_two_connections() {
+    let h = harness();
+    let cap = "20-same-device-twice.pcapng";
+    let r = h.fields(
+        cap,
+        &["-2"],
+        "aliiot.session.duplicate",
+        &["frame.number", "aliiot.session.other_connect"],
+    );
+    assert_eq!(rows(&r), ["4 17", "17 4"]);
+    let r = h.fields(
+        cap,
+        &["-2"],
+        "aliiot.session.end",
+        &["frame.number", "aliiot.session.end"],
+    );
+    assert_eq!(rows(&r), ["4 4", "12 4", "17 1", "30 1"]);
+}
+
+/// 21: what the platform does not support: a will and a retained message on MQTT 3.1.1, QoS 2.
+#[test]
+fn unsupported_features() {
+    let h = harness();
+    let cap = "21-qos2-retain-will.pcapng";
+    let e = |f: &str| rows(&h.fields(cap, &[], f, &["frame.number"]));
+    assert_eq!(e("aliiot.will_unsupported"), ["4"]);
+    assert_eq!(e("aliiot.qos2"), ["11"]);
+    assert_eq!(e("aliiot.retain_unsupported"), ["17", "19"]);
+}

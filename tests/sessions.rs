@@ -299,3 +299,43 @@ fn unsupported_features() {
     assert_eq!(e("aliiot.qos2"), ["11"]);
     assert_eq!(e("aliiot.retain_unsupported"), ["17", "19"]);
 }
+
+/// 100 000 QoS 1 PUBLISHes nobody answers (generated: make-bad-input.py --flood): the open
+/// exchanges and requests per connection are capped, the cap is marked once, and reused packet
+/// ids are flagged.
+#[test]
+fn flood_of_open_requests_is_bounded() {
+    let h = harness();
+    let out = h.dir.join("captures/flood.pcap");
+    let status = std::process::Command::new("python3")
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/captures/make-bad-input.py"),
+        )
+        .arg("--flood")
+        .arg(&out)
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    std::fs::set_permissions(&out, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let r = h.fields(
+        "flood.pcap",
+        &["-2"],
+        "aliiot.tracking_limit || (aliiot.packet_id_reused && frame.number < 65541)",
+        &["frame.number", "_ws.expert.message"],
+    );
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert_eq!(r[0][0], "10005");
+    assert!(
+        r[0][1].starts_with("More than 10000 packets wait for an acknowledgement"),
+        "{:?}",
+        r[0]
+    );
+    assert_eq!(
+        r[1],
+        [
+            "65540",
+            "Packet id 1 reused before the packet in frame 5 was acknowledged"
+        ]
+    );
+}

@@ -79,6 +79,7 @@ pub struct FlowState {
     pub likely_lost: Vec<u32>,
     /// CONNECT frames of other connections of the same device that overlapped this one.
     pub overlaps: Vec<u32>,
+    open_limit_hit: bool,
 }
 
 /// What the flow analysis says about one packet.
@@ -184,6 +185,13 @@ impl FlowState {
             ));
         }
         if self.open.len() >= MAX_OPEN {
+            if !self.open_limit_hit {
+                self.open_limit_hit = true;
+                experts.push((
+                    Ei::TrackingLimit,
+                    format!("More than {MAX_OPEN} packets wait for an acknowledgement on this connection: later ones are not paired"),
+                ));
+            }
             return;
         }
         let idx = self.exchanges.len();

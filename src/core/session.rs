@@ -113,6 +113,7 @@ pub struct Conn {
     sub_filters: HashMap<usize, Vec<String>>,
     /// SDK language and version from the client id (`lan`, `_v`).
     pub sdk: Option<String>,
+    pending_limit_hit: bool,
 }
 
 /// A request and, once seen, its reply.
@@ -711,6 +712,13 @@ impl Conn {
         match role {
             Role::Request(expects_reply) => {
                 if self.pending.len() >= MAX_PENDING {
+                    if !self.pending_limit_hit {
+                        self.pending_limit_hit = true;
+                        rec.experts.push((
+                            Ei::TrackingLimit,
+                            format!("More than {MAX_PENDING} requests wait for a reply on this connection: later ones are not paired"),
+                        ));
+                    }
                     return;
                 }
                 let idx = self.requests.len();

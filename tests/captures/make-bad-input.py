@@ -20,6 +20,9 @@ than keep it): after a normal login, PUBLISHes of
   22 JSON nested 10 000 levels deep
   23 JSON with invalid UTF-8 in a string
   24 half a JSON document
+
+With --flood, writes one connection (client port 40031) on which the device sends 100 000 QoS 1
+PUBLISHes (packet ids cycling through 1..65535, then reused) and the broker never answers.
 """
 import struct
 import sys
@@ -130,6 +133,26 @@ def large(out):
     p.write(out)
 
 
+def flood(out):
+    p = Pcap()
+    sport, c_seq, s_seq = 40031, 1000, 5000
+    p.packet(CLIENT, SERVER, sport, 1883, c_seq, 0, SYN)
+    p.packet(SERVER, CLIENT, 1883, sport, s_seq, c_seq + 1, SYN | ACK)
+    c_seq, s_seq = c_seq + 1, s_seq + 1
+    login = connect(f"{PK}&flood-01|securemode=3,signmethod=hmacsha1,timestamp=1700000000000|", f"flood-01&{PK}", "0" * 40)
+    p.packet(CLIENT, SERVER, sport, 1883, c_seq, s_seq, PSH | ACK, login)
+    c_seq += len(login)
+    p.packet(SERVER, CLIENT, 1883, sport, s_seq, c_seq, PSH | ACK, connack(0))
+    s_seq += 4
+    topic = f"/sys/{PK}/flood-01/thing/event/property/post"
+    for i in range(100_000):
+        body = mstr(topic) + struct.pack(">H", i % 65535 + 1) + b'{"id":"%d","params":{"t":%d}}' % (i, i)
+        pdu = bytes([0x32]) + varint(len(body)) + body
+        p.packet(CLIENT, SERVER, sport, 1883, c_seq, s_seq, PSH | ACK, pdu)
+        c_seq = (c_seq + len(pdu)) % (1 << 32)
+    p.write(out)
+
+
 def main(out):
     p = Pcap()
     ok = f"|securemode=3,signmethod=hmacsha1,timestamp=1700000000000|"
@@ -156,5 +179,7 @@ def main(out):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--large"]:
         large(sys.argv[2])
+    elif sys.argv[1:2] == ["--flood"]:
+        flood(sys.argv[2])
     else:
         main(sys.argv[1] if len(sys.argv) > 1 else "08-bad-input.pcap")

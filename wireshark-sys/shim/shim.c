@@ -22,6 +22,15 @@ typedef gboolean shim_bool;
 #define FINFO_VALUE(fi) (&(fi)->value)
 #endif
 
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 6)
+/* stat_tap_init_cb returns bool from 4.6 on */
+typedef bool shim_stat_init_ret;
+#define SHIM_STAT_INIT_RETURN(ok) return (ok)
+#else
+typedef void shim_stat_init_ret;
+#define SHIM_STAT_INIT_RETURN(ok) return
+#endif
+
 /* ------------------------------------------------------------------ heuristic trampoline */
 static shim_heur_fn rust_heur;
 
@@ -283,7 +292,7 @@ static void cli_draw_trampoline(void *tapdata) { (void)tapdata; if (cli_draw) cl
 
 static int cli_tapdata;
 
-static void cli_init(const char *opt_arg, void *userdata)
+static shim_stat_init_ret cli_init(const char *opt_arg, void *userdata)
 {
     (void)userdata;
     const char *filter = NULL;
@@ -295,7 +304,9 @@ static void cli_init(const char *opt_arg, void *userdata)
     if (err) {
         fprintf(stderr, "aliiot: cannot register the %s statistic: %s\n", cli_prefix, err->str);
         g_string_free(err, TRUE);
+        SHIM_STAT_INIT_RETURN(0);
     }
+    SHIM_STAT_INIT_RETURN(1);
 }
 
 void shim_register_cli_stat(const char *cli, const char *title, void (*reset)(void),

@@ -73,8 +73,16 @@ fn how_sessions_ended() {
     );
     // 04 (TLS): DISCONNECT, then TLS close and a RST: still a clean end.
     assert_eq!(end("04-tls-alibabacloud-sdk.pcapng"), ["8 1", "27 1"]);
-    // 09 starts mid-session (no CONNECT): the summary is at the last packet only.
+    // 09 starts mid-session (no CONNECT): the summary is at the last packet only, and the PUBACK
+    // of a PUBLISH sent before the capture started is marked as such.
     assert_eq!(end("09-mid-session.pcapng"), ["7 1"]);
+    let r = h.fields(
+        "09-mid-session.pcapng",
+        &["-2"],
+        "aliiot.ack.orphan",
+        &["frame.number"],
+    );
+    assert_eq!(rows(&r), ["1"]);
     assert!(h
         .fields(
             "04-tls-alibabacloud-sdk.pcapng",

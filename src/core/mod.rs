@@ -7,6 +7,7 @@
 //! - [`json`]: a lenient, bounded JSON parser for Alink payloads
 //! - [`flow`]: MQTT-level session flow (acks, keep-alive, how a session ended)
 //! - [`session`]: per-connection state and per-packet analysis
+//! - [`transport`]: TLS or plain MQTT on an MQTT port, MQTT inside TLS on 443
 //! - [`fields`]: every field, subtree and expert item, as data
 //! - [`render`]: turns analysis into fields through the [`render::Sink`] trait
 
@@ -21,3 +22,4 @@ pub mod session;
 pub mod sign;
 pub mod stats;
 pub mod topic;
+pub mod transport;

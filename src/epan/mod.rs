@@ -104,6 +104,22 @@ pub(crate) fn routines() -> (unsafe extern "C" fn(), unsafe extern "C" fn()) {
     (init_routine, cleanup_routine)
 }
 
+extern "C" fn pred_tls_client_hello(b: *const u8, len: usize) -> c_int {
+    guard(0, || {
+        // SAFETY: the shim passes the captured first bytes of the segment, valid for this call.
+        let bytes = unsafe { std::slice::from_raw_parts(b, len) };
+        crate::core::transport::is_tls_client_hello(bytes) as c_int
+    })
+}
+
+extern "C" fn pred_mqtt_connect(b: *const u8, len: usize) -> c_int {
+    guard(0, || {
+        // SAFETY: as above.
+        let bytes = unsafe { std::slice::from_raw_parts(b, len) };
+        crate::core::transport::is_mqtt_connect(bytes) as c_int
+    })
+}
+
 /// `mqtt.topic` heuristic: claims the payloads of Alibaba topics (later layers decode them) and
 /// returns false at once for any other topic, so other heuristics still get their turn.
 extern "C" fn heuristic(

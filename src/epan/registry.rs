@@ -317,6 +317,14 @@ pub fn handoff(post: PostFn, heur: HeurFn) {
             wanted[i] = id;
         }
         ws::shim_register_postdissector(Some(post), proto(), wanted.as_ptr(), wanted.len());
+        let ports: [u32; 1] = [1883];
+        ws::shim_register_transports(
+            proto(),
+            ports.as_ptr(),
+            ports.len(),
+            Some(super::pred_tls_client_hello),
+            Some(super::pred_mqtt_connect),
+        );
         ws::shim_register_heuristic(
             c"mqtt.topic".as_ptr(),
             Some(heur),

@@ -68,6 +68,75 @@ void shim_dissector_add_string(const char *table, const char *pattern, const cha
         dissector_add_string(table, pattern, h);
 }
 
+/* ------------------------------------------------------------------ transports */
+static dissector_handle_t mqtt_handle, tls_handle;
+static shim_bytes_pred rust_is_tls, rust_is_connect;
+static int transport_proto = -1;
+
+static const uint8_t *first_bytes(tvbuff_t *tvb, size_t *len)
+{
+    unsigned n = tvb_captured_length(tvb);
+    if (n > 16)
+        n = 16;
+    *len = n;
+    return n ? tvb_get_ptr(tvb, 0, (int)n) : NULL;
+}
+
+/* tcp/<MQTT port>: TLS or plain MQTT. A TLS connection is remembered on its conversation, so the
+ * rest of it goes straight to TLS. */
+static int dissect_mqtt_port(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    size_t len;
+    const uint8_t *b = first_bytes(tvb, &len);
+    /* This wrapper is one more layer between TCP and its real subdissector: give that one the
+     * reassembly right TCP granted, as if TCP had called it directly. */
+    pinfo->can_desegment = pinfo->saved_can_desegment;
+    if (b && tls_handle && rust_is_tls(b, len)) {
+        conversation_set_dissector(find_or_create_conversation(pinfo), tls_handle);
+        return call_dissector_with_data(tls_handle, tvb, pinfo, tree, data);
+    }
+    return call_dissector_with_data(mqtt_handle, tvb, pinfo, tree, data);
+}
+
+/* Decrypted TLS data: MQTT when the connection began with a CONNECT. */
+static shim_bool heur_mqtt_in_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    conversation_t *conv = find_or_create_conversation(pinfo);
+    if (!conversation_get_proto_data(conv, transport_proto)) {
+        size_t len;
+        const uint8_t *b = first_bytes(tvb, &len);
+        if (!b || !rust_is_connect(b, len))
+            return 0;
+        conversation_add_proto_data(conv, transport_proto, GUINT_TO_POINTER(1));
+    }
+    pinfo->can_desegment = pinfo->saved_can_desegment;
+    call_dissector_with_data(mqtt_handle, tvb, pinfo, tree, data);
+    return 1;
+}
+
+void shim_register_transports(int proto, const uint32_t *mqtt_ports, size_t n_ports,
+                              shim_bytes_pred is_tls_client_hello, shim_bytes_pred is_mqtt_connect)
+{
+    transport_proto = proto;
+    rust_is_tls = is_tls_client_hello;
+    rust_is_connect = is_mqtt_connect;
+    mqtt_handle = find_dissector("mqtt");
+    tls_handle = find_dissector("tls");
+    if (!mqtt_handle)
+        return;
+    /* The port handle belongs to MQTT, not aliiot: disabling aliiot must leave MQTT on its port. */
+    int proto_mqtt = proto_get_id_by_filter_name("mqtt");
+    dissector_handle_t port_handle = create_dissector_handle_with_name_and_description(
+        dissect_mqtt_port, proto_mqtt, "aliiot_mqtt_port", "MQTT, or MQTT over TLS (aliiot)");
+    for (size_t i = 0; i < n_ports; i++) {
+        dissector_add_uint("tcp.port", mqtt_ports[i], port_handle);
+        dissector_add_uint("tls.port", mqtt_ports[i], mqtt_handle);
+    }
+    heur_dissector_add("tls", heur_mqtt_in_tls, "MQTT over TLS (aliiot)", "aliiot_mqtt_tls", proto, HEURISTIC_ENABLE);
+    dissector_add_string("ws.protocol", "mqtt", mqtt_handle);
+    dissector_add_string("ws.protocol", "mqttv3.1", mqtt_handle);
+}
+
 /* ------------------------------------------------------------------ preferences and UATs */
 typedef struct {
     char *product_key;

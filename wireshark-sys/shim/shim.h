@@ -25,6 +25,17 @@ dissector_handle_t shim_register_postdissector(dissector_t fn, int proto, const 
 /* Adds a string dissector-table entry (e.g. ws.protocol) that hands data to a named dissector. */
 void shim_dissector_add_string(const char *table, const char *pattern, const char *dissector_name);
 
+/* Transports (issue: every way a device reaches the platform):
+ * - tcp/<port> for each MQTT port: TLS (a ClientHello) goes to TLS, whose application data on that
+ *   port goes to MQTT; anything else goes to MQTT as before;
+ * - a "tls" heuristic that hands decrypted data to MQTT when it starts with an MQTT CONNECT, and
+ *   the rest of that connection after it (443 carries HTTPS and MQTT alike);
+ * - ws.protocol "mqtt" and "mqttv3.1" to MQTT (MQTT over WebSocket).
+ * The predicates are Rust's; they get the first captured bytes of a segment. */
+typedef int (*shim_bytes_pred)(const uint8_t *bytes, size_t len);
+void shim_register_transports(int proto, const uint32_t *mqtt_ports, size_t n_ports,
+                              shim_bytes_pred is_tls_client_hello, shim_bytes_pred is_mqtt_connect);
+
 /* Preferences: a keys-file path and the two secrets tables. */
 void shim_register_prefs(int proto, void (*apply_cb)(void));
 const char *shim_pref_keys_file(void);

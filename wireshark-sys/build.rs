@@ -57,6 +57,7 @@ fn main() {
         .allowlist_type("proto_plugin")
         .allowlist_type("shim_finfo")
         .allowlist_type("shim_secret")
+        .allowlist_type("shim_ws_piece")
         .allowlist_var("WIRESHARK_VERSION_.*")
         .allowlist_var("ENC_.*")
         .allowlist_var("PI_.*")

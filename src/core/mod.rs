@@ -8,6 +8,7 @@
 //! - [`flow`]: MQTT-level session flow (acks, keep-alive, how a session ended)
 //! - [`session`]: per-connection state and per-packet analysis
 //! - [`transport`]: TLS or plain MQTT on an MQTT port, MQTT inside TLS on 443
+//! - [`wsstream`]: MQTT packets cut back out of WebSocket messages
 //! - [`fields`]: every field, subtree and expert item, as data
 //! - [`render`]: turns analysis into fields through the [`render::Sink`] trait
 
@@ -23,3 +24,4 @@ pub mod sign;
 pub mod stats;
 pub mod topic;
 pub mod transport;
+pub mod wsstream;

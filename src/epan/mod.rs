@@ -120,6 +120,62 @@ extern "C" fn pred_mqtt_connect(b: *const u8, len: usize) -> c_int {
     })
 }
 
+/// MQTT over WebSocket: the whole MQTT packets of one WebSocket message (see core::wsstream).
+extern "C" fn ws_pieces(
+    pinfo: *mut ws::packet_info,
+    msg: *const u8,
+    len: usize,
+    out: *mut ws::shim_ws_piece,
+    max: usize,
+) -> usize {
+    use crate::core::wsstream::Piece;
+    guard(0, || unsafe {
+        // SAFETY: the shim passes the message's captured bytes and room for `max` pieces.
+        let msg = std::slice::from_raw_parts(msg, len);
+        let out = std::slice::from_raw_parts_mut(out, max);
+        let frame = ws::shim_pinfo_num(pinfo);
+        let visited = ws::shim_pinfo_visited(pinfo) != 0;
+        let stream_key = (
+            ws::shim_conversation_index(pinfo),
+            ws::shim_pinfo_src_key(pinfo),
+        );
+        with_state(|st| {
+            let w = &mut st.ws;
+            if w.frame != frame {
+                w.frame = frame;
+                w.seq = 0;
+            } else {
+                w.seq += 1;
+            }
+            let key = (frame, w.seq);
+            if !visited || !w.pieces.contains_key(&key) {
+                let pieces = w.streams.entry(stream_key).or_default().push(msg);
+                w.pieces.insert(key, pieces);
+            }
+            let Some(pieces) = w.pieces.get(&key) else {
+                return 0;
+            };
+            let mut n = 0;
+            for (p, slot) in pieces.iter().zip(out.iter_mut()) {
+                *slot = match p {
+                    Piece::InMessage { offset, len } => ws::shim_ws_piece {
+                        offset: *offset as u32,
+                        len: *len as u32,
+                        data: std::ptr::null(),
+                    },
+                    Piece::Reassembled(bytes) => ws::shim_ws_piece {
+                        offset: 0,
+                        len: bytes.len() as u32,
+                        data: bytes.as_ptr(),
+                    },
+                };
+                n += 1;
+            }
+            n
+        })
+    })
+}
+
 /// `mqtt.topic` heuristic: claims the payloads of Alibaba topics (later layers decode them) and
 /// returns false at once for any other topic, so other heuristics still get their turn.
 extern "C" fn heuristic(
@@ -162,6 +218,8 @@ unsafe fn dissect_post_inner(
 ) {
     let frame = ws::shim_pinfo_num(pinfo);
     let visited = ws::shim_pinfo_visited(pinfo) != 0;
+    // The next dissection of any frame numbers its WebSocket messages from 0 again.
+    with_state(|st| st.ws.frame = u32::MAX);
     let tapping = tap::listening();
     if tapping {
         tap::begin_frame();

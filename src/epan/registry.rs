@@ -324,6 +324,7 @@ pub fn handoff(post: PostFn, heur: HeurFn) {
             ports.len(),
             Some(super::pred_tls_client_hello),
             Some(super::pred_mqtt_connect),
+            Some(super::ws_pieces),
         );
         ws::shim_register_heuristic(
             c"mqtt.topic".as_ptr(),

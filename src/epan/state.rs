@@ -30,6 +30,17 @@ pub struct State {
     pub capture: Capture,
     pub frames: HashMap<u32, FrameEntry>,
     pub panics: u32,
+    pub ws: WsState,
+}
+
+/// MQTT over WebSocket: each direction's stream, and each message's packets by (frame, n-th
+/// WebSocket message of the frame), so every pass cuts them the same way.
+#[derive(Default)]
+pub struct WsState {
+    pub streams: HashMap<(u32, u64), crate::core::wsstream::Stream>,
+    pub pieces: HashMap<(u32, u32), Vec<crate::core::wsstream::Piece>>,
+    pub frame: u32,
+    pub seq: u32,
 }
 
 thread_local! {
@@ -53,6 +64,7 @@ pub fn clear() {
     with_state(|st| {
         st.capture = Capture::default();
         st.frames = HashMap::new();
+        st.ws = WsState::default();
     });
 }
 

@@ -114,9 +114,43 @@ static shim_bool heur_mqtt_in_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree 
     return 1;
 }
 
-void shim_register_transports(int proto, const uint32_t *mqtt_ports, size_t n_ports,
-                              shim_bytes_pred is_tls_client_hello, shim_bytes_pred is_mqtt_connect)
+static shim_ws_pieces_fn rust_ws_pieces;
+
+/* ws.protocol mqtt: cut the WebSocket message stream back into whole MQTT packets. */
+static int dissect_mqtt_ws(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
+    unsigned n = tvb_captured_length(tvb);
+    if (n == 0)
+        return 0;
+    const uint8_t *msg = tvb_get_ptr(tvb, 0, (int)n);
+    shim_ws_piece pieces[64];
+    size_t count = rust_ws_pieces(pinfo, msg, n, pieces, 64);
+    for (size_t i = 0; i < count; i++) {
+        tvbuff_t *t;
+        if (pieces[i].data) {
+            t = tvb_new_child_real_data(tvb, pieces[i].data, pieces[i].len, pieces[i].len);
+            add_new_data_source(pinfo, t, "MQTT over WebSocket (reassembled)");
+        } else {
+            /* Packets that follow each other in this message go to MQTT together. */
+            uint32_t start = pieces[i].offset, end = start + pieces[i].len;
+            while (i + 1 < count && !pieces[i + 1].data && pieces[i + 1].offset == end) {
+                i++;
+                end += pieces[i].len;
+            }
+            t = tvb_new_subset_length(tvb, (int)start, (int)(end - start));
+        }
+        call_dissector_with_data(mqtt_handle, t, pinfo, tree, data);
+        /* MQTT clears the Info column on each call: keep what the previous call wrote. */
+        col_set_fence(pinfo->cinfo, COL_INFO);
+    }
+    return (int)n;
+}
+
+void shim_register_transports(int proto, const uint32_t *mqtt_ports, size_t n_ports,
+                              shim_bytes_pred is_tls_client_hello, shim_bytes_pred is_mqtt_connect,
+                              shim_ws_pieces_fn ws_pieces)
+{
+    rust_ws_pieces = ws_pieces;
     transport_proto = proto;
     rust_is_tls = is_tls_client_hello;
     rust_is_connect = is_mqtt_connect;
@@ -133,8 +167,10 @@ void shim_register_transports(int proto, const uint32_t *mqtt_ports, size_t n_po
         dissector_add_uint("tls.port", mqtt_ports[i], mqtt_handle);
     }
     heur_dissector_add("tls", heur_mqtt_in_tls, "MQTT over TLS (aliiot)", "aliiot_mqtt_tls", proto, HEURISTIC_ENABLE);
-    dissector_add_string("ws.protocol", "mqtt", mqtt_handle);
-    dissector_add_string("ws.protocol", "mqttv3.1", mqtt_handle);
+    dissector_handle_t ws_handle = create_dissector_handle_with_name_and_description(
+        dissect_mqtt_ws, proto_mqtt, "aliiot_mqtt_ws", "MQTT over WebSocket (aliiot)");
+    dissector_add_string("ws.protocol", "mqtt", ws_handle);
+    dissector_add_string("ws.protocol", "mqttv3.1", ws_handle);
 }
 
 /* ------------------------------------------------------------------ preferences and UATs */

@@ -33,8 +33,19 @@ void shim_dissector_add_string(const char *table, const char *pattern, const cha
  * - ws.protocol "mqtt" and "mqttv3.1" to MQTT (MQTT over WebSocket).
  * The predicates are Rust's; they get the first captured bytes of a segment. */
 typedef int (*shim_bytes_pred)(const uint8_t *bytes, size_t len);
+/* One whole MQTT packet of a WebSocket message: at offset/len in the message, or (data != NULL)
+ * reassembled from earlier messages; `data` stays valid until the capture is closed. */
+typedef struct shim_ws_piece {
+    uint32_t offset;
+    uint32_t len;
+    const uint8_t *data;
+} shim_ws_piece;
+/* Fills `out` with the MQTT packets of this WebSocket message; returns how many. */
+typedef size_t (*shim_ws_pieces_fn)(packet_info *pinfo, const uint8_t *msg, size_t len,
+                                     shim_ws_piece *out, size_t max);
 void shim_register_transports(int proto, const uint32_t *mqtt_ports, size_t n_ports,
-                              shim_bytes_pred is_tls_client_hello, shim_bytes_pred is_mqtt_connect);
+                              shim_bytes_pred is_tls_client_hello, shim_bytes_pred is_mqtt_connect,
+                              shim_ws_pieces_fn ws_pieces);
 
 /* Preferences: a keys-file path and the two secrets tables. */
 void shim_register_prefs(int proto, void (*apply_cb)(void));

@@ -1,0 +1,165 @@
+//! Every way a device reaches the platform: TLS on 1883, MQTT over ws and wss, MQTT packets split
+//! across and coalesced into WebSocket messages — and what must stay as it is (HTTPS on 443,
+//! TLS-looking bytes that are no TLS). Captures 22–27 (see tests/captures/README.md); the TLS ones
+//! carry their keys in the pcapng, so no Decode As and no key log option is needed.
+
+mod common;
+
+use common::harness;
+
+fn rows(r: &[Vec<String>]) -> Vec<String> {
+    r.iter().map(|cols| cols.join(" ")).collect()
+}
+
+fn secret(n: u32) -> Vec<String> {
+    vec![
+        "-o".to_string(),
+        format!("uat:aliiot_device_secrets:\"a1B2c3D4e5F\",\"lab-sensor-{n}\",\"3f1d0c9e8b7a6d5c4b3a29180f7e6d{n}\""),
+    ]
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+const SESSION: &[&str] = &[
+    "frame.number",
+    "mqtt.msgtype",
+    "aliiot.device_name",
+    "aliiot.request_in",
+    "aliiot.response_in",
+];
+
+/// TLS on port 1883 (the platform's GlobalSign endpoint): stock Wireshark shows it as a malformed
+/// MQTT CONNECT; with aliiot it is TLS, and the MQTT inside is decoded and analysed.
+#[test]
+fn tls_on_1883() {
+    let h = harness();
+    let cap = "22-tls-on-1883.pcapng";
+    let s = secret(22);
+    let r = h.fields(cap, &["-2"], "mqtt", SESSION);
+    assert_eq!(
+        rows(&r),
+        [
+            "10 1 lab-sensor-22  ",
+            "13 2 lab-sensor-22  ",
+            "15 8 lab-sensor-22  ",
+            "16 9 lab-sensor-22  ",
+            "18 3 lab-sensor-22  21",
+            "19 4 lab-sensor-22  ",
+            "21 3 lab-sensor-22 18 ",
+            "23 14 lab-sensor-22  ",
+        ]
+    );
+    let r = h.fields(
+        cap,
+        &strs(&s),
+        "mqtt.msgtype == 1",
+        &["aliiot.sign.status", "aliiot.cleartext_credentials"],
+    );
+    assert_eq!(rows(&r), ["1 "]);
+    assert!(h
+        .fields(cap, &[], "_ws.malformed", &["frame.number"])
+        .is_empty());
+}
+
+#[test]
+fn mqtt_over_websocket() {
+    let h = harness();
+    for (cap, dn, want) in [
+        (
+            "23-mqtt-over-ws.pcapng",
+            "lab-sensor-23",
+            ["14 3 lab-sensor-23  17", "17 3 lab-sensor-23 14 "],
+        ),
+        (
+            "24-mqtt-over-wss.pcapng",
+            "lab-sensor-24",
+            ["22 3 lab-sensor-24  25", "25 3 lab-sensor-24 22 "],
+        ),
+    ] {
+        let r = h.fields(cap, &["-2"], "mqtt.msgtype == 3", SESSION);
+        assert_eq!(rows(&r), want, "{cap}");
+        let n: u32 = dn[dn.len() - 2..].parse().unwrap();
+        let s = secret(n);
+        let r = h.fields(
+            cap,
+            &strs(&s),
+            "mqtt.msgtype == 1",
+            &["aliiot.sign.status", "websocket.opcode"],
+        );
+        assert_eq!(rows(&r), ["1 2"], "{cap}");
+    }
+    // mqtt.js over ws and wss.
+    for cap in [
+        "23b-mqtt-over-ws-mqttjs.pcapng",
+        "24b-mqtt-over-wss-mqttjs.pcapng",
+    ] {
+        let r = h.fields(cap, &["-2"], "aliiot.response_in", &["frame.number"]);
+        assert_eq!(r.len(), 1, "{cap}");
+    }
+}
+
+/// One MQTT packet split over two WebSocket messages is put back together; two MQTT packets in one
+/// message are both decoded, and the Info column names both.
+#[test]
+fn websocket_split_and_coalesced() {
+    let h = harness();
+    let cap = "25-ws-split-and-coalesced.pcapng";
+    let r = h.fields(
+        cap,
+        &["-2"],
+        "frame.number >= 23 && frame.number <= 32 && (mqtt || websocket)",
+        &[
+            "frame.number",
+            "mqtt.msgtype",
+            "mqtt.msgid",
+            "aliiot.ack_in",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "23   ",
+            "25 3 3 27",
+            "27 4 3 ",
+            "29 3  ",
+            "31 3|12 4 32|34",
+            "32 4 4 "
+        ]
+    );
+    let path = h.capture(cap);
+    let out = h.tshark(&["-n", "-r", &path, "-Y", "frame.number == 31"]);
+    assert!(out.contains("Publish Message (id=4) [/sys/a1B2c3D4e5F/lab-sensor-25/thing/event/property/post], Ping Request"), "{out}");
+}
+
+/// HTTPS on 443 stays HTTPS; a TLS-looking first segment that is no ClientHello stays MQTT.
+#[test]
+fn what_must_not_change() {
+    let h = harness();
+    assert!(h
+        .fields(
+            "26-https-on-443.pcapng",
+            &[],
+            "mqtt || aliiot",
+            &["frame.number"]
+        )
+        .is_empty());
+    assert_eq!(
+        h.fields(
+            "26-https-on-443.pcapng",
+            &[],
+            "http.request",
+            &["frame.number"]
+        )
+        .len(),
+        1
+    );
+    let r = h.fields(
+        "27-tls-looking-plain-mqtt.pcapng",
+        &[],
+        "tcp.len > 0",
+        &["frame.protocols"],
+    );
+    assert_eq!(rows(&r), ["eth:ethertype:ip:tcp:mqtt:mqtt"]);
+}

@@ -163,3 +163,34 @@ fn what_must_not_change() {
     );
     assert_eq!(rows(&r), ["eth:ethertype:ip:tcp:mqtt:mqtt"]);
 }
+
+/// Encrypted MQTT without keys: one hint per connection, on its first encrypted record (the TLS
+/// 1.3 server flight), on how to supply a key log; not for HTTPS.
+#[test]
+fn hint_when_tls_keys_are_missing() {
+    let h = harness();
+    let dir = h.dir.join("captures");
+    for (cap, want) in [
+        ("04-tls-alibabacloud-sdk.pcapng", vec!["6"]),
+        ("22-tls-on-1883.pcapng", vec!["6"]),
+        ("26-https-on-443.pcapng", vec![]),
+    ] {
+        let nokeys = format!("nokeys-{cap}");
+        common::strip_tls_keys(&dir.join(cap), &dir.join(&nokeys));
+        let r = h.fields(&nokeys, &["-2"], "aliiot.tls_no_keys", &["frame.number"]);
+        assert_eq!(rows(&r), want, "{cap}");
+        // With the keys: decrypted, no hint.
+        assert!(
+            h.fields(cap, &["-2"], "aliiot.tls_no_keys", &["frame.number"])
+                .is_empty(),
+            "{cap}"
+        );
+    }
+    let r = h.fields(
+        "nokeys-22-tls-on-1883.pcapng",
+        &[],
+        "aliiot.tls_no_keys",
+        &["_ws.expert.message"],
+    );
+    assert!(r[0][0].contains("node --tls-keylog=FILE"), "{:?}", r[0]);
+}

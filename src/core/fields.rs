@@ -281,6 +281,7 @@ pub enum Group {
     Security,
     ResponseCode,
     Sequence,
+    Decryption,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -353,6 +354,7 @@ experts! {
     LikelyLost => "aliiot.likely_lost", Sequence, Warn, "QoS 0 message sent right before an abrupt end";
     DuplicateSession => "aliiot.session.duplicate", Sequence, Warn, "Same device logged in on two connections at once";
     TrackingLimit => "aliiot.tracking_limit", Sequence, Note, "Too many open requests or acknowledgements to track";
+    TlsNoKeys => "aliiot.tls_no_keys", Decryption, Note, "Encrypted MQTT: no TLS keys to decrypt it";
     InternalError => "aliiot.internal_error", Malformed, Error, "aliiot could not analyse this packet";
 }
 

@@ -30,6 +30,25 @@ pub fn is_mqtt_connect(b: &[u8]) -> bool {
     rest.starts_with(b"\x00\x04MQTT") || rest.starts_with(b"\x00\x06MQIsdp")
 }
 
+/// Ports the platform serves MQTT over TLS on (reference §1).
+pub fn is_mqtt_tls_port(p: u32) -> bool {
+    matches!(p, 1883 | 8883)
+}
+
+/// Server names of the platform's MQTT endpoints (reference §1).
+pub fn is_platform_server_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".aliyuncs.com")
+        && (n.contains(".iot-as-mqtt.") || n.contains(".mqtt.iothub.") || n.contains(".itls."))
+}
+
+/// The expert text for encrypted MQTT that cannot be read: how to get a key log.
+pub const TLS_KEY_HINT: &str =
+    "Encrypted MQTT to the platform and no TLS keys to read it: record a key log \
+(SSLKEYLOGFILE for C/OpenSSL and curl-based clients, node --tls-keylog=FILE for Node SDKs, \
+ssl.SSLContext.keylog_filename for Python) and set it in Preferences › Protocols › TLS › \
+(Pre)-Master-Secret log filename, or embed it with editcap --inject-secrets tls,FILE";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +65,18 @@ mod tests {
         assert!(!is_tls_client_hello(&[0x16, 0x03, 0x09, 0x01, 0x00, 0x01]));
         assert!(!is_tls_client_hello(&[0x16, 0x03]));
         assert!(!is_tls_client_hello(&[0x10, 0xaf, 0x01, 0x00, 0x04, b'M']));
+    }
+
+    #[test]
+    fn platform_names() {
+        assert!(is_platform_server_name(
+            "a1B2c3D4e5F.iot-as-mqtt.cn-shanghai.aliyuncs.com"
+        ));
+        assert!(is_platform_server_name(
+            "iot-06z00abc.mqtt.iothub.aliyuncs.com"
+        ));
+        assert!(!is_platform_server_name("www.aliyuncs.com"));
+        assert!(!is_platform_server_name("example.com"));
     }
 
     #[test]

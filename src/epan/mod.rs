@@ -228,9 +228,20 @@ unsafe fn dissect_post_inner(
         tcp_end(pinfo, tree, frame);
         if ws::shim_pinfo_has_proto(pinfo, c"mqtt".as_ptr()) != 0 {
             first_pass(tvb, pinfo, tree, frame);
+        } else if ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0 {
+            tls_first_pass(pinfo, tree, frame);
         }
     }
     with_state(|st| {
+        if st.tls_hints.contains(&frame) {
+            let mut sink = tree::TreeSink::new(pinfo, tree, tvb, None);
+            use crate::core::render::Sink;
+            sink.open(", encrypted MQTT");
+            sink.expert(
+                crate::core::fields::Ei::TlsNoKeys,
+                crate::core::transport::TLS_KEY_HINT,
+            );
+        }
         let Some(entry) = st.frames.get(&frame) else {
             return;
         };
@@ -269,6 +280,33 @@ unsafe fn tcp_end(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree, frame:
         .saturating_mul(1_000_000_000)
         .saturating_add(nsecs as i64);
     with_state(|st| st.capture.tcp_end(conv, frame, ts, reset));
+}
+
+/// TLS that carries no readable MQTT: once per connection to the platform (an MQTT TLS port, or
+/// a platform server name), a hint on how to supply keys.
+unsafe fn tls_first_pass(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree, frame: u32) {
+    let conv = ws::shim_conversation_index(pinfo);
+    let mut fi: ws::shim_finfo = std::mem::zeroed();
+    if ws::shim_finfo_get(tree, mqtt_hf(MqttField::TlsServerName), 0, &mut fi) != 0
+        && !fi.str_value.is_null()
+    {
+        let name = CStr::from_ptr(fi.str_value).to_string_lossy();
+        if crate::core::transport::is_platform_server_name(&name) {
+            with_state(|st| st.platform_tls.insert(conv));
+        }
+    }
+    if ws::shim_finfo_count(tree, mqtt_hf(MqttField::TlsAppData)) == 0 {
+        return;
+    }
+    let (mut src_port, mut dst_port) = (0, 0);
+    ws::shim_pinfo_ports(pinfo, &mut src_port, &mut dst_port);
+    let mqtt_port = crate::core::transport::is_mqtt_tls_port(src_port)
+        || crate::core::transport::is_mqtt_tls_port(dst_port);
+    with_state(|st| {
+        if (mqtt_port || st.platform_tls.contains(&conv)) && st.tls_hinted.insert(conv) {
+            st.tls_hints.insert(frame);
+        }
+    });
 }
 
 /// One MQTT packet's fields, grouped by the range of its `mqtt` protocol item.
@@ -363,7 +401,11 @@ unsafe fn first_pass(
                     }
                 }
                 MqttField::WillFlag => p.will = fi.uint_value != 0,
-                MqttField::Proto | MqttField::TcpFin | MqttField::TcpReset => {}
+                MqttField::Proto
+                | MqttField::TcpFin
+                | MqttField::TcpReset
+                | MqttField::TlsAppData
+                | MqttField::TlsServerName => {}
             }
         }
     }

@@ -159,6 +159,7 @@ fn expert_info(i: usize) -> ws::ei_register_info {
         Group::Security => ws::PI_SECURITY,
         Group::ResponseCode => ws::PI_RESPONSE_CODE,
         Group::Sequence => ws::PI_SEQUENCE,
+        Group::Decryption => ws::PI_DECRYPTION,
     };
     let severity = match e.severity {
         Severity::Chat => ws::PI_CHAT,
@@ -238,9 +239,11 @@ pub enum MqttField {
     WillFlag,
     TcpFin,
     TcpReset,
+    TlsAppData,
+    TlsServerName,
 }
 
-const N_MQTT: usize = 21;
+const N_MQTT: usize = 23;
 const MQTT_NAMES: [&std::ffi::CStr; N_MQTT] = [
     c"mqtt",
     c"mqtt.msgtype",
@@ -263,6 +266,8 @@ const MQTT_NAMES: [&std::ffi::CStr; N_MQTT] = [
     c"mqtt.conflag.willflag",
     c"tcp.flags.fin",
     c"tcp.flags.reset",
+    c"tls.app_data",
+    c"tls.handshake.extensions_server_name",
 ];
 
 impl MqttField {

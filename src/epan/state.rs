@@ -31,6 +31,11 @@ pub struct State {
     pub frames: HashMap<u32, FrameEntry>,
     pub panics: u32,
     pub ws: WsState,
+    /// Connections whose TLS ClientHello named a platform endpoint.
+    pub platform_tls: std::collections::HashSet<u32>,
+    /// Connections already given the "no TLS keys" hint, and the frames that carry it.
+    pub tls_hinted: std::collections::HashSet<u32>,
+    pub tls_hints: std::collections::HashSet<u32>,
 }
 
 /// MQTT over WebSocket: each direction's stream, and each message's packets by (frame, n-th
@@ -65,6 +70,9 @@ pub fn clear() {
         st.capture = Capture::default();
         st.frames = HashMap::new();
         st.ws = WsState::default();
+        st.platform_tls.clear();
+        st.tls_hinted.clear();
+        st.tls_hints.clear();
     });
 }
 

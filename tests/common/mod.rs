@@ -210,3 +210,27 @@ fn iso_time(c: &str) -> Option<String> {
     let d: u32 = day.trim().parse().ok()?;
     Some(format!("{year}-{m:02}-{d:02}T{time}Z"))
 }
+
+/// Copies a little-endian pcapng file without its Decryption Secrets Blocks (type 0x0A), so a
+/// capture with embedded TLS keys can be tested as one without them. (editcap 4.0 refuses to
+/// rewrite files that hold such blocks.)
+pub fn strip_tls_keys(src: &Path, dst: &Path) {
+    let b = std::fs::read(src).unwrap();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i + 12 <= b.len() {
+        let kind = u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(b[i + 4..i + 8].try_into().unwrap()) as usize;
+        assert!(
+            len >= 12 && i + len <= b.len(),
+            "not a little-endian pcapng file: {}",
+            src.display()
+        );
+        if kind != 0x0000_000A {
+            out.extend_from_slice(&b[i..i + len]);
+        }
+        i += len;
+    }
+    std::fs::write(dst, out).unwrap();
+    make_world_readable(dst);
+}

@@ -194,3 +194,44 @@ fn hint_when_tls_keys_are_missing() {
     );
     assert!(r[0][0].contains("node --tls-keylog=FILE"), "{:?}", r[0]);
 }
+
+/// MQTT 5 (capture 05): the topic-alias PUBLISH (empty topic) is classified by its resolved topic,
+/// and the DISCONNECT's reason code is explained.
+#[test]
+fn mqtt5_alias_and_reason_codes() {
+    let h = harness();
+    let cap = "05-mqtt5-mqttjs-alibaba-auth.pcapng";
+    let r = h.fields(
+        cap,
+        &[],
+        "frame.number == 12",
+        &[
+            "mqtt.topic",
+            "aliiot.topic.class",
+            "aliiot.topic.identifier",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        ["/a1B2c3D4e5F/lab-sensor-05/user/update|/sys/a1B2c3D4e5F/lab-sensor-05/thing/event/property/post user|thing.event.property.post update"]
+    );
+    let path = h.capture(cap);
+    let out = h.tshark(&[
+        "-n",
+        "-r",
+        &path,
+        "-Y",
+        "frame.number == 23",
+        "-O",
+        "aliiot",
+    ]);
+    assert!(out.contains("[MQTT 5 reason: 0 (success)]"), "{out}");
+    assert!(h
+        .fields(
+            cap,
+            &[],
+            "aliiot.mqtt5.platform_limit || aliiot.mqtt5.reason",
+            &["frame.number"]
+        )
+        .is_empty());
+}

@@ -250,6 +250,8 @@ fields! {
         "How the session ended";
     SessionOther => "Same device also on the connection opened in frame", "aliiot.session.other_connect", Kind::FrameRequest,
         "The CONNECT of another connection of the same device that overlapped this one";
+    ReasonCode => "MQTT 5 reason", "aliiot.mqtt5.reason_code", Kind::U8(None),
+        "PUBACK or DISCONNECT reason code (MQTT 5), with what it means for an Alibaba device";
     RequestIn => "Request in frame", "aliiot.request_in", Kind::FrameRequest,
         "The frame with the request this message answers";
     ResponseIn => "Response in frame", "aliiot.response_in", Kind::FrameResponse,
@@ -355,6 +357,8 @@ experts! {
     DuplicateSession => "aliiot.session.duplicate", Sequence, Warn, "Same device logged in on two connections at once";
     TrackingLimit => "aliiot.tracking_limit", Sequence, Note, "Too many open requests or acknowledgements to track";
     TlsNoKeys => "aliiot.tls_no_keys", Decryption, Note, "Encrypted MQTT: no TLS keys to decrypt it";
+    PlatformLimit => "aliiot.mqtt5.platform_limit", Protocol, Warn, "Beyond the platform's MQTT 5 limits";
+    ReasonCode => "aliiot.mqtt5.reason", ResponseCode, Warn, "MQTT 5 reason code reports a failure";
     InternalError => "aliiot.internal_error", Malformed, Error, "aliiot could not analyse this packet";
 }
 

@@ -9,6 +9,7 @@
 //! - [`session`]: per-connection state and per-packet analysis
 //! - [`transport`]: TLS or plain MQTT on an MQTT port, MQTT inside TLS on 443
 //! - [`wsstream`]: MQTT packets cut back out of WebSocket messages
+//! - [`mqtt5`]: MQTT 5 reason codes and the platform's limits
 //! - [`fields`]: every field, subtree and expert item, as data
 //! - [`render`]: turns analysis into fields through the [`render::Sink`] trait
 
@@ -16,6 +17,7 @@ pub mod clientid;
 pub mod fields;
 pub mod flow;
 pub mod json;
+pub mod mqtt5;
 pub mod payload;
 pub mod render;
 pub mod secrets;

@@ -117,6 +117,10 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
         sink.field(Hf::SubSignStatus, Value::U32(l.status as u32));
         sink.pop();
     }
+    if let Some((code, meaning)) = rec.v5_reason {
+        sink.field(Hf::ReasonCode, Value::U32(code as u32));
+        sink.append(&format!(" ({meaning})"));
+    }
     if let Some(p) = &rec.payload {
         for (hf, v) in &p.named {
             sink.field(*hf, Value::Str(v));

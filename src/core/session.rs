@@ -51,6 +51,8 @@ pub struct MqttPdu<'a> {
     pub sub_codes: Vec<u8>,
     /// CONNECT carries a will message.
     pub will: bool,
+    /// MQTT 5 facts (reason codes, user properties, topic alias, packet length).
+    pub v5: super::mqtt5::V5,
 }
 
 /// Facts about the frame that carries the packet.
@@ -265,6 +267,8 @@ pub struct PduRecord {
     /// NTP: how far the platform's clock is ahead of the device's, in ms.
     pub ntp_offset_ms: Option<f64>,
     pub flow: FlowRecord,
+    /// MQTT 5 PUBACK/DISCONNECT reason code and its meaning.
+    pub v5_reason: Option<(u8, &'static str)>,
 }
 
 /// The NTP offset of the platform's clock over the device's: ((srt − dst) + (sst − drt)) / 2,
@@ -415,6 +419,7 @@ impl Conn {
             sub_logins: Vec::new(),
             ntp_offset_ms: None,
             flow: FlowRecord::default(),
+            v5_reason: None,
         };
         if pdu.msg_type == CONNECT {
             // A CONNECT starts a new session; the device is its sender.
@@ -488,6 +493,7 @@ impl Conn {
         rec.flow = self
             .flow
             .on_packet(&flow_packet, &mut self.sub_filters, &mut rec.experts);
+        rec.v5_reason = super::mqtt5::check(pdu.msg_type, &pdu.v5, &mut rec.experts);
         match pdu.msg_type {
             PUBLISH => {
                 self.analyze_publish(pdu, ctx, secrets, &mut rec);

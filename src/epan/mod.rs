@@ -336,7 +336,13 @@ unsafe fn first_pass(
                 ds: fi.ds_tvb,
                 start: fi.start,
                 end: fi.start.saturating_add(fi.length.max(0)),
-                pdu: MqttPdu::default(),
+                pdu: MqttPdu {
+                    v5: crate::core::mqtt5::V5 {
+                        packet_len: fi.length.max(0) as usize,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
             });
         }
     }
@@ -401,6 +407,10 @@ unsafe fn first_pass(
                     }
                 }
                 MqttField::WillFlag => p.will = fi.uint_value != 0,
+                MqttField::PubackReason => p.v5.puback_reason = Some(fi.uint_value as u8),
+                MqttField::DisconnectReason => p.v5.disconnect_reason = Some(fi.uint_value as u8),
+                MqttField::PropKey => p.v5.user_properties += 1,
+                MqttField::TopicAlias => p.v5.topic_alias = Some(fi.uint_value as u16),
                 MqttField::Proto
                 | MqttField::TcpFin
                 | MqttField::TcpReset

@@ -241,9 +241,13 @@ pub enum MqttField {
     TcpReset,
     TlsAppData,
     TlsServerName,
+    PubackReason,
+    DisconnectReason,
+    PropKey,
+    TopicAlias,
 }
 
-const N_MQTT: usize = 23;
+const N_MQTT: usize = 27;
 const MQTT_NAMES: [&std::ffi::CStr; N_MQTT] = [
     c"mqtt",
     c"mqtt.msgtype",
@@ -268,6 +272,10 @@ const MQTT_NAMES: [&std::ffi::CStr; N_MQTT] = [
     c"tcp.flags.reset",
     c"tls.app_data",
     c"tls.handshake.extensions_server_name",
+    c"mqtt.puback.reason_code",
+    c"mqtt.disconnect.reason_code",
+    c"mqtt.prop_key",
+    c"mqtt.property.topic_alias",
 ];
 
 impl MqttField {
@@ -291,6 +299,10 @@ impl MqttField {
         MqttField::SubackQos,
         MqttField::SubackReason,
         MqttField::WillFlag,
+        MqttField::PubackReason,
+        MqttField::DisconnectReason,
+        MqttField::PropKey,
+        MqttField::TopicAlias,
     ];
 }
 

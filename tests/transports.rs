@@ -196,7 +196,8 @@ fn hint_when_tls_keys_are_missing() {
 }
 
 /// MQTT 5 (capture 05): the topic-alias PUBLISH (empty topic) is classified by its resolved topic,
-/// and the DISCONNECT's reason code is explained.
+/// a request with Response Topic and Correlation Data pairs with the reply on that topic, and the
+/// DISCONNECT's reason code is explained.
 #[test]
 fn mqtt5_alias_and_reason_codes() {
     let h = harness();
@@ -215,6 +216,17 @@ fn mqtt5_alias_and_reason_codes() {
         rows(&r),
         ["/a1B2c3D4e5F/lab-sensor-05/user/update|/sys/a1B2c3D4e5F/lab-sensor-05/thing/event/property/post user|thing.event.property.post update"]
     );
+    let r = h.fields(
+        cap,
+        &["-2"],
+        "frame.number == 10 || frame.number == 13",
+        &[
+            "aliiot.request_in",
+            "aliiot.response_in",
+            "aliiot.response_time",
+        ],
+    );
+    assert_eq!(rows(&r), [" 13 ", "10  0.003167000"]);
     let path = h.capture(cap);
     let out = h.tshark(&[
         "-n",

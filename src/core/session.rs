@@ -53,6 +53,9 @@ pub struct MqttPdu<'a> {
     pub will: bool,
     /// MQTT 5 facts (reason codes, user properties, topic alias, packet length).
     pub v5: super::mqtt5::V5,
+    /// MQTT 5 request/response: Response Topic and Correlation Data properties.
+    pub response_topic: Option<&'a [u8]>,
+    pub correlation: Option<&'a [u8]>,
 }
 
 /// Facts about the frame that carries the packet.
@@ -571,7 +574,13 @@ impl Conn {
             for issue in &p.issues {
                 rec.experts.push(payload_expert(issue, &t));
             }
-            self.match_request(&t, p, ctx, rec);
+            self.match_request(
+                &t,
+                p,
+                ctx,
+                (pdu.response_topic, pdu.correlation, &topic_text),
+                rec,
+            );
         }
         if !t.is_reply
             && matches!(
@@ -605,6 +614,7 @@ impl Conn {
         t: &TopicInfo<'_>,
         p: &Payload,
         ctx: &FrameCtx,
+        (response_topic, correlation, topic): (Option<&[u8]>, Option<&[u8]>, &str),
         rec: &mut PduRecord,
     ) {
         enum Role {
@@ -628,7 +638,19 @@ impl Conn {
                 .map(|i| i.value.clone())
         };
         let mut fifo_base: Option<String> = None;
-        let (key, role) = if let Some(rrpc) = t.rrpc_id {
+        let (key, role) = if let (Some(rt), Some(cd)) = (response_topic, correlation) {
+            // MQTT 5 request: the reply comes on its Response Topic with its Correlation Data.
+            (
+                format!(
+                    "m5|{}|{}",
+                    String::from_utf8_lossy(rt),
+                    super::sign::hex(cd)
+                ),
+                Role::Request(true),
+            )
+        } else if let (None, Some(cd)) = (response_topic, correlation) {
+            (format!("m5|{topic}|{}", super::sign::hex(cd)), Role::Reply)
+        } else if let Some(rrpc) = t.rrpc_id {
             (format!("x|{rrpc}|{}|{pk}|{dn}", c.name), Role::Either)
         } else if c == topic::RRPC_REQUEST || c == topic::RRPC_RESPONSE {
             let id = t.identifier.unwrap_or("");

@@ -315,6 +315,9 @@ struct Group<'a> {
     start: i32,
     end: i32,
     pdu: MqttPdu<'a>,
+    /// MQTT 5 property ids and string values with their offsets, to tell which string is which.
+    prop_ids: Vec<(i32, u8)>,
+    prop_strings: Vec<(i32, &'a [u8])>,
 }
 
 unsafe fn first_pass(
@@ -343,6 +346,8 @@ unsafe fn first_pass(
                     },
                     ..Default::default()
                 },
+                prop_ids: Vec::new(),
+                prop_strings: Vec::new(),
             });
         }
     }
@@ -372,6 +377,15 @@ unsafe fn first_pass(
             } else {
                 None
             };
+            match field {
+                MqttField::PropertyId => g.prop_ids.push((fi.start, fi.uint_value as u8)),
+                MqttField::PropString => {
+                    if let Some(b) = bytes {
+                        g.prop_strings.push((fi.start, b))
+                    }
+                }
+                _ => {}
+            }
             let p = &mut g.pdu;
             match field {
                 MqttField::MsgType => p.msg_type = fi.uint_value as u8,
@@ -412,10 +426,29 @@ unsafe fn first_pass(
                 MqttField::PropKey => p.v5.user_properties += 1,
                 MqttField::TopicAlias => p.v5.topic_alias = Some(fi.uint_value as u16),
                 MqttField::Proto
+                | MqttField::PropertyId
+                | MqttField::PropString
                 | MqttField::TcpFin
                 | MqttField::TcpReset
                 | MqttField::TlsAppData
                 | MqttField::TlsServerName => {}
+            }
+        }
+    }
+    // A string property is the one whose id precedes it: response topic (0x08), correlation data
+    // (0x09).
+    for g in &mut groups {
+        for (start, value) in &g.prop_strings {
+            let id = g
+                .prop_ids
+                .iter()
+                .filter(|(s, _)| s < start)
+                .max_by_key(|(s, _)| *s)
+                .map(|(_, id)| *id);
+            match id {
+                Some(0x08) => g.pdu.response_topic = Some(value),
+                Some(0x09) => g.pdu.correlation = Some(value),
+                _ => {}
             }
         }
     }

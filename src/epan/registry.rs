@@ -245,9 +245,11 @@ pub enum MqttField {
     DisconnectReason,
     PropKey,
     TopicAlias,
+    PropertyId,
+    PropString,
 }
 
-const N_MQTT: usize = 27;
+const N_MQTT: usize = 29;
 const MQTT_NAMES: [&std::ffi::CStr; N_MQTT] = [
     c"mqtt",
     c"mqtt.msgtype",
@@ -276,6 +278,8 @@ const MQTT_NAMES: [&std::ffi::CStr; N_MQTT] = [
     c"mqtt.disconnect.reason_code",
     c"mqtt.prop_key",
     c"mqtt.property.topic_alias",
+    c"mqtt.property_id",
+    c"mqtt.prop_string",
 ];
 
 impl MqttField {
@@ -303,6 +307,8 @@ impl MqttField {
         MqttField::DisconnectReason,
         MqttField::PropKey,
         MqttField::TopicAlias,
+        MqttField::PropertyId,
+        MqttField::PropString,
     ];
 }
 

@@ -247,3 +247,21 @@ fn mqtt5_alias_and_reason_codes() {
         )
         .is_empty());
 }
+
+/// MQTT over TLS on 443 (capture 28: capture 22 with its port rewritten, lab/rewrite_port.py):
+/// no port says MQTT, so the decrypted data is recognised by its CONNECT.
+#[test]
+fn mqtt_over_tls_on_443() {
+    let h = harness();
+    let r = h.fields("28-mqtt-tls-on-443.pcapng", &["-2"], "mqtt", SESSION);
+    assert_eq!(r.len(), 8);
+    assert_eq!(rows(&r[4..5]), ["18 3 lab-sensor-22  21"]);
+    assert!(h
+        .fields(
+            "28-mqtt-tls-on-443.pcapng",
+            &[],
+            "tls.app_data",
+            &["frame.number"]
+        )
+        .is_empty());
+}

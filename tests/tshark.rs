@@ -468,6 +468,25 @@ fn bad_input() {
     assert_eq!(expert("aliiot.clientid.escaped_commas"), ["40006"]);
     assert_eq!(expert("aliiot.clientid.unknown_securemode"), ["40006"]);
     assert_eq!(expert("aliiot.keepalive_out_of_range"), ["40006"]);
+    // MQTT 5: 3000 user properties on the CONNECT, 25 and topic alias 30 on a PUBLISH, then a
+    // property list that runs past its packet (MQTT marks it malformed; aliiot goes on).
+    assert_eq!(expert("aliiot.mqtt5.platform_limit"), ["40009", "40009"]);
+    let r = h.fields(
+        cap,
+        &[],
+        "tcp.srcport == 40009 && aliiot.mqtt5.platform_limit",
+        &["_ws.expert.message"],
+    );
+    assert!(
+        r[0][0].contains("3000 user properties: the platform takes at most 20"),
+        "{:?}",
+        r[0]
+    );
+    assert!(
+        r[1][0].contains("Topic alias 30: the platform allows at most 20"),
+        "{:?}",
+        r[1]
+    );
     // The malformed CONNECT (5) and the one cut by the snap length (8) get nothing, not a crash.
     assert!(expert("tcp.srcport == 40005 && aliiot").is_empty());
     assert!(expert("tcp.srcport == 40008 && aliiot").is_empty());

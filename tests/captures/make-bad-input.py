@@ -13,6 +13,8 @@ the file; the output is deterministic.
   6  AT-firmware escaped commas, securemode=9, keep-alive 5 s
   7  PUBLISH with a 1000-level topic after a normal login
   8  CONNECT frame cut by the capture's snap length
+  9  MQTT 5: a CONNECT with 3000 user properties, a PUBLISH with topic alias 30 and 25 user
+     properties, a property list whose length runs past the packet
 
 With --large, writes instead the big-payload cases (about 1.3 MB, so tests generate it rather
 than keep it): after a normal login, PUBLISHes of
@@ -60,6 +62,27 @@ def connect(client_id, username, password, keepalive=60):
 
 def connack(code):
     return bytes([0x20, 2, 0, code])
+
+
+def props(items):
+    body = b"".join(items)
+    return varint(len(body)) + body
+
+
+def user_prop(k, v):
+    return b"\x26" + mstr(k) + mstr(v)
+
+
+def connect5(client_id, username, password, properties):
+    flags = 0x02 | 0x80 | 0x40
+    body = mstr("MQTT") + bytes([5, flags]) + struct.pack(">H", 60) + properties + mstr(client_id)
+    body += mstr(username) + mstr(password)
+    return bytes([0x10]) + varint(len(body)) + body
+
+
+def publish5(topic, payload, properties):
+    body = mstr(topic) + properties + payload
+    return bytes([0x30]) + varint(len(body)) + body
 
 
 def publish(topic, payload, qos=0):
@@ -173,6 +196,17 @@ def main(out):
     deep = f"/sys/{PK}/bad-07" + "/x" * 1000
     session(p, 7, connect(f"{PK}&bad-07{ok}", f"bad-07&{PK}", "0" * 40) + publish(deep, b'{"id":"1"}'), connack(0))
     session(p, 8, connect(f"{PK}&bad-08{ok}", f"bad-08&{PK}", "0" * 40), connack(4), snap=90)
+    many = props([user_prop(f"k{i}", "v") for i in range(3000)])
+    alias = props([b"\x23" + struct.pack(">H", 30)] + [user_prop(f"u{i}", "v") for i in range(25)])
+    broken = varint(200) + b"\x26" + mstr("k")  # says 200 bytes of properties, has 4
+    session(
+        p,
+        9,
+        connect5(f"{PK}&bad-09|securemode=3,signmethod=hmacsha256,timestamp=1700000000000|", f"bad-09&{PK}", "0" * 64, many)
+        + publish5(f"/{PK}/bad-09/user/update", b"{}", alias)
+        + publish5(f"/{PK}/bad-09/user/update", b"{}", broken),
+        b"\x20\x03\x00\x00\x00",
+    )
     p.write(out)
 
 

@@ -248,6 +248,28 @@ fn mqtt5_alias_and_reason_codes() {
         .is_empty());
 }
 
+/// MQTT 5 "assigned client id" login (08-bad-input.pcap, connection 10): an empty client id
+/// prefix signed with an empty clientId verifies, and the CONNACK's assigned id is shown.
+#[test]
+fn mqtt5_assigned_client_id() {
+    let h = harness();
+    let s = [
+        "-o",
+        "uat:aliiot_device_secrets:\"a1B2c3D4e5F\",\"bad-10\",\"00112233445566778899aabbccddeeff\"",
+    ];
+    let r = h.fields(
+        "08-bad-input.pcap",
+        &s,
+        "tcp.port == 40010 && mqtt",
+        &[
+            "aliiot.clientid.prefix",
+            "aliiot.sign.status",
+            "aliiot.mqtt5.assigned_client_id",
+        ],
+    );
+    assert_eq!(rows(&r), [" 1 ", "  a1B2c3D4e5F.bad-10.assigned-7f3a"]);
+}
+
 /// MQTT over TLS on 443 (capture 28: capture 22 with its port rewritten, lab/rewrite_port.py):
 /// no port says MQTT, so the decrypted data is recognised by its CONNECT.
 #[test]

@@ -252,6 +252,8 @@ fields! {
         "The CONNECT of another connection of the same device that overlapped this one";
     ReasonCode => "MQTT 5 reason", "aliiot.mqtt5.reason_code", Kind::U8(None),
         "PUBACK or DISCONNECT reason code (MQTT 5), with what it means for an Alibaba device";
+    AssignedClientId => "Assigned client id", "aliiot.mqtt5.assigned_client_id", Kind::Str,
+        "Client id the platform assigned (MQTT 5 CONNACK); the login was signed with an empty client id";
     RequestIn => "Request in frame", "aliiot.request_in", Kind::FrameRequest,
         "The frame with the request this message answers";
     ResponseIn => "Response in frame", "aliiot.response_in", Kind::FrameResponse,

@@ -117,6 +117,9 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
         sink.field(Hf::SubSignStatus, Value::U32(l.status as u32));
         sink.pop();
     }
+    if let Some(id) = &rec.assigned_client_id {
+        sink.field(Hf::AssignedClientId, Value::Str(id));
+    }
     if let Some((code, meaning)) = rec.v5_reason {
         sink.field(Hf::ReasonCode, Value::U32(code as u32));
         sink.append(&format!(" ({meaning})"));

@@ -56,6 +56,8 @@ pub struct MqttPdu<'a> {
     /// MQTT 5 request/response: Response Topic and Correlation Data properties.
     pub response_topic: Option<&'a [u8]>,
     pub correlation: Option<&'a [u8]>,
+    /// CONNACK Assigned Client Identifier (MQTT 5; the Link SDK's "assigned client id" mode).
+    pub assigned_client_id: Option<&'a [u8]>,
 }
 
 /// Facts about the frame that carries the packet.
@@ -272,6 +274,7 @@ pub struct PduRecord {
     pub flow: FlowRecord,
     /// MQTT 5 PUBACK/DISCONNECT reason code and its meaning.
     pub v5_reason: Option<(u8, &'static str)>,
+    pub assigned_client_id: Option<String>,
 }
 
 /// The NTP offset of the platform's clock over the device's: ((srt − dst) + (sst − drt)) / 2,
@@ -423,6 +426,9 @@ impl Conn {
             ntp_offset_ms: None,
             flow: FlowRecord::default(),
             v5_reason: None,
+            assigned_client_id: pdu
+                .assigned_client_id
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
         };
         if pdu.msg_type == CONNECT {
             // A CONNECT starts a new session; the device is its sender.

@@ -448,6 +448,7 @@ unsafe fn first_pass(
             match id {
                 Some(0x08) => g.pdu.response_topic = Some(value),
                 Some(0x09) => g.pdu.correlation = Some(value),
+                Some(0x12) => g.pdu.assigned_client_id = Some(value),
                 _ => {}
             }
         }

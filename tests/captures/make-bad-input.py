@@ -15,6 +15,8 @@ the file; the output is deterministic.
   8  CONNECT frame cut by the capture's snap length
   9  MQTT 5: a CONNECT with 3000 user properties, a PUBLISH with topic alias 30 and 25 user
      properties, a property list whose length runs past the packet
+ 10  MQTT 5 "assigned client id" login (Link SDK 4.1): an empty client id prefix, signed with an
+     empty clientId (device secret 00112233445566778899aabbccddeeff); the CONNACK assigns the id
 
 With --large, writes instead the big-payload cases (about 1.3 MB, so tests generate it rather
 than keep it): after a normal login, PUBLISHes of
@@ -26,6 +28,8 @@ than keep it): after a normal login, PUBLISHes of
 With --flood, writes one connection (client port 40031) on which the device sends 100 000 QoS 1
 PUBLISHes (packet ids cycling through 1..65535, then reused) and the broker never answers.
 """
+import hashlib
+import hmac
 import struct
 import sys
 
@@ -206,6 +210,15 @@ def main(out):
         + publish5(f"/{PK}/bad-09/user/update", b"{}", alias)
         + publish5(f"/{PK}/bad-09/user/update", b"{}", broken),
         b"\x20\x03\x00\x00\x00",
+    )
+    ts = "2524608000000"
+    sign = hmac.new(b"00112233445566778899aabbccddeeff", f"clientIddeviceNamebad-10productKey{PK}timestamp{ts}".encode(), hashlib.sha256).hexdigest().upper()
+    assigned = props([b"\x12" + mstr("a1B2c3D4e5F.bad-10.assigned-7f3a")])
+    session(
+        p,
+        10,
+        connect5(f"|timestamp={ts},_ss=1,securemode=2,signmethod=hmacsha256,ext=3,|", f"bad-10&{PK}", sign, props([])),
+        b"\x20" + varint(2 + len(assigned)) + b"\x00\x00" + assigned,
     )
     p.write(out)
 

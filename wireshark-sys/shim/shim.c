@@ -146,6 +146,21 @@ static int dissect_mqtt_ws(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     return (int)n;
 }
 
+/* The TCP ports MQTT is registered on (its port preference), collected from the table. */
+typedef struct {
+    uint32_t ports[64];
+    size_t n;
+} port_list;
+
+static void collect_mqtt_ports(const char *table_name, ftenum_t selector_type, gpointer key,
+                               gpointer value, gpointer user_data)
+{
+    (void)table_name; (void)selector_type;
+    port_list *l = user_data;
+    if (dtbl_entry_get_handle((dtbl_entry_t *)value) == mqtt_handle && l->n < 64)
+        l->ports[l->n++] = GPOINTER_TO_UINT(key);
+}
+
 void shim_register_transports(int proto, const uint32_t *mqtt_ports, size_t n_ports,
                               shim_bytes_pred is_tls_client_hello, shim_bytes_pred is_mqtt_connect,
                               shim_ws_pieces_fn ws_pieces)
@@ -162,9 +177,16 @@ void shim_register_transports(int proto, const uint32_t *mqtt_ports, size_t n_po
     int proto_mqtt = proto_get_id_by_filter_name("mqtt");
     dissector_handle_t port_handle = create_dissector_handle_with_name_and_description(
         dissect_mqtt_port, proto_mqtt, "aliiot_mqtt_port", "MQTT, or MQTT over TLS (aliiot)");
-    for (size_t i = 0; i < n_ports; i++) {
-        dissector_add_uint("tcp.port", mqtt_ports[i], port_handle);
-        dissector_add_uint("tls.port", mqtt_ports[i], mqtt_handle);
+    /* Every TCP port MQTT is on (1883, or what its preference says); the given ports if none. */
+    port_list found = { .n = 0 };
+    dissector_table_foreach("tcp.port", collect_mqtt_ports, &found);
+    if (found.n == 0) {
+        for (size_t i = 0; i < n_ports && i < 64; i++)
+            found.ports[found.n++] = mqtt_ports[i];
+    }
+    for (size_t i = 0; i < found.n; i++) {
+        dissector_add_uint("tcp.port", found.ports[i], port_handle);
+        dissector_add_uint("tls.port", found.ports[i], mqtt_handle);
     }
     heur_dissector_add("tls", heur_mqtt_in_tls, "MQTT over TLS (aliiot)", "aliiot_mqtt_tls", proto, HEURISTIC_ENABLE);
     dissector_handle_t ws_handle = create_dissector_handle_with_name_and_description(

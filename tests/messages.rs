@@ -3,11 +3,7 @@
 
 mod common;
 
-use common::harness;
-
-fn rows(r: &[Vec<String>]) -> Vec<String> {
-    r.iter().map(|cols| cols.join(" ")).collect()
-}
+use common::{harness, rows, strs};
 
 /// 02: the official Node SDK's thing-model session. Every request is paired with its reply, both
 /// ways, with the response time; the 460 reply is flagged.
@@ -289,10 +285,6 @@ fn lab_secrets() -> Vec<String> {
         ),
     ]
     .concat()
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 /// 10: a gateway (npm SDK) registers, adds and logs in two sub-devices and posts for them; the
@@ -685,19 +677,9 @@ fn shadow_and_ota_fields() {
 #[test]
 fn hostile_payloads() {
     let h = harness();
-    let out = h.dir.join("captures/large.pcap");
-    let status = std::process::Command::new("python3")
-        .arg(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/captures/make-bad-input.py"),
-        )
-        .arg("--large")
-        .arg(&out)
-        .status()
-        .expect("python3");
-    assert!(status.success());
-    std::fs::set_permissions(&out, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
-    let path = out.display().to_string();
+    let name = h.generated("--large", "large.pcap");
+    let path = h.capture(&name);
+
     for mode in [&["-V"][..], &["-2", "-V"], &[]] {
         let mut a = vec!["-n", "-r", &path];
         a.extend_from_slice(mode);

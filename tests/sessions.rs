@@ -2,11 +2,7 @@
 
 mod common;
 
-use common::harness;
-
-fn rows(r: &[Vec<String>]) -> Vec<String> {
-    r.iter().map(|cols| cols.join(" ")).collect()
-}
+use common::{harness, rows};
 
 /// The tutorial device's session: every acknowledgement paired, the SUBACK's filter and granted
 /// QoS, and the session summary at the CONNECT and the last packet.
@@ -314,18 +310,7 @@ fn unsupported_features() {
 #[test]
 fn flood_of_open_requests_is_bounded() {
     let h = harness();
-    let out = h.dir.join("captures/flood.pcap");
-    let status = std::process::Command::new("python3")
-        .arg(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/captures/make-bad-input.py"),
-        )
-        .arg("--flood")
-        .arg(&out)
-        .status()
-        .expect("python3");
-    assert!(status.success());
-    std::fs::set_permissions(&out, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    h.generated("--flood", "flood.pcap");
     let r = h.fields(
         "flood.pcap",
         &["-2"],

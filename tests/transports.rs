@@ -5,21 +5,13 @@
 
 mod common;
 
-use common::harness;
-
-fn rows(r: &[Vec<String>]) -> Vec<String> {
-    r.iter().map(|cols| cols.join(" ")).collect()
-}
+use common::{harness, rows, strs};
 
 fn secret(n: u32) -> Vec<String> {
     vec![
         "-o".to_string(),
         format!("uat:aliiot_device_secrets:\"a1B2c3D4e5F\",\"lab-sensor-{n}\",\"3f1d0c9e8b7a6d5c4b3a29180f7e6d{n}\""),
     ]
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 const SESSION: &[&str] = &[

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{harness, secrets_args, SERIES};
+use common::{harness, rows, secrets_args, SERIES};
 
 fn with_secrets(extra: &[&str]) -> Vec<String> {
     let mut v = secrets_args();
@@ -13,10 +13,6 @@ fn with_secrets(extra: &[&str]) -> Vec<String> {
 
 fn refs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
-}
-
-fn rows(r: &[Vec<String>]) -> Vec<String> {
-    r.iter().map(|cols| cols.join(" ")).collect()
 }
 
 #[test]

@@ -234,3 +234,29 @@ pub fn strip_tls_keys(src: &Path, dst: &Path) {
     std::fs::write(dst, out).unwrap();
     make_world_readable(dst);
 }
+
+/// `-T fields` rows joined with spaces, for comparing against literal lines.
+pub fn rows(r: &[Vec<String>]) -> Vec<String> {
+    r.iter().map(|cols| cols.join(" ")).collect()
+}
+
+pub fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+impl Harness {
+    /// Writes one of make-bad-input.py's generated captures (`--large`, `--flood`) into the test
+    /// folder and returns its name there.
+    pub fn generated(&self, flag: &str, name: &str) -> String {
+        let out = self.dir.join("captures").join(name);
+        let status = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures/make-bad-input.py"))
+            .arg(flag)
+            .arg(&out)
+            .status()
+            .expect("python3");
+        assert!(status.success(), "make-bad-input.py {flag} failed");
+        make_world_readable(&out);
+        name.to_string()
+    }
+}

@@ -10,7 +10,7 @@ CAPTURE := tests/captures/01-aliyun-iot-mqtt-basic.pcapng
 # The tutorial device's secret from tests/captures/manifest.json (made-up lab credentials).
 SECRET  := uat:aliiot_device_secrets:"a1B2c3D4e5F","lab-sensor-01","3f1d0c9e8b7a6d5c4b3a29180f7e6d01"
 
-.PHONY: all deps build test run install uninstall compat clean
+.PHONY: all deps build test run install uninstall compat docs clean
 
 all: build
 
@@ -41,6 +41,10 @@ run: install
 # debootstrap trees cached in $(ALIIOT_COMPAT_DIR) (default /var/cache/aliiot-compat). Needs root.
 compat:
 	tests/compat.sh
+
+# Regenerates docs/fields.md from `tshark -G fields` (make test checks it is current).
+docs: deps
+	ALIIOT_BLESS=1 $(CARGO) test --release --locked --test docs
 
 clean:
 	$(CARGO) clean

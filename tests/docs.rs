@@ -46,3 +46,33 @@ fn fields_doc_is_current() {
         "docs/fields.md is not current: run `make docs`"
     );
 }
+
+/// The "Alibaba Cloud IoT" profile (make install-profile): its columns show device, product, topic
+/// class, Alink method, code and reply time; its coloring rules and buttons load without a warning.
+#[test]
+fn profile_columns_and_colors() {
+    let h = harness();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("packaging/profile/Alibaba Cloud IoT");
+    let dst = h.home.join(".config/wireshark/profiles/Alibaba Cloud IoT");
+    std::fs::create_dir_all(&dst).unwrap();
+    for f in ["preferences", "colorfilters", "dfilter_buttons"] {
+        std::fs::copy(src.join(f), dst.join(f)).unwrap();
+    }
+    common::make_world_readable(&h.home);
+    let path = h.capture("02-alibabacloud-sdk-thing-model.pcapng");
+    let out = h.tshark(&[
+        "-n",
+        "-C",
+        "Alibaba Cloud IoT",
+        "--color",
+        "-r",
+        &path,
+        "-Y",
+        "frame.number == 18",
+    ]);
+    assert!(
+        out.contains("MQTT lab-sensor-02 a1B2c3D4e5F thing.event.post thing.event.lowBattery.post 460 0.042122000 Publish Message"),
+        "{out}"
+    );
+}

@@ -42,7 +42,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn make_world_readable(p: &Path) {
+pub fn make_world_readable(p: &Path) {
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(p).unwrap();
     let mode = if meta.is_dir() { 0o755 } else { 0o644 };

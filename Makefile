@@ -10,7 +10,7 @@ CAPTURE := tests/captures/01-aliyun-iot-mqtt-basic.pcapng
 # The tutorial device's secret from tests/captures/manifest.json (made-up lab credentials).
 SECRET  := uat:aliiot_device_secrets:"a1B2c3D4e5F","lab-sensor-01","3f1d0c9e8b7a6d5c4b3a29180f7e6d01"
 
-.PHONY: all deps build test run install uninstall install-profile compat docs clean
+.PHONY: all deps build test run install uninstall install-profile deb compat docs clean
 
 all: build
 
@@ -28,6 +28,10 @@ install: build
 
 uninstall:
 	@packaging/install.sh uninstall
+
+# A Debian package for this machine's Wireshark, in packaging/out/.
+deb: build
+	@packaging/deb.sh $(PLUGIN) packaging/out
 
 # The "Alibaba Cloud IoT" configuration profile: columns, coloring rules, filter buttons.
 PROFILE_DIR ?= $(HOME)/.config/wireshark/profiles

@@ -85,6 +85,14 @@ pub struct ClientId {
     pub instance_id: Option<String>,
 }
 
+/// The value of the first parameter with `key`, compared case-insensitively.
+fn find_param<'a>(params: &'a [Param], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|p| p.key.eq_ignore_ascii_case(key))
+        .map(|p| p.value.as_str())
+}
+
 /// Keys aliiot shows as named fields; every other key is shown as a generic pair.
 pub const KNOWN_KEYS: &[&str] = &[
     "securemode",
@@ -194,20 +202,12 @@ impl ClientId {
 
     /// The value of a parameter, by case-insensitive key (the first occurrence).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|p| p.key.eq_ignore_ascii_case(key))
-            .map(|p| p.value.as_str())
+        find_param(&self.params, key)
     }
 
     fn interpret(&mut self) {
         let params = std::mem::take(&mut self.params);
-        let get = |key: &str| {
-            params
-                .iter()
-                .find(|p| p.key.eq_ignore_ascii_case(key))
-                .map(|p| p.value.as_str())
-        };
+        let get = |key: &str| find_param(&params, key);
         if let Some(v) = get("securemode") {
             match v.parse::<i32>() {
                 Ok(m) => {
@@ -292,7 +292,8 @@ pub fn parse_timestamp(v: &str) -> Option<Timestamp> {
     Some(Timestamp { raw, unit })
 }
 
-fn truncate(s: &str, max_chars: usize) -> String {
+/// At most `max_chars` characters of `s`, with "…" when cut.
+pub(crate) fn truncate(s: &str, max_chars: usize) -> String {
     match s.char_indices().nth(max_chars) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),

@@ -218,11 +218,7 @@ fn render_links(rec: &PduRecord, conn: &Conn, final_pass: bool, sink: &mut dyn S
     }
     if let Some(r) = rec.reply {
         sink.field(Hf::RequestIn, Value::U32(r.request_frame));
-        let d = r.delta_ns.max(0);
-        sink.field(
-            Hf::ResponseTime,
-            Value::RelTime(d / 1_000_000_000, (d % 1_000_000_000) as i32),
-        );
+        sink.field(Hf::ResponseTime, ns_value(r.delta_ns));
     }
 }
 

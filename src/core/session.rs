@@ -168,11 +168,7 @@ impl From<&TopicInfo<'_>> for TopicView {
 
 impl TopicView {
     pub fn flow(&self) -> topic::Flow {
-        match (self.class.flow, self.is_reply) {
-            (topic::Flow::Up, true) => topic::Flow::Down,
-            (topic::Flow::Down, true) => topic::Flow::Up,
-            (f, _) => f,
-        }
+        topic::message_flow(self.class, self.is_reply)
     }
 }
 
@@ -860,7 +856,7 @@ impl Conn {
                         Ei::UserNameFormat,
                         format!(
                             "User name '{}' is not deviceName&productKey",
-                            shorten(u, 64)
+                            super::clientid::truncate(u, 64)
                         ),
                     ));
                 }
@@ -990,13 +986,6 @@ fn kind_name(c: &SignCheck) -> &'static str {
     match c.secret_kind {
         super::sign::SecretKind::Device => "device secret",
         super::sign::SecretKind::Product => "product secret",
-    }
-}
-
-fn shorten(s: &str, n: usize) -> String {
-    match s.char_indices().nth(n) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
     }
 }
 

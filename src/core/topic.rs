@@ -117,6 +117,15 @@ pub fn reply_suffix(class: Class, is_reply: bool) -> &'static str {
     }
 }
 
+/// Which way a message on a topic of `class` flows: a reply flows opposite to its request.
+pub fn message_flow(class: Class, is_reply: bool) -> Flow {
+    match (class.flow, is_reply) {
+        (Flow::Up, true) => Flow::Down,
+        (Flow::Down, true) => Flow::Up,
+        (f, _) => f,
+    }
+}
+
 /// What a topic is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicInfo<'a> {
@@ -135,11 +144,7 @@ pub struct TopicInfo<'a> {
 impl TopicInfo<'_> {
     /// Which way this message flows (a reply flows opposite to its request).
     pub fn flow(&self) -> Flow {
-        match (self.class.flow, self.is_reply) {
-            (Flow::Up, true) => Flow::Down,
-            (Flow::Down, true) => Flow::Up,
-            (f, _) => f,
-        }
+        message_flow(self.class, self.is_reply)
     }
 }
 

@@ -63,6 +63,16 @@ fn value_strings<T: Copy>(vals: &[(T, &str)], to_u32: impl Fn(T) -> u32) -> *con
     Box::leak(v.into_boxed_slice()).as_ptr() as *const c_void
 }
 
+/// An FT_FRAMENUM field of the given link type (request, response, ack…).
+fn framenum(kind: ws::ft_framenum_type) -> (ws::ftenum, c_int, *const c_void, u64) {
+    (
+        ws::ftenum_FT_FRAMENUM,
+        ws::field_display_e_BASE_NONE as c_int,
+        kind as usize as *const c_void,
+        0,
+    )
+}
+
 fn header_field(i: usize) -> ws::hf_register_info {
     let f = &FIELDS[i];
     let none = ws::field_display_e_BASE_NONE as c_int;
@@ -106,30 +116,10 @@ fn header_field(i: usize) -> ws::hf_register_info {
         ),
         Kind::RelTime => (ws::ftenum_FT_RELATIVE_TIME, none, std::ptr::null(), 0),
         Kind::F64 => (ws::ftenum_FT_DOUBLE, none, std::ptr::null(), 0),
-        Kind::FrameRequest => (
-            ws::ftenum_FT_FRAMENUM,
-            none,
-            ws::ft_framenum_type_FT_FRAMENUM_REQUEST as usize as *const c_void,
-            0,
-        ),
-        Kind::FrameAck => (
-            ws::ftenum_FT_FRAMENUM,
-            none,
-            ws::ft_framenum_type_FT_FRAMENUM_ACK as usize as *const c_void,
-            0,
-        ),
-        Kind::FrameRetransPrev => (
-            ws::ftenum_FT_FRAMENUM,
-            none,
-            ws::ft_framenum_type_FT_FRAMENUM_RETRANS_PREV as usize as *const c_void,
-            0,
-        ),
-        Kind::FrameResponse => (
-            ws::ftenum_FT_FRAMENUM,
-            none,
-            ws::ft_framenum_type_FT_FRAMENUM_RESPONSE as usize as *const c_void,
-            0,
-        ),
+        Kind::FrameRequest => framenum(ws::ft_framenum_type_FT_FRAMENUM_REQUEST),
+        Kind::FrameResponse => framenum(ws::ft_framenum_type_FT_FRAMENUM_RESPONSE),
+        Kind::FrameAck => framenum(ws::ft_framenum_type_FT_FRAMENUM_ACK),
+        Kind::FrameRetransPrev => framenum(ws::ft_framenum_type_FT_FRAMENUM_RETRANS_PREV),
     };
     ws::hf_register_info {
         p_id: HF_IDS[i].as_ptr(),

@@ -4,4 +4,5 @@
 //! bytes and fields between Wireshark and the core.
 
 pub mod core;
+#[cfg(feature = "plugin")]
 mod epan;

@@ -4,6 +4,7 @@
 //! records produced here are cached per frame and re-rendered on every later pass.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::rc::Rc;
 
 use super::clientid::{ClientId, ClientIdIssue};
@@ -273,6 +274,152 @@ pub struct PduRecord {
     pub assigned_client_id: Option<String>,
 }
 
+/// What the cache keeps of a [`PduRecord`] between passes: the facts that came from the
+/// connection's state (links, flow, identity, experts), not what a PUBLISH says of itself. Its
+/// topic and payload are described again from the packet when it is shown
+/// ([`CachedRecord::restore`]), so a cached packet costs well under a hundred bytes, whatever
+/// its payload.
+#[derive(Debug, Clone, Default)]
+pub struct CachedRecord {
+    msg_type: u8,
+    direction: Option<Direction>,
+    identity: Option<Rc<Identity>>,
+    connect_in: Option<NonZeroU32>,
+    /// Index into [`Conn::requests`], plus one.
+    request: Option<NonZeroU32>,
+    /// Index into the flow's exchanges, plus one.
+    exchange: Option<NonZeroU32>,
+    dup_of: Option<NonZeroU32>,
+    reply: Option<ReplyLink>,
+    ack_to: Option<(u32, i64)>,
+    /// Everything rare, in one allocation only when present.
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Extra {
+    login: Option<Box<Login>>,
+    connack: Option<Connack>,
+    experts: Vec<(Ei, String)>,
+    gateway: Option<Rc<Identity>>,
+    /// SUBSCRIBE/UNSUBSCRIBE filters (a PUBLISH's topic is described again instead).
+    topics: Vec<TopicView>,
+    sub_logins: Vec<SubLogin>,
+    ntp_offset_ms: Option<f64>,
+    v5_reason: Option<(u8, &'static str)>,
+    assigned_client_id: Option<String>,
+    sub_results: Vec<(String, u8)>,
+    keepalive_gap_ns: Option<i64>,
+}
+
+fn nz(v: Option<usize>, plus: usize) -> Option<NonZeroU32> {
+    v.and_then(|v| u32::try_from(v + plus).ok())
+        .and_then(NonZeroU32::new)
+}
+
+impl CachedRecord {
+    /// Whether showing the packet needs its topic and payload again ([`Self::restore`]).
+    pub fn needs_packet(&self) -> bool {
+        self.msg_type == PUBLISH
+    }
+
+    /// The full record again: the cached facts, plus the PUBLISH topic and payload described
+    /// anew from the same packet (the bytes the first pass analysed).
+    pub fn restore(&self, topic: Option<&[u8]>, payload: Option<&[u8]>) -> PduRecord {
+        let e = self.extra.as_deref().cloned().unwrap_or_default();
+        let (topics, payload) = if self.needs_packet() {
+            describe_publish(topic, payload)
+        } else {
+            (e.topics, None)
+        };
+        PduRecord {
+            msg_type: self.msg_type,
+            direction: self.direction,
+            identity: self.identity.clone(),
+            connect_in: self.connect_in.map(NonZeroU32::get),
+            login: e.login,
+            connack: e.connack,
+            experts: e.experts,
+            gateway: e.gateway,
+            topics,
+            payload,
+            request: self.request.map(|r| r.get() as usize - 1),
+            reply: self.reply,
+            sub_logins: e.sub_logins,
+            ntp_offset_ms: e.ntp_offset_ms,
+            flow: FlowRecord {
+                exchange: self.exchange.map(|x| x.get() as usize - 1),
+                ack_to: self.ack_to,
+                dup_of: self.dup_of.map(NonZeroU32::get),
+                sub_results: e.sub_results,
+                keepalive_gap_ns: e.keepalive_gap_ns,
+            },
+            v5_reason: e.v5_reason,
+            assigned_client_id: e.assigned_client_id,
+        }
+    }
+}
+
+/// What a PUBLISH says of itself: its classified topic and analysed payload. Pure: the same on
+/// every pass.
+pub fn describe_publish(
+    topic: Option<&[u8]>,
+    payload: Option<&[u8]>,
+) -> (Vec<TopicView>, Option<Payload>) {
+    let Some(topic_bytes) = topic else {
+        return (Vec::new(), None);
+    };
+    let text = String::from_utf8_lossy(topic_bytes);
+    let Some(t) = topic::classify(&text) else {
+        return (Vec::new(), None);
+    };
+    let payload = payload.map(|b| payload::analyze(&t, b));
+    (vec![TopicView::from(&t)], payload)
+}
+
+impl PduRecord {
+    /// The compact form kept between passes (see [`CachedRecord`]).
+    pub fn into_cached(self) -> CachedRecord {
+        let publish = self.msg_type == PUBLISH;
+        let extra = Extra {
+            login: self.login,
+            connack: self.connack,
+            experts: self.experts,
+            gateway: self.gateway,
+            topics: if publish { Vec::new() } else { self.topics },
+            sub_logins: self.sub_logins,
+            ntp_offset_ms: self.ntp_offset_ms,
+            v5_reason: self.v5_reason,
+            assigned_client_id: self.assigned_client_id,
+            sub_results: self.flow.sub_results,
+            keepalive_gap_ns: self.flow.keepalive_gap_ns,
+        };
+        let rare = extra.login.is_some()
+            || extra.connack.is_some()
+            || !extra.experts.is_empty()
+            || extra.gateway.is_some()
+            || !extra.topics.is_empty()
+            || !extra.sub_logins.is_empty()
+            || extra.ntp_offset_ms.is_some()
+            || extra.v5_reason.is_some()
+            || extra.assigned_client_id.is_some()
+            || !extra.sub_results.is_empty()
+            || extra.keepalive_gap_ns.is_some();
+        CachedRecord {
+            msg_type: self.msg_type,
+            direction: self.direction,
+            identity: self.identity,
+            connect_in: nz(self.connect_in.map(|f| f as usize), 0),
+            request: nz(self.request, 1),
+            exchange: nz(self.flow.exchange, 1),
+            dup_of: nz(self.flow.dup_of.map(|f| f as usize), 0),
+            reply: self.reply,
+            ack_to: self.flow.ack_to,
+            extra: rare.then(|| Box::new(extra)),
+        }
+    }
+}
+
 /// The NTP offset of the platform's clock over the device's: ((srt − dst) + (sst − drt)) / 2,
 /// where the device's receive time drt (on its own clock) is its send time plus the round trip
 /// seen in the capture.
@@ -405,6 +552,27 @@ impl Conn {
 
     /// Analyses one packet of this connection (first pass only).
     pub fn analyze(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, secrets: &Secrets) -> PduRecord {
+        let rec = self.analyze_packet(pdu, ctx, secrets);
+        // What later passes show must be what the first pass showed.
+        debug_assert_eq!(
+            format!(
+                "{:?}",
+                rec.clone()
+                    .into_cached()
+                    .restore(pdu.topics.first().copied(), pdu.payload)
+            ),
+            format!("{rec:?}"),
+            "a cached record restores to the record it came from"
+        );
+        rec
+    }
+
+    fn analyze_packet(
+        &mut self,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+    ) -> PduRecord {
         let mut rec = PduRecord {
             msg_type: pdu.msg_type,
             direction: None,

@@ -17,10 +17,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use wireshark_sys as ws;
 
 use crate::core::render;
-use crate::core::session::{FrameCtx, MqttPdu};
+use crate::core::session::{FrameCtx, MqttPdu, PduRecord};
 use crate::core::topic;
 use registry::{mqtt_hf, MqttField};
-use state::{with_state, CachedPdu};
+use state::with_state;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const VERSION_LEN: usize = VERSION.len() + 1;
@@ -224,14 +224,19 @@ unsafe fn dissect_post_inner(
     if tapping {
         tap::begin_frame();
     }
-    if !visited {
+    let fresh = if visited {
+        Vec::new()
+    } else {
         tcp_end(pinfo, tree, frame);
         if ws::shim_pinfo_has_proto(pinfo, c"mqtt".as_ptr()) != 0 {
-            first_pass(tvb, pinfo, tree, frame);
-        } else if ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0 {
-            tls_first_pass(pinfo, tree, frame);
+            first_pass(tvb, pinfo, tree, frame)
+        } else {
+            if ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0 {
+                tls_first_pass(pinfo, tree, frame);
+            }
+            Vec::new()
         }
-    }
+    };
     with_state(|st| {
         if st.tls_hints.contains(&frame) {
             let mut sink = tree::TreeSink::new(pinfo, tree, tvb, None);
@@ -242,25 +247,103 @@ unsafe fn dissect_post_inner(
                 crate::core::transport::TLS_KEY_HINT,
             );
         }
-        let Some(entry) = st.frames.get(&frame) else {
+    });
+    let show = |st: &state::State, rec: &PduRecord, conv: u32, span: Option<(i32, i32)>| {
+        let Some(conn) = st.capture.conns.get(&conv) else {
             return;
         };
-        let Some(conn) = st.capture.conns.get(&entry.conv) else {
+        if !render::visible(rec, conn) {
             return;
-        };
-        for pdu in &entry.pdus {
-            if !render::visible(&pdu.record, conn) {
-                continue;
-            }
-            let mut sink = tree::TreeSink::new(pinfo, tree, tvb, pdu.span);
-            render::render(&pdu.record, conn, frame, visited, &mut sink);
-            if tapping {
-                if let Some(r) = crate::core::stats::tap_record(&pdu.record, conn, frame, visited) {
-                    tap::queue(pinfo, r);
-                }
+        }
+        let mut sink = tree::TreeSink::new(pinfo, tree, tvb, span);
+        render::render(rec, conn, frame, visited, &mut sink);
+        if tapping {
+            if let Some(r) = crate::core::stats::tap_record(rec, conn, frame, visited) {
+                tap::queue(pinfo, r);
             }
         }
+    };
+    if !visited {
+        // First pass: show the full records just made, then keep their compact form.
+        with_state(|st| {
+            for (slot, rec) in &fresh {
+                show(st, rec, slot.conv, slot.span);
+            }
+            st.store(
+                fresh
+                    .into_iter()
+                    .map(|(slot, rec)| state::FrameSlot {
+                        record: rec.into_cached(),
+                        ..slot
+                    })
+                    .collect(),
+            );
+        });
+        return;
+    }
+    // Later passes: the cached facts, plus what a PUBLISH says of itself, read again from the
+    // bytes the first pass analysed (MQTT's fields are not primed for aliiot on later passes).
+    with_state(|st| {
+        for slot in st.slots(frame) {
+            let rec = match &slot.packet {
+                Some(state::PacketLoc::InSource {
+                    source,
+                    topic,
+                    payload,
+                }) => {
+                    let read = |(start, len): (u32, u32)| {
+                        let p = ws::shim_ds_bytes(
+                            pinfo,
+                            *source as c_int,
+                            start as c_int,
+                            len as c_int,
+                        );
+                        // SAFETY: the shim returns the data source's captured bytes, valid for
+                        // this packet, or NULL.
+                        (!p.is_null()).then(|| std::slice::from_raw_parts(p, len as usize))
+                    };
+                    slot.record.restore(read(*topic), payload.and_then(read))
+                }
+                Some(state::PacketLoc::Copied(c)) => {
+                    slot.record.restore(c.0.as_deref(), c.1.as_deref())
+                }
+                None => slot.record.restore(None, None),
+            };
+            show(st, &rec, slot.conv, slot.span);
+        }
     });
+}
+
+/// Where a field's bytes lie: data source index, start, length.
+unsafe fn located(pinfo: *mut ws::packet_info, fi: &ws::shim_finfo) -> Option<(i32, u32, u32)> {
+    let idx = ws::shim_ds_index(pinfo, fi.ds_tvb);
+    (idx >= 0 && fi.start >= 0 && fi.length >= 0).then_some((
+        idx,
+        fi.start as u32,
+        fi.length as u32,
+    ))
+}
+
+/// How a later pass finds this PUBLISH's topic and payload again.
+fn packet_loc(g: &Group<'_>) -> state::PacketLoc {
+    let topic = g.pdu.topics.first().copied();
+    match (g.topic_at, g.payload_at) {
+        (Some((ts, tstart, tlen)), p)
+            if ts <= u8::MAX as i32
+                && p.map_or(true, |(ps, _, _)| ps == ts)
+                && (p.is_some() || g.pdu.payload.is_none()) =>
+        {
+            state::PacketLoc::InSource {
+                source: ts as u8,
+                topic: (tstart, tlen),
+                payload: p.map(|(_, s, l)| (s, l)),
+            }
+        }
+        _ => state::PacketLoc::Copied(Box::new((
+            topic.map(Box::from),
+            g.pdu.payload.map(Box::from),
+        ))),
+    }
 }
 
 /// A TCP FIN or RST ends the MQTT session of its connection (first pass).
@@ -315,21 +398,26 @@ struct Group<'a> {
     start: i32,
     end: i32,
     pdu: MqttPdu<'a>,
+    /// Data source index, start and length of the (first) topic and of the payload, when they
+    /// are the packet's own bytes.
+    topic_at: Option<(i32, u32, u32)>,
+    payload_at: Option<(i32, u32, u32)>,
     /// MQTT 5 property ids and string values with their offsets, to tell which string is which.
     prop_ids: Vec<(i32, u8)>,
     prop_strings: Vec<(i32, &'a [u8])>,
 }
 
-unsafe fn first_pass(
-    tvb: *mut ws::tvbuff_t,
+/// The MQTT packets of this frame, each with the `fields` read from MQTT's tree, in the order of
+/// their data source and offset (the same order on every pass).
+unsafe fn read_groups<'a>(
     pinfo: *mut ws::packet_info,
     tree: *mut ws::proto_tree,
-    frame: u32,
-) {
+    fields: &[MqttField],
+) -> Vec<Group<'a>> {
     let mqtt = mqtt_hf(MqttField::Proto);
     let n = ws::shim_finfo_count(tree, mqtt);
     if n == 0 {
-        return;
+        return Vec::new();
     }
     let mut groups: Vec<Group<'_>> = Vec::with_capacity(n as usize);
     let mut fi: ws::shim_finfo = std::mem::zeroed();
@@ -346,13 +434,15 @@ unsafe fn first_pass(
                     },
                     ..Default::default()
                 },
+                topic_at: None,
+                payload_at: None,
                 prop_ids: Vec::new(),
                 prop_strings: Vec::new(),
             });
         }
     }
     groups.sort_by_key(|g| (g.ds as usize, g.start));
-    for field in MqttField::READ {
+    for field in fields {
         let hf = mqtt_hf(*field);
         for i in 0..ws::shim_finfo_count(tree, hf) {
             if ws::shim_finfo_get(tree, hf, i, &mut fi) == 0 {
@@ -401,6 +491,9 @@ unsafe fn first_pass(
                 }
                 MqttField::Topic => {
                     if let Some(b) = bytes {
+                        if p.topics.is_empty() && fi.generated == 0 && !fi.bytes.is_null() {
+                            g.topic_at = located(pinfo, &fi);
+                        }
                         p.topics.push(b)
                     }
                 }
@@ -409,6 +502,7 @@ unsafe fn first_pass(
                     // to show text); only when captured in full.
                     if !fi.bytes.is_null() {
                         p.payload = bytes;
+                        g.payload_at = located(pinfo, &fi);
                     }
                 }
                 MqttField::Qos => p.qos = fi.uint_value as u8,
@@ -434,6 +528,21 @@ unsafe fn first_pass(
                 | MqttField::TlsServerName => {}
             }
         }
+    }
+    groups
+}
+
+/// First pass: analyses each MQTT packet of the frame in order: its connection, its span in the
+/// frame's bytes, its full record.
+unsafe fn first_pass(
+    tvb: *mut ws::tvbuff_t,
+    pinfo: *mut ws::packet_info,
+    tree: *mut ws::proto_tree,
+    frame: u32,
+) -> Vec<(state::FrameSlot, PduRecord)> {
+    let mut groups = read_groups(pinfo, tree, MqttField::READ);
+    if groups.is_empty() {
+        return Vec::new();
     }
     // A string property is the one whose id precedes it: response topic (0x08), correlation data
     // (0x09).
@@ -473,13 +582,20 @@ unsafe fn first_pass(
     with_state(|st| {
         let secrets = &st.secrets;
         let capture = &mut st.capture;
-        let pdus = groups
+        groups
             .iter()
-            .map(|g| CachedPdu {
-                record: capture.analyze(conv, &g.pdu, &ctx, secrets),
-                span: (g.ds == frame_ds).then_some((g.start, g.end - g.start)),
+            .map(|g| {
+                let span = (g.ds == frame_ds).then_some((g.start, g.end - g.start));
+                let slot = state::FrameSlot {
+                    frame,
+                    conv,
+                    span,
+                    packet: (g.pdu.msg_type == crate::core::session::PUBLISH)
+                        .then(|| packet_loc(g)),
+                    record: crate::core::session::CachedRecord::default(),
+                };
+                (slot, capture.analyze(conv, &g.pdu, &ctx, secrets))
             })
-            .collect();
-        st.frames.insert(frame, state::FrameEntry { conv, pdus });
-    });
+            .collect()
+    })
 }

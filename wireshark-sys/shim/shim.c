@@ -571,6 +571,37 @@ int shim_finfo_get(proto_tree *tree, int hf, unsigned i, shim_finfo *out)
 
 const void *shim_tvb_identity(tvbuff_t *tvb) { return tvb; }
 
+int shim_ds_index(packet_info *pinfo, const void *ds_tvb)
+{
+    int i = 0;
+    for (GSList *l = pinfo ? pinfo->data_src : NULL; l; l = l->next, i++) {
+        if ((const void *)get_data_source_tvb((const struct data_source *)l->data) == ds_tvb)
+            return i;
+    }
+    return -1;
+}
+
+const uint8_t *shim_ds_bytes(packet_info *pinfo, int idx, int start, int length)
+{
+    if (!pinfo || idx < 0 || start < 0 || length < 0)
+        return NULL;
+    GSList *l = g_slist_nth(pinfo->data_src, (guint)idx);
+    if (!l)
+        return NULL;
+    tvbuff_t *tvb = get_data_source_tvb((const struct data_source *)l->data);
+    const uint8_t *p = NULL;
+    if (!tvb || !tvb_bytes_exist(tvb, start, length))
+        return NULL;
+    TRY {
+        p = tvb_get_ptr(tvb, start, length);
+    }
+    CATCH_ALL {
+        p = NULL;
+    }
+    ENDTRY;
+    return p;
+}
+
 const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, uint32_t *len)
 {
     *len = 0;

@@ -114,6 +114,12 @@ typedef struct shim_finfo {
 unsigned shim_finfo_count(proto_tree *tree, int hf);
 int shim_finfo_get(proto_tree *tree, int hf, unsigned i, shim_finfo *out);
 const void *shim_tvb_identity(tvbuff_t *tvb);
+/* Position of a data source (by its tvb identity) in the packet's data source list, or -1. The
+ * list is rebuilt in the same order on every pass, so the position finds it again. */
+int shim_ds_index(packet_info *pinfo, const void *ds_tvb);
+/* The captured bytes [start, start+length) of the idx-th data source of the packet; NULL when
+ * there is no such source or the bytes are not all there. Valid for this packet. */
+const uint8_t *shim_ds_bytes(packet_info *pinfo, int idx, int start, int length);
 /* Copies out the captured bytes of a tvb (the heuristic's payload); NULL if none. */
 const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, uint32_t *len);
 

@@ -20,8 +20,9 @@ deps:
 build: deps
 	$(CARGO) build --release --locked
 
+# The test build carries the panic test hook (feature panic-hook); `make build` never does.
 test: deps
-	$(CARGO) test --release --locked
+	$(CARGO) test --release --locked --features panic-hook
 
 install: build
 	@packaging/install.sh install $(PLUGIN) $(SERIES)

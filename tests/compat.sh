@@ -89,7 +89,7 @@ run_suite() {
   chroot "$root" /usr/bin/env -i PATH=/opt/cargo/bin:/usr/bin:/bin HOME=/root \
     RUSTUP_HOME=/opt/rustup CARGO_HOME=/opt/cargo CARGO_TARGET_DIR=/opt/target \
     ALIIOT_TEST_TARGET_DIR=/opt/target ${CI:+CI=$CI} \
-    bash -c 'cd /src/aliiot && cargo test --release --locked -- --test-threads=2'
+    bash -c 'cd /src/aliiot && cargo test --release --locked --features panic-hook -- --test-threads=2'
   cleanup
   mounted=()
 }

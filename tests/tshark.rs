@@ -621,3 +621,81 @@ fn exports_exactly_the_plugin_abi() {
     want.sort();
     assert_eq!(syms, want);
 }
+
+/// Bad input to the preferences: rows of the secrets table with an empty, over-long or spaced
+/// value are refused with a message naming the field, and the rows after them are still used; a
+/// keys file that is binary, a folder or unreadable gives a message and nothing else changes.
+#[test]
+fn bad_secrets_rows_and_keys_files() {
+    let h = harness();
+    let profile = h.home.join(".config/wireshark/profiles/bad-secrets");
+    std::fs::create_dir_all(&profile).unwrap();
+    let long = "x".repeat(300);
+    std::fs::write(
+        profile.join("aliiot_device_secrets"),
+        format!(
+            "\"a1B2c3D4e5F\",\"other\",\"\"\n\"a1B2c3D4e5F\",\"lab sensor\",\"abc\"\n\"x\",\"y\",\"{long}\"\n\
+             \"a1B2c3D4e5F\",\"lab-sensor-01\",\"3f1d0c9e8b7a6d5c4b3a29180f7e6d01\"\n"
+        ),
+    )
+    .unwrap();
+    common::make_world_readable(&h.home.join(".config"));
+    let cap = h.capture("01-aliyun-iot-mqtt-basic.pcapng");
+    let status = |extra: &[&str]| {
+        let mut args = vec!["-n", "-r", &cap, "-Y", "mqtt.msgtype == 1"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-T", "fields", "-e", "aliiot.sign.status"]);
+        let (out, err, ok) = h.run_raw(&args);
+        assert!(ok, "{err}");
+        (out.trim().to_string(), err)
+    };
+    let (out, err) = status(&["-C", "bad-secrets"]);
+    assert_eq!(
+        out, "1",
+        "the good row after the bad ones verifies the sign"
+    );
+    assert!(
+        err.contains("Error loading table 'Alibaba Cloud IoT device secrets'")
+            && err.contains("Device secret is longer than 256 characters"),
+        "{err}"
+    );
+
+    // On the command line a bad row is an invalid -o, as for any Wireshark table.
+    let (_, err, ok) = h.run_raw(&[
+        "-n",
+        "-r",
+        &cap,
+        "-o",
+        "uat:aliiot_device_secrets:\"a1B2c3D4e5F\",\"lab-sensor-01\",\"\"",
+    ]);
+    assert!(
+        !ok && err.contains("Device secret must not be empty"),
+        "{err}"
+    );
+
+    let dir = h.dir.join("keys-cases");
+    std::fs::create_dir_all(dir.join("folder.keys")).unwrap();
+    std::fs::write(dir.join("binary.keys"), b"\x00\xff\xfe\x01binary").unwrap();
+    std::fs::write(
+        dir.join("unreadable.keys"),
+        "a1B2c3D4e5F,lab-sensor-01,3f1d0c9e8b7a6d5c4b3a29180f7e6d01\n",
+    )
+    .unwrap();
+    common::make_world_readable(&dir);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.join("unreadable.keys"),
+        std::fs::Permissions::from_mode(0),
+    )
+    .unwrap();
+    for (file, message) in [
+        ("binary.keys", "is not UTF-8 text; it was ignored"),
+        ("folder.keys", "cannot read the secrets file"),
+        ("unreadable.keys", "cannot read the secrets file"),
+    ] {
+        let pref = format!("aliiot.keys_file:{}", dir.join(file).display());
+        let (out, err) = status(&["-o", &pref]);
+        assert_eq!(out, "3", "{file}: no secret, nothing else changes");
+        assert!(err.contains(message), "{file}: {err}");
+    }
+}

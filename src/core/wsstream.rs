@@ -62,6 +62,11 @@ impl Stream {
                 None => {
                     self.pending.push(msg[pos]);
                     pos += 1;
+                    // The byte that completes the header may complete the packet too (remaining
+                    // length 0: PINGREQ, PINGRESP, DISCONNECT).
+                    if packet_len(&self.pending) == Some(self.pending.len()) {
+                        pieces.push(Piece::Reassembled(std::mem::take(&mut self.pending)));
+                    }
                 }
             }
         }
@@ -148,6 +153,29 @@ mod tests {
                     offset: rest.len() - 2,
                     len: 2
                 }
+            ]
+        );
+        assert_eq!(s.pending(), 0);
+    }
+
+    #[test]
+    fn empty_packet_split_after_its_first_byte() {
+        // mqtt.js writes the fixed header and the remaining length separately: a PINGREQ or a
+        // DISCONNECT then arrives as two one-byte messages and must not wait for a third.
+        let mut s = Stream::default();
+        assert!(s.push(&PINGREQ[..1]).is_empty());
+        assert_eq!(
+            s.push(&PINGREQ[1..]),
+            [Piece::Reassembled(PINGREQ.to_vec())]
+        );
+        assert_eq!(s.pending(), 0);
+        // Also when the completing byte starts a longer message.
+        assert!(s.push(&[0xe0]).is_empty());
+        assert_eq!(
+            s.push(&[0x00, 0xc0, 0x00]),
+            [
+                Piece::Reassembled(vec![0xe0, 0x00]),
+                Piece::InMessage { offset: 1, len: 2 }
             ]
         );
         assert_eq!(s.pending(), 0);

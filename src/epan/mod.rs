@@ -59,6 +59,23 @@ static PLUGIN: SyncPlugin = SyncPlugin(ws::proto_plugin {
 #[no_mangle]
 pub extern "C" fn plugin_register() {
     guard((), || {
+        // A panic is caught at the callback it happened in (see `guard`); say what it was through
+        // Wireshark's log rather than Rust's default message on stderr.
+        std::panic::set_hook(Box::new(|info| {
+            let payload = info.payload();
+            let what = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("panic");
+            let at = info
+                .location()
+                .map(|l| format!(" ({}:{})", l.file(), l.line()))
+                .unwrap_or_default();
+            state::warn(&format!(
+                "aliiot: internal error (a bug; please report it with the capture): {what}{at}"
+            ));
+        }));
         unsafe { ws::proto_register_plugin(&PLUGIN.0) };
         tap::register_plugin();
     });
@@ -218,6 +235,8 @@ unsafe fn dissect_post_inner(
 ) {
     let frame = ws::shim_pinfo_num(pinfo);
     let visited = ws::shim_pinfo_visited(pinfo) != 0;
+    #[cfg(feature = "panic-hook")]
+    panic_hook(frame);
     // The next dissection of any frame numbers its WebSocket messages from 0 again.
     with_state(|st| st.ws.frame = u32::MAX);
     let tapping = tap::listening();
@@ -343,6 +362,22 @@ fn packet_loc(g: &Group<'_>) -> state::PacketLoc {
             topic.map(Box::from),
             g.pdu.payload.map(Box::from),
         ))),
+    }
+}
+
+/// Test hook (cargo feature `panic-hook`, never in the plugin `make build` ships): panics in
+/// the postdissector on the frame named by `ALIIOT_TEST_PANIC_FRAME`, so the tests can show a
+/// panic is contained: the packet gets an expert item and the rest of the capture is dissected.
+#[cfg(feature = "panic-hook")]
+fn panic_hook(frame: u32) {
+    static AT: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    let at = AT.get_or_init(|| {
+        std::env::var("ALIIOT_TEST_PANIC_FRAME")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    });
+    if *at == Some(frame) {
+        panic!("test hook: ALIIOT_TEST_PANIC_FRAME={frame}");
     }
 }
 

@@ -166,7 +166,7 @@ pub fn reset_and_load_secrets() {
     });
 }
 
-fn warn(msg: &str) {
+pub fn warn(msg: &str) {
     let c = std::ffi::CString::new(msg.replace('\0', " ")).unwrap_or_default();
     unsafe { ws::shim_log_warning(c.as_ptr()) };
 }

@@ -95,6 +95,11 @@ impl Harness {
 
     /// Runs tshark; returns (stdout, stderr, success).
     pub fn run_raw(&self, args: &[&str]) -> (String, String, bool) {
+        self.run_env(&[], args)
+    }
+
+    /// Runs tshark with extra environment variables; returns (stdout, stderr, success).
+    pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> (String, String, bool) {
         let mut cmd = if self.as_root {
             let mut c = Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "tshark"]);
@@ -108,6 +113,7 @@ impl Harness {
             .env_remove("WIRESHARK_CONFIG_DIR")
             .env("LC_ALL", "C.UTF-8")
             .env("TZ", "UTC")
+            .envs(env.iter().copied())
             .current_dir(&self.dir);
         let out = cmd.output().expect("run tshark");
         (

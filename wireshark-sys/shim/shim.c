@@ -255,59 +255,64 @@ static void psec_free(void *r)
     g_free(d->secret);
 }
 
-/* Rows are checked when entered; a bad row is refused with a message and the others stay usable. */
-static shim_bool check_nonempty(const char *s, const char *what, char **err)
+/* Each value is checked as it is read (from the profile's file, -o uat:…, or the GUI's editor):
+ * a bad value gives a message naming the field and marks its row invalid; the row is not used,
+ * and, unlike a refusal from the update callback, the rows after it are still loaded. */
+static shim_bool chk_secret_field(void *rec, const char *p, unsigned len, const void *what,
+                                  const void *fld, char **err)
 {
-    if (!s || !*s) {
-        *err = g_strdup_printf("%s must not be empty", what);
+    (void)rec; (void)fld;
+    if (len == 0) {
+        *err = g_strdup_printf("%s must not be empty", (const char *)what);
         return 0;
     }
-    if (strlen(s) > 256) {
-        *err = g_strdup_printf("%s is longer than 256 characters", what);
+    if (len > 256) {
+        *err = g_strdup_printf("%s is longer than 256 characters", (const char *)what);
+        return 0;
+    }
+    for (unsigned i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c <= 0x20 || c == 0x7f) {
+            *err = g_strdup_printf("%s contains a space or control character", (const char *)what);
+            return 0;
+        }
+    }
+    if (!g_utf8_validate(p, len, NULL)) {
+        *err = g_strdup_printf("%s is not valid UTF-8", (const char *)what);
         return 0;
     }
     return 1;
 }
 
-static shim_bool dsec_update(void *r, char **err)
-{
-    device_secret_rec *d = r;
-    return check_nonempty(d->product_key, "Product key", err) &&
-           check_nonempty(d->device_name, "Device name", err) &&
-           check_nonempty(d->secret, "Device secret", err);
-}
-
-static shim_bool psec_update(void *r, char **err)
-{
-    product_secret_rec *d = r;
-    return check_nonempty(d->product_key, "Product key", err) &&
-           check_nonempty(d->secret, "Product secret", err);
-}
+#define ALIIOT_FLD(basename, field_name, title, desc) \
+    {#field_name, title, PT_TXTMOD_STRING, \
+     {chk_secret_field, basename##_##field_name##_set_cb, basename##_##field_name##_tostr_cb}, \
+     {title, 0, 0}, 0, desc, FLDFILL}
 
 void shim_register_prefs(int proto, void (*apply_cb)(void))
 {
     static uat_field_t dsec_fields[] = {
-        UAT_FLD_CSTRING(dsec, product_key, "Product key", "productKey of the device (e.g. a1B2c3D4e5F)"),
-        UAT_FLD_CSTRING(dsec, device_name, "Device name", "deviceName of the device"),
-        UAT_FLD_CSTRING(dsec, secret, "Device secret", "deviceSecret; used only to verify login signs, never displayed"),
+        ALIIOT_FLD(dsec, product_key, "Product key", "productKey of the device (e.g. a1B2c3D4e5F)"),
+        ALIIOT_FLD(dsec, device_name, "Device name", "deviceName of the device"),
+        ALIIOT_FLD(dsec, secret, "Device secret", "deviceSecret; used only to verify login signs, never displayed"),
         UAT_END_FIELDS
     };
     static uat_field_t psec_fields[] = {
-        UAT_FLD_CSTRING(psec, product_key, "Product key", "productKey of the product"),
-        UAT_FLD_CSTRING(psec, secret, "Product secret", "productSecret; used only to verify dynamic-registration signs, never displayed"),
+        ALIIOT_FLD(psec, product_key, "Product key", "productKey of the product"),
+        ALIIOT_FLD(psec, secret, "Product secret", "productSecret; used only to verify dynamic-registration signs, never displayed"),
         UAT_END_FIELDS
     };
     module_t *m = prefs_register_protocol(proto, apply_cb);
     uat_t *du = uat_new("Alibaba Cloud IoT device secrets", sizeof(device_secret_rec),
                         "aliiot_device_secrets", TRUE, &device_secrets, &n_device_secrets,
-                        UAT_AFFECTS_DISSECTION, NULL, dsec_copy, dsec_update, dsec_free,
+                        UAT_AFFECTS_DISSECTION, NULL, dsec_copy, NULL, dsec_free,
                         NULL, NULL, dsec_fields);
     prefs_register_uat_preference(m, "device_secrets", "Device secrets",
         "Product key, device name and device secret of each device whose login sign aliiot should verify. "
         "Stored in the profile file aliiot_device_secrets; keep it private.", du);
     uat_t *pu = uat_new("Alibaba Cloud IoT product secrets", sizeof(product_secret_rec),
                         "aliiot_product_secrets", TRUE, &product_secrets, &n_product_secrets,
-                        UAT_AFFECTS_DISSECTION, NULL, psec_copy, psec_update, psec_free,
+                        UAT_AFFECTS_DISSECTION, NULL, psec_copy, NULL, psec_free,
                         NULL, NULL, psec_fields);
     prefs_register_uat_preference(m, "product_secrets", "Product secrets",
         "Product key and product secret, used to verify dynamic-registration signs. "

@@ -10,7 +10,7 @@ CAPTURE := tests/captures/01-aliyun-iot-mqtt-basic.pcapng
 # The tutorial device's secret from tests/captures/manifest.json (made-up lab credentials).
 SECRET  := uat:aliiot_device_secrets:"a1B2c3D4e5F","lab-sensor-01","3f1d0c9e8b7a6d5c4b3a29180f7e6d01"
 
-.PHONY: all deps build test run install uninstall install-profile deb compat docs clean
+.PHONY: all deps build test run install uninstall install-profile deb compat docs gui-check fuzz fuzz-captures valgrind bench clean
 
 all: build
 
@@ -53,6 +53,13 @@ run: install
 # debootstrap trees cached in $(ALIIOT_COMPAT_DIR) (default /var/cache/aliiot-compat). Needs root.
 compat:
 	tests/compat.sh
+
+# The real GUI: Wireshark (wireshark-qt) under Xvfb with the profile, the filter and the plugin;
+# fails if Wireshark does not start or does not load the plugin; screenshots into $(GUI_OUT).
+# Needs: wireshark-qt xvfb xdotool xclip imagemagick (optipng optional).
+GUI_OUT ?= docs/screenshots
+gui-check: build
+	packaging/gui-check.sh $(PLUGIN) $(GUI_OUT)
 
 # Regenerates docs/fields.md from `tshark -G fields` (make test checks it is current).
 docs: deps

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build aliiot and run its tshark test suite against other Wireshark series, each inside a Debian
-# tree made with debootstrap: trixie (Wireshark 4.4) and sid (Wireshark 4.6).
+# tree made with debootstrap: trixie (Wireshark 4.4) and sid (Wireshark 4.6). In each tree it
+# then builds the Debian package for that Wireshark and checks it (packaging/deb-check.sh:
+# lintian, dpkg -i, tshark -G plugins, dpkg -r); the packages are copied to packaging/out/.
 #
 #   tests/compat.sh [suite...]        default: trixie sid
 #
@@ -15,7 +17,7 @@ cache=${ALIIOT_COMPAT_DIR:-/var/cache/aliiot-compat}
 mirror=${ALIIOT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(trixie sid)
-pkgs="tshark wireshark-dev libclang-dev gcc libc6-dev pkg-config make ca-certificates util-linux python3 binutils"
+pkgs="tshark wireshark-dev libclang-dev gcc libc6-dev pkg-config make ca-certificates util-linux python3 binutils lintian"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "compat: needs root (debootstrap and chroot); run: sudo make compat" >&2
@@ -86,10 +88,16 @@ run_suite() {
   local ver
   ver=$(chroot "$root" pkg-config --modversion wireshark)
   echo "compat: $suite — Wireshark $ver"
-  chroot "$root" /usr/bin/env -i PATH=/opt/cargo/bin:/usr/bin:/bin HOME=/root \
+  chroot "$root" /usr/bin/env -i PATH=/opt/cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
     RUSTUP_HOME=/opt/rustup CARGO_HOME=/opt/cargo CARGO_TARGET_DIR=/opt/target \
     ALIIOT_TEST_TARGET_DIR=/opt/target ${CI:+CI=$CI} \
-    bash -c 'cd /src/aliiot && cargo test --release --locked --features panic-hook -- --test-threads=2'
+    bash -c 'cd /src/aliiot && cargo test --release --locked --features panic-hook -- --test-threads=2 &&
+      echo "compat: Debian package for this Wireshark (built without the test hook)" &&
+      cargo build --release --locked &&
+      rm -rf /opt/target/debs && deb=$(packaging/deb.sh /opt/target/release/libaliiot.so /opt/target/debs) &&
+      packaging/deb-check.sh "$deb"'
+  mkdir -p "$here/packaging/out"
+  cp "$cache/target-$suite/debs/"*.deb "$here/packaging/out/"
   cleanup
   mounted=()
 }

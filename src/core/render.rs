@@ -38,6 +38,16 @@ pub trait Sink {
     fn expert(&mut self, ei: Ei, msg: &str);
     /// Appends to the Info column.
     fn info(&mut self, text: &str);
+    /// Whether the items are wanted at all: false when nothing shows, filters on or exports
+    /// aliiot's fields or expert items (tshark -r without -V, -Y or -e aliiot…), so only the
+    /// column text is made.
+    fn items_wanted(&self) -> bool {
+        true
+    }
+    /// Whether the Info column is filled in (false under tshark -q, for one).
+    fn info_wanted(&self) -> bool {
+        true
+    }
 }
 
 fn ms_time(ms: u64) -> Value<'static> {
@@ -54,6 +64,12 @@ fn ms_time(ms: u64) -> Value<'static> {
 pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: &mut dyn Sink) {
     let identity = rec.identity.as_ref().or(conn.identity.as_ref());
     let Some(id) = identity else { return };
+    if !sink.items_wanted() {
+        if sink.info_wanted() {
+            render_info(rec, id, sink);
+        }
+        return;
+    }
     let sign = rec.login.as_ref().and_then(|l| l.sign.as_ref());
     let summary = match (rec.msg_type, sign, rec.connack) {
         (CONNECT, Some(s), _) => format!(
@@ -129,11 +145,6 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
             sink.field(*hf, Value::Str(v));
         }
         render_body(&p.body, sink);
-        if rec.msg_type == PUBLISH {
-            if let Some(t) = rec.topics.first() {
-                sink.info(&publish_info(t, &p.body));
-            }
-        }
     }
     if rec.msg_type == CONNECT && conn.connect_frame == Some(frame) {
         if let Some(f) = conn.connack_frame {
@@ -159,13 +170,6 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
             }
             sink.pop();
         }
-        sink.info(&format!(
-            " · {} ({}){}",
-            id.device_name,
-            id.product_key,
-            sign.map(|s| format!(", {}", s.status.label()))
-                .unwrap_or_default()
-        ));
     }
     if let Some(c) = rec.connack {
         sink.push_text(
@@ -176,6 +180,34 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
         sink.field(Hf::LoginAccepted, Value::Bool(c.accepted));
         sink.field(Hf::LoginMeaning, Value::Str(c.meaning));
         sink.pop();
+    }
+    render_flow(rec, conn, frame, final_pass, sink);
+    for (ei, msg) in &rec.experts {
+        sink.expert(*ei, msg);
+    }
+    if sink.info_wanted() {
+        render_info(rec, id, sink);
+    }
+}
+
+/// The Info column's text for one packet (a packet is one of PUBLISH, CONNECT, CONNACK at most).
+fn render_info(rec: &PduRecord, id: &super::session::Identity, sink: &mut dyn Sink) {
+    if let (PUBLISH, Some(p), Some(t)) = (rec.msg_type, &rec.payload, rec.topics.first()) {
+        sink.info(&publish_info(t, &p.body));
+    }
+    if let Some(login) = &rec.login {
+        sink.info(&format!(
+            " · {} ({}){}",
+            id.device_name,
+            id.product_key,
+            login
+                .sign
+                .as_ref()
+                .map(|s| format!(", {}", s.status.label()))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(c) = rec.connack {
         sink.info(&format!(
             " · {} login {}",
             id.device_name,
@@ -185,10 +217,6 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
                 format!("refused: {}", first_clause(c.meaning))
             }
         ));
-    }
-    render_flow(rec, conn, frame, final_pass, sink);
-    for (ei, msg) in &rec.experts {
-        sink.expert(*ei, msg);
     }
 }
 

@@ -267,6 +267,7 @@ unsafe fn dissect_post_inner(
             );
         }
     });
+    let wants = tree::Wants::of(pinfo, tree);
     let show = |st: &state::State, rec: &PduRecord, conv: u32, span: Option<(i32, i32)>| {
         let Some(conn) = st.capture.conns.get(&conv) else {
             return;
@@ -274,8 +275,10 @@ unsafe fn dissect_post_inner(
         if !render::visible(rec, conn) {
             return;
         }
-        let mut sink = tree::TreeSink::new(pinfo, tree, tvb, span);
-        render::render(rec, conn, frame, visited, &mut sink);
+        if wants.items || wants.info {
+            let mut sink = tree::TreeSink::new(pinfo, tree, tvb, span).wanting(wants);
+            render::render(rec, conn, frame, visited, &mut sink);
+        }
         if tapping {
             if let Some(r) = crate::core::stats::tap_record(rec, conn, frame, visited) {
                 tap::queue(pinfo, r);
@@ -302,6 +305,9 @@ unsafe fn dissect_post_inner(
     }
     // Later passes: the cached facts, plus what a PUBLISH says of itself, read again from the
     // bytes the first pass analysed (MQTT's fields are not primed for aliiot on later passes).
+    if !wants.items && !wants.info && !tapping {
+        return;
+    }
     with_state(|st| {
         for slot in st.slots(frame) {
             let rec = match &slot.packet {

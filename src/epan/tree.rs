@@ -23,6 +23,26 @@ pub struct TreeSink {
     overflow: usize,
     top_item: *mut ws::proto_item,
     last: *mut ws::proto_item,
+    items_wanted: bool,
+    info_wanted: bool,
+}
+
+/// What this dissection of a frame wants from aliiot: its items (tree, filter, export, expert
+/// items), and the Info column.
+#[derive(Clone, Copy)]
+pub struct Wants {
+    pub items: bool,
+    pub info: bool,
+}
+
+impl Wants {
+    pub unsafe fn of(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree) -> Wants {
+        Wants {
+            items: ws::shim_tree_wants_proto(tree, proto()) != 0
+                || ws::shim_experts_wanted(tree) != 0,
+            info: ws::shim_pinfo_has_columns(pinfo) != 0,
+        }
+    }
 }
 
 fn cptr(s: &str) -> *const c_char {
@@ -46,7 +66,15 @@ impl TreeSink {
             overflow: 0,
             top_item: std::ptr::null_mut(),
             last: std::ptr::null_mut(),
+            items_wanted: true,
+            info_wanted: true,
         }
+    }
+
+    pub fn wanting(mut self, w: Wants) -> TreeSink {
+        self.items_wanted = w.items;
+        self.info_wanted = w.info;
+        self
     }
 
     fn current(&self) -> *mut ws::proto_tree {
@@ -68,6 +96,14 @@ impl TreeSink {
 }
 
 impl Sink for TreeSink {
+    fn items_wanted(&self) -> bool {
+        self.items_wanted
+    }
+
+    fn info_wanted(&self) -> bool {
+        self.info_wanted
+    }
+
     fn open(&mut self, summary: &str) {
         if self.root.is_null() {
             return;

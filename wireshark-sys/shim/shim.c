@@ -522,6 +522,27 @@ void shim_col_set_protocol(packet_info *pinfo, const char *static_text)
     col_set_str(pinfo->cinfo, COL_PROTOCOL, static_text);
 }
 
+int shim_tree_wants_proto(proto_tree *tree, int proto)
+{
+    return tree && proto > 0 && proto_field_is_referenced(tree, proto);
+}
+
+int shim_experts_wanted(proto_tree *tree)
+{
+    static int expert_proto = -2, expert_tap = -2;
+    if (expert_proto == -2)
+        expert_proto = proto_get_id_by_filter_name("_ws.expert");
+    if (expert_tap == -2)
+        expert_tap = find_tap_id("expert");
+    return (expert_tap >= 0 && have_tap_listener(expert_tap)) ||
+           (tree && expert_proto > 0 && proto_field_is_referenced(tree, expert_proto));
+}
+
+int shim_pinfo_has_columns(packet_info *pinfo)
+{
+    return pinfo && pinfo->cinfo != NULL;
+}
+
 void shim_col_append_info(packet_info *pinfo, const char *text, size_t len)
 {
     char *s = wmem_strndup(pinfo->pool, text, len);

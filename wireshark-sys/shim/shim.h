@@ -98,6 +98,13 @@ int shim_pinfo_has_proto(packet_info *pinfo, const char *name);
 uint32_t shim_conversation_index(packet_info *pinfo);
 void shim_col_set_protocol(packet_info *pinfo, const char *static_text);
 void shim_col_append_info(packet_info *pinfo, const char *text, size_t len);
+/* Whether this dissection shows or filters on a protocol's items: the tree is visible, or a
+ * display filter, coloring rule or -e field names one of its fields (or the protocol). */
+int shim_tree_wants_proto(proto_tree *tree, int proto);
+/* Whether expert items are wanted without the tree: a filter on _ws.expert or an expert tap. */
+int shim_experts_wanted(proto_tree *tree);
+/* Whether this dissection fills in columns. */
+int shim_pinfo_has_columns(packet_info *pinfo);
 
 /* ---- reading other dissectors' fields (only primed fields; O(1) lookup) ---- */
 typedef struct shim_finfo {

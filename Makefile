@@ -61,6 +61,12 @@ GUI_OUT ?= docs/screenshots
 gui-check: build
 	packaging/gui-check.sh $(PLUGIN) $(GUI_OUT)
 
+# Benchmark against stock tshark (--disable-protocol aliiot) on generated captures of
+# $(BENCH_FRAMES) frames (bench/gen.py); writes BENCHMARKS.md.
+BENCH_FRAMES ?= 100000 1000000
+bench: build
+	bench/run.sh $(PLUGIN) $(BENCH_FRAMES)
+
 # Regenerates docs/fields.md from `tshark -G fields` (make test checks it is current).
 docs: deps
 	ALIIOT_BLESS=1 $(CARGO) test --release --locked --test docs

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# Benchmarks tshark with aliiot against the same tshark with aliiot disabled, on large generated
+# captures (bench/gen.py), and writes BENCHMARKS.md.
+#
+#   bench/run.sh <aliiot.so> [frames...]          frames default: 100000 1000000
+#
+# Variants, all with the same tshark and an empty global plugin folder (WIRESHARK_PLUGIN_DIR):
+#   aliiot     the plugin in a private HOME's personal plugin folder
+#   stock      the same, with --disable-protocol aliiot (the plugin is loaded, its fields exist)
+#   no-plugin  a private HOME without the plugin (reference)
+# Each measurement is repeated BENCH_REPS times (default 3; 1 from 1M frames) with the variants
+# alternating, and the median wall time, peak RSS and CPU time (/usr/bin/time %e %M %U+%S) are kept.
+# Env: BENCH_OUT (report path, default <repo>/BENCHMARKS.md), BENCH_REPS.
+set -euo pipefail
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+[ $# -ge 1 ] || die "usage: bench/run.sh <aliiot.so> [frames...]   (frames default: 100000 1000000)"
+PLUGIN=$(readlink -f "$1") || die "plugin not found: $1"
+[ -f "$PLUGIN" ] || die "plugin not found: $1"
+shift
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(100000 1000000)
+for n in "${SIZES[@]}"; do [[ $n =~ ^[0-9]+$ ]] || die "frames must be a number: $n"; done
+
+BENCH=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$BENCH/.." && pwd)
+OUT=${BENCH_OUT:-$REPO/BENCHMARKS.md}
+
+# --- tools -------------------------------------------------------------------------------------
+command -v tshark >/dev/null || die "tshark is not installed (apt-get install tshark)"
+command -v python3 >/dev/null || die "python3 is not installed"
+if [ ! -x /usr/bin/time ]; then
+    [ "$(id -u)" = 0 ] || die "/usr/bin/time is missing: apt-get install time"
+    echo "installing the time package (for /usr/bin/time)..." >&2
+    apt-get install -y -qq time >/dev/null || die "apt-get install time failed"
+fi
+AS_ROOT=0
+if [ "$(id -u)" = 0 ]; then
+    AS_ROOT=1   # root's Wireshark ignores personal plugin folders: run tshark as nobody
+    command -v setpriv >/dev/null || die "setpriv is missing (util-linux)"
+fi
+if command -v pkg-config >/dev/null && pkg-config --exists wireshark; then
+    SERIES=$(pkg-config --modversion wireshark | cut -d. -f1,2)
+else
+    SERIES=$(tshark --version | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
+fi
+[ -n "$SERIES" ] || die "cannot tell the Wireshark series (X.Y)"
+
+# --- private plugin folders ------------------------------------------------------------------
+TMP=$(mktemp -d /tmp/aliiot-bench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan" "$TMP/home-none" "$TMP/no-global-plugins"
+cp "$PLUGIN" "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan/aliiot.so"
+chmod -R a+rX "$TMP"
+
+# variant <aliiot|stock|none>: sets CMD to the command that runs tshark in that variant
+variant() {
+    local home=$TMP/home-aliiot extra=()
+    [ "$1" = none ] && home=$TMP/home-none
+    [ "$1" = stock ] && extra=(--disable-protocol aliiot)
+    CMD=(env -u WIRESHARK_CONFIG_DIR HOME="$home" WIRESHARK_PLUGIN_DIR="$TMP/no-global-plugins"
+         LC_ALL=C.UTF-8 TZ=UTC tshark "${extra[@]}")
+    if [ $AS_ROOT = 1 ]; then CMD=(setpriv --reuid=65534 --regid=65534 --clear-groups "${CMD[@]}"); fi
+}
+ts() { variant "$1"; shift; "${CMD[@]}" "$@"; }
+
+plugins=$(ts aliiot -G plugins 2>"$TMP/err") || die "tshark -G plugins failed: $(cat "$TMP/err")"
+grep -q '^aliiot\.so' <<<"$plugins" ||
+    die "tshark does not load $PLUGIN (built for another Wireshark than $SERIES?): $(cat "$TMP/err")"
+plugins=$(ts none -G plugins 2>/dev/null) || die "tshark -G plugins failed (no-plugin variant)"
+if grep -q aliiot <<<"$plugins"; then die "the no-plugin variant still loads aliiot"; fi
+
+# --- captures ----------------------------------------------------------------------------------
+label() {
+    local n=$1
+    if ((n % 1000000 == 0)); then echo "$((n / 1000000))M"
+    elif ((n % 1000 == 0)); then echo "$((n / 1000))k"
+    else echo "$n"; fi
+}
+meta() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
+mkdir -p "$BENCH/out"
+for n in "${SIZES[@]}"; do
+    f=$BENCH/out/$(label "$n").pcap
+    if [ ! -s "$f" ] || [ ! -s "${f%.pcap}.json" ] || [ "$(meta "${f%.pcap}.json" frames)" != "$n" ]; then
+        echo "generating $f..." >&2
+        python3 "$BENCH/gen.py" --frames "$n" --out "$f"
+    fi
+    if [ $AS_ROOT = 1 ] && ! setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$f"; then
+        die "user nobody cannot read $f (make the folders on its path world-readable)"
+    fi
+done
+
+# --- measurements ------------------------------------------------------------------------------
+MODES=(read iostat filter twopass fields tree)
+declare -A DESC=(
+    [read]='tshark -n -r f'
+    [iostat]='tshark -n -q -r f -z io,stat,0'
+    [filter]="tshark -n -r f -Y 'aliiot.product_key == \"<pk>\"'"
+    [twopass]='tshark -n -2 -r f'
+    [fields]='tshark -n -r f -T fields -e aliiot.device_name'
+    [tree]='tshark -n -2 -q -r f -z aliiot,tree'
+)
+RESULTS=$TMP/results.tsv   # size mode variant wall_s rss_kb cpu_s
+: >"$RESULTS"
+
+measure() {   # measure <variant> tshark-args...  -> appends "wall-s peak-KB cpu-s" to $TMP/m.<variant>
+    local v=$1
+    shift
+    variant "$v"
+    /usr/bin/time -f '%e %M %U %S' -o "$TMP/time" "${CMD[@]}" "$@" >/dev/null 2>"$TMP/err" ||
+        die "tshark failed ($v: tshark $*): $(tail -5 "$TMP/err")"
+    if [ -s "$TMP/err" ]; then echo "  note: tshark ($v) wrote to stderr: $(head -c 300 "$TMP/err")" >&2; fi
+    tail -1 "$TMP/time" | awk '{print $1, $2, $3 + $4}' >>"$TMP/m.$v"
+}
+median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+START=$(date +%s)
+for n in "${SIZES[@]}"; do
+    f=$BENCH/out/$(label "$n").pcap
+    pk=$(meta "${f%.pcap}.json" sample_product_key)
+    reps=${BENCH_REPS:-$([ "$n" -ge 1000000 ] && echo 1 || echo 3)}
+    filter_aliiot="aliiot.product_key == \"$pk\""
+    filter_none="mqtt.username contains \"&$pk\""
+    if ts stock -n -c 1 -r "$f" -Y "$filter_aliiot" >/dev/null 2>&1; then filter_stock=$filter_aliiot
+    else filter_stock=$filter_none; echo "aliiot.product_key does not compile with aliiot disabled: stock uses $filter_none" >&2; fi
+    echo "$n: $(label "$n").pcap, $(stat -c %s "$f") bytes, $reps run(s) per measurement" >&2
+    cat "$f" >/dev/null   # warm the page cache
+    for m in "${MODES[@]}"; do
+        rm -f "$TMP"/m.*
+        for ((i = 0; i < reps; i++)); do
+            for v in aliiot stock none; do
+                case $m in
+                read) a=(-n -r "$f") ;;
+                iostat) a=(-n -q -r "$f" -z io,stat,0) ;;
+                filter) case $v in aliiot) a=(-n -r "$f" -Y "$filter_aliiot") ;; stock) a=(-n -r "$f" -Y "$filter_stock") ;;
+                               none) a=(-n -r "$f" -Y "$filter_none") ;; esac ;;
+                twopass) a=(-n -2 -r "$f") ;;
+                fields) a=(-n -r "$f" -T fields -e "$([ $v = none ] && echo mqtt.username || echo aliiot.device_name)") ;;
+                tree) if [ $v = none ]; then a=(-n -2 -q -r "$f" -z io,stat,0); else a=(-n -2 -q -r "$f" -z aliiot,tree); fi ;;
+                esac
+                measure "$v" "${a[@]}"
+            done
+        done
+        for v in aliiot stock none; do
+            t=$(cut -d' ' -f1 "$TMP/m.$v" | median)
+            r=$(cut -d' ' -f2 "$TMP/m.$v" | median)
+            c=$(cut -d' ' -f3 "$TMP/m.$v" | median)
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$m" "$v" "$t" "$r" "$c" >>"$RESULTS"
+        done
+        printf '  %-8s aliiot %7.2f s %7.1f MB | stock %7.2f s %7.1f MB | no-plugin %7.2f s %7.1f MB\n' "$m" \
+            $(awk -F'\t' -v n="$n" -v m="$m" '$1==n && $2==m {printf "%s %s ", $4, $5/1024}' "$RESULTS") >&2
+    done
+done
+ELAPSED=$(($(date +%s) - START))
+
+# --- report ------------------------------------------------------------------------------------
+commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit (dirty)"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+ram=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+os=$( . /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}")
+
+report() {
+    echo "# aliiot benchmarks"
+    echo
+    echo "Generated by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC') (runs took ${ELAPSED} s)."
+    echo
+    echo "| | |"
+    echo "|---|---|"
+    echo "| machine | $cpu, $(nproc) cores, $ram RAM; load average at the end $(cut -d' ' -f1-3 /proc/loadavg) |"
+    echo "| OS | $os, Linux $(uname -r) |"
+    echo "| tshark | $(tshark --version 2>/dev/null | head -1) |"
+    echo "| plugin | \`$(basename "$PLUGIN")\` (sha256 $(sha256sum "$PLUGIN" | cut -c1-12)), tree at commit $commit |"
+    echo "| runs | median of ${BENCH_REPS:-3 (1 from 1M frames)} run(s) per measurement; aliiot, stock and no-plugin alternate on the same file, page cache warm |"
+    echo
+    echo "Variants: **aliiot** = the plugin loaded from a private HOME; **stock** = the same with"
+    echo "\`--disable-protocol aliiot\`; **no-plugin** = a HOME without the plugin. The global plugin"
+    echo "folder is empty in all three. As root, tshark runs as nobody (\`setpriv\`)."
+    echo
+    echo "## Captures (bench/gen.py)"
+    echo
+    echo "| frames | bytes | devices = TCP connections | open at once (max) | seconds of traffic |"
+    echo "|---:|---:|---:|---:|---:|"
+    for n in "${SIZES[@]}"; do
+        j=$BENCH/out/$(label "$n").json
+        echo "| $(meta "$j" frames) | $(meta "$j" bytes) | $(meta "$j" connections) | $(meta "$j" max_concurrent_connections) | $(meta "$j" duration_s) |"
+    done
+    echo
+    echo "## Modes"
+    echo
+    echo "| mode | command (aliiot and stock) | no-plugin command |"
+    echo "|---|---|---|"
+    echo "| read | \`${DESC[read]}\` | same |"
+    echo "| iostat | \`${DESC[iostat]}\` | same |"
+    local fs="same filter"
+    [ "$filter_stock" = "$filter_aliiot" ] || fs="\`${filter_stock//$pk/<pk>}\`"
+    echo "| filter | \`${DESC[filter]}\` (stock: $fs) | \`tshark -n -r f -Y 'mqtt.username contains \"&<pk>\"'\` |"
+    echo "| twopass | \`${DESC[twopass]}\` | same |"
+    echo "| fields | \`${DESC[fields]}\` | \`-e mqtt.username\` |"
+    echo "| tree | \`${DESC[tree]}\` (stock: same command, the tree stays empty) | \`tshark -n -2 -q -r f -z io,stat,0\` |"
+    echo
+    echo "Note: \`--disable-protocol aliiot\` is not quite stock Wireshark. aliiot's postdissector asks for"
+    echo "MQTT fields (set_postdissector_wanted_hfids), and Wireshark's postdissectors_want_hfids()"
+    echo "(epan/packet.c) does not check whether that postdissector's protocol is enabled, so tshark still"
+    echo "builds a protocol tree for every packet with aliiot disabled. The no-plugin column shows the"
+    echo "cost of that (it runs different filter/field/tap commands where the aliiot ones cannot work)."
+    echo
+    echo "Output goes to /dev/null. Targets: wall time ≤ 1.10 × stock for filter and iostat, ≤ 1.15 for"
+    echo "fields; peak memory ≤ 1.10 × stock at 1M frames and more. The CPU column (user + system time)"
+    echo "is less sensitive than wall time to other work on the machine."
+    echo
+    echo "## Results"
+    awk -F'\t' -v sizes="${SIZES[*]}" '
+        { t[$1,$2,$3] = $4; r[$1,$2,$3] = $5 / 1024; c[$1,$2,$3] = $6 }
+        function mark(x, lim) { return lim == "" ? "" : (x + 0 <= lim + 0 ? " ✅" : " ❌ (> " lim ")") }
+        END {
+            split(sizes, S, " "); split("read iostat filter twopass fields tree", M, " ")
+            tl["filter"] = "1.10"; tl["iostat"] = "1.10"; tl["fields"] = "1.15"
+            for (i = 1; i in S; i++) {
+                n = S[i]
+                printf "\n### %s frames\n\n", n
+                print "| mode | wall s aliiot | wall s stock | ratio | CPU s aliiot / stock (ratio) | peak MB aliiot | peak MB stock | ratio | no-plugin: wall s, peak MB | aliiot / no-plugin: wall, peak |"
+                print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                for (j = 1; j in M; j++) {
+                    m = M[j]; ta = t[n,m,"aliiot"]; tsk = t[n,m,"stock"]; ra = r[n,m,"aliiot"]; rs = r[n,m,"stock"]
+                    tn = t[n,m,"none"]; rn = r[n,m,"none"]; ca = c[n,m,"aliiot"]; cs = c[n,m,"stock"]
+                    tr = (tsk > 0 ? ta / tsk : 0); rr = (rs > 0 ? ra / rs : 0)
+                    printf "| %s | %.2f | %.2f | %.2f%s | %.2f / %.2f (%.2f) | %.1f | %.1f | %.2f%s | %.2f, %.1f | %.2f, %.2f |\n",
+                        m, ta, tsk, tr, mark(sprintf("%.2f", tr), tl[m]), ca, cs, (cs > 0 ? ca / cs : 0),
+                        ra, rs, rr, mark(sprintf("%.2f", rr), (n >= 1000000 ? "1.10" : "")),
+                        tn, rn, (tn > 0 ? ta / tn : 0), (rn > 0 ? ra / rn : 0)
+                }
+            }
+        }' "$RESULTS"
+    echo
+    echo "## aliiot's own memory (twopass mode: \`tshark -n -2 -r f\`)"
+    echo
+    echo "| frames | peak aliiot − peak stock | per frame | per TCP connection |"
+    echo "|---:|---:|---:|---:|"
+    for n in "${SIZES[@]}"; do
+        conns=$(meta "$BENCH/out/$(label "$n").json" connections)
+        awk -F'\t' -v n="$n" -v c="$conns" '$1==n && $2=="twopass" { k[$3] = $5 }
+            END { d = (k["aliiot"] - k["stock"]) * 1024
+                  printf "| %d | %.1f MB | %.0f bytes | %.0f bytes |\n", n, d / 1048576, d / n, d / c }' "$RESULTS"
+    done
+    if [ ${#SIZES[@]} -ge 2 ]; then
+        echo
+        echo "Growth between sizes, which leaves out any fixed cost: (difference at the larger − difference"
+        echo "at the smaller) / (frames or connections added):"
+        echo
+        echo "| from → to | per frame added | per connection added |"
+        echo "|---|---:|---:|"
+        for ((i = 1; i < ${#SIZES[@]}; i++)); do
+            a=${SIZES[i-1]} b=${SIZES[i]}
+            ca=$(meta "$BENCH/out/$(label "$a").json" connections) cb=$(meta "$BENCH/out/$(label "$b").json" connections)
+            awk -F'\t' -v a="$a" -v b="$b" -v ca="$ca" -v cb="$cb" '$2=="twopass" { k[$1,$3] = $5 * 1024 }
+                END { d = (k[b,"aliiot"] - k[b,"stock"]) - (k[a,"aliiot"] - k[a,"stock"])
+                      if (b != a && cb != ca) printf "| %d → %d | %.0f bytes | %.0f bytes |\n", a, b, d / (b - a), d / (cb - ca) }' "$RESULTS"
+        done
+    fi
+}
+report >"$OUT"
+echo >&2
+cat "$OUT"
+echo >&2
+echo "wrote $OUT" >&2

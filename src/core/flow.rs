@@ -156,10 +156,19 @@ impl FlowState {
             self.likely_lost = self
                 .recent_qos0
                 .iter()
-                .filter(|(_, t)| end - t <= LOST_WINDOW_NS)
+                .filter(|(_, t)| end.saturating_sub(*t) <= LOST_WINDOW_NS)
                 .map(|(f, _)| *f)
                 .collect();
         }
+    }
+
+    /// Frees what only matching needs, once the connection can carry no more MQTT (see
+    /// [`super::session::Capture::tcp_end`]); what later passes show stays.
+    pub fn release_matching(&mut self) {
+        self.open = HashMap::new();
+        self.pings = VecDeque::new();
+        self.recent_qos0 = VecDeque::new();
+        self.exchanges.shrink_to_fit();
     }
 
     fn open_exchange(
@@ -208,7 +217,7 @@ impl FlowState {
     fn close_exchange(&mut self, idx: usize, p: &FlowPacket<'_>, rec: &mut FlowRecord) -> usize {
         let ex = &mut self.exchanges[idx];
         ex.ack = Some(p.frame);
-        rec.ack_to = Some((ex.frame, p.ts_ns - ex.ts_ns));
+        rec.ack_to = Some((ex.frame, p.ts_ns.saturating_sub(ex.ts_ns)));
         idx
     }
 
@@ -228,8 +237,9 @@ impl FlowState {
         if p.from_device == Some(true) {
             if let (Some(last), Some(ka)) = (self.last_device_ts, self.keepalive.filter(|k| *k > 0))
             {
-                let gap = p.ts_ns - last;
-                if gap * 2 > ka as i64 * 3_000_000_000 {
+                // Capture times can be anything (the glue saturates them): no overflow.
+                let gap = p.ts_ns.saturating_sub(last);
+                if gap.saturating_mul(2) > ka as i64 * 3_000_000_000 {
                     rec.keepalive_gap_ns = Some(gap);
                     experts.push((
                         Ei::KeepAliveGap,
@@ -350,7 +360,7 @@ impl FlowState {
     /// Session length in nanoseconds, first packet to the end (or the last packet).
     pub fn duration_ns(&self) -> i64 {
         let end = self.end_ts.unwrap_or(self.last_ts).max(self.last_ts);
-        end - self.first_ts.unwrap_or(end)
+        end.saturating_sub(self.first_ts.unwrap_or(end))
     }
 }
 
@@ -466,6 +476,37 @@ mod tests {
         assert_eq!(f.end(), End::Reset);
         assert_eq!(f.likely_lost, [4]);
         assert_eq!(f.duration_ns(), 91_000_000_000);
+    }
+
+    #[test]
+    fn extreme_capture_times_do_not_overflow() {
+        // A crafted pcapng timestamp becomes i64::MIN or i64::MAX ns in the glue (saturated);
+        // differences of such times overflowed (a panic in debug builds, nonsense in release).
+        let mut f = FlowState {
+            keepalive: Some(30),
+            ..Default::default()
+        };
+        let (mut subs, mut ex) = (HashMap::new(), Vec::new());
+        let at = |msg_type, frame, ts_ns, from_device| FlowPacket {
+            ts_ns,
+            ..pkt(msg_type, frame, 0, from_device, None)
+        };
+        let mut p = at(PUBLISH, 1, i64::MIN, true);
+        p.msgid = Some(1);
+        p.qos = 1;
+        f.on_packet(&p, &mut subs, &mut ex);
+        f.on_packet(&at(PUBLISH, 2, i64::MIN, true), &mut subs, &mut ex);
+        let r = f.on_packet(&at(PINGREQ, 3, i64::MAX, true), &mut subs, &mut ex);
+        assert_eq!(r.keepalive_gap_ns, Some(i64::MAX));
+        let mut a = at(PUBACK, 4, i64::MAX, false);
+        a.msgid = Some(1);
+        assert_eq!(
+            f.on_packet(&a, &mut subs, &mut ex).ack_to,
+            Some((1, i64::MAX))
+        );
+        f.on_tcp_end(5, i64::MAX, true);
+        assert_eq!(f.likely_lost, Vec::<u32>::new());
+        assert_eq!(f.duration_ns(), i64::MAX);
     }
 
     #[test]

@@ -7,12 +7,14 @@
 //! - [`json`]: a lenient, bounded JSON parser for Alink payloads
 //! - [`flow`]: MQTT-level session flow (acks, keep-alive, how a session ended)
 //! - [`session`]: per-connection state and per-packet analysis
+//! - [`cache`]: what is kept of each packet between passes, packed
 //! - [`transport`]: TLS or plain MQTT on an MQTT port, MQTT inside TLS on 443
 //! - [`wsstream`]: MQTT packets cut back out of WebSocket messages
 //! - [`mqtt5`]: MQTT 5 reason codes and the platform's limits
 //! - [`fields`]: every field, subtree and expert item, as data
 //! - [`render`]: turns analysis into fields through the [`render::Sink`] trait
 
+pub mod cache;
 pub mod clientid;
 pub mod fields;
 pub mod flow;

@@ -227,6 +227,12 @@ impl Capture {
     pub fn tcp_end(&mut self, conv: u32, frame: u32, ts_ns: i64, reset: bool) {
         if let Some(c) = self.conns.get_mut(&conv) {
             c.flow.on_tcp_end(frame, ts_ns, reset);
+            // After a reset, or a FIN that follows the DISCONNECT, no MQTT can follow: what only
+            // pairing needs is freed, so a capture of many short sessions holds matching state
+            // for the open ones only.
+            if reset || c.flow.disconnect {
+                c.release_matching();
+            }
         }
     }
 }
@@ -281,23 +287,27 @@ pub struct PduRecord {
 /// its payload.
 #[derive(Debug, Clone, Default)]
 pub struct CachedRecord {
-    msg_type: u8,
-    direction: Option<Direction>,
-    identity: Option<Rc<Identity>>,
-    connect_in: Option<NonZeroU32>,
+    pub(crate) msg_type: u8,
+    pub(crate) direction: Option<Direction>,
+    pub(crate) identity: Option<Rc<Identity>>,
+    pub(crate) connect_in: Option<NonZeroU32>,
     /// Index into [`Conn::requests`], plus one.
-    request: Option<NonZeroU32>,
+    pub(crate) request: Option<NonZeroU32>,
     /// Index into the flow's exchanges, plus one.
-    exchange: Option<NonZeroU32>,
-    dup_of: Option<NonZeroU32>,
-    reply: Option<ReplyLink>,
-    ack_to: Option<(u32, i64)>,
+    pub(crate) exchange: Option<NonZeroU32>,
+    pub(crate) dup_of: Option<NonZeroU32>,
+    /// The request a reply answers, and the time between them.
+    pub(crate) reply_to: Option<NonZeroU32>,
+    pub(crate) reply_delta_ns: i64,
+    /// The packet an acknowledgement answers, and the time between them.
+    pub(crate) ack_to: Option<NonZeroU32>,
+    pub(crate) ack_delta_ns: i64,
     /// Everything rare, in one allocation only when present.
-    extra: Option<Box<Extra>>,
+    pub(crate) extra: Option<Rc<Extra>>,
 }
 
 #[derive(Debug, Clone, Default)]
-struct Extra {
+pub(crate) struct Extra {
     login: Option<Box<Login>>,
     connack: Option<Connack>,
     experts: Vec<(Ei, String)>,
@@ -344,12 +354,15 @@ impl CachedRecord {
             topics,
             payload,
             request: self.request.map(|r| r.get() as usize - 1),
-            reply: self.reply,
+            reply: self.reply_to.map(|f| ReplyLink {
+                request_frame: f.get(),
+                delta_ns: self.reply_delta_ns,
+            }),
             sub_logins: e.sub_logins,
             ntp_offset_ms: e.ntp_offset_ms,
             flow: FlowRecord {
                 exchange: self.exchange.map(|x| x.get() as usize - 1),
-                ack_to: self.ack_to,
+                ack_to: self.ack_to.map(|f| (f.get(), self.ack_delta_ns)),
                 dup_of: self.dup_of.map(NonZeroU32::get),
                 sub_results: e.sub_results,
                 keepalive_gap_ns: e.keepalive_gap_ns,
@@ -413,9 +426,11 @@ impl PduRecord {
             request: nz(self.request, 1),
             exchange: nz(self.flow.exchange, 1),
             dup_of: nz(self.flow.dup_of.map(|f| f as usize), 0),
-            reply: self.reply,
-            ack_to: self.flow.ack_to,
-            extra: rare.then(|| Box::new(extra)),
+            reply_to: nz(self.reply.map(|r| r.request_frame as usize), 0),
+            reply_delta_ns: self.reply.map_or(0, |r| r.delta_ns),
+            ack_to: nz(self.flow.ack_to.map(|(f, _)| f as usize), 0),
+            ack_delta_ns: self.flow.ack_to.map_or(0, |(_, d)| d),
+            extra: rare.then(|| Rc::new(extra)),
         }
     }
 }
@@ -548,6 +563,14 @@ impl Conn {
         } else {
             None
         }
+    }
+
+    fn release_matching(&mut self) {
+        self.pending = HashMap::new();
+        self.fifo = HashMap::new();
+        self.sub_filters = HashMap::new();
+        self.requests.shrink_to_fit();
+        self.flow.release_matching();
     }
 
     /// Analyses one packet of this connection (first pass only).
@@ -936,7 +959,7 @@ impl Conn {
                     }
                     let req = &mut self.requests[idx];
                     req.response = Some(ctx.frame);
-                    let delta_ns = ctx.ts_ns - req.ts_ns;
+                    let delta_ns = ctx.ts_ns.saturating_sub(req.ts_ns);
                     rec.reply = Some(ReplyLink {
                         request_frame: req.frame,
                         delta_ns,
@@ -1385,6 +1408,47 @@ mod tests {
             (PK, "dev-9", IdentitySource::Topic)
         );
         assert_eq!(rec.connect_in, None);
+    }
+
+    #[test]
+    fn reply_time_with_extreme_capture_times() {
+        // The glue saturates odd capture times to i64::MIN / i64::MAX ns; the reply time then
+        // saturates too instead of overflowing.
+        let mut conn = Conn::default();
+        let publish = |topic: &'static [u8], payload: &'static [u8]| MqttPdu {
+            msg_type: PUBLISH,
+            topics: vec![topic],
+            payload: Some(payload),
+            ..Default::default()
+        };
+        let at = |frame, ts_ns, from_device| FrameCtx {
+            ts_ns,
+            ..ctx(frame, from_device)
+        };
+        let req = conn.analyze(
+            &publish(
+                b"/sys/a1B2c3D4e5F/dev/thing/event/property/post",
+                br#"{"id":"1","params":{}}"#,
+            ),
+            &at(1, i64::MIN, true),
+            &Secrets::default(),
+        );
+        assert_eq!(req.request, Some(0));
+        let rep = conn.analyze(
+            &publish(
+                b"/sys/a1B2c3D4e5F/dev/thing/event/property/post_reply",
+                br#"{"id":"1","code":200}"#,
+            ),
+            &at(2, i64::MAX, false),
+            &Secrets::default(),
+        );
+        assert_eq!(
+            rep.reply,
+            Some(ReplyLink {
+                request_frame: 1,
+                delta_ns: i64::MAX
+            })
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use wireshark_sys as ws;
 
+use crate::core::cache::{PacketLoc, Slot};
 use crate::core::render;
 use crate::core::session::{FrameCtx, MqttPdu, PduRecord};
 use crate::core::topic;
@@ -268,7 +269,7 @@ unsafe fn dissect_post_inner(
         }
     });
     let wants = tree::Wants::of(pinfo, tree);
-    let show = |st: &state::State, rec: &PduRecord, conv: u32, span: Option<(i32, i32)>| {
+    let show = |st: &state::State, rec: &PduRecord, conv: u32, span: Option<(u32, u32)>| {
         let Some(conn) = st.capture.conns.get(&conv) else {
             return;
         };
@@ -276,6 +277,7 @@ unsafe fn dissect_post_inner(
             return;
         }
         if wants.items || wants.info {
+            let span = span.map(|(s, l)| (s as i32, l as i32));
             let mut sink = tree::TreeSink::new(pinfo, tree, tvb, span).wanting(wants);
             render::render(rec, conn, frame, visited, &mut sink);
         }
@@ -291,15 +293,14 @@ unsafe fn dissect_post_inner(
             for (slot, rec) in &fresh {
                 show(st, rec, slot.conv, slot.span);
             }
-            st.store(
-                fresh
-                    .into_iter()
-                    .map(|(slot, rec)| state::FrameSlot {
-                        record: rec.into_cached(),
-                        ..slot
-                    })
-                    .collect(),
-            );
+            let slots: Vec<Slot> = fresh
+                .into_iter()
+                .map(|(slot, rec)| Slot {
+                    record: rec.into_cached(),
+                    ..slot
+                })
+                .collect();
+            st.frames.store(frame, &slots);
         });
         return;
     }
@@ -309,29 +310,24 @@ unsafe fn dissect_post_inner(
         return;
     }
     with_state(|st| {
-        for slot in st.slots(frame) {
+        for slot in st.frames.of(frame) {
             let rec = match &slot.packet {
-                Some(state::PacketLoc::InSource {
+                Some(PacketLoc::InSource {
                     source,
                     topic,
                     payload,
                 }) => {
+                    let source = *source;
                     let read = |(start, len): (u32, u32)| {
-                        let p = ws::shim_ds_bytes(
-                            pinfo,
-                            *source as c_int,
-                            start as c_int,
-                            len as c_int,
-                        );
+                        let p =
+                            ws::shim_ds_bytes(pinfo, source as c_int, start as c_int, len as c_int);
                         // SAFETY: the shim returns the data source's captured bytes, valid for
                         // this packet, or NULL.
                         (!p.is_null()).then(|| std::slice::from_raw_parts(p, len as usize))
                     };
                     slot.record.restore(read(*topic), payload.and_then(read))
                 }
-                Some(state::PacketLoc::Copied(c)) => {
-                    slot.record.restore(c.0.as_deref(), c.1.as_deref())
-                }
+                Some(PacketLoc::Copied(c)) => slot.record.restore(c.0.as_deref(), c.1.as_deref()),
                 None => slot.record.restore(None, None),
             };
             show(st, &rec, slot.conv, slot.span);
@@ -350,7 +346,7 @@ unsafe fn located(pinfo: *mut ws::packet_info, fi: &ws::shim_finfo) -> Option<(i
 }
 
 /// How a later pass finds this PUBLISH's topic and payload again.
-fn packet_loc(g: &Group<'_>) -> state::PacketLoc {
+fn packet_loc(g: &Group<'_>) -> PacketLoc {
     let topic = g.pdu.topics.first().copied();
     match (g.topic_at, g.payload_at) {
         (Some((ts, tstart, tlen)), p)
@@ -358,13 +354,13 @@ fn packet_loc(g: &Group<'_>) -> state::PacketLoc {
                 && p.map_or(true, |(ps, _, _)| ps == ts)
                 && (p.is_some() || g.pdu.payload.is_none()) =>
         {
-            state::PacketLoc::InSource {
+            PacketLoc::InSource {
                 source: ts as u8,
                 topic: (tstart, tlen),
                 payload: p.map(|(_, s, l)| (s, l)),
             }
         }
-        _ => state::PacketLoc::Copied(Box::new((
+        _ => PacketLoc::Copied(std::rc::Rc::new((
             topic.map(Box::from),
             g.pdu.payload.map(Box::from),
         ))),
@@ -580,7 +576,7 @@ unsafe fn first_pass(
     pinfo: *mut ws::packet_info,
     tree: *mut ws::proto_tree,
     frame: u32,
-) -> Vec<(state::FrameSlot, PduRecord)> {
+) -> Vec<(Slot, PduRecord)> {
     let mut groups = read_groups(pinfo, tree, MqttField::READ);
     if groups.is_empty() {
         return Vec::new();
@@ -626,9 +622,8 @@ unsafe fn first_pass(
         groups
             .iter()
             .map(|g| {
-                let span = (g.ds == frame_ds).then_some((g.start, g.end - g.start));
-                let slot = state::FrameSlot {
-                    frame,
+                let span = (g.ds == frame_ds).then_some((g.start as u32, (g.end - g.start) as u32));
+                let slot = Slot {
                     conv,
                     span,
                     packet: (g.pdu.msg_type == crate::core::session::PUBLISH)

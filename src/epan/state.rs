@@ -9,40 +9,15 @@ use std::ffi::CStr;
 
 use wireshark_sys as ws;
 
+use crate::core::cache::FrameCache;
 use crate::core::secrets::Secrets;
-use crate::core::session::{CachedRecord, Capture};
-
-/// One analysed MQTT packet, as kept between passes. Slots are in frame order (the first pass
-/// runs in frame order), several per frame when a frame carries several MQTT packets.
-pub struct FrameSlot {
-    pub frame: u32,
-    pub conv: u32,
-    /// Offset and length of the MQTT packet in the frame's own bytes, when it lies there (not in
-    /// a reassembled or decrypted buffer), so aliiot's item can highlight it on every pass.
-    pub span: Option<(i32, i32)>,
-    /// A PUBLISH: where its topic and payload lie, to describe them again on later passes.
-    pub packet: Option<PacketLoc>,
-    pub record: CachedRecord,
-}
-
-/// Where a PUBLISH's topic and payload are found again on a later pass.
-pub enum PacketLoc {
-    /// Both in the packet's `source`-th data source (frame, reassembled, decrypted…), as
-    /// (start, length): the usual case.
-    InSource {
-        source: u8,
-        topic: (u32, u32),
-        payload: Option<(u32, u32)>,
-    },
-    /// Otherwise (a topic MQTT resolved from its alias, say): copies.
-    Copied(Box<(Option<Box<[u8]>>, Option<Box<[u8]>>)>),
-}
+use crate::core::session::Capture;
 
 #[derive(Default)]
 pub struct State {
     pub secrets: Secrets,
     pub capture: Capture,
-    pub frames: Vec<FrameSlot>,
+    pub frames: FrameCache,
     pub panics: u32,
     pub ws: WsState,
     /// Connections whose TLS ClientHello named a platform endpoint.
@@ -60,29 +35,6 @@ pub struct WsState {
     pub pieces: HashMap<(u32, u32), Vec<crate::core::wsstream::Piece>>,
     pub frame: u32,
     pub seq: u32,
-}
-
-impl State {
-    /// The slots of `frame` (empty when it carried no analysed MQTT).
-    pub fn slots(&self, frame: u32) -> &[FrameSlot] {
-        let start = self.frames.partition_point(|s| s.frame < frame);
-        let len = self.frames[start..].partition_point(|s| s.frame == frame);
-        &self.frames[start..start + len]
-    }
-
-    /// Keeps a frame's slots; a frame analysed out of order (never on a normal first pass)
-    /// still lands in its place.
-    pub fn store(&mut self, slots: Vec<FrameSlot>) {
-        let Some(frame) = slots.first().map(|s| s.frame) else {
-            return;
-        };
-        if self.frames.last().map_or(true, |l| l.frame < frame) {
-            self.frames.extend(slots);
-        } else {
-            let at = self.frames.partition_point(|s| s.frame <= frame);
-            self.frames.splice(at..at, slots);
-        }
-    }
 }
 
 thread_local! {
@@ -105,7 +57,7 @@ pub fn note_panic() {
 pub fn clear() {
     with_state(|st| {
         st.capture = Capture::default();
-        st.frames = Vec::new();
+        st.frames = FrameCache::default();
         st.ws = WsState::default();
         st.platform_tls.clear();
         st.tls_hinted.clear();
@@ -162,7 +114,7 @@ pub fn reset_and_load_secrets() {
     with_state(|st| {
         st.secrets = secrets;
         st.capture = Capture::default();
-        st.frames = Vec::new();
+        st.frames = FrameCache::default();
     });
 }
 

@@ -6,10 +6,10 @@
 //! struct: what lets a capture of millions of packets stay within a few percent of Wireshark's
 //! own memory. Pure Rust: encoded and decoded by the tests below without Wireshark.
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::rc::Rc;
 
+use super::fxhash::FxMap;
 use super::session::{CachedRecord, Direction, Identity};
 
 /// Copies of a topic and a payload.
@@ -41,14 +41,51 @@ pub struct Slot {
 
 const CHUNK: usize = 1 << 20;
 
+/// (frame, position) per frame with slots, in frame order, in fixed blocks (no doubling).
+#[derive(Default)]
+struct Index {
+    blocks: Vec<Vec<(u32, u32)>>,
+    len: usize,
+}
+
+const BLOCK: usize = 8192;
+
+impl Index {
+    fn push(&mut self, e: (u32, u32)) {
+        if self.blocks.last().map_or(true, |b| b.len() == BLOCK) {
+            self.blocks.push(Vec::with_capacity(BLOCK));
+        }
+        self.blocks.last_mut().expect("a block").push(e);
+        self.len += 1;
+    }
+    fn last(&self) -> Option<(u32, u32)> {
+        self.blocks.last().and_then(|b| b.last()).copied()
+    }
+    fn get(&self, i: usize) -> Option<(u32, u32)> {
+        self.blocks
+            .get(i / BLOCK)
+            .and_then(|b| b.get(i % BLOCK))
+            .copied()
+    }
+    /// The number of entries before `frame`.
+    fn partition_point(&self, frame: u32) -> usize {
+        let b = self.blocks.partition_point(|b| b[0].0 < frame);
+        if b == 0 {
+            return 0;
+        }
+        let block = &self.blocks[b - 1];
+        (b - 1) * BLOCK + block.partition_point(|(f, _)| *f < frame)
+    }
+}
+
 #[derive(Default)]
 pub struct FrameCache {
     chunks: Vec<Vec<u8>>,
     /// (frame, chunk << 20 | offset), in frame order.
-    index: Vec<(u32, u32)>,
+    index: Index,
     identities: Vec<Rc<Identity>>,
-    identity_ids: HashMap<*const Identity, u32>,
-    extras: Vec<Rc<super::session::Extra>>,
+    identity_ids: FxMap<*const Identity, u32>,
+    extras: Vec<Rc<[super::session::Rare]>>,
     copies: Vec<Rc<Copies>>,
 }
 
@@ -111,7 +148,7 @@ const PACKET: u8 = 128;
 impl FrameCache {
     /// Number of frames with slots.
     pub fn frames(&self) -> usize {
-        self.index.len()
+        self.index.len
     }
 
     /// Bytes of encoded slots (the chunks' used part), side tables aside.
@@ -122,7 +159,7 @@ impl FrameCache {
     /// Keeps the slots of `frame`. Frames come in order on a first pass; a frame stored again or
     /// out of order is ignored (its first analysis stands).
     pub fn store(&mut self, frame: u32, slots: &[Slot]) {
-        if slots.is_empty() || self.index.last().is_some_and(|(f, _)| *f >= frame) {
+        if slots.is_empty() || self.index.last().is_some_and(|(f, _)| f >= frame) {
             return;
         }
         let mut enc = Vec::with_capacity(32 * slots.len());
@@ -148,8 +185,8 @@ impl FrameCache {
 
     /// The slots of `frame` (empty when it carried no analysed MQTT).
     pub fn of(&self, frame: u32) -> Vec<Slot> {
-        let i = self.index.partition_point(|(f, _)| *f < frame);
-        let Some(&(f, at)) = self.index.get(i) else {
+        let i = self.index.partition_point(frame);
+        let Some((f, at)) = self.index.get(i) else {
             return Vec::new();
         };
         if f != frame {
@@ -159,7 +196,7 @@ impl FrameCache {
         let chunk = &self.chunks[c];
         // This frame's bytes end where the next frame's begin, or at the chunk's end.
         let end = match self.index.get(i + 1) {
-            Some(&(_, next)) if (next >> 20) as usize == c => (next as usize) & (CHUNK - 1),
+            Some((_, next)) if (next >> 20) as usize == c => (next as usize) & (CHUNK - 1),
             _ => chunk.len(),
         };
         let mut r = Reader {
@@ -458,6 +495,30 @@ mod tests {
         assert_eq!(ack.flow.ack_to.map(|a| a.0), Some(16));
         // Five packets in well under the 5 × 112 bytes the same facts take as structs.
         assert!(cache.used() < 5 * 24, "{} bytes", cache.used());
+    }
+
+    /// Many frames: index blocks and byte chunks both roll over.
+    #[test]
+    fn many_frames() {
+        let mut cache = FrameCache::default();
+        let slot = |conv| Slot {
+            conv,
+            span: Some((1 << 20, 3)),
+            packet: None,
+            record: CachedRecord::default(),
+        };
+        for f in 0..200_000u32 {
+            cache.store(2 * f + 1, &[slot(f)]);
+        }
+        assert_eq!(cache.frames(), 200_000);
+        assert!(cache.used() > 1 << 20, "more than one chunk");
+        for f in [0u32, 1, 8191, 8192, 8193, 50_000, 130_000, 199_999] {
+            let got = cache.of(2 * f + 1);
+            assert_eq!(got.len(), 1, "frame {}", 2 * f + 1);
+            assert_eq!(got[0].conv, f);
+            assert_eq!(got[0].span, Some((1 << 20, 3)));
+            assert!(cache.of(2 * f + 2).is_empty());
+        }
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! Alibaba-specific request/reply pairing lives in [`super::session`]; this is the MQTT layer
 //! under it, and works for any MQTT session.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use super::fxhash::FxMap;
 
 use super::fields::Ei;
 
@@ -60,7 +62,7 @@ pub struct FlowState {
     last_device_ts: Option<i64>,
     pub exchanges: Vec<Exchange>,
     /// (request type, sender endpoint, packet id) -> index into `exchanges`.
-    open: HashMap<(u8, u64, u16), usize>,
+    open: FxMap<(u8, u64, u16), usize>,
     pings: VecDeque<usize>,
     pub first_ts: Option<i64>,
     pub last_ts: i64,
@@ -165,7 +167,7 @@ impl FlowState {
     /// Frees what only matching needs, once the connection can carry no more MQTT (see
     /// [`super::session::Capture::tcp_end`]); what later passes show stays.
     pub fn release_matching(&mut self) {
-        self.open = HashMap::new();
+        self.open = FxMap::default();
         self.pings = VecDeque::new();
         self.recent_qos0 = VecDeque::new();
         self.exchanges.shrink_to_fit();
@@ -226,7 +228,7 @@ impl FlowState {
     pub fn on_packet(
         &mut self,
         p: &FlowPacket<'_>,
-        sub_filters: &mut HashMap<usize, Vec<String>>,
+        sub_filters: &mut FxMap<usize, Vec<String>>,
         experts: &mut Vec<(Ei, String)>,
     ) -> FlowRecord {
         let mut rec = FlowRecord::default();
@@ -394,7 +396,7 @@ mod tests {
             version: 4,
             ..Default::default()
         };
-        let mut subs = HashMap::new();
+        let mut subs = FxMap::default();
         let mut ex = Vec::new();
         let mut p = pkt(PUBLISH, 10, 1, true, Some(7));
         p.qos = 1;
@@ -412,7 +414,7 @@ mod tests {
     #[test]
     fn dup_retransmission_and_id_reuse() {
         let mut f = FlowState::default();
-        let (mut subs, mut ex) = (HashMap::new(), Vec::new());
+        let (mut subs, mut ex) = (FxMap::default(), Vec::new());
         let mut p = pkt(PUBLISH, 1, 0, true, Some(5));
         p.qos = 1;
         f.on_packet(&p, &mut subs, &mut ex);
@@ -430,7 +432,7 @@ mod tests {
     #[test]
     fn suback_names_refused_filters() {
         let mut f = FlowState::default();
-        let (mut subs, mut ex) = (HashMap::new(), Vec::new());
+        let (mut subs, mut ex) = (FxMap::default(), Vec::new());
         let filters: [&[u8]; 2] = [b"/a1B2c3D4e5F/dev/user/get", b"/secret/#"];
         let mut s = pkt(SUBSCRIBE, 1, 0, true, Some(9));
         s.filters = &filters;
@@ -460,7 +462,7 @@ mod tests {
             keepalive: Some(30),
             ..Default::default()
         };
-        let (mut subs, mut ex) = (HashMap::new(), Vec::new());
+        let (mut subs, mut ex) = (FxMap::default(), Vec::new());
         f.on_packet(&pkt(PINGREQ, 1, 0, true, None), &mut subs, &mut ex);
         let r = f.on_packet(&pkt(PINGRESP, 2, 0, false, None), &mut subs, &mut ex);
         assert_eq!(r.ack_to, Some((1, 0)));
@@ -486,7 +488,7 @@ mod tests {
             keepalive: Some(30),
             ..Default::default()
         };
-        let (mut subs, mut ex) = (HashMap::new(), Vec::new());
+        let (mut subs, mut ex) = (FxMap::default(), Vec::new());
         let at = |msg_type, frame, ts_ns, from_device| FlowPacket {
             ts_ns,
             ..pkt(msg_type, frame, 0, from_device, None)
@@ -512,7 +514,7 @@ mod tests {
     #[test]
     fn open_exchanges_are_bounded() {
         let mut f = FlowState::default();
-        let (mut subs, mut ex) = (HashMap::new(), Vec::new());
+        let (mut subs, mut ex) = (FxMap::default(), Vec::new());
         for i in 0..100_000u32 {
             let mut p = pkt(PUBLISH, i, 0, true, Some((i % 65_536) as u16));
             p.qos = 1;

@@ -18,6 +18,7 @@ pub mod cache;
 pub mod clientid;
 pub mod fields;
 pub mod flow;
+pub mod fxhash;
 pub mod json;
 pub mod mqtt5;
 pub mod payload;

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use super::clientid::{ClientId, ClientIdIssue};
 use super::fields::Ei;
 use super::flow::{FlowPacket, FlowRecord, FlowState};
+use super::fxhash::FxMap;
 use super::payload::{self, Body, Payload, PayloadIssue};
 use super::secrets::Secrets;
 use super::sign::{check_login, SignCheck, SignStatus};
@@ -118,7 +119,7 @@ pub struct Conn {
     fifo: HashMap<String, (u64, u64)>,
     /// MQTT-level flow: acknowledgements, keep-alive, how the session ended.
     pub flow: FlowState,
-    sub_filters: HashMap<usize, Vec<String>>,
+    sub_filters: FxMap<usize, Vec<String>>,
     /// SDK language and version from the client id (`lan`, `_v`).
     pub sdk: Option<String>,
     pending_limit_hit: bool,
@@ -177,7 +178,7 @@ impl TopicView {
 /// two connections at once).
 #[derive(Debug, Default)]
 pub struct Capture {
-    pub conns: HashMap<u32, Conn>,
+    pub conns: FxMap<u32, Box<Conn>>,
     devices: HashMap<(String, String), Vec<u32>>,
 }
 
@@ -266,6 +267,8 @@ pub struct PduRecord {
     pub gateway: Option<Rc<Identity>>,
     /// The PUBLISH topic, or every SUBSCRIBE/UNSUBSCRIBE filter.
     pub topics: Vec<TopicView>,
+    /// SUBSCRIBE/UNSUBSCRIBE filters as sent (at most [`MAX_FILTERS`]).
+    pub filters: Vec<Box<str>>,
     pub payload: Option<Payload>,
     /// Index into [`Conn::requests`] when this message is a request.
     pub request: Option<usize>,
@@ -303,23 +306,25 @@ pub struct CachedRecord {
     pub(crate) ack_to: Option<NonZeroU32>,
     pub(crate) ack_delta_ns: i64,
     /// Everything rare, in one allocation only when present.
-    pub(crate) extra: Option<Rc<Extra>>,
+    pub(crate) extra: Option<Rc<[Rare]>>,
 }
 
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Extra {
-    login: Option<Box<Login>>,
-    connack: Option<Connack>,
-    experts: Vec<(Ei, String)>,
-    gateway: Option<Rc<Identity>>,
-    /// SUBSCRIBE/UNSUBSCRIBE filters (a PUBLISH's topic is described again instead).
-    topics: Vec<TopicView>,
-    sub_logins: Vec<SubLogin>,
-    ntp_offset_ms: Option<f64>,
-    v5_reason: Option<(u8, &'static str)>,
-    assigned_client_id: Option<String>,
-    sub_results: Vec<(String, u8)>,
-    keepalive_gap_ns: Option<i64>,
+/// The rare parts of a record, only those present: a CONNECT's login, a CONNACK's result, expert
+/// items, SUBSCRIBE filters, SUBACK results…
+#[derive(Debug, Clone)]
+pub(crate) enum Rare {
+    Login(Box<Login>),
+    Connack(Connack),
+    Experts(Box<[(Ei, String)]>),
+    Gateway(Rc<Identity>),
+    /// SUBSCRIBE/UNSUBSCRIBE filters as sent: classified again when shown.
+    Filters(Box<[Box<str>]>),
+    SubLogins(Box<[SubLogin]>),
+    NtpOffset(f64),
+    V5Reason(u8, &'static str),
+    AssignedClientId(Box<str>),
+    SubResults(Box<[(String, u8)]>),
+    KeepaliveGap(i64),
 }
 
 fn nz(v: Option<usize>, plus: usize) -> Option<NonZeroU32> {
@@ -336,41 +341,65 @@ impl CachedRecord {
     /// The full record again: the cached facts, plus the PUBLISH topic and payload described
     /// anew from the same packet (the bytes the first pass analysed).
     pub fn restore(&self, topic: Option<&[u8]>, payload: Option<&[u8]>) -> PduRecord {
-        let e = self.extra.as_deref().cloned().unwrap_or_default();
-        let (topics, payload) = if self.needs_packet() {
-            describe_publish(topic, payload)
-        } else {
-            (e.topics, None)
-        };
-        PduRecord {
+        let mut rec = PduRecord {
             msg_type: self.msg_type,
             direction: self.direction,
             identity: self.identity.clone(),
             connect_in: self.connect_in.map(NonZeroU32::get),
-            login: e.login,
-            connack: e.connack,
-            experts: e.experts,
-            gateway: e.gateway,
-            topics,
-            payload,
+            login: None,
+            connack: None,
+            experts: Vec::new(),
+            gateway: None,
+            topics: Vec::new(),
+            filters: Vec::new(),
+            payload: None,
             request: self.request.map(|r| r.get() as usize - 1),
             reply: self.reply_to.map(|f| ReplyLink {
                 request_frame: f.get(),
                 delta_ns: self.reply_delta_ns,
             }),
-            sub_logins: e.sub_logins,
-            ntp_offset_ms: e.ntp_offset_ms,
+            sub_logins: Vec::new(),
+            ntp_offset_ms: None,
             flow: FlowRecord {
                 exchange: self.exchange.map(|x| x.get() as usize - 1),
                 ack_to: self.ack_to.map(|f| (f.get(), self.ack_delta_ns)),
                 dup_of: self.dup_of.map(NonZeroU32::get),
-                sub_results: e.sub_results,
-                keepalive_gap_ns: e.keepalive_gap_ns,
+                sub_results: Vec::new(),
+                keepalive_gap_ns: None,
             },
-            v5_reason: e.v5_reason,
-            assigned_client_id: e.assigned_client_id,
+            v5_reason: None,
+            assigned_client_id: None,
+        };
+        if self.needs_packet() {
+            (rec.topics, rec.payload) = describe_publish(topic, payload);
         }
+        for item in self.extra.iter().flat_map(|x| x.iter()) {
+            match item {
+                Rare::Login(l) => rec.login = Some(l.clone()),
+                Rare::Connack(c) => rec.connack = Some(*c),
+                Rare::Experts(e) => rec.experts = e.to_vec(),
+                Rare::Gateway(g) => rec.gateway = Some(g.clone()),
+                Rare::Filters(f) => {
+                    rec.topics = classify_filters(f.iter().map(|f| &**f));
+                    rec.filters = f.to_vec();
+                }
+                Rare::SubLogins(l) => rec.sub_logins = l.to_vec(),
+                Rare::NtpOffset(v) => rec.ntp_offset_ms = Some(*v),
+                Rare::V5Reason(c, m) => rec.v5_reason = Some((*c, m)),
+                Rare::AssignedClientId(id) => rec.assigned_client_id = Some(id.to_string()),
+                Rare::SubResults(r) => rec.flow.sub_results = r.to_vec(),
+                Rare::KeepaliveGap(g) => rec.flow.keepalive_gap_ns = Some(*g),
+            }
+        }
+        rec
     }
+}
+
+/// The classified SUBSCRIBE/UNSUBSCRIBE filters (the Alibaba ones).
+fn classify_filters<'a>(filters: impl Iterator<Item = &'a str>) -> Vec<TopicView> {
+    filters
+        .filter_map(|f| topic::classify(f).map(|t| TopicView::from(&t)))
+        .collect()
 }
 
 /// What a PUBLISH says of itself: its classified topic and analysed payload. Pure: the same on
@@ -393,31 +422,40 @@ pub fn describe_publish(
 impl PduRecord {
     /// The compact form kept between passes (see [`CachedRecord`]).
     pub fn into_cached(self) -> CachedRecord {
-        let publish = self.msg_type == PUBLISH;
-        let extra = Extra {
-            login: self.login,
-            connack: self.connack,
-            experts: self.experts,
-            gateway: self.gateway,
-            topics: if publish { Vec::new() } else { self.topics },
-            sub_logins: self.sub_logins,
-            ntp_offset_ms: self.ntp_offset_ms,
-            v5_reason: self.v5_reason,
-            assigned_client_id: self.assigned_client_id,
-            sub_results: self.flow.sub_results,
-            keepalive_gap_ns: self.flow.keepalive_gap_ns,
-        };
-        let rare = extra.login.is_some()
-            || extra.connack.is_some()
-            || !extra.experts.is_empty()
-            || extra.gateway.is_some()
-            || !extra.topics.is_empty()
-            || !extra.sub_logins.is_empty()
-            || extra.ntp_offset_ms.is_some()
-            || extra.v5_reason.is_some()
-            || extra.assigned_client_id.is_some()
-            || !extra.sub_results.is_empty()
-            || extra.keepalive_gap_ns.is_some();
+        let mut rare = Vec::new();
+        if let Some(l) = self.login {
+            rare.push(Rare::Login(l));
+        }
+        if let Some(c) = self.connack {
+            rare.push(Rare::Connack(c));
+        }
+        if !self.experts.is_empty() {
+            rare.push(Rare::Experts(self.experts.into()));
+        }
+        if let Some(g) = self.gateway {
+            rare.push(Rare::Gateway(g));
+        }
+        if !self.filters.is_empty() {
+            rare.push(Rare::Filters(self.filters.into()));
+        }
+        if !self.sub_logins.is_empty() {
+            rare.push(Rare::SubLogins(self.sub_logins.into()));
+        }
+        if let Some(v) = self.ntp_offset_ms {
+            rare.push(Rare::NtpOffset(v));
+        }
+        if let Some((c, m)) = self.v5_reason {
+            rare.push(Rare::V5Reason(c, m));
+        }
+        if let Some(id) = self.assigned_client_id {
+            rare.push(Rare::AssignedClientId(id.into()));
+        }
+        if !self.flow.sub_results.is_empty() {
+            rare.push(Rare::SubResults(self.flow.sub_results.into()));
+        }
+        if let Some(g) = self.flow.keepalive_gap_ns {
+            rare.push(Rare::KeepaliveGap(g));
+        }
         CachedRecord {
             msg_type: self.msg_type,
             direction: self.direction,
@@ -430,7 +468,7 @@ impl PduRecord {
             reply_delta_ns: self.reply.map_or(0, |r| r.delta_ns),
             ack_to: nz(self.flow.ack_to.map(|(f, _)| f as usize), 0),
             ack_delta_ns: self.flow.ack_to.map_or(0, |(_, d)| d),
-            extra: rare.then(|| Rc::new(extra)),
+            extra: (!rare.is_empty()).then(|| Rc::from(rare)),
         }
     }
 }
@@ -568,7 +606,7 @@ impl Conn {
     fn release_matching(&mut self) {
         self.pending = HashMap::new();
         self.fifo = HashMap::new();
-        self.sub_filters = HashMap::new();
+        self.sub_filters = FxMap::default();
         self.requests.shrink_to_fit();
         self.flow.release_matching();
     }
@@ -606,6 +644,7 @@ impl Conn {
             experts: Vec::new(),
             gateway: None,
             topics: Vec::new(),
+            filters: Vec::new(),
             payload: None,
             request: None,
             reply: None,
@@ -698,11 +737,13 @@ impl Conn {
                 }
             }
             SUBSCRIBE | UNSUBSCRIBE => {
-                for f in pdu.topics.iter().take(MAX_FILTERS) {
-                    if let Some(t) = topic::classify(&String::from_utf8_lossy(f)) {
-                        rec.topics.push(TopicView::from(&t));
-                    }
-                }
+                rec.filters = pdu
+                    .topics
+                    .iter()
+                    .take(MAX_FILTERS)
+                    .map(|f| String::from_utf8_lossy(f).into())
+                    .collect();
+                rec.topics = classify_filters(rec.filters.iter().map(|f| &**f));
             }
             _ => {}
         }

@@ -481,8 +481,10 @@ unsafe fn read_groups<'a>(
     groups.sort_by_key(|g| (g.ds as usize, g.start));
     for field in fields {
         let hf = mqtt_hf(*field);
-        for i in 0..ws::shim_finfo_count(tree, hf) {
-            if ws::shim_finfo_get(tree, hf, i, &mut fi) == 0 {
+        let mut n = 0;
+        let array = ws::shim_finfo_array(tree, hf, &mut n);
+        for i in 0..n {
+            if ws::shim_finfo_read(array, i, hf, &mut fi) == 0 {
                 continue;
             }
             let Some(g) = groups.iter_mut().find(|g| {

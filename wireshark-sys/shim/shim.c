@@ -558,12 +558,29 @@ unsigned shim_finfo_count(proto_tree *tree, int hf)
     return a ? a->len : 0;
 }
 
+const void *shim_finfo_array(proto_tree *tree, int hf, unsigned *len)
+{
+    *len = 0;
+    if (!tree || hf <= 0)
+        return NULL;
+    GPtrArray *a = proto_get_finfo_ptr_array(tree, hf);
+    if (!a)
+        return NULL;
+    *len = a->len;
+    return a;
+}
+
 int shim_finfo_get(proto_tree *tree, int hf, unsigned i, shim_finfo *out)
 {
+    unsigned len;
+    const void *a = shim_finfo_array(tree, hf, &len);
+    return shim_finfo_read(a, i, hf, out);
+}
+
+int shim_finfo_read(const void *array, unsigned i, int hf, shim_finfo *out)
+{
     memset(out, 0, sizeof *out);
-    if (!tree || hf <= 0)
-        return 0;
-    GPtrArray *a = proto_get_finfo_ptr_array(tree, hf);
+    const GPtrArray *a = array;
     if (!a || i >= a->len)
         return 0;
     field_info *fi = (field_info *)g_ptr_array_index(a, i);

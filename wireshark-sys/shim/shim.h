@@ -120,6 +120,10 @@ typedef struct shim_finfo {
 /* Number of field_infos of `hf` in `tree`; 0 when none or tree is NULL. */
 unsigned shim_finfo_count(proto_tree *tree, int hf);
 int shim_finfo_get(proto_tree *tree, int hf, unsigned i, shim_finfo *out);
+/* The field_infos of `hf` in `tree` (one lookup), their number in *len; read each with
+ * shim_finfo_read. NULL when none. Valid for this packet. */
+const void *shim_finfo_array(proto_tree *tree, int hf, unsigned *len);
+int shim_finfo_read(const void *array, unsigned i, int hf, shim_finfo *out);
 const void *shim_tvb_identity(tvbuff_t *tvb);
 /* Position of a data source (by its tvb identity) in the packet's data source list, or -1. The
  * list is rebuilt in the same order on every pass, so the position finds it again. */

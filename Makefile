@@ -61,6 +61,22 @@ GUI_OUT ?= docs/screenshots
 gui-check: build
 	packaging/gui-check.sh $(PLUGIN) $(GUI_OUT)
 
+# cargo-fuzz over every parser of the core, FUZZ_TIME seconds in all (tests/fuzz.sh says how to
+# run long campaigns); a crash fails and is kept in tests/fuzz/artifacts/.
+FUZZ_TIME ?= 60
+fuzz:
+	FUZZ_TIME=$(FUZZ_TIME) tests/fuzz.sh
+
+# editcap -E mutants of every test capture through tshark with the plugin (-nr, -nVxr, -2);
+# N mutants per capture. A crash saves the mutant in tests/fuzz-crashes/ and fails.
+N ?= 3
+fuzz-captures: build
+	tests/fuzz-captures.sh $(PLUGIN) $(N)
+
+# tshark with the plugin under valgrind over every test capture; fails on an error in aliiot.
+valgrind: build
+	tests/valgrind.sh $(PLUGIN)
+
 # Benchmark against stock tshark (--disable-protocol aliiot) on generated captures of
 # $(BENCH_FRAMES) frames (bench/gen.py); writes BENCHMARKS.md.
 BENCH_FRAMES ?= 100000 1000000

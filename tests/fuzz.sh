@@ -38,7 +38,7 @@
 # default 10: slower is a bug for a dissector), FUZZ_RSS_MB (default 2048).
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 FUZZ_DIR=tests/fuzz
 export RUSTC_BOOTSTRAP=1
 SAN=${FUZZ_SANITIZER:-address}
@@ -47,7 +47,7 @@ RSS=${FUZZ_RSS_MB:-2048}
 
 ALL_TARGETS=$(sed -n 's/^name = "\([a-z_0-9]*\)"$/\1/p' "$FUZZ_DIR/Cargo.toml" | grep -v '^aliiot-fuzz$')
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
-n=$(echo $TARGETS | wc -w)
+n=$(echo "$TARGETS" | wc -w)
 if [ $# -ge 1 ]; then
     PER=$1
 else

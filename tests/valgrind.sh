@@ -74,7 +74,8 @@ chmod -R a+r "$work/caps"
 echo "== valgrind: ${#caps[@]} captures, tshark -2 -nVxr with aliiot from $plugin, $JOBS at once"
 
 one() {
-    local name=$1 start=$(date +%s)
+    local name=$1 start
+    start=$(date +%s)
     as_user valgrind --tool=memcheck --xml=yes --xml-file="$work/xml/$name.xml" \
         --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
         --num-callers=50 --error-limit=no --child-silent-after-fork=yes \

@@ -22,7 +22,10 @@ fn walk(root: &Value, embedded_budget: &mut usize) {
                     if i < 32 {
                         // `get` finds the first member with the key.
                         let first = members.iter().find(|(k2, _)| k2 == k).map(|(_, v)| v);
-                        assert_eq!(v.get(k).map(|x| x as *const Value), first.map(|x| x as *const Value));
+                        assert_eq!(
+                            v.get(k).map(|x| x as *const Value),
+                            first.map(|x| x as *const Value)
+                        );
                     }
                     stack.push((child, depth + 1));
                 }
@@ -35,13 +38,11 @@ fn walk(root: &Value, embedded_budget: &mut usize) {
                     stack.push((child, depth + 1));
                 }
             }
-            Value::Str(_) => {
-                if *embedded_budget > 0 {
-                    *embedded_budget -= 1;
-                    if let Some(p) = v.parse_embedded() {
-                        assert!(p.value.is_object() || p.value.is_array());
-                        walk(&p.value, embedded_budget);
-                    }
+            Value::Str(_) if *embedded_budget > 0 => {
+                *embedded_budget -= 1;
+                if let Some(p) = v.parse_embedded() {
+                    assert!(p.value.is_object() || p.value.is_array());
+                    walk(&p.value, embedded_budget);
                 }
             }
             Value::Number { value, .. } => assert!(!value.is_nan()),
@@ -65,12 +66,19 @@ fuzz_target!(|data: &[u8]| {
 
     for width in [0usize, 1, 2, 10, 80, 200] {
         let s = parsed.value.to_compact(width);
-        assert!(s.chars().count() <= width, "to_compact({width}) gave {} chars", s.chars().count());
+        assert!(
+            s.chars().count() <= width,
+            "to_compact({width}) gave {} chars",
+            s.chars().count()
+        );
     }
     // The full compact rendering is strict JSON that reads back as the same value.
     let full = parsed.value.to_compact(usize::MAX);
     match json::parse(full.as_bytes()) {
-        Ok(again) => assert_eq!(again.value, parsed.value, "round trip changed the value: {full}"),
+        Ok(again) => assert_eq!(
+            again.value, parsed.value,
+            "round trip changed the value: {full}"
+        ),
         Err(e) => panic!("compact rendering does not parse again ({e}): {full}"),
     }
 });

@@ -1,8 +1,8 @@
 //! The whole per-capture pipeline without Wireshark: a sequence of synthetic MQTT packets on a
 //! few connections goes through `session::Capture` (login, sign, topics, payloads, request/reply
 //! pairing, MQTT flow), each record is rendered through `render::render` into a sink that checks
-//! the tree stays balanced, and a final pass re-renders everything and feeds the statistics, as
-//! Wireshark's later passes do.
+//! the tree stays balanced (and once more without a tree, which must give the same Info column),
+//! and a final pass re-renders everything and feeds the statistics, as Wireshark's later passes do.
 //!
 //! Input: records, each
 //!   byte 0   bits 0-3 MQTT message type, bit 4 DUP, bit 5 RETAIN, bits 6-7 QoS
@@ -15,7 +15,6 @@
 //! tests/fuzz/make-seeds.py writes real captures' packets in this format.
 #![no_main]
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use aliiot::core::clientid::ClientId;
@@ -43,23 +42,57 @@ fn secrets() -> &'static Secrets {
             );
         }
         s.add_device("a1B2c3D4e5F", "dev", "3f1d0c9e8b7a6d5c4b3a29180f7e6d00");
-        s.add_device("a1GwPkXyz12", "lab-gw-01", "7c1e5a9d3b2f48e6a0c4d8b2f6e1a301");
-        s.add_device("a1GwPkXyz12", "lab-gw-02", "7c1e5a9d3b2f48e6a0c4d8b2f6e1a302");
-        s.add_device("a1SubPk0001", "lab-sub-01", "5e2b8f1c4a7d90e3b6f2c5a8d1e4b701");
-        s.add_device("a1SubPk0001", "lab-sub-02", "5e2b8f1c4a7d90e3b6f2c5a8d1e4b702");
-        s.add_device("a1DynPk0001", "lab-dyn-01", "d4e5f6a7b8c9d0e1f2a3b4c5d6e7f801");
+        s.add_device(
+            "a1GwPkXyz12",
+            "lab-gw-01",
+            "7c1e5a9d3b2f48e6a0c4d8b2f6e1a301",
+        );
+        s.add_device(
+            "a1GwPkXyz12",
+            "lab-gw-02",
+            "7c1e5a9d3b2f48e6a0c4d8b2f6e1a302",
+        );
+        s.add_device(
+            "a1SubPk0001",
+            "lab-sub-01",
+            "5e2b8f1c4a7d90e3b6f2c5a8d1e4b701",
+        );
+        s.add_device(
+            "a1SubPk0001",
+            "lab-sub-02",
+            "5e2b8f1c4a7d90e3b6f2c5a8d1e4b702",
+        );
+        s.add_device(
+            "a1DynPk0001",
+            "lab-dyn-01",
+            "d4e5f6a7b8c9d0e1f2a3b4c5d6e7f801",
+        );
         s.add_product("a1DynPk0001", "Zx9YwVuTsRqPoNmL");
         s
     })
 }
 
 /// A sink that draws nothing but checks what the glue relies on: `open` first and once, every
-/// subtree closed, never a pop of aliiot's own item.
-#[derive(Default)]
+/// subtree closed, never a pop of aliiot's own item; with `items` false (tshark without a tree),
+/// no item at all. Keeps the Info column text.
 struct CheckSink {
+    items: bool,
     opened: bool,
     depth: usize,
     calls: usize,
+    info: String,
+}
+
+impl CheckSink {
+    fn new(items: bool) -> Self {
+        CheckSink {
+            items,
+            opened: false,
+            depth: 0,
+            calls: 0,
+            info: String::new(),
+        }
+    }
 }
 
 impl CheckSink {
@@ -80,7 +113,10 @@ impl Sink for CheckSink {
         self.touch();
         let _ = aliiot::core::fields::FIELDS[hf as usize].abbrev;
         if let Value::Time(_, ns) | Value::RelTime(_, ns) = v {
-            assert!((0..1_000_000_000).contains(&ns), "nanoseconds out of range: {ns}");
+            assert!(
+                (0..1_000_000_000).contains(&ns),
+                "nanoseconds out of range: {ns}"
+            );
         }
     }
     fn append(&mut self, text: &str) {
@@ -106,7 +142,10 @@ impl Sink for CheckSink {
         let _ = msg.len();
     }
     fn info(&mut self, text: &str) {
-        let _ = text.len();
+        self.info.push_str(text);
+    }
+    fn items_wanted(&self) -> bool {
+        self.items
     }
 }
 
@@ -124,7 +163,7 @@ impl StatsSink for NullStats {
 
 fn render_checked(rec: &PduRecord, capture: &Capture, conv: u32, frame: u32, final_pass: bool) {
     let conn = &capture.conns[&conv];
-    let mut sink = CheckSink::default();
+    let mut sink = CheckSink::new(true);
     render::render(rec, conn, frame, final_pass, &mut sink);
     assert_eq!(sink.opened, render::visible(rec, conn));
     if sink.opened {
@@ -132,6 +171,15 @@ fn render_checked(rec: &PduRecord, capture: &Capture, conv: u32, frame: u32, fin
     } else {
         assert_eq!(sink.calls, 0);
     }
+    // Without a tree (tshark -r without -V or a filter on aliiot) only the Info column is
+    // written, and it must read the same.
+    let mut lean = CheckSink::new(false);
+    render::render(rec, conn, frame, final_pass, &mut lean);
+    assert!(
+        !lean.opened && lean.calls == 0,
+        "items made though none are wanted"
+    );
+    assert_eq!(lean.info, sink.info, "Info column differs without a tree");
 }
 
 /// Field tags of a record.
@@ -230,7 +278,13 @@ fuzz_target!(|data: &[u8]| {
     // Computed passwords are borrowed by the packets: make them first.
     for r in &recs {
         // The last field with a tag wins, as in the packet built below.
-        let get = |t| r.fields.iter().rev().find(|(tag, _)| *tag == t).map(|(_, v)| *v);
+        let get = |t| {
+            r.fields
+                .iter()
+                .rev()
+                .find(|(tag, _)| *tag == t)
+                .map(|(_, v)| *v)
+        };
         if r.head[0] & 0x0f == CONNECT && r.head[1] & 0x40 != 0 {
             let pw = match (get(Tag::CLIENT_ID), get(Tag::USERNAME)) {
                 (Some(c), Some(u)) => correct_password(c, u),
@@ -323,7 +377,10 @@ fuzz_target!(|data: &[u8]| {
         if computed.is_some() {
             if let Some(s) = rec.login.as_ref().and_then(|l| l.sign.as_ref()) {
                 assert!(
-                    matches!(s.status, sign::SignStatus::Verified | sign::SignStatus::NotASign),
+                    matches!(
+                        s.status,
+                        sign::SignStatus::Verified | sign::SignStatus::NotASign
+                    ),
                     "a correctly signed login did not verify: {:?}",
                     s
                 );
@@ -335,7 +392,6 @@ fuzz_target!(|data: &[u8]| {
 
     // Later passes: everything is known now.
     let mut table = DeviceTable::default();
-    let mut per_conn: HashMap<u32, usize> = HashMap::new();
     for (conv, frame, rec) in &seen {
         render_checked(rec, &capture, *conv, *frame, true);
         let conn = &capture.conns[conv];
@@ -343,12 +399,14 @@ fuzz_target!(|data: &[u8]| {
             stats::apply(&t, &mut NullStats);
             table.add(&t);
         }
-        *per_conn.entry(*conv).or_default() += 1;
     }
     let _ = table.render();
     for conn in capture.conns.values() {
         let _ = conn.flow.end();
         let _ = conn.flow.duration_ns();
-        assert!(conn.requests.iter().all(|r| r.response.map_or(true, |f| f >= r.frame)));
+        assert!(conn
+            .requests
+            .iter()
+            .all(|r| r.response.is_none_or(|f| f >= r.frame)));
     }
 });

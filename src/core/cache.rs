@@ -183,6 +183,13 @@ impl FrameCache {
         self.index.push((frame, at));
     }
 
+    /// Whether `frame` has slots (no decoding).
+    pub fn has(&self, frame: u32) -> bool {
+        self.index
+            .get(self.index.partition_point(frame))
+            .is_some_and(|(f, _)| f == frame)
+    }
+
     /// The slots of `frame` (empty when it carried no analysed MQTT).
     pub fn of(&self, frame: u32) -> Vec<Slot> {
         let i = self.index.partition_point(frame);
@@ -488,6 +495,7 @@ mod tests {
             assert_eq!(&format!("{:?}", got[0]), want);
         }
         assert!(cache.of(11).is_empty() && cache.of(1000).is_empty());
+        assert!(cache.has(10) && cache.has(22) && !cache.has(11) && !cache.has(1000));
         // The reply links back to its request, the PUBACK to its PUBLISH.
         let reply = cache.of(22).remove(0).record.restore(None, None);
         assert_eq!(reply.reply.map(|r| r.request_frame), Some(16));

@@ -253,7 +253,7 @@ pub struct Connack {
 }
 
 /// The analysis of one MQTT packet; owned data only, so it can be cached for later passes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PduRecord {
     pub msg_type: u8,
     pub direction: Option<Direction>,
@@ -346,29 +346,18 @@ impl CachedRecord {
             direction: self.direction,
             identity: self.identity.clone(),
             connect_in: self.connect_in.map(NonZeroU32::get),
-            login: None,
-            connack: None,
-            experts: Vec::new(),
-            gateway: None,
-            topics: Vec::new(),
-            filters: Vec::new(),
-            payload: None,
             request: self.request.map(|r| r.get() as usize - 1),
             reply: self.reply_to.map(|f| ReplyLink {
                 request_frame: f.get(),
                 delta_ns: self.reply_delta_ns,
             }),
-            sub_logins: Vec::new(),
-            ntp_offset_ms: None,
             flow: FlowRecord {
                 exchange: self.exchange.map(|x| x.get() as usize - 1),
                 ack_to: self.ack_to.map(|f| (f.get(), self.ack_delta_ns)),
                 dup_of: self.dup_of.map(NonZeroU32::get),
-                sub_results: Vec::new(),
-                keepalive_gap_ns: None,
+                ..FlowRecord::default()
             },
-            v5_reason: None,
-            assigned_client_id: None,
+            ..PduRecord::default()
         };
         if self.needs_packet() {
             (rec.topics, rec.payload) = describe_publish(topic, payload);
@@ -636,25 +625,10 @@ impl Conn {
     ) -> PduRecord {
         let mut rec = PduRecord {
             msg_type: pdu.msg_type,
-            direction: None,
-            identity: None,
-            connect_in: None,
-            login: None,
-            connack: None,
-            experts: Vec::new(),
-            gateway: None,
-            topics: Vec::new(),
-            filters: Vec::new(),
-            payload: None,
-            request: None,
-            reply: None,
-            sub_logins: Vec::new(),
-            ntp_offset_ms: None,
-            flow: FlowRecord::default(),
-            v5_reason: None,
             assigned_client_id: pdu
                 .assigned_client_id
                 .map(|b| String::from_utf8_lossy(b).into_owned()),
+            ..PduRecord::default()
         };
         if pdu.msg_type == CONNECT {
             // A CONNECT starts a new session; the device is its sender.

@@ -268,6 +268,15 @@ unsafe fn dissect_post_inner(
             );
         }
     });
+    // Frames with nothing of aliiot's stop here, before asking what the dissection wants.
+    let analysed = if visited {
+        with_state(|st| st.frames.has(frame))
+    } else {
+        !fresh.is_empty()
+    };
+    if !analysed {
+        return;
+    }
     let wants = tree::Wants::of(pinfo, tree);
     let show = |st: &state::State, rec: &PduRecord, conv: u32, span: Option<(u32, u32)>| {
         let Some(conn) = st.capture.conns.get(&conv) else {
@@ -452,14 +461,15 @@ unsafe fn read_groups<'a>(
     fields: &[MqttField],
 ) -> Vec<Group<'a>> {
     let mqtt = mqtt_hf(MqttField::Proto);
-    let n = ws::shim_finfo_count(tree, mqtt);
+    let mut n = 0;
+    let items = ws::shim_finfo_array(tree, mqtt, &mut n);
     if n == 0 {
         return Vec::new();
     }
     let mut groups: Vec<Group<'_>> = Vec::with_capacity(n as usize);
     let mut fi: ws::shim_finfo = std::mem::zeroed();
     for i in 0..n {
-        if ws::shim_finfo_get(tree, mqtt, i, &mut fi) != 0 {
+        if ws::shim_finfo_read(items, i, mqtt, &mut fi) != 0 {
             groups.push(Group {
                 ds: fi.ds_tvb,
                 start: fi.start,

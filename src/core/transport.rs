@@ -30,16 +30,20 @@ pub fn is_mqtt_connect(b: &[u8]) -> bool {
     rest.starts_with(b"\x00\x04MQTT") || rest.starts_with(b"\x00\x06MQIsdp")
 }
 
-/// Ports the platform serves MQTT over TLS on (reference §1).
-pub fn is_mqtt_tls_port(p: u32) -> bool {
-    matches!(p, 1883 | 8883)
-}
-
-/// Server names of the platform's MQTT endpoints (reference §1).
-pub fn is_platform_server_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n.ends_with(".aliyuncs.com")
-        && (n.contains(".iot-as-mqtt.") || n.contains(".mqtt.iothub.") || n.contains(".itls."))
+/// Whether TLS records starting at the segment's first byte include application data (content
+/// type 23): encrypted data, once the handshake is under way.
+pub fn has_tls_app_data(b: &[u8]) -> bool {
+    let mut at = 0usize;
+    while let Some(h) = b.get(at..at + 5) {
+        if h[1] != 0x03 || !(20..=24).contains(&h[0]) {
+            return false;
+        }
+        if h[0] == 23 {
+            return true;
+        }
+        at += 5 + u16::from_be_bytes([h[3], h[4]]) as usize;
+    }
+    false
 }
 
 /// The expert text for encrypted MQTT that cannot be read: how to get a key log.
@@ -68,15 +72,15 @@ mod tests {
     }
 
     #[test]
-    fn platform_names() {
-        assert!(is_platform_server_name(
-            "a1B2c3D4e5F.iot-as-mqtt.cn-shanghai.aliyuncs.com"
-        ));
-        assert!(is_platform_server_name(
-            "iot-06z00abc.mqtt.iothub.aliyuncs.com"
-        ));
-        assert!(!is_platform_server_name("www.aliyuncs.com"));
-        assert!(!is_platform_server_name("example.com"));
+    fn tls_app_data() {
+        // ServerHello, ChangeCipherSpec, then application data (a TLS 1.3 server flight).
+        let mut b = vec![22, 3, 3, 0, 2, 2, 0, 20, 3, 3, 0, 1, 1, 23, 3, 3, 0, 1];
+        assert!(has_tls_app_data(&b));
+        b.truncate(13);
+        assert!(!has_tls_app_data(&b));
+        assert!(!has_tls_app_data(b"\x10\x0c\x00\x04MQTT"));
+        // A record cut by the segment end still counts by its header.
+        assert!(has_tls_app_data(&[23, 3, 3, 0x40, 0]));
     }
 
     #[test]

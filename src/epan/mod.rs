@@ -1,5 +1,6 @@
-//! The epan glue: plugin symbols, registration, and the two attachments to MQTT (a postdissector
-//! that reads MQTT's fields, and a heuristic on the `mqtt.topic` list).
+//! The epan glue: plugin symbols, registration, and the attachment to MQTT: the shim's wrapper
+//! calls Wireshark's MQTT dissector, then hands the bytes MQTT consumed to [`pdus`], which cuts
+//! and reads them with the core's MQTT parser (no postdissector, no fields read from a tree).
 //!
 //! Rules kept here: every `extern "C"` entry runs inside [`guard`] (no panic crosses FFI); every
 //! Wireshark call that can throw goes through the C shim, which catches the exception, so no
@@ -11,16 +12,16 @@ mod state;
 mod tap;
 mod tree;
 
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use wireshark_sys as ws;
 
 use crate::core::cache::{PacketLoc, Slot};
+use crate::core::mqtt;
 use crate::core::render;
-use crate::core::session::{FrameCtx, MqttPdu, PduRecord};
+use crate::core::session::{FrameCtx, PduRecord};
 use crate::core::topic;
-use registry::{mqtt_hf, MqttField};
 use state::with_state;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -106,12 +107,24 @@ extern "C" fn register_protoinfo() {
 
 extern "C" fn register_handoff() {
     guard((), || {
-        registry::handoff(dissect_post, heuristic);
+        let hooks = ws::shim_hooks {
+            is_tls_client_hello: Some(pred_tls_client_hello),
+            is_mqtt_connect: Some(pred_mqtt_connect),
+            ws_pieces: Some(ws_pieces),
+            pdus: Some(pdus),
+            tcp_end: Some(tcp_end),
+            tls_data: Some(tls_data),
+        };
+        registry::handoff(&hooks, heuristic);
     });
 }
 
 extern "C" fn init_routine() {
-    guard((), state::reset_and_load_secrets);
+    guard((), || {
+        state::reset_and_load_secrets();
+        // Decode As, MQTT's port preference or a profile may have moved MQTT since handoff.
+        unsafe { ws::shim_attach_again() };
+    });
 }
 
 extern "C" fn cleanup_routine() {
@@ -157,15 +170,10 @@ extern "C" fn ws_pieces(
             ws::shim_conversation_index(pinfo),
             ws::shim_pinfo_src_key(pinfo),
         );
+        let seq = ws::shim_take_index(pinfo, 1, 1);
         with_state(|st| {
             let w = &mut st.ws;
-            if w.frame != frame {
-                w.frame = frame;
-                w.seq = 0;
-            } else {
-                w.seq += 1;
-            }
-            let key = (frame, w.seq);
+            let key = (frame, seq);
             if !visited || !w.pieces.contains_key(&key) {
                 let pieces = w.streams.entry(stream_key).or_default().push(msg);
                 w.pieces.insert(key, pieces);
@@ -212,73 +220,67 @@ extern "C" fn heuristic(
     })
 }
 
-/// The postdissector: runs for every frame after all other dissectors.
-extern "C" fn dissect_post(
+/// The MQTT packets MQTT just dissected: `bytes` are the captured bytes it consumed from `tvb`.
+extern "C" fn pdus(
     tvb: *mut ws::tvbuff_t,
     pinfo: *mut ws::packet_info,
     tree: *mut ws::proto_tree,
-    _data: *mut c_void,
-) -> c_int {
+    bytes: *const u8,
+    len: usize,
+) {
     let panicked = guard(true, || {
-        unsafe { dissect_post_inner(tvb, pinfo, tree) };
+        // SAFETY: the shim passes the tvb's captured bytes, valid for this call.
+        let data = unsafe { std::slice::from_raw_parts(bytes, len) };
+        unsafe { pdus_inner(tvb, pinfo, tree, data) };
         false
     });
     if panicked {
         unsafe { tree::internal_error(pinfo, tree, tvb) };
     }
-    0
 }
 
-unsafe fn dissect_post_inner(
+/// Facts about the frame that carries the packets.
+unsafe fn frame_ctx(pinfo: *mut ws::packet_info, frame: u32) -> FrameCtx {
+    let (mut src_port, mut dst_port) = (0, 0);
+    ws::shim_pinfo_ports(pinfo, &mut src_port, &mut dst_port);
+    FrameCtx {
+        frame,
+        src: ws::shim_pinfo_src_key(pinfo),
+        dst: ws::shim_pinfo_dst_key(pinfo),
+        src_port,
+        dst_port,
+        over_tls: ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0,
+        ts_ns: abs_ts_ns(pinfo),
+    }
+}
+
+unsafe fn abs_ts_ns(pinfo: *mut ws::packet_info) -> i64 {
+    let (mut secs, mut nsecs) = (0i64, 0i32);
+    ws::shim_pinfo_abs_ts(pinfo, &mut secs, &mut nsecs);
+    secs.saturating_mul(1_000_000_000)
+        .saturating_add(nsecs as i64)
+}
+
+unsafe fn pdus_inner(
     tvb: *mut ws::tvbuff_t,
     pinfo: *mut ws::packet_info,
     tree: *mut ws::proto_tree,
+    data: &[u8],
 ) {
     let frame = ws::shim_pinfo_num(pinfo);
     let visited = ws::shim_pinfo_visited(pinfo) != 0;
     #[cfg(feature = "panic-hook")]
     panic_hook(frame);
-    // The next dissection of any frame numbers its WebSocket messages from 0 again.
-    with_state(|st| st.ws.frame = u32::MAX);
+    let count = mqtt::split(data).count() as u32;
+    // Which of the frame's packets these are: the frame's n-th to (n + count)-th.
+    let first = ws::shim_take_index(pinfo, 0, count);
     let tapping = tap::listening();
-    if tapping {
+    if tapping && first == 0 {
         tap::begin_frame();
     }
-    let fresh = if visited {
-        Vec::new()
-    } else {
-        tcp_end(pinfo, tree, frame);
-        if ws::shim_pinfo_has_proto(pinfo, c"mqtt".as_ptr()) != 0 {
-            first_pass(tvb, pinfo, tree, frame)
-        } else {
-            if ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0 {
-                tls_first_pass(pinfo, tree, frame);
-            }
-            Vec::new()
-        }
-    };
-    with_state(|st| {
-        if st.tls_hints.contains(&frame) {
-            let mut sink = tree::TreeSink::new(pinfo, tree, tvb, None);
-            use crate::core::render::Sink;
-            sink.open(", encrypted MQTT");
-            sink.expert(
-                crate::core::fields::Ei::TlsNoKeys,
-                crate::core::transport::TLS_KEY_HINT,
-            );
-        }
-    });
-    // Frames with nothing of aliiot's stop here, before asking what the dissection wants.
-    let analysed = if visited {
-        with_state(|st| st.frames.has(frame))
-    } else {
-        !fresh.is_empty()
-    };
-    if !analysed {
-        return;
-    }
+    let conv = ws::shim_conversation_index(pinfo);
     let wants = tree::Wants::of(pinfo, tree);
-    let show = |st: &state::State, rec: &PduRecord, conv: u32, span: Option<(u32, u32)>| {
+    let show = |st: &state::State, rec: &PduRecord, span: mqtt::Span| {
         let Some(conn) = st.capture.conns.get(&conv) else {
             return;
         };
@@ -286,8 +288,10 @@ unsafe fn dissect_post_inner(
             return;
         }
         if wants.items || wants.info {
-            let span = span.map(|(s, l)| (s as i32, l as i32));
-            let mut sink = tree::TreeSink::new(pinfo, tree, tvb, span).wanting(wants);
+            let at = span.offset.min(data.len());
+            let shown = span.len.min(data.len() - at);
+            let mut sink = tree::TreeSink::new(pinfo, tree, tvb, Some((at as i32, shown as i32)))
+                .wanting(wants);
             render::render(rec, conn, frame, visited, &mut sink);
         }
         if tapping {
@@ -297,83 +301,63 @@ unsafe fn dissect_post_inner(
         }
     };
     if !visited {
-        // First pass: show the full records just made, then keep their compact form.
+        let ctx = frame_ctx(pinfo, frame);
+        let default_version = ws::shim_mqtt_default_version() as u8;
         with_state(|st| {
-            for (slot, rec) in &fresh {
-                show(st, rec, slot.conv, slot.span);
-            }
-            let slots: Vec<Slot> = fresh
-                .into_iter()
-                .map(|(slot, rec)| Slot {
+            st.flush_before(frame);
+            for span in mqtt::split(data) {
+                let version = st.versions.get(&conv).copied().unwrap_or(default_version);
+                let (mut pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
+                if let Some(level) = pdu.version {
+                    st.versions.insert(conv, level);
+                }
+                // MQTT 5 topic alias: a topic sets it, an empty topic stands for the one it set.
+                let mut resolved: Option<Box<[u8]>> = None;
+                if let (mqtt::PUBLISH, Some(alias)) = (pdu.msg_type, pdu.v5.topic_alias) {
+                    let aliases = st.aliases.entry((conv, ctx.src)).or_default();
+                    resolved = aliases
+                        .resolve(alias, pdu.topics.first().copied())
+                        .map(Box::from);
+                }
+                if let Some(t) = &resolved {
+                    pdu.topics = vec![&t[..]];
+                }
+                let rec = st.capture.analyze(conv, &pdu, &ctx, &st.secrets);
+                show(st, &rec, span);
+                st.pending.1.push(Slot {
+                    conv,
+                    span: None,
+                    packet: resolved.map(|t| PacketLoc::Copied(std::rc::Rc::new((Some(t), None)))),
                     record: rec.into_cached(),
-                    ..slot
-                })
-                .collect();
-            st.frames.store(frame, &slots);
+                });
+            }
         });
         return;
     }
-    // Later passes: the cached facts, plus what a PUBLISH says of itself, read again from the
-    // bytes the first pass analysed (MQTT's fields are not primed for aliiot on later passes).
+    // Later passes: the cached facts, plus what a PUBLISH says of itself, read again from its
+    // bytes.
     if !wants.items && !wants.info && !tapping {
         return;
     }
     with_state(|st| {
-        for slot in st.frames.of(frame) {
-            let rec = match &slot.packet {
-                Some(PacketLoc::InSource {
-                    source,
-                    topic,
-                    payload,
-                }) => {
-                    let source = *source;
-                    let read = |(start, len): (u32, u32)| {
-                        let p =
-                            ws::shim_ds_bytes(pinfo, source as c_int, start as c_int, len as c_int);
-                        // SAFETY: the shim returns the data source's captured bytes, valid for
-                        // this packet, or NULL.
-                        (!p.is_null()).then(|| std::slice::from_raw_parts(p, len as usize))
-                    };
-                    slot.record.restore(read(*topic), payload.and_then(read))
+        st.flush_before(u32::MAX);
+        let slots = st.frames.of(frame);
+        let version = st.versions.get(&conv).copied().unwrap_or(4);
+        for (span, slot) in mqtt::split(data).zip(slots.iter().skip(first as usize)) {
+            let rec = if slot.record.needs_packet() {
+                let (pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
+                match &slot.packet {
+                    Some(PacketLoc::Copied(c)) => slot.record.restore(c.0.as_deref(), pdu.payload),
+                    _ => slot
+                        .record
+                        .restore(pdu.topics.first().copied(), pdu.payload),
                 }
-                Some(PacketLoc::Copied(c)) => slot.record.restore(c.0.as_deref(), c.1.as_deref()),
-                None => slot.record.restore(None, None),
+            } else {
+                slot.record.restore(None, None)
             };
-            show(st, &rec, slot.conv, slot.span);
+            show(st, &rec, span);
         }
     });
-}
-
-/// Where a field's bytes lie: data source index, start, length.
-unsafe fn located(pinfo: *mut ws::packet_info, fi: &ws::shim_finfo) -> Option<(i32, u32, u32)> {
-    let idx = ws::shim_ds_index(pinfo, fi.ds_tvb);
-    (idx >= 0 && fi.start >= 0 && fi.length >= 0).then_some((
-        idx,
-        fi.start as u32,
-        fi.length as u32,
-    ))
-}
-
-/// How a later pass finds this PUBLISH's topic and payload again.
-fn packet_loc(g: &Group<'_>) -> PacketLoc {
-    let topic = g.pdu.topics.first().copied();
-    match (g.topic_at, g.payload_at) {
-        (Some((ts, tstart, tlen)), p)
-            if ts <= u8::MAX as i32
-                && p.map_or(true, |(ps, _, _)| ps == ts)
-                && (p.is_some() || g.pdu.payload.is_none()) =>
-        {
-            PacketLoc::InSource {
-                source: ts as u8,
-                topic: (tstart, tlen),
-                payload: p.map(|(_, s, l)| (s, l)),
-            }
-        }
-        _ => PacketLoc::Copied(std::rc::Rc::new((
-            topic.map(Box::from),
-            g.pdu.payload.map(Box::from),
-        ))),
-    }
 }
 
 /// Test hook (cargo feature `panic-hook`, never in the plugin `make build` ships): panics in
@@ -393,257 +377,52 @@ fn panic_hook(frame: u32) {
 }
 
 /// A TCP FIN or RST ends the MQTT session of its connection (first pass).
-unsafe fn tcp_end(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree, frame: u32) {
-    let flag = |f: MqttField| {
-        let mut fi: ws::shim_finfo = std::mem::zeroed();
-        ws::shim_finfo_get(tree, mqtt_hf(f), 0, &mut fi) != 0 && fi.uint_value != 0
-    };
-    let (fin, reset) = (flag(MqttField::TcpFin), flag(MqttField::TcpReset));
-    if !fin && !reset {
-        return;
-    }
-    let conv = ws::shim_conversation_index(pinfo);
-    let (mut secs, mut nsecs) = (0i64, 0i32);
-    ws::shim_pinfo_abs_ts(pinfo, &mut secs, &mut nsecs);
-    let ts = secs
-        .saturating_mul(1_000_000_000)
-        .saturating_add(nsecs as i64);
-    with_state(|st| st.capture.tcp_end(conv, frame, ts, reset));
-}
-
-/// TLS that carries no readable MQTT: once per connection to the platform (an MQTT TLS port, or
-/// a platform server name), a hint on how to supply keys.
-unsafe fn tls_first_pass(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree, frame: u32) {
-    let conv = ws::shim_conversation_index(pinfo);
-    let mut fi: ws::shim_finfo = std::mem::zeroed();
-    if ws::shim_finfo_get(tree, mqtt_hf(MqttField::TlsServerName), 0, &mut fi) != 0
-        && !fi.str_value.is_null()
-    {
-        let name = CStr::from_ptr(fi.str_value).to_string_lossy();
-        if crate::core::transport::is_platform_server_name(&name) {
-            with_state(|st| st.platform_tls.insert(conv));
+extern "C" fn tcp_end(pinfo: *mut ws::packet_info, reset: c_int) {
+    guard((), || unsafe {
+        let conv = ws::shim_find_conversation_index(pinfo);
+        if conv == u32::MAX {
+            return;
         }
-    }
-    if ws::shim_finfo_count(tree, mqtt_hf(MqttField::TlsAppData)) == 0 {
-        return;
-    }
-    let (mut src_port, mut dst_port) = (0, 0);
-    ws::shim_pinfo_ports(pinfo, &mut src_port, &mut dst_port);
-    let mqtt_port = crate::core::transport::is_mqtt_tls_port(src_port)
-        || crate::core::transport::is_mqtt_tls_port(dst_port);
-    with_state(|st| {
-        if (mqtt_port || st.platform_tls.contains(&conv)) && st.tls_hinted.insert(conv) {
-            st.tls_hints.insert(frame);
-        }
+        let frame = ws::shim_pinfo_num(pinfo);
+        let ts = abs_ts_ns(pinfo);
+        with_state(|st| {
+            st.flush_before(frame);
+            st.capture.tcp_end(conv, frame, ts, reset != 0)
+        });
     });
 }
 
-/// One MQTT packet's fields, grouped by the range of its `mqtt` protocol item.
-struct Group<'a> {
-    ds: *const c_void,
-    start: i32,
-    end: i32,
-    pdu: MqttPdu<'a>,
-    /// Data source index, start and length of the (first) topic and of the payload, when they
-    /// are the packet's own bytes.
-    topic_at: Option<(i32, u32, u32)>,
-    payload_at: Option<(i32, u32, u32)>,
-    /// MQTT 5 property ids and string values with their offsets, to tell which string is which.
-    prop_ids: Vec<(i32, u8)>,
-    prop_strings: Vec<(i32, &'a [u8])>,
-}
-
-/// The MQTT packets of this frame, each with the `fields` read from MQTT's tree, in the order of
-/// their data source and offset (the same order on every pass).
-unsafe fn read_groups<'a>(
-    pinfo: *mut ws::packet_info,
-    tree: *mut ws::proto_tree,
-    fields: &[MqttField],
-) -> Vec<Group<'a>> {
-    let mqtt = mqtt_hf(MqttField::Proto);
-    let mut n = 0;
-    let items = ws::shim_finfo_array(tree, mqtt, &mut n);
-    if n == 0 {
-        return Vec::new();
-    }
-    let mut groups: Vec<Group<'_>> = Vec::with_capacity(n as usize);
-    let mut fi: ws::shim_finfo = std::mem::zeroed();
-    for i in 0..n {
-        if ws::shim_finfo_read(items, i, mqtt, &mut fi) != 0 {
-            groups.push(Group {
-                ds: fi.ds_tvb,
-                start: fi.start,
-                end: fi.start.saturating_add(fi.length.max(0)),
-                pdu: MqttPdu {
-                    v5: crate::core::mqtt5::V5 {
-                        packet_len: fi.length.max(0) as usize,
-                        ..Default::default()
-                    },
-                    ..Default::default()
-                },
-                topic_at: None,
-                payload_at: None,
-                prop_ids: Vec::new(),
-                prop_strings: Vec::new(),
-            });
-        }
-    }
-    groups.sort_by_key(|g| (g.ds as usize, g.start));
-    for field in fields {
-        let hf = mqtt_hf(*field);
-        let mut n = 0;
-        let array = ws::shim_finfo_array(tree, hf, &mut n);
-        for i in 0..n {
-            if ws::shim_finfo_read(array, i, hf, &mut fi) == 0 {
-                continue;
-            }
-            let Some(g) = groups.iter_mut().find(|g| {
-                g.ds == fi.ds_tvb
-                    && fi.start >= g.start
-                    && (fi.start < g.end || fi.start == g.start)
-            }) else {
-                continue;
-            };
-            // SAFETY: the shim returns bytes only when the whole field is captured in its data
-            // source, which lives for this packet; the slices do not outlive this call.
-            let bytes: Option<&[u8]> = if !fi.bytes.is_null() {
-                Some(std::slice::from_raw_parts(
-                    fi.bytes,
-                    fi.length.max(0) as usize,
-                ))
-            } else if !fi.str_value.is_null() {
-                Some(CStr::from_ptr(fi.str_value).to_bytes())
-            } else {
-                None
-            };
-            match field {
-                MqttField::PropertyId => g.prop_ids.push((fi.start, fi.uint_value as u8)),
-                MqttField::PropString => {
-                    if let Some(b) = bytes {
-                        g.prop_strings.push((fi.start, b))
-                    }
-                }
-                _ => {}
-            }
-            let p = &mut g.pdu;
-            match field {
-                MqttField::MsgType => p.msg_type = fi.uint_value as u8,
-                MqttField::Version => p.version = Some(fi.uint_value as u8),
-                MqttField::KeepAlive => p.keepalive = Some(fi.uint_value as u16),
-                MqttField::ClientId => p.client_id = bytes,
-                MqttField::UserName => p.username = bytes,
-                MqttField::Password => p.password = bytes,
-                MqttField::ConnackCode => p.connack_code = Some(fi.uint_value as u8),
-                MqttField::ConnackReason => {
-                    p.connack_code = Some(fi.uint_value as u8);
-                    p.connack_v5 = true;
-                }
-                MqttField::Topic => {
-                    if let Some(b) = bytes {
-                        if p.topics.is_empty() && fi.generated == 0 && !fi.bytes.is_null() {
-                            g.topic_at = located(pinfo, &fi);
-                        }
-                        p.topics.push(b)
-                    }
-                }
-                MqttField::Msg | MqttField::MsgText => {
-                    // The payload's own bytes (mqtt.msg_text replaces mqtt.msg when MQTT is set
-                    // to show text); only when captured in full.
-                    if !fi.bytes.is_null() {
-                        p.payload = bytes;
-                        g.payload_at = located(pinfo, &fi);
-                    }
-                }
-                MqttField::Qos => p.qos = fi.uint_value as u8,
-                MqttField::Dup => p.dup = fi.uint_value != 0,
-                MqttField::Retain => p.retain = fi.uint_value != 0,
-                MqttField::MsgId => p.msgid = Some(fi.uint_value as u16),
-                MqttField::SubackQos | MqttField::SubackReason => {
-                    if p.sub_codes.len() < 256 {
-                        p.sub_codes.push(fi.uint_value as u8)
-                    }
-                }
-                MqttField::WillFlag => p.will = fi.uint_value != 0,
-                MqttField::PubackReason => p.v5.puback_reason = Some(fi.uint_value as u8),
-                MqttField::DisconnectReason => p.v5.disconnect_reason = Some(fi.uint_value as u8),
-                MqttField::PropKey => p.v5.user_properties += 1,
-                MqttField::TopicAlias => p.v5.topic_alias = Some(fi.uint_value as u16),
-                MqttField::Proto
-                | MqttField::PropertyId
-                | MqttField::PropString
-                | MqttField::TcpFin
-                | MqttField::TcpReset
-                | MqttField::TlsAppData
-                | MqttField::TlsServerName => {}
-            }
-        }
-    }
-    groups
-}
-
-/// First pass: analyses each MQTT packet of the frame in order: its connection, its span in the
-/// frame's bytes, its full record.
-unsafe fn first_pass(
+/// TLS on an MQTT TLS port that showed no MQTT: once per connection, on its first undecrypted
+/// application data, a hint on how to supply keys.
+extern "C" fn tls_data(
     tvb: *mut ws::tvbuff_t,
     pinfo: *mut ws::packet_info,
     tree: *mut ws::proto_tree,
-    frame: u32,
-) -> Vec<(Slot, PduRecord)> {
-    let mut groups = read_groups(pinfo, tree, MqttField::READ);
-    if groups.is_empty() {
-        return Vec::new();
-    }
-    // A string property is the one whose id precedes it: response topic (0x08), correlation data
-    // (0x09).
-    for g in &mut groups {
-        for (start, value) in &g.prop_strings {
-            let id = g
-                .prop_ids
-                .iter()
-                .filter(|(s, _)| s < start)
-                .max_by_key(|(s, _)| *s)
-                .map(|(_, id)| *id);
-            match id {
-                Some(0x08) => g.pdu.response_topic = Some(value),
-                Some(0x09) => g.pdu.correlation = Some(value),
-                Some(0x12) => g.pdu.assigned_client_id = Some(value),
-                _ => {}
+    bytes: *const u8,
+    len: usize,
+    undecrypted: c_int,
+) {
+    guard((), || unsafe {
+        let frame = ws::shim_pinfo_num(pinfo);
+        // SAFETY: the shim passes the tvb's captured bytes, valid for this call.
+        let data = std::slice::from_raw_parts(bytes, len);
+        let hint = with_state(|st| {
+            if undecrypted != 0 && crate::core::transport::has_tls_app_data(data) {
+                let conv = ws::shim_conversation_index(pinfo);
+                if st.tls_hinted.insert(conv) {
+                    st.tls_hints.insert(frame);
+                }
             }
+            st.tls_hints.contains(&frame)
+        });
+        if hint {
+            let mut sink = tree::TreeSink::new(pinfo, tree, tvb, None);
+            use crate::core::render::Sink;
+            sink.open(", encrypted MQTT");
+            sink.expert(
+                crate::core::fields::Ei::TlsNoKeys,
+                crate::core::transport::TLS_KEY_HINT,
+            );
         }
-    }
-    let frame_ds = ws::shim_tvb_identity(tvb);
-    let (mut src_port, mut dst_port) = (0, 0);
-    ws::shim_pinfo_ports(pinfo, &mut src_port, &mut dst_port);
-    let (mut secs, mut nsecs) = (0i64, 0i32);
-    ws::shim_pinfo_abs_ts(pinfo, &mut secs, &mut nsecs);
-    let ctx = FrameCtx {
-        frame,
-        src: ws::shim_pinfo_src_key(pinfo),
-        dst: ws::shim_pinfo_dst_key(pinfo),
-        src_port,
-        dst_port,
-        over_tls: ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0,
-        ts_ns: secs
-            .saturating_mul(1_000_000_000)
-            .saturating_add(nsecs as i64),
-    };
-    let conv = ws::shim_conversation_index(pinfo);
-    with_state(|st| {
-        let secrets = &st.secrets;
-        let capture = &mut st.capture;
-        groups
-            .iter()
-            .map(|g| {
-                let span = (g.ds == frame_ds).then_some((g.start as u32, (g.end - g.start) as u32));
-                let slot = Slot {
-                    conv,
-                    span,
-                    packet: (g.pdu.msg_type == crate::core::session::PUBLISH)
-                        .then(|| packet_loc(g)),
-                    record: crate::core::session::CachedRecord::default(),
-                };
-                (slot, capture.analyze(conv, &g.pdu, &ctx, secrets))
-            })
-            .collect()
-    })
+    });
 }

@@ -1,5 +1,5 @@
 //! Registration: the protocol, its fields, subtrees and expert items (from the core's tables),
-//! preferences, and in handoff the MQTT field ids and the two attachments.
+//! preferences, and in handoff the attachment to MQTT.
 
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -197,6 +197,7 @@ pub fn register() {
         ws::expert_register_field_array(module, eis.as_mut_ptr(), eis.len() as c_int);
 
         ws::shim_register_prefs(proto, None);
+        ws::shim_register_attachment(proto);
         super::tap::register_tap();
         let (init, cleanup) = super::routines();
         ws::register_init_routine(Some(init));
@@ -204,141 +205,13 @@ pub fn register() {
     }
 }
 
-/// The MQTT fields aliiot reads in its postdissector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(usize)]
-pub enum MqttField {
-    Proto,
-    MsgType,
-    Version,
-    KeepAlive,
-    ClientId,
-    UserName,
-    Password,
-    ConnackCode,
-    ConnackReason,
-    Topic,
-    Msg,
-    MsgText,
-    Qos,
-    Dup,
-    Retain,
-    MsgId,
-    SubackQos,
-    SubackReason,
-    WillFlag,
-    TcpFin,
-    TcpReset,
-    TlsAppData,
-    TlsServerName,
-    PubackReason,
-    DisconnectReason,
-    PropKey,
-    TopicAlias,
-    PropertyId,
-    PropString,
-}
-
-const N_MQTT: usize = 29;
-const MQTT_NAMES: [&std::ffi::CStr; N_MQTT] = [
-    c"mqtt",
-    c"mqtt.msgtype",
-    c"mqtt.ver",
-    c"mqtt.kalive",
-    c"mqtt.clientid",
-    c"mqtt.username",
-    c"mqtt.passwd",
-    c"mqtt.conack.val",
-    c"mqtt.connack.reason_code",
-    c"mqtt.topic",
-    c"mqtt.msg",
-    c"mqtt.msg_text",
-    c"mqtt.qos",
-    c"mqtt.dupflag",
-    c"mqtt.retain",
-    c"mqtt.msgid",
-    c"mqtt.suback.qos",
-    c"mqtt.suback.reason_code",
-    c"mqtt.conflag.willflag",
-    c"tcp.flags.fin",
-    c"tcp.flags.reset",
-    c"tls.app_data",
-    c"tls.handshake.extensions_server_name",
-    c"mqtt.puback.reason_code",
-    c"mqtt.disconnect.reason_code",
-    c"mqtt.prop_key",
-    c"mqtt.property.topic_alias",
-    c"mqtt.property_id",
-    c"mqtt.prop_string",
-];
-
-impl MqttField {
-    /// Fields read per packet (everything but the protocol item, which delimits the packets).
-    pub const READ: &'static [MqttField] = &[
-        MqttField::MsgType,
-        MqttField::Version,
-        MqttField::KeepAlive,
-        MqttField::ClientId,
-        MqttField::UserName,
-        MqttField::Password,
-        MqttField::ConnackCode,
-        MqttField::ConnackReason,
-        MqttField::Topic,
-        MqttField::Msg,
-        MqttField::MsgText,
-        MqttField::Qos,
-        MqttField::Dup,
-        MqttField::Retain,
-        MqttField::MsgId,
-        MqttField::SubackQos,
-        MqttField::SubackReason,
-        MqttField::WillFlag,
-        MqttField::PubackReason,
-        MqttField::DisconnectReason,
-        MqttField::PropKey,
-        MqttField::TopicAlias,
-        MqttField::PropertyId,
-        MqttField::PropString,
-    ];
-}
-
-static MQTT_HF: [AtomicI32; N_MQTT] = [const { AtomicI32::new(-1) }; N_MQTT];
-
-pub fn mqtt_hf(f: MqttField) -> c_int {
-    MQTT_HF[f as usize].load(Ordering::Relaxed)
-}
-
-type PostFn = unsafe extern "C" fn(
-    *mut ws::tvbuff_t,
-    *mut ws::packet_info,
-    *mut ws::proto_tree,
-    *mut c_void,
-) -> c_int;
-type HeurFn = unsafe extern "C" fn(
-    *mut ws::tvbuff_t,
-    *mut ws::packet_info,
-    *mut ws::proto_tree,
-    *const c_char,
-) -> c_int;
-
-pub fn handoff(post: PostFn, heur: HeurFn) {
+/// Installs the attachment to MQTT (see the shim): the wrappers on MQTT's, TLS's and TCP's
+/// entries, the TLS heuristic, WebSocket, and the `mqtt.topic` heuristic.
+pub fn handoff(hooks: &ws::shim_hooks, heur: HeurFn) {
     unsafe {
-        let mut wanted = [0 as c_int; N_MQTT];
-        for (i, name) in MQTT_NAMES.iter().enumerate() {
-            let id = ws::proto_registrar_get_id_byname(name.as_ptr());
-            MQTT_HF[i].store(id, Ordering::Relaxed);
-            wanted[i] = id;
-        }
-        ws::shim_register_postdissector(Some(post), proto(), wanted.as_ptr(), wanted.len());
-        let ports: [u32; 1] = [1883];
-        ws::shim_register_transports(
-            proto(),
-            ports.as_ptr(),
-            ports.len(),
-            Some(super::pred_tls_client_hello),
-            Some(super::pred_mqtt_connect),
-            Some(super::ws_pieces),
-        );
+        // MQTT's own port, when its table names none.
+        static PORTS: [u32; 1] = [1883];
+        ws::shim_attach(hooks, PORTS.as_ptr(), PORTS.len());
         ws::shim_register_heuristic(
             c"mqtt.topic".as_ptr(),
             Some(heur),
@@ -348,3 +221,10 @@ pub fn handoff(post: PostFn, heur: HeurFn) {
         );
     }
 }
+
+type HeurFn = unsafe extern "C" fn(
+    *mut ws::tvbuff_t,
+    *mut ws::packet_info,
+    *mut ws::proto_tree,
+    *const c_char,
+) -> c_int;

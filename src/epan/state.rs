@@ -9,7 +9,9 @@ use std::ffi::CStr;
 
 use wireshark_sys as ws;
 
-use crate::core::cache::FrameCache;
+use crate::core::cache::{FrameCache, Slot};
+use crate::core::fxhash::FxMap;
+use crate::core::mqtt::Aliases;
 use crate::core::secrets::Secrets;
 use crate::core::session::Capture;
 
@@ -20,11 +22,28 @@ pub struct State {
     pub frames: FrameCache,
     pub panics: u32,
     pub ws: WsState,
-    /// Connections whose TLS ClientHello named a platform endpoint.
-    pub platform_tls: std::collections::HashSet<u32>,
+    /// First pass: the analysed packets of the frame being dissected, stored in `frames` when the
+    /// next frame begins (a frame's packets can come from several calls: TCP reassembly,
+    /// WebSocket messages).
+    pub pending: (u32, Vec<Slot>),
+    /// MQTT protocol level of each connection, from its CONNECT (MQTT's own rule).
+    pub versions: FxMap<u32, u8>,
+    /// MQTT 5 topic aliases of each (connection, sender).
+    pub aliases: HashMap<(u32, u64), Aliases>,
     /// Connections already given the "no TLS keys" hint, and the frames that carry it.
     pub tls_hinted: std::collections::HashSet<u32>,
     pub tls_hints: std::collections::HashSet<u32>,
+}
+
+impl State {
+    /// Stores the pending first-pass packets of a frame before `frame` is dissected.
+    pub fn flush_before(&mut self, frame: u32) {
+        if self.pending.0 != frame && !self.pending.1.is_empty() {
+            self.frames.store(self.pending.0, &self.pending.1);
+            self.pending.1.clear();
+        }
+        self.pending.0 = frame;
+    }
 }
 
 /// MQTT over WebSocket: each direction's stream, and each message's packets by (frame, n-th
@@ -33,8 +52,6 @@ pub struct State {
 pub struct WsState {
     pub streams: HashMap<(u32, u64), crate::core::wsstream::Stream>,
     pub pieces: HashMap<(u32, u32), Vec<crate::core::wsstream::Piece>>,
-    pub frame: u32,
-    pub seq: u32,
 }
 
 thread_local! {
@@ -59,7 +76,9 @@ pub fn clear() {
         st.capture = Capture::default();
         st.frames = FrameCache::default();
         st.ws = WsState::default();
-        st.platform_tls.clear();
+        st.pending = (0, Vec::new());
+        st.versions = FxMap::default();
+        st.aliases = HashMap::new();
         st.tls_hinted.clear();
         st.tls_hints.clear();
     });
@@ -113,9 +132,8 @@ pub fn reset_and_load_secrets() {
     }
     with_state(|st| {
         st.secrets = secrets;
-        st.capture = Capture::default();
-        st.frames = FrameCache::default();
     });
+    clear();
 }
 
 pub fn warn(msg: &str) {

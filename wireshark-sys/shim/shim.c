@@ -11,6 +11,8 @@
 #include <epan/stats_tree.h>
 #include <epan/stat_tap_ui.h>
 #include <stdio.h>
+#include <epan/prefs-int.h>
+#include <epan/proto_data.h>
 
 #if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 4)
 #define SHIM_WS_4_4 1
@@ -48,30 +50,51 @@ void shim_register_heuristic(const char *list, shim_heur_fn fn, const char *disp
     heur_dissector_add(list, heur_trampoline, display_name, internal_name, proto, HEURISTIC_ENABLE);
 }
 
-dissector_handle_t shim_register_postdissector(dissector_t fn, int proto, const int *hfids, size_t n)
+/* ------------------------------------------------------------------ the attachment */
+#define KEY_MQTT 0u
+#define KEY_TLS 1u
+#define KEY_TCP 2u
+
+static int aliiot_proto = -1;
+static protocol_t *aliiot_protocol;
+static shim_hooks hooks;
+static dissector_table_t private_table;
+static dissector_handle_t mqtt_handle, tls_handle, tcp_handle;
+static dissector_handle_t aliiot_mqtt_handle, aliiot_tls_handle, aliiot_tcp_handle;
+
+static int aliiot_enabled(void)
 {
-    dissector_handle_t h = create_dissector_handle(fn, proto);
-    register_postdissector(h);
-    GArray *wanted = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-    for (size_t i = 0; i < n; i++) {
-        if (hfids[i] > 0)
-            g_array_append_vals(wanted, &hfids[i], 1);
+    return aliiot_protocol && proto_is_protocol_enabled(aliiot_protocol);
+}
+
+/* The real dissector behind one of aliiot's wrappers, without adding its name to the frame's
+ * layers a second time (the wrapper, which has its protocol id, already did). */
+static int call_real(uint32_t key, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 6)
+    return dissector_try_uint_with_data(private_table, key, tvb, pinfo, tree, false, data);
+#else
+    return dissector_try_uint_new(private_table, key, tvb, pinfo, tree, FALSE, data);
+#endif
+}
+
+unsigned shim_take_index(packet_info *pinfo, unsigned key, unsigned n)
+{
+    unsigned *c = (unsigned *)p_get_proto_data(pinfo->pool, pinfo, aliiot_proto, key);
+    if (!c) {
+        c = wmem_new0(pinfo->pool, unsigned);
+        p_add_proto_data(pinfo->pool, pinfo, aliiot_proto, key, c);
     }
-    set_postdissector_wanted_hfids(h, wanted); /* Wireshark owns the array from here on */
-    return h;
+    unsigned was = *c;
+    *c += n;
+    return was;
 }
 
-void shim_dissector_add_string(const char *table, const char *pattern, const char *dissector_name)
+static unsigned pdus_so_far(packet_info *pinfo)
 {
-    dissector_handle_t h = find_dissector(dissector_name);
-    if (h)
-        dissector_add_string(table, pattern, h);
+    unsigned *c = (unsigned *)p_get_proto_data(pinfo->pool, pinfo, aliiot_proto, 0);
+    return c ? *c : 0;
 }
-
-/* ------------------------------------------------------------------ transports */
-static dissector_handle_t mqtt_handle, tls_handle;
-static shim_bytes_pred rust_is_tls, rust_is_connect;
-static int transport_proto = -1;
 
 static const uint8_t *first_bytes(tvbuff_t *tvb, size_t *len)
 {
@@ -82,49 +105,109 @@ static const uint8_t *first_bytes(tvbuff_t *tvb, size_t *len)
     return n ? tvb_get_ptr(tvb, 0, (int)n) : NULL;
 }
 
-/* tcp/<MQTT port>: TLS or plain MQTT. A TLS connection is remembered on its conversation, so the
- * rest of it goes straight to TLS. */
-static int dissect_mqtt_port(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+/* MQTT, then aliiot over the bytes MQTT consumed. */
+static int mqtt_then_aliiot(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    size_t len;
-    const uint8_t *b = first_bytes(tvb, &len);
-    /* This wrapper is one more layer between TCP and its real subdissector: give that one the
-     * reassembly right TCP granted, as if TCP had called it directly. */
+    /* This wrapper is one more layer between TCP (or TLS) and MQTT: MQTT gets the reassembly
+     * right its caller granted, as if called directly (the proxy idiom of packet.c). */
     pinfo->can_desegment = pinfo->saved_can_desegment;
-    if (b && tls_handle && rust_is_tls(b, len)) {
-        conversation_set_dissector(find_or_create_conversation(pinfo), tls_handle);
-        return call_dissector_with_data(tls_handle, tvb, pinfo, tree, data);
+    pinfo->desegment_offset = 0;
+    pinfo->desegment_len = 0;
+    int n = call_real(KEY_MQTT, tvb, pinfo, tree, data);
+    if (!hooks.pdus || !aliiot_enabled())
+        return n;
+    unsigned captured = tvb_captured_length(tvb);
+    unsigned consumed = pinfo->desegment_len ? (unsigned)pinfo->desegment_offset : captured;
+    if (consumed > captured)
+        consumed = captured;
+    if (consumed > 0)
+        hooks.pdus(tvb, pinfo, tree, tvb_get_ptr(tvb, 0, (int)consumed), consumed);
+    return n;
+}
+
+/* tcp.port / tls.port entries of MQTT. On a TCP port, a ClientHello means TLS (the platform's
+ * TLS endpoint listens on 1883 too): the connection goes to TLS, through aliiot's TLS wrapper. */
+static int dissect_aliiot_mqtt(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    if (pinfo->ptype == PT_TCP && aliiot_tls_handle && hooks.is_tls_client_hello &&
+        !proto_is_frame_protocol(pinfo->layers, "tls")) {
+        size_t len;
+        const uint8_t *b = first_bytes(tvb, &len);
+        if (b && hooks.is_tls_client_hello(b, len)) {
+            conversation_set_dissector(find_or_create_conversation(pinfo), aliiot_tls_handle);
+            pinfo->can_desegment = pinfo->saved_can_desegment;
+            return call_dissector_with_data(aliiot_tls_handle, tvb, pinfo, tree, data);
+        }
     }
-    return call_dissector_with_data(mqtt_handle, tvb, pinfo, tree, data);
+    return mqtt_then_aliiot(tvb, pinfo, tree, data);
+}
+
+/* Whether TLS decrypted something in this frame (it adds a "Decrypted TLS" data source). */
+static int decrypted_in_frame(packet_info *pinfo)
+{
+    for (GSList *l = pinfo->data_src; l; l = l->next) {
+        char *name = get_data_source_name((const struct data_source *)l->data);
+        int hit = name && strncmp(name, "Decrypted TLS", 13) == 0;
+        wmem_free(NULL, name);
+        if (hit)
+            return 1;
+    }
+    return 0;
+}
+
+/* TLS on an MQTT TLS port. */
+static int dissect_aliiot_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    unsigned before = pdus_so_far(pinfo);
+    pinfo->can_desegment = pinfo->saved_can_desegment;
+    int n = call_real(KEY_TLS, tvb, pinfo, tree, data);
+    if (!hooks.tls_data || !aliiot_enabled() || pdus_so_far(pinfo) != before)
+        return n;
+    unsigned len = tvb_captured_length(tvb);
+    if (len == 0)
+        return n;
+    int undecrypted = !PINFO_FD_VISITED(pinfo) && !decrypted_in_frame(pinfo);
+    hooks.tls_data(tvb, pinfo, tree, tvb_get_ptr(tvb, 0, (int)len), len, undecrypted);
+    return n;
+}
+
+/* ip.proto 6: TCP, then a look at its flags. */
+static int dissect_aliiot_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    int n = call_real(KEY_TCP, tvb, pinfo, tree, data);
+    if (hooks.tcp_end && !PINFO_FD_VISITED(pinfo) && tvb_captured_length(tvb) >= 14) {
+        uint8_t flags = tvb_get_guint8(tvb, 13);
+        if ((flags & 0x05) && aliiot_enabled())
+            hooks.tcp_end(pinfo, (flags & 0x04) != 0);
+    }
+    return n;
 }
 
 /* Decrypted TLS data: MQTT when the connection began with a CONNECT. */
 static shim_bool heur_mqtt_in_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     conversation_t *conv = find_or_create_conversation(pinfo);
-    if (!conversation_get_proto_data(conv, transport_proto)) {
+    if (!conversation_get_proto_data(conv, aliiot_proto)) {
         size_t len;
         const uint8_t *b = first_bytes(tvb, &len);
-        if (!b || !rust_is_connect(b, len))
+        if (!b || !hooks.is_mqtt_connect || !hooks.is_mqtt_connect(b, len))
             return 0;
-        conversation_add_proto_data(conv, transport_proto, GUINT_TO_POINTER(1));
+        conversation_add_proto_data(conv, aliiot_proto, GUINT_TO_POINTER(1));
     }
     pinfo->can_desegment = pinfo->saved_can_desegment;
-    call_dissector_with_data(mqtt_handle, tvb, pinfo, tree, data);
+    call_dissector_with_data(aliiot_mqtt_handle, tvb, pinfo, tree, data);
     return 1;
 }
 
-static shim_ws_pieces_fn rust_ws_pieces;
-
 /* ws.protocol mqtt: cut the WebSocket message stream back into whole MQTT packets. */
-static int dissect_mqtt_ws(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+static int dissect_aliiot_ws(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     unsigned n = tvb_captured_length(tvb);
-    if (n == 0)
+    if (n == 0 || !hooks.ws_pieces)
         return 0;
     const uint8_t *msg = tvb_get_ptr(tvb, 0, (int)n);
     shim_ws_piece pieces[64];
-    size_t count = rust_ws_pieces(pinfo, msg, n, pieces, 64);
+    size_t count = hooks.ws_pieces(pinfo, msg, n, pieces, 64);
     for (size_t i = 0; i < count; i++) {
         tvbuff_t *t;
         if (pieces[i].data) {
@@ -139,60 +222,135 @@ static int dissect_mqtt_ws(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
             }
             t = tvb_new_subset_length(tvb, (int)start, (int)(end - start));
         }
-        call_dissector_with_data(mqtt_handle, t, pinfo, tree, data);
+        mqtt_then_aliiot(t, pinfo, tree, data);
         /* MQTT clears the Info column on each call: keep what the previous call wrote. */
         col_set_fence(pinfo->cinfo, COL_INFO);
     }
     return (int)n;
 }
 
-/* The TCP ports MQTT is registered on (its port preference), collected from the table. */
-typedef struct {
-    uint32_t ports[64];
-    size_t n;
-} port_list;
-
-static void collect_mqtt_ports(const char *table_name, ftenum_t selector_type, gpointer key,
-                               gpointer value, gpointer user_data)
+void shim_register_attachment(int proto)
 {
-    (void)table_name; (void)selector_type;
-    port_list *l = user_data;
-    if (dtbl_entry_get_handle((dtbl_entry_t *)value) == mqtt_handle && l->n < 64)
-        l->ports[l->n++] = GPOINTER_TO_UINT(key);
+    aliiot_proto = proto;
+    aliiot_protocol = find_protocol_by_id(proto);
+    private_table = register_dissector_table("aliiot.wrapped", "Dissectors aliiot wraps", proto,
+                                             FT_UINT32, BASE_DEC);
 }
 
-void shim_register_transports(int proto, const uint32_t *mqtt_ports, size_t n_ports,
-                              shim_bytes_pred is_tls_client_hello, shim_bytes_pred is_mqtt_connect,
-                              shim_ws_pieces_fn ws_pieces)
+/* Keys of `table` whose current handle is `h`. */
+typedef struct {
+    dissector_handle_t h;
+    uint32_t keys[256];
+    size_t n;
+} key_list;
+
+static void collect_keys(const char *table_name, ftenum_t selector_type, gpointer key,
+                         gpointer value, gpointer user_data)
 {
-    rust_ws_pieces = ws_pieces;
-    transport_proto = proto;
-    rust_is_tls = is_tls_client_hello;
-    rust_is_connect = is_mqtt_connect;
-    mqtt_handle = find_dissector("mqtt");
-    tls_handle = find_dissector("tls");
+    (void)table_name; (void)selector_type;
+    key_list *l = user_data;
+    if (dtbl_entry_get_handle((dtbl_entry_t *)value) == l->h && l->n < 256)
+        l->keys[l->n++] = GPOINTER_TO_UINT(key);
+}
+
+static key_list entries_of(const char *table, dissector_handle_t h)
+{
+    key_list l;
+    l.h = h;
+    l.n = 0;
+    if (h)
+        dissector_table_foreach(table, collect_keys, &l);
+    return l;
+}
+
+/* Puts `to` where `from` is in `table`: as the default where `from` is the default (the wrapped
+ * dissector's own registration, its port preference), as a Decode As change where Decode As put
+ * `from` there, so that entry stays the user's. */
+static void take_over(const char *table, uint32_t key, dissector_handle_t from, dissector_handle_t to)
+{
+    if (dissector_get_default_uint_handle(table, key) == from)
+        dissector_add_uint(table, key, to);
+    else
+        dissector_change_uint(table, key, to);
+}
+
+void shim_attach_again(void)
+{
     if (!mqtt_handle)
         return;
-    /* The port handle belongs to MQTT, not aliiot: disabling aliiot must leave MQTT on its port. */
+    key_list tcp = entries_of("tcp.port", mqtt_handle);
+    for (size_t i = 0; i < tcp.n; i++) {
+        take_over("tcp.port", tcp.keys[i], mqtt_handle, aliiot_mqtt_handle);
+        /* TLS on the same port carries MQTT too (the platform's TLS endpoint on 1883). */
+        dissector_table_t tls_port = find_dissector_table("tls.port");
+        if (tls_port && !dissector_get_uint_handle(tls_port, tcp.keys[i]))
+            dissector_add_uint("tls.port", tcp.keys[i], aliiot_mqtt_handle);
+    }
+    key_list tls = entries_of("tls.port", mqtt_handle);
+    for (size_t i = 0; i < tls.n; i++)
+        take_over("tls.port", tls.keys[i], mqtt_handle, aliiot_mqtt_handle);
+    /* The TCP side of an MQTT TLS port (8883): TLS, through aliiot's TLS wrapper. */
+    dissector_table_t tcp_port = find_dissector_table("tcp.port");
+    key_list mine = entries_of("tls.port", aliiot_mqtt_handle);
+    for (size_t i = 0; i < mine.n; i++) {
+        if (tcp_port && tls_handle && dissector_get_uint_handle(tcp_port, mine.keys[i]) == tls_handle)
+            take_over("tcp.port", mine.keys[i], tls_handle, aliiot_tls_handle);
+    }
+    dissector_table_t ip = find_dissector_table("ip.proto");
+    if (ip && tcp_handle && dissector_get_uint_handle(ip, 6) == tcp_handle)
+        take_over("ip.proto", 6, tcp_handle, aliiot_tcp_handle);
+}
+
+void shim_attach(const shim_hooks *h, const uint32_t *mqtt_ports, size_t n_ports)
+{
+    hooks = *h;
+    mqtt_handle = find_dissector("mqtt");
+    tls_handle = find_dissector("tls");
+    tcp_handle = find_dissector("tcp");
+    if (!mqtt_handle)
+        return;
+    /* The wrappers carry the wrapped protocol's id: disabling MQTT (or TLS, TCP) disables them,
+     * and disabling aliiot leaves the real dissectors doing exactly what they do in stock. */
     int proto_mqtt = proto_get_id_by_filter_name("mqtt");
-    dissector_handle_t port_handle = create_dissector_handle_with_name_and_description(
-        dissect_mqtt_port, proto_mqtt, "aliiot_mqtt_port", "MQTT, or MQTT over TLS (aliiot)");
-    /* Every TCP port MQTT is on (1883, or what its preference says); the given ports if none. */
-    port_list found = { .n = 0 };
-    dissector_table_foreach("tcp.port", collect_mqtt_ports, &found);
-    if (found.n == 0) {
-        for (size_t i = 0; i < n_ports && i < 64; i++)
-            found.ports[found.n++] = mqtt_ports[i];
+    aliiot_mqtt_handle = register_dissector_with_description(
+        "aliiot_mqtt", "MQTT (Alibaba Cloud IoT)", dissect_aliiot_mqtt, proto_mqtt);
+    dissector_add_uint("aliiot.wrapped", KEY_MQTT, mqtt_handle);
+    if (tls_handle) {
+        aliiot_tls_handle = create_dissector_handle_with_name_and_description(
+            dissect_aliiot_tls, proto_get_id_by_filter_name("tls"), "aliiot_tls",
+            "TLS on an MQTT port (Alibaba Cloud IoT)");
+        dissector_add_uint("aliiot.wrapped", KEY_TLS, tls_handle);
     }
-    for (size_t i = 0; i < found.n; i++) {
-        dissector_add_uint("tcp.port", found.ports[i], port_handle);
-        dissector_add_uint("tls.port", found.ports[i], mqtt_handle);
+    if (tcp_handle) {
+        aliiot_tcp_handle = create_dissector_handle_with_name_and_description(
+            dissect_aliiot_tcp, proto_get_id_by_filter_name("tcp"), "aliiot_tcp",
+            "TCP (Alibaba Cloud IoT session ends)");
+        dissector_add_uint("aliiot.wrapped", KEY_TCP, tcp_handle);
     }
-    heur_dissector_add("tls", heur_mqtt_in_tls, "MQTT over TLS (aliiot)", "aliiot_mqtt_tls", proto, HEURISTIC_ENABLE);
+    /* MQTT's own TCP port when its table names none. */
+    if (entries_of("tcp.port", mqtt_handle).n == 0) {
+        for (size_t i = 0; i < n_ports; i++)
+            dissector_add_uint("tcp.port", mqtt_ports[i], mqtt_handle);
+    }
+    shim_attach_again();
+    heur_dissector_add("tls", heur_mqtt_in_tls, "MQTT over TLS (aliiot)", "aliiot_mqtt_tls",
+                       aliiot_proto, HEURISTIC_ENABLE);
     dissector_handle_t ws_handle = create_dissector_handle_with_name_and_description(
-        dissect_mqtt_ws, proto_mqtt, "aliiot_mqtt_ws", "MQTT over WebSocket (aliiot)");
+        dissect_aliiot_ws, proto_mqtt, "aliiot_mqtt_ws", "MQTT over WebSocket (aliiot)");
     dissector_add_string("ws.protocol", "mqtt", ws_handle);
     dissector_add_string("ws.protocol", "mqttv3.1", ws_handle);
+}
+
+unsigned shim_mqtt_default_version(void)
+{
+    static pref_t *pref;
+    static int looked;
+    if (!looked) {
+        looked = 1;
+        module_t *m = prefs_find_module("mqtt");
+        pref = m ? prefs_find_preference(m, "default_version") : NULL;
+    }
+    return pref ? (unsigned)prefs_get_enum_value(pref, pref_current) : 0;
 }
 
 /* ------------------------------------------------------------------ preferences and UATs */
@@ -511,6 +669,12 @@ int shim_pinfo_has_proto(packet_info *pinfo, const char *name)
     return proto_is_frame_protocol(pinfo->layers, name) ? 1 : 0;
 }
 
+uint32_t shim_find_conversation_index(packet_info *pinfo)
+{
+    conversation_t *c = find_conversation_pinfo(pinfo, 0);
+    return c ? c->conv_index : UINT32_MAX;
+}
+
 uint32_t shim_conversation_index(packet_info *pinfo)
 {
     conversation_t *c = find_or_create_conversation(pinfo);
@@ -547,114 +711,6 @@ void shim_col_append_info(packet_info *pinfo, const char *text, size_t len)
 {
     char *s = wmem_strndup(pinfo->pool, text, len);
     col_append_str(pinfo->cinfo, COL_INFO, s);
-}
-
-/* ------------------------------------------------------------------ reading fields */
-unsigned shim_finfo_count(proto_tree *tree, int hf)
-{
-    if (!tree || hf <= 0)
-        return 0;
-    GPtrArray *a = proto_get_finfo_ptr_array(tree, hf);
-    return a ? a->len : 0;
-}
-
-const void *shim_finfo_array(proto_tree *tree, int hf, unsigned *len)
-{
-    *len = 0;
-    if (!tree || hf <= 0)
-        return NULL;
-    GPtrArray *a = proto_get_finfo_ptr_array(tree, hf);
-    if (!a)
-        return NULL;
-    *len = a->len;
-    return a;
-}
-
-int shim_finfo_get(proto_tree *tree, int hf, unsigned i, shim_finfo *out)
-{
-    unsigned len;
-    const void *a = shim_finfo_array(tree, hf, &len);
-    return shim_finfo_read(a, i, hf, out);
-}
-
-int shim_finfo_read(const void *array, unsigned i, int hf, shim_finfo *out)
-{
-    memset(out, 0, sizeof *out);
-    const GPtrArray *a = array;
-    if (!a || i >= a->len)
-        return 0;
-    field_info *fi = (field_info *)g_ptr_array_index(a, i);
-    if (!fi)
-        return 0;
-    out->hf = hf;
-    out->ds_tvb = fi->ds_tvb;
-    out->start = fi->start;
-    out->length = fi->length;
-    out->generated = FI_GET_FLAG(fi, FI_GENERATED) ? 1 : 0;
-    if (fi->ds_tvb && fi->length >= 0 && fi->start >= 0 &&
-        tvb_bytes_exist(fi->ds_tvb, fi->start, fi->length)) {
-        out->bytes = tvb_get_ptr(fi->ds_tvb, fi->start, fi->length);
-    }
-    switch (fi->hfinfo->type) {
-    case FT_UINT8: case FT_UINT16: case FT_UINT24: case FT_UINT32: case FT_FRAMENUM:
-    case FT_CHAR:
-        out->uint_value = fvalue_get_uinteger(FINFO_VALUE(fi));
-        break;
-    case FT_BOOLEAN:
-        out->uint_value = fvalue_get_uinteger64(FINFO_VALUE(fi)) ? 1 : 0;
-        break;
-    case FT_STRING: case FT_STRINGZ:
-        out->str_value = fvalue_get_string(FINFO_VALUE(fi));
-        break;
-    default:
-        break;
-    }
-    return 1;
-}
-
-const void *shim_tvb_identity(tvbuff_t *tvb) { return tvb; }
-
-int shim_ds_index(packet_info *pinfo, const void *ds_tvb)
-{
-    int i = 0;
-    for (GSList *l = pinfo ? pinfo->data_src : NULL; l; l = l->next, i++) {
-        if ((const void *)get_data_source_tvb((const struct data_source *)l->data) == ds_tvb)
-            return i;
-    }
-    return -1;
-}
-
-const uint8_t *shim_ds_bytes(packet_info *pinfo, int idx, int start, int length)
-{
-    if (!pinfo || idx < 0 || start < 0 || length < 0)
-        return NULL;
-    GSList *l = g_slist_nth(pinfo->data_src, (guint)idx);
-    if (!l)
-        return NULL;
-    tvbuff_t *tvb = get_data_source_tvb((const struct data_source *)l->data);
-    const uint8_t *p = NULL;
-    if (!tvb || !tvb_bytes_exist(tvb, start, length))
-        return NULL;
-    TRY {
-        p = tvb_get_ptr(tvb, start, length);
-    }
-    CATCH_ALL {
-        p = NULL;
-    }
-    ENDTRY;
-    return p;
-}
-
-const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, uint32_t *len)
-{
-    *len = 0;
-    if (!tvb)
-        return NULL;
-    unsigned n = tvb_captured_length(tvb);
-    if (n == 0)
-        return NULL;
-    *len = n;
-    return tvb_get_ptr(tvb, 0, (int)n);
 }
 
 /* ------------------------------------------------------------------ building the tree */

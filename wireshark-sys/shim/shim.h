@@ -21,17 +21,24 @@
 typedef int (*shim_heur_fn)(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const char *topic);
 void shim_register_heuristic(const char *list, shim_heur_fn fn, const char *display_name,
                              const char *internal_name, int proto);
-dissector_handle_t shim_register_postdissector(dissector_t fn, int proto, const int *hfids, size_t n);
-/* Adds a string dissector-table entry (e.g. ws.protocol) that hands data to a named dissector. */
-void shim_dissector_add_string(const char *table, const char *pattern, const char *dissector_name);
 
-/* Transports (issue: every way a device reaches the platform):
- * - tcp/<port> for each MQTT port: TLS (a ClientHello) goes to TLS, whose application data on that
- *   port goes to MQTT; anything else goes to MQTT as before;
- * - a "tls" heuristic that hands decrypted data to MQTT when it starts with an MQTT CONNECT, and
- *   the rest of that connection after it (443 carries HTTPS and MQTT alike);
- * - ws.protocol "mqtt" and "mqttv3.1" to MQTT (MQTT over WebSocket).
- * The predicates are Rust's; they get the first captured bytes of a segment. */
+/* ---- the attachment: aliiot rides inside MQTT's own dissection ----
+ * A handle "aliiot_mqtt" with MQTT's protocol id takes MQTT's place on every tcp.port and
+ * tls.port entry whose handle is MQTT; it calls the real MQTT dissector through a private table
+ * (so the frame keeps one "mqtt" layer) and then hands the bytes MQTT consumed to `pdus`. No
+ * postdissector, no wanted fields: a frame without MQTT costs aliiot nothing.
+ * - On an MQTT TCP port, a TLS ClientHello sends the connection to TLS (Alibaba's TLS endpoint
+ *   listens on 1883 too), through aliiot's TLS wrapper.
+ * - A "tls" heuristic hands decrypted data to aliiot_mqtt when the connection starts with an
+ *   MQTT CONNECT (443 carries HTTPS and MQTT alike).
+ * - ws.protocol "mqtt" and "mqttv3.1": the WebSocket message stream is cut back into MQTT
+ *   packets (`ws_pieces`), each dissected by MQTT and then aliiot.
+ * - TLS on an MQTT TLS port (8883, and 1883 once sniffed) goes through a TLS wrapper that calls
+ *   `tls_data` for frames where TLS showed no MQTT, so aliiot can hint at missing keys.
+ * - ip.proto 6 goes through a TCP wrapper that calls `tcp_end` for a FIN or RST (TCP hands
+ *   empty segments to no subdissector).
+ * Every wrapper calls the real dissector first; an exception from it propagates as in stock
+ * Wireshark (it crosses no Rust frame) and aliiot does nothing for that call. */
 typedef int (*shim_bytes_pred)(const uint8_t *bytes, size_t len);
 /* One whole MQTT packet of a WebSocket message: at offset/len in the message, or (data != NULL)
  * reassembled from earlier messages; `data` stays valid until the capture is closed. */
@@ -40,12 +47,37 @@ typedef struct shim_ws_piece {
     uint32_t len;
     const uint8_t *data;
 } shim_ws_piece;
-/* Fills `out` with the MQTT packets of this WebSocket message; returns how many. */
-typedef size_t (*shim_ws_pieces_fn)(packet_info *pinfo, const uint8_t *msg, size_t len,
-                                     shim_ws_piece *out, size_t max);
-void shim_register_transports(int proto, const uint32_t *mqtt_ports, size_t n_ports,
-                              shim_bytes_pred is_tls_client_hello, shim_bytes_pred is_mqtt_connect,
-                              shim_ws_pieces_fn ws_pieces);
+typedef struct shim_hooks {
+    shim_bytes_pred is_tls_client_hello;
+    shim_bytes_pred is_mqtt_connect;
+    /* Fills `out` with the MQTT packets of this WebSocket message; returns how many. */
+    size_t (*ws_pieces)(packet_info *pinfo, const uint8_t *msg, size_t len, shim_ws_piece *out,
+                        size_t max);
+    /* The captured bytes MQTT consumed from `tvb` (from offset 0): whole MQTT packets, the last
+     * one possibly cut by the snap length. */
+    void (*pdus)(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const uint8_t *bytes,
+                 size_t len);
+    /* A TCP segment with FIN or RST (first pass only). */
+    void (*tcp_end)(packet_info *pinfo, int reset);
+    /* A frame on an MQTT TLS port where TLS showed no MQTT: its TLS bytes, and whether they
+     * could be undecrypted application data seen for the first time (first pass, nothing
+     * decrypted in this frame). */
+    void (*tls_data)(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const uint8_t *bytes,
+                     size_t len, int undecrypted);
+} shim_hooks;
+/* Registers the private table (from register_protoinfo). */
+void shim_register_attachment(int proto);
+/* Installs the wrappers (handoff), with the ports MQTT uses when its table names none. */
+void shim_attach(const shim_hooks *hooks, const uint32_t *mqtt_ports, size_t n_ports);
+/* Installs them again where MQTT's entries moved (init routine: Decode As, MQTT's port
+ * preference, a profile's decode_as_entries). */
+void shim_attach_again(void);
+/* A counter that starts at 0 with every dissection of a frame: returns it and adds `n`.
+ * Key 0 numbers aliiot's MQTT packets in the frame, key 1 its WebSocket messages. */
+unsigned shim_take_index(packet_info *pinfo, unsigned key, unsigned n);
+/* MQTT's "default_version" preference (protocol level for a connection whose CONNECT is not
+ * in the capture; 0 = none). */
+unsigned shim_mqtt_default_version(void);
 
 /* Preferences: a keys-file path and the two secrets tables. */
 void shim_register_prefs(int proto, void (*apply_cb)(void));
@@ -96,6 +128,8 @@ uint64_t shim_pinfo_dst_key(packet_info *pinfo);
 void shim_pinfo_ports(packet_info *pinfo, uint32_t *src, uint32_t *dst);
 int shim_pinfo_has_proto(packet_info *pinfo, const char *name);
 uint32_t shim_conversation_index(packet_info *pinfo);
+/* The index of the frame's existing conversation, UINT32_MAX when it has none. */
+uint32_t shim_find_conversation_index(packet_info *pinfo);
 void shim_col_set_protocol(packet_info *pinfo, const char *static_text);
 void shim_col_append_info(packet_info *pinfo, const char *text, size_t len);
 /* Whether this dissection shows or filters on a protocol's items: the tree is visible, or a
@@ -105,34 +139,6 @@ int shim_tree_wants_proto(proto_tree *tree, int proto);
 int shim_experts_wanted(proto_tree *tree);
 /* Whether this dissection fills in columns. */
 int shim_pinfo_has_columns(packet_info *pinfo);
-
-/* ---- reading other dissectors' fields (only primed fields; O(1) lookup) ---- */
-typedef struct shim_finfo {
-    int hf;
-    const void *ds_tvb;   /* identity of the data source; compare only */
-    int start;
-    int length;
-    const uint8_t *bytes; /* the field's bytes when they are captured, else NULL */
-    uint32_t uint_value;  /* integer fields */
-    const char *str_value;/* string fields (valid for this packet) */
-    int generated;
-} shim_finfo;
-/* Number of field_infos of `hf` in `tree`; 0 when none or tree is NULL. */
-unsigned shim_finfo_count(proto_tree *tree, int hf);
-int shim_finfo_get(proto_tree *tree, int hf, unsigned i, shim_finfo *out);
-/* The field_infos of `hf` in `tree` (one lookup), their number in *len; read each with
- * shim_finfo_read. NULL when none. Valid for this packet. */
-const void *shim_finfo_array(proto_tree *tree, int hf, unsigned *len);
-int shim_finfo_read(const void *array, unsigned i, int hf, shim_finfo *out);
-const void *shim_tvb_identity(tvbuff_t *tvb);
-/* Position of a data source (by its tvb identity) in the packet's data source list, or -1. The
- * list is rebuilt in the same order on every pass, so the position finds it again. */
-int shim_ds_index(packet_info *pinfo, const void *ds_tvb);
-/* The captured bytes [start, start+length) of the idx-th data source of the packet; NULL when
- * there is no such source or the bytes are not all there. Valid for this packet. */
-const uint8_t *shim_ds_bytes(packet_info *pinfo, int idx, int start, int length);
-/* Copies out the captured bytes of a tvb (the heuristic's payload); NULL if none. */
-const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, uint32_t *len);
 
 /* ---- building the tree (all catch exceptions and return NULL on failure) ---- */
 proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int length,

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes aliiot's pure core (src/core, no Wireshark needed) with cargo-fuzz and libFuzzer.
 # The targets are tests/fuzz/fuzz_targets/*.rs, one per parser (client id, user name, sign and
-# secrets, topic, Alink JSON, payloads, WebSocket cutter, transport sniffing) plus `session`, which
-# drives a whole synthetic capture through session analysis and rendering.
+# secrets, topic, Alink JSON, payloads, MQTT packets, WebSocket cutter, transport sniffing) plus
+# `session`, which drives a whole synthetic capture through session analysis and rendering.
 #
 #   tests/fuzz.sh                  every target, FUZZ_TIME seconds in total (default 60), split evenly
 #   tests/fuzz.sh 300              every target, 300 seconds each

@@ -1,5 +1,5 @@
-//! Transport sniffing on the first bytes of a connection: TLS ClientHello or MQTT CONNECT, and the
-//! platform's ports and server names.
+//! Transport sniffing on the first bytes of a connection: TLS ClientHello or MQTT CONNECT, and
+//! TLS application data in a segment.
 #![no_main]
 
 use aliiot::core::transport;
@@ -15,9 +15,7 @@ fuzz_target!(|data: &[u8]| {
     if mqtt {
         assert_eq!(data.first(), Some(&0x10));
     }
-    if data.len() >= 4 {
-        let port = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
-        let _ = transport::is_mqtt_tls_port(port);
+    if transport::has_tls_app_data(data) {
+        assert!(data.len() >= 5);
     }
-    let _ = transport::is_platform_server_name(&String::from_utf8_lossy(data));
 });

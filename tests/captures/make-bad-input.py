@@ -25,6 +25,15 @@ than keep it): after a normal login, PUBLISHes of
   23 JSON with invalid UTF-8 in a string
   24 half a JSON document
 
+With --segments, writes 29-pdu-boundaries.pcap: MQTT packets cut across TCP segments in every
+way MQTT's reassembly has to handle (device lab-sensor-01 with its real sign, one connection per
+case, client port 40040 + case):
+ 41  the CONNECT over three TCP segments                                 -> CONNACK 0
+ 42  a 3000-byte property post over three segments, another property post in the last segment
+ 43  40 QoS 1 property posts in one segment, their 40 PUBACKs in one segment
+ 44  a PUBLISH whose two-byte remaining length is split across two segments
+ 45  a property post cut by the capture's snap length
+
 With --flood, writes one connection (client port 40031) on which the device sends 100 000 QoS 1
 PUBLISHes (packet ids cycling through 1..65535, then reused) and the broker never answers.
 """
@@ -144,6 +153,65 @@ def session(p, case, client_data, server_data=b"", snap=None):
     p.packet(SERVER, CLIENT, 1883, sport, s_seq + 1, c_seq + 1, ACK)
 
 
+def segments(out):
+    p = Pcap()
+    secret = b"3f1d0c9e8b7a6d5c4b3a29180f7e6d01"
+    dn, ts = "lab-sensor-01", "1700000000000"
+    cid = f"{PK}.{dn}|securemode=3,signmethod=hmacsha1,timestamp={ts}|"
+    sign = hmac.new(secret, f"clientId{PK}.{dn}deviceName{dn}productKey{PK}timestamp{ts}".encode(), hashlib.sha1).hexdigest()
+    login = connect(cid, f"{dn}&{PK}", sign)
+    post = f"/sys/{PK}/{dn}/thing/event/property/post"
+
+    def alink(i, pad=0):
+        return ('{"id":"%d","version":"1.0","params":{"temperature":%d.5%s},"method":"thing.event.property.post"}'
+                % (i, 20 + i, ',"note":"' + "x" * pad + '"' if pad else "")).encode()
+
+    def publish1(topic, payload, pid):
+        body = mstr(topic) + struct.pack(">H", pid) + payload
+        return bytes([0x32]) + varint(len(body)) + body
+
+    def conn(case, client_segments, server_segments=(), snap=None):
+        sport, c_seq, s_seq = 40040 + case, 1000, 5000
+        p.packet(CLIENT, SERVER, sport, 1883, c_seq, 0, SYN)
+        p.packet(SERVER, CLIENT, 1883, sport, s_seq, c_seq + 1, SYN | ACK)
+        c_seq, s_seq = c_seq + 1, s_seq + 1
+        p.packet(CLIENT, SERVER, sport, 1883, c_seq, s_seq, ACK)
+        for i, seg in enumerate(client_segments):
+            cut = snap if snap and i == len(client_segments) - 1 else None
+            p.packet(CLIENT, SERVER, sport, 1883, c_seq, s_seq, PSH | ACK, seg, caplen=cut)
+            c_seq += len(seg)
+            if i == 0 or len(server_segments) == 0:
+                continue
+        for seg in server_segments:
+            p.packet(SERVER, CLIENT, 1883, sport, s_seq, c_seq, PSH | ACK, seg)
+            s_seq += len(seg)
+        p.packet(CLIENT, SERVER, sport, 1883, c_seq, s_seq, FIN | ACK)
+        p.packet(SERVER, CLIENT, 1883, sport, s_seq, c_seq + 1, FIN | ACK)
+        p.packet(CLIENT, SERVER, sport, 1883, c_seq + 1, s_seq + 1, ACK)
+
+    def thirds(b):
+        n = len(b) // 3
+        return [b[:n], b[n : 2 * n], b[2 * n :]]
+
+    # 41: the CONNECT in three pieces.
+    conn(41, thirds(login), [connack(0)])
+    # 42: login, then a big post over three segments whose last one also holds another post.
+    big, small = publish1(post, alink(1, 3000), 1), publish1(post, alink(2), 2)
+    parts = thirds(big)
+    conn(42, [login, parts[0], parts[1], parts[2] + small], [connack(0), b"\x40\x02\x00\x01\x40\x02\x00\x02"])
+    # 43: 40 posts in one segment, 40 PUBACKs in one segment.
+    posts = b"".join(publish1(post, alink(i), i) for i in range(1, 41))
+    acks = b"".join(b"\x40\x02" + struct.pack(">H", i) for i in range(1, 41))
+    conn(43, [login, posts], [connack(0), acks])
+    # 44: the remaining length (two bytes) split between segments.
+    pub = publish1(post, alink(7, 200), 7)
+    assert pub[1] & 0x80 and not pub[2] & 0x80
+    conn(44, [login, pub[:2], pub[2:]], [connack(0)])
+    # 45: a post cut by the snap length (54 bytes of headers + 60 of MQTT).
+    conn(45, [login, publish1(post, alink(9), 9)], [connack(0)], snap=54 + 60)
+    p.write(out)
+
+
 def large(out):
     p = Pcap()
     login = connect(f"{PK}&big-01|securemode=3,signmethod=hmacsha1,timestamp=1700000000000|", f"big-01&{PK}", "0" * 40)
@@ -226,6 +294,8 @@ def main(out):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--large"]:
         large(sys.argv[2])
+    elif sys.argv[1:2] == ["--segments"]:
+        segments(sys.argv[2] if len(sys.argv) > 2 else "29-pdu-boundaries.pcap")
     elif sys.argv[1:2] == ["--flood"]:
         flood(sys.argv[2])
     else:

@@ -263,15 +263,12 @@ static key_list entries_of(const char *table, dissector_handle_t h)
     return l;
 }
 
-/* Puts `to` where `from` is in `table`: as the default where `from` is the default (the wrapped
- * dissector's own registration, its port preference), as a Decode As change where Decode As put
- * `from` there, so that entry stays the user's. */
-static void take_over(const char *table, uint32_t key, dissector_handle_t from, dissector_handle_t to)
+/* Puts `to` where `from` is in `table`, as Decode As would: the entry's default stays the wrapped
+ * dissector, and `to` is not added to the table's list of handles, so `-d table==N,mqtt` and the
+ * Decode As dialog still find exactly one MQTT. */
+static void take_over(const char *table, uint32_t key, dissector_handle_t to)
 {
-    if (dissector_get_default_uint_handle(table, key) == from)
-        dissector_add_uint(table, key, to);
-    else
-        dissector_change_uint(table, key, to);
+    dissector_change_uint(table, key, to);
 }
 
 void shim_attach_again(void)
@@ -280,25 +277,25 @@ void shim_attach_again(void)
         return;
     key_list tcp = entries_of("tcp.port", mqtt_handle);
     for (size_t i = 0; i < tcp.n; i++) {
-        take_over("tcp.port", tcp.keys[i], mqtt_handle, aliiot_mqtt_handle);
+        take_over("tcp.port", tcp.keys[i], aliiot_mqtt_handle);
         /* TLS on the same port carries MQTT too (the platform's TLS endpoint on 1883). */
         dissector_table_t tls_port = find_dissector_table("tls.port");
         if (tls_port && !dissector_get_uint_handle(tls_port, tcp.keys[i]))
-            dissector_add_uint("tls.port", tcp.keys[i], aliiot_mqtt_handle);
+            dissector_add_uint("tls.port", tcp.keys[i], mqtt_handle);
     }
     key_list tls = entries_of("tls.port", mqtt_handle);
     for (size_t i = 0; i < tls.n; i++)
-        take_over("tls.port", tls.keys[i], mqtt_handle, aliiot_mqtt_handle);
+        take_over("tls.port", tls.keys[i], aliiot_mqtt_handle);
     /* The TCP side of an MQTT TLS port (8883): TLS, through aliiot's TLS wrapper. */
     dissector_table_t tcp_port = find_dissector_table("tcp.port");
     key_list mine = entries_of("tls.port", aliiot_mqtt_handle);
     for (size_t i = 0; i < mine.n; i++) {
         if (tcp_port && tls_handle && dissector_get_uint_handle(tcp_port, mine.keys[i]) == tls_handle)
-            take_over("tcp.port", mine.keys[i], tls_handle, aliiot_tls_handle);
+            take_over("tcp.port", mine.keys[i], aliiot_tls_handle);
     }
     dissector_table_t ip = find_dissector_table("ip.proto");
     if (ip && tcp_handle && dissector_get_uint_handle(ip, 6) == tcp_handle)
-        take_over("ip.proto", 6, tcp_handle, aliiot_tcp_handle);
+        take_over("ip.proto", 6, aliiot_tcp_handle);
 }
 
 void shim_attach(const shim_hooks *h, const uint32_t *mqtt_ports, size_t n_ports)

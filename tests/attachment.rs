@@ -1,0 +1,139 @@
+//! How aliiot attaches to MQTT: inside MQTT's own dissection, wherever MQTT is (its port, its port
+//! preference, Decode As, a profile), on the PDUs MQTT cuts, and at no cost where there is none.
+
+mod common;
+
+use common::{harness, rows, secrets_args, strs};
+
+/// A copy of a test capture with one TCP port moved (tests/captures/lab/rewrite_port.py).
+fn moved(cap: &str, name: &str, from: u16, to: u16) -> String {
+    let h = harness();
+    let out = h.dir.join("captures").join(name);
+    let status = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/captures/lab/rewrite_port.py"
+        ))
+        .arg(h.capture(cap))
+        .arg(&out)
+        .args([from.to_string(), to.to_string()])
+        .status()
+        .expect("python3");
+    assert!(status.success());
+    common::make_world_readable(&out);
+    name.to_string()
+}
+
+const LOGIN: &[&str] = &["frame.number", "aliiot.device_name", "aliiot.sign.status"];
+
+/// MQTT on another port reaches aliiot however MQTT was put there: `-d`, MQTT's port
+/// preference, or a profile's decode_as_entries (what the GUI's Decode As saves).
+#[test]
+fn mqtt_moved_to_another_port() {
+    let h = harness();
+    let cap = moved(
+        "01-aliyun-iot-mqtt-basic.pcapng",
+        "01-on-1884.pcapng",
+        1883,
+        1884,
+    );
+    let secrets = secrets_args();
+    let mut args = strs(&secrets);
+    // Nothing says 1884 is MQTT: neither MQTT nor aliiot.
+    assert!(h.fields(&cap, &args, "mqtt || aliiot", LOGIN).is_empty());
+    let want = ["4 lab-sensor-01 1", "6 lab-sensor-01 "];
+    args.extend(["-Y", "mqtt.msgtype <= 2"]);
+    for how in [
+        &["-d", "tcp.port==1884,mqtt"][..],
+        &["-o", "mqtt.tcp.port:1884"],
+        &["-C", "decode-1884"],
+    ] {
+        if how[0] == "-C" {
+            let dir = h.home.join(".config/wireshark/profiles/decode-1884");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join("decode_as_entries"),
+                "# Decode As entries, as the GUI saves them\ndecode_as_entry: tcp.port,1884,(none),MQTT\n",
+            )
+            .unwrap();
+            common::make_world_readable(&h.home);
+        }
+        let mut a = args.clone();
+        a.extend_from_slice(how);
+        assert_eq!(rows(&h.fields(&cap, &a, "", LOGIN)), want, "{how:?}");
+        // One mqtt layer, as in stock.
+        let p = h.fields(&cap, &a, "", &["frame.protocols"]);
+        assert_eq!(rows(&p), ["eth:ethertype:ip:tcp:mqtt"; 2], "{how:?}");
+    }
+}
+
+/// A capture without MQTT is dissected without a protocol tree: aliiot wants no fields and
+/// registers no postdissector (tshark's debug log says whether it builds one).
+#[test]
+fn no_tree_without_mqtt() {
+    let h = harness();
+    for cap in ["26-https-on-443.pcapng", "01-aliyun-iot-mqtt-basic.pcapng"] {
+        let path = h.capture(cap);
+        let (_, err, ok) = h.run_raw(&["-n", "-r", &path, "--log-level", "debug"]);
+        assert!(ok);
+        assert!(
+            err.contains("create_proto_tree = FALSE"),
+            "{cap}: {}",
+            err.lines()
+                .filter(|l| l.contains("create_proto_tree"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    // No postdissector at all.
+    let out = h.tshark(&["-G", "plugins"]);
+    assert!(out.contains("aliiot.so"), "{out}");
+}
+
+/// PDU boundaries (tests/captures/make-bad-input.py --segments): aliiot sees exactly the MQTT
+/// packets MQTT cuts out of TCP's reassembly, on the first pass and with -2.
+#[test]
+fn pdu_boundaries() {
+    let h = harness();
+    let cap = "29-pdu-boundaries.pcap";
+    let secrets = secrets_args();
+    let fields = &[
+        "frame.number",
+        "aliiot.sign.status",
+        "aliiot.alink.id",
+        "aliiot.ack_to",
+        "aliiot.connect_in",
+    ];
+    for two_pass in [false, true] {
+        let mut args = strs(&secrets);
+        if two_pass {
+            args.push("-2");
+        }
+        let r = rows(&h.fields(cap, &args, "aliiot", fields));
+        let ids: Vec<String> = (1..=40).map(|i| i.to_string()).collect();
+        let want = [
+            // The CONNECT over three segments: verified, on the segment that completes it.
+            "6 1   ".to_string(),
+            "7    6".to_string(),
+            "14 1   ".to_string(),
+            // A 3000-byte PUBLISH over three segments, and another one in its last segment.
+            "17  1|2  14|14".to_string(),
+            "18    14".to_string(),
+            "19   17|17 14|14".to_string(),
+            "26 1   ".to_string(),
+            // 40 PUBLISHes in one segment, 40 PUBACKs in one segment.
+            format!("27  {}  {}", ids.join("|"), ["26"; 40].join("|")),
+            "28    26".to_string(),
+            format!("29   {} {}", ["27"; 40].join("|"), ["26"; 40].join("|")),
+            // The length field split across segments: MQTT mis-cuts the stream (a known limit of
+            // its length rule) into four packets, and aliiot follows it packet for packet.
+            "36 1   ".to_string(),
+            "38    36|36|36|36".to_string(),
+            "39    36".to_string(),
+            // Cut by the snap length: MQTT throws, and the frame stays as in stock.
+            "46 1   ".to_string(),
+            "48    46".to_string(),
+        ];
+        assert_eq!(r, want, "two-pass: {two_pass}");
+    }
+}

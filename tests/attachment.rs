@@ -137,3 +137,88 @@ fn pdu_boundaries() {
         assert_eq!(r, want, "two-pass: {two_pass}");
     }
 }
+
+/// Fields read from the packet point at their bytes (`-T pdml` gives each item's position and
+/// size): the sign method at its value inside the client id, the user name's halves, topic
+/// levels, Alink members and property names; derived facts stay generated (size 0).
+#[test]
+fn items_point_at_their_bytes() {
+    let h = harness();
+    let cap = h.capture("01-aliyun-iot-mqtt-basic.pcapng");
+    let pdml = h.tshark(&["-n", "-r", &cap, "-Y", "frame.number == 4", "-T", "pdml"]);
+    // (pos, size, show) of the first field named `name`.
+    let field = |name: &str| -> (usize, usize, String) {
+        let line = pdml
+            .lines()
+            .find(|l| l.contains(&format!("<field name=\"{name}\"")))
+            .unwrap_or_else(|| panic!("no {name} in the PDML"));
+        let attr = |a: &str| {
+            let s = line.split(&format!(" {a}=\"")).nth(1).unwrap();
+            s[..s.find('"').unwrap()].to_string()
+        };
+        (
+            attr("pos").parse().unwrap(),
+            attr("size").parse().unwrap(),
+            attr("show"),
+        )
+    };
+    let (cid_pos, _, cid) = field("mqtt.clientid");
+    let at = cid.find("signmethod=").unwrap() + "signmethod=".len();
+    assert_eq!(
+        field("aliiot.clientid.signmethod"),
+        (cid_pos + at, 8, "hmacsha1".to_string())
+    );
+    let (prefix_pos, prefix_len, prefix) = field("aliiot.clientid.prefix");
+    assert_eq!((prefix_pos, prefix_len), (cid_pos, cid.find('|').unwrap()));
+    assert_eq!(prefix, "30ae1c35-e206-44ca-b583-e2a5549c038d");
+    let (user_pos, _, _) = field("mqtt.username");
+    assert_eq!(
+        field("aliiot.device_name"),
+        (user_pos, 13, "lab-sensor-01".to_string())
+    );
+    assert_eq!(
+        field("aliiot.product_key"),
+        (user_pos + 14, 11, "a1B2c3D4e5F".to_string())
+    );
+    // Derived: a verdict has no bytes of its own.
+    assert_eq!(field("aliiot.sign.status").1, 0);
+
+    // A property post: topic levels, Alink members, property names and values.
+    let cap = h.capture("02-alibabacloud-sdk-thing-model.pcapng");
+    let pdml = h.tshark(&[
+        "-n",
+        "-r",
+        &cap,
+        "-Y",
+        "aliiot.alink.id == \"1\" && aliiot.topic.class == \"thing.event.property.post\"",
+        "-T",
+        "pdml",
+    ]);
+    let payload = pdml
+        .lines()
+        .find(|l| l.contains("<field name=\"mqtt.msg\""))
+        .expect("mqtt.msg");
+    let pos = |l: &str| -> usize {
+        let s = l.split(" pos=\"").nth(1).unwrap();
+        s[..s.find('"').unwrap()].parse().unwrap()
+    };
+    let msg_pos = pos(payload);
+    let value = payload.split(" value=\"").nth(1).unwrap();
+    let bytes: Vec<u8> = (0..value.find('"').unwrap() / 2)
+        .map(|i| u8::from_str_radix(&value[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let text = String::from_utf8(bytes).unwrap();
+    for (name, show) in [
+        ("aliiot.alink.method", "thing.event.property.post"),
+        ("aliiot.property.name", "temperature"),
+        ("aliiot.property.value", "23.6"),
+    ] {
+        let line = pdml
+            .lines()
+            .find(|l| l.contains(&format!("<field name=\"{name}\"")))
+            .unwrap();
+        let at = pos(line) - msg_pos;
+        assert_eq!(&text[at..at + show.len()], show, "{name}: {line}");
+        assert!(line.contains(&format!("size=\"{}\"", show.len())), "{line}");
+    }
+}

@@ -367,7 +367,8 @@ fn every_tshark_mode() {
     let v = h.tshark(&a);
     for want in [
         "Alibaba Cloud IoT, lab-sensor-01 (a1B2c3D4e5F), sign verified",
-        "[Secure mode: TCP direct, plain (3)]",
+        // Read from the client id: the item points at its bytes (not generated, no brackets).
+        "\n        Secure mode: TCP direct, plain (3)\n",
         "[Sign: Verified (1)]",
         "[Signed content: clientId30ae1c35-e206-44ca-b583-e2a5549c038ddeviceNamelab-sensor-01productKeya1B2c3D4e5Ftimestamp1795314776064]",
         "[Expert Info (Chat/Security): Login sign verified (HMAC-SHA1 with the device secret)]",

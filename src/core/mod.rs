@@ -10,6 +10,7 @@
 //! - [`cache`]: what is kept of each packet between passes, packed
 //! - [`transport`]: TLS or plain MQTT on an MQTT port, MQTT inside TLS on 443
 //! - [`wsstream`]: MQTT packets cut back out of WebSocket messages
+//! - [`locate`]: where a field read from the packet lies in its bytes
 //! - [`mqtt`]: MQTT packets cut from the bytes MQTT consumed, and read
 //! - [`mqtt5`]: MQTT 5 reason codes and the platform's limits
 //! - [`fields`]: every field, subtree and expert item, as data
@@ -21,6 +22,7 @@ pub mod fields;
 pub mod flow;
 pub mod fxhash;
 pub mod json;
+pub mod locate;
 pub mod mqtt;
 pub mod mqtt5;
 pub mod payload;

@@ -18,6 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use wireshark_sys as ws;
 
 use crate::core::cache::{PacketLoc, Slot};
+use crate::core::locate::Regions;
 use crate::core::mqtt;
 use crate::core::render;
 use crate::core::session::{FrameCtx, PduRecord};
@@ -280,7 +281,7 @@ unsafe fn pdus_inner(
     }
     let conv = ws::shim_conversation_index(pinfo);
     let wants = tree::Wants::of(pinfo, tree);
-    let show = |st: &state::State, rec: &PduRecord, span: mqtt::Span| {
+    let show = |st: &state::State, rec: &PduRecord, span: mqtt::Span, regions: Regions| {
         let Some(conn) = st.capture.conns.get(&conv) else {
             return;
         };
@@ -291,7 +292,8 @@ unsafe fn pdus_inner(
             let at = span.offset.min(data.len());
             let shown = span.len.min(data.len() - at);
             let mut sink = tree::TreeSink::new(pinfo, tree, tvb, Some((at as i32, shown as i32)))
-                .wanting(wants);
+                .wanting(wants)
+                .reading(data, regions);
             render::render(rec, conn, frame, visited, &mut sink);
         }
         if tapping {
@@ -323,7 +325,12 @@ unsafe fn pdus_inner(
                     pdu.topics = vec![&t[..]];
                 }
                 let rec = st.capture.analyze(conv, &pdu, &ctx, &st.secrets);
-                show(st, &rec, span);
+                let regions = if wants.items {
+                    Regions::of(span.bytes(data), span.offset, &pdu)
+                } else {
+                    Regions::default()
+                };
+                show(st, &rec, span, regions);
                 st.pending.1.push(Slot {
                     conv,
                     span: None,
@@ -344,18 +351,32 @@ unsafe fn pdus_inner(
         let slots = st.frames.of(frame);
         let version = st.versions.get(&conv).copied().unwrap_or(4);
         for (span, slot) in mqtt::split(data).zip(slots.iter().skip(first as usize)) {
-            let rec = if slot.record.needs_packet() {
-                let (pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
-                match &slot.packet {
-                    Some(PacketLoc::Copied(c)) => slot.record.restore(c.0.as_deref(), pdu.payload),
-                    _ => slot
-                        .record
-                        .restore(pdu.topics.first().copied(), pdu.payload),
+            let needs_packet = slot.record.needs_packet();
+            if !needs_packet && !wants.items {
+                show(
+                    st,
+                    &slot.record.restore(None, None),
+                    span,
+                    Regions::default(),
+                );
+                continue;
+            }
+            let (pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
+            let rec = match (&slot.packet, needs_packet) {
+                (_, false) => slot.record.restore(None, None),
+                (Some(PacketLoc::Copied(c)), true) => {
+                    slot.record.restore(c.0.as_deref(), pdu.payload)
                 }
-            } else {
-                slot.record.restore(None, None)
+                (_, true) => slot
+                    .record
+                    .restore(pdu.topics.first().copied(), pdu.payload),
             };
-            show(st, &rec, span);
+            let regions = if wants.items {
+                Regions::of(span.bytes(data), span.offset, &pdu)
+            } else {
+                Regions::default()
+            };
+            show(st, &rec, span, regions);
         }
     });
 }

@@ -8,6 +8,7 @@ use wireshark_sys as ws;
 
 use super::registry::{ei, ett, hf, proto};
 use crate::core::fields::{Ei, Ett, Hf};
+use crate::core::locate::{self, Regions};
 use crate::core::render::{Sink, Value};
 
 const MAX_DEPTH: usize = 16;
@@ -25,6 +26,12 @@ pub struct TreeSink {
     last: *mut ws::proto_item,
     items_wanted: bool,
     info_wanted: bool,
+    /// The dissected bytes and the packet's parts, to place fields read from the packet.
+    data: *const u8,
+    data_len: usize,
+    regions: Regions,
+    /// Where the last member name placed ends (a property's value follows it).
+    name_end: Option<usize>,
 }
 
 /// What this dissection of a frame wants from aliiot: its items (tree, filter, export, expert
@@ -68,7 +75,53 @@ impl TreeSink {
             last: std::ptr::null_mut(),
             items_wanted: true,
             info_wanted: true,
+            data: std::ptr::null(),
+            data_len: 0,
+            regions: Regions::default(),
+            name_end: None,
         }
+    }
+
+    /// The bytes of `tvb` (from offset 0) and the parts of this packet in them: fields read from
+    /// the packet then point at their bytes.
+    pub fn reading(mut self, data: &[u8], regions: Regions) -> TreeSink {
+        self.data = data.as_ptr();
+        self.data_len = data.len();
+        self.regions = regions;
+        self
+    }
+
+    /// Where the field's value lies in the packet, if it was read from it.
+    fn place(&mut self, f: Hf, v: &Value<'_>) -> Option<(i32, i32)> {
+        if self.data.is_null() || !locate::from_packet(f) {
+            return None;
+        }
+        // SAFETY: `data` is the slice given to `reading`, valid for this dissection call, which
+        // outlives the sink.
+        let data = unsafe { std::slice::from_raw_parts(self.data, self.data_len) };
+        let buf;
+        let text = match v {
+            Value::Str(s) => s,
+            Value::U32(n) => {
+                buf = n.to_string();
+                buf.as_str()
+            }
+            Value::I32(n) => {
+                buf = n.to_string();
+                buf.as_str()
+            }
+            _ => "",
+        };
+        let (start, len) = if locate::is_member_value(f) {
+            locate::value_after(self.name_end.take()?, text, data)?
+        } else {
+            let at = locate::locate(f, text, data, &self.regions);
+            if matches!(f, Hf::PropertyName | Hf::JsonKey) {
+                self.name_end = at.map(|(s, l)| s + l);
+            }
+            at?
+        };
+        Some((i32::try_from(start).ok()?, i32::try_from(len).ok()?))
     }
 
     pub fn wanting(mut self, w: Wants) -> TreeSink {
@@ -134,27 +187,34 @@ impl Sink for TreeSink {
             return;
         }
         let id = hf(f);
+        let placed = self.place(f, &v);
+        let (at, len) = placed.unwrap_or((0, 0));
+        let tvb = self.tvb;
         unsafe {
             self.last = match v {
-                Value::Str(s) => ws::shim_add_string(t, id, self.tvb, self.pinfo, cptr(s), s.len()),
+                Value::Str(s) => {
+                    ws::shim_add_string(t, id, tvb, at, len, self.pinfo, cptr(s), s.len())
+                }
                 Value::U32(n) => {
                     if matches!(
                         crate::core::fields::FIELDS[f as usize].kind,
                         crate::core::fields::Kind::Bool(_)
                     ) {
-                        ws::shim_add_bool(t, id, self.tvb, n as i32)
+                        ws::shim_add_bool(t, id, tvb, at, len, n as i32)
                     } else {
-                        ws::shim_add_uint(t, id, self.tvb, n)
+                        ws::shim_add_uint(t, id, tvb, at, len, n)
                     }
                 }
-                Value::I32(n) => ws::shim_add_int(t, id, self.tvb, n),
-                Value::Bool(b) => ws::shim_add_bool(t, id, self.tvb, b as i32),
+                Value::I32(n) => ws::shim_add_int(t, id, tvb, at, len, n),
+                Value::Bool(b) => ws::shim_add_bool(t, id, tvb, at, len, b as i32),
                 Value::Time(s, ns) | Value::RelTime(s, ns) => {
-                    ws::shim_add_time(t, id, self.tvb, s, ns)
+                    ws::shim_add_time(t, id, tvb, at, len, s, ns)
                 }
-                Value::F64(v) => ws::shim_add_double(t, id, self.tvb, v),
+                Value::F64(v) => ws::shim_add_double(t, id, tvb, at, len, v),
             };
-            ws::shim_item_set_generated(self.last);
+            if placed.is_none() {
+                ws::shim_item_set_generated(self.last);
+            }
         }
     }
 

@@ -747,51 +747,52 @@ proto_tree *shim_subtree(proto_item *item, int ett)
     return proto_item_add_subtree(item, ett);
 }
 
-proto_item *shim_add_string(proto_tree *tree, int hf, tvbuff_t *tvb, packet_info *pinfo,
-                            const char *s, size_t len)
+proto_item *shim_add_string(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length,
+                            packet_info *pinfo, const char *s, size_t len)
 {
     if (!tree)
         return NULL;
     char *v = wmem_strndup(pinfo->pool, s, len);
-    SHIM_GUARDED(proto_tree_add_string(tree, hf, tvb, 0, 0, v));
+    SHIM_GUARDED(proto_tree_add_string(tree, hf, tvb, start, length, v));
 }
 
-proto_item *shim_add_uint(proto_tree *tree, int hf, tvbuff_t *tvb, uint32_t v)
+proto_item *shim_add_uint(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, uint32_t v)
 {
     if (!tree)
         return NULL;
-    SHIM_GUARDED(proto_tree_add_uint(tree, hf, tvb, 0, 0, v));
+    SHIM_GUARDED(proto_tree_add_uint(tree, hf, tvb, start, length, v));
 }
 
-proto_item *shim_add_int(proto_tree *tree, int hf, tvbuff_t *tvb, int32_t v)
+proto_item *shim_add_int(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, int32_t v)
 {
     if (!tree)
         return NULL;
-    SHIM_GUARDED(proto_tree_add_int(tree, hf, tvb, 0, 0, v));
+    SHIM_GUARDED(proto_tree_add_int(tree, hf, tvb, start, length, v));
 }
 
-proto_item *shim_add_bool(proto_tree *tree, int hf, tvbuff_t *tvb, int v)
+proto_item *shim_add_bool(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, int v)
 {
     if (!tree)
         return NULL;
-    SHIM_GUARDED(proto_tree_add_boolean(tree, hf, tvb, 0, 0, v ? 1 : 0));
+    SHIM_GUARDED(proto_tree_add_boolean(tree, hf, tvb, start, length, v ? 1 : 0));
 }
 
-proto_item *shim_add_double(proto_tree *tree, int hf, tvbuff_t *tvb, double v)
+proto_item *shim_add_double(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, double v)
 {
     if (!tree)
         return NULL;
-    SHIM_GUARDED(proto_tree_add_double(tree, hf, tvb, 0, 0, v));
+    SHIM_GUARDED(proto_tree_add_double(tree, hf, tvb, start, length, v));
 }
 
-proto_item *shim_add_time(proto_tree *tree, int hf, tvbuff_t *tvb, int64_t secs, int32_t nsecs)
+proto_item *shim_add_time(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length,
+                          int64_t secs, int32_t nsecs)
 {
     if (!tree)
         return NULL;
     nstime_t t;
     t.secs = (time_t)secs;
     t.nsecs = nsecs;
-    SHIM_GUARDED(proto_tree_add_time(tree, hf, tvb, 0, 0, &t));
+    SHIM_GUARDED(proto_tree_add_time(tree, hf, tvb, start, length, &t));
 }
 
 proto_item *shim_add_text_subtree(proto_tree *tree, int ett, tvbuff_t *tvb, proto_tree **subtree,

@@ -144,13 +144,16 @@ int shim_pinfo_has_columns(packet_info *pinfo);
 proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int length,
                               const char *text, size_t text_len);
 proto_tree *shim_subtree(proto_item *item, int ett);
-proto_item *shim_add_string(proto_tree *tree, int hf, tvbuff_t *tvb, packet_info *pinfo,
-                            const char *s, size_t len);
-proto_item *shim_add_uint(proto_tree *tree, int hf, tvbuff_t *tvb, uint32_t v);
-proto_item *shim_add_int(proto_tree *tree, int hf, tvbuff_t *tvb, int32_t v);
-proto_item *shim_add_bool(proto_tree *tree, int hf, tvbuff_t *tvb, int v);
-proto_item *shim_add_double(proto_tree *tree, int hf, tvbuff_t *tvb, double v);
-proto_item *shim_add_time(proto_tree *tree, int hf, tvbuff_t *tvb, int64_t secs, int32_t nsecs);
+/* Fields: `start`/`length` are the bytes of `tvb` the value was read from (0, 0 for a derived
+ * value, which the caller marks generated). */
+proto_item *shim_add_string(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length,
+                            packet_info *pinfo, const char *s, size_t len);
+proto_item *shim_add_uint(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, uint32_t v);
+proto_item *shim_add_int(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, int32_t v);
+proto_item *shim_add_bool(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, int v);
+proto_item *shim_add_double(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, double v);
+proto_item *shim_add_time(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length,
+                          int64_t secs, int32_t nsecs);
 proto_item *shim_add_text_subtree(proto_tree *tree, int ett, tvbuff_t *tvb, proto_tree **subtree,
                                   const char *s, size_t len);
 void shim_item_append_text(proto_item *item, const char *s, size_t len);

@@ -25,7 +25,9 @@ fuzz_target!(|input: &[u8]| {
         assert!(!bytes.is_empty());
         let (pdu, info) = mqtt::parse(bytes, span.len, version);
         assert_eq!(pdu.msg_type, bytes[0] >> 4);
-        assert_eq!(info.truncated, bytes.len() < span.len || (bytes.len() < 2 && span.len < 2));
+        if bytes.len() < span.len {
+            assert!(info.truncated);
+        }
         // Everything read borrows from the packet's own bytes.
         for s in pdu.topics.iter().copied().chain(
             [pdu.client_id, pdu.username, pdu.password, pdu.payload, pdu.response_topic,

@@ -1,0 +1,347 @@
+//! Where a field read from the packet lies in the packet's bytes, so its item highlights them.
+//!
+//! The analysis keeps values, not offsets; this finds each value again inside the part of the
+//! MQTT packet it was read from (the client id, the user name, the topic, the payload), anchored
+//! on the syntax around it (`key=` in the client id, a whole topic level, a JSON member name), so
+//! a value is only placed where it really was read. Fields that are derived (links, times,
+//! verdicts, identities on packets other than the login) have no place and stay generated.
+
+use super::fields::{Hf, FIELDS};
+
+/// The parts of one MQTT packet fields are read from, as (offset, length) in the bytes handed to
+/// the dissection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Regions {
+    pub client_id: Option<(usize, usize)>,
+    pub username: Option<(usize, usize)>,
+    pub topic: Option<(usize, usize)>,
+    pub payload: Option<(usize, usize)>,
+}
+
+impl Regions {
+    /// The regions of a packet read by [`super::mqtt::parse`] from `packet`, which starts at
+    /// `base` in the dissected bytes.
+    pub fn of(packet: &[u8], base: usize, pdu: &super::session::MqttPdu<'_>) -> Regions {
+        let at = |s: Option<&[u8]>| {
+            let s = s?;
+            let off = (s.as_ptr() as usize).checked_sub(packet.as_ptr() as usize)?;
+            (off + s.len() <= packet.len()).then_some((base + off, s.len()))
+        };
+        Regions {
+            client_id: at(pdu.client_id),
+            username: at(pdu.username),
+            topic: at(pdu.topics.first().copied()),
+            payload: at(pdu.payload),
+        }
+    }
+}
+
+/// Which region a field is read from, and how it is anchored there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum From {
+    /// The client id's prefix (before the first `|`).
+    Prefix,
+    /// A named client id parameter: the value after `key=`.
+    Param(&'static str),
+    /// Any other client id parameter's key, or its value.
+    ParamKey,
+    ParamValue,
+    /// A half of the user name (`deviceName&productKey`).
+    Username,
+    /// A whole level of the topic.
+    TopicLevel,
+    /// The value of a top-level JSON member of the payload.
+    Member(&'static str),
+    /// A JSON member name anywhere in the payload (a property).
+    Name,
+}
+
+fn from(hf: Hf) -> Option<From> {
+    Some(match hf {
+        Hf::ClientIdPrefix => From::Prefix,
+        Hf::SecureMode => From::Param("securemode"),
+        Hf::SignMethod => From::Param("signmethod"),
+        Hf::Timestamp => From::Param("timestamp"),
+        Hf::SdkVersion => From::Param("_v"),
+        Hf::SdkLanguage => From::Param("lan"),
+        Hf::Ext => From::Param("ext"),
+        Hf::Gateway => From::Param("gw"),
+        Hf::AuthType => From::Param("authtype"),
+        Hf::Random => From::Param("random"),
+        Hf::InstanceId => From::Param("instanceid"),
+        Hf::ParamKey => From::ParamKey,
+        Hf::ParamValue => From::ParamValue,
+        Hf::ProductKey | Hf::DeviceName => From::Username,
+        Hf::TopicProductKey | Hf::TopicDeviceName | Hf::TopicIdentifier | Hf::TopicRrpcId => {
+            From::TopicLevel
+        }
+        Hf::AlinkId => From::Member("id"),
+        Hf::AlinkVersion => From::Member("version"),
+        Hf::AlinkMethod => From::Member("method"),
+        Hf::AlinkCode => From::Member("code"),
+        Hf::AlinkMessage => From::Member("message"),
+        Hf::PropertyName | Hf::JsonKey => From::Name,
+        _ => return None,
+    })
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if needle.is_empty() || from > hay.len() {
+        return None;
+    }
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+/// Where `value` of field `hf` lies in the packet: (offset, length) in the dissected bytes.
+/// `data` are those bytes, `regions` the packet's parts, `value` the field's value as text.
+pub fn locate(hf: Hf, value: &str, data: &[u8], regions: &Regions) -> Option<(usize, usize)> {
+    let how = from(hf)?;
+    let region = match how {
+        From::Prefix | From::Param(_) | From::ParamKey | From::ParamValue => regions.client_id,
+        From::Username => regions.username,
+        From::TopicLevel => regions.topic,
+        From::Member(_) | From::Name => regions.payload,
+    }?;
+    let bytes = data.get(region.0..region.0.checked_add(region.1)?)?;
+    let v = value.as_bytes();
+    let at = match how {
+        From::Prefix => {
+            let end = bytes.iter().position(|b| *b == b'|').unwrap_or(bytes.len());
+            (bytes[..end] == *v && !v.is_empty()).then_some((0, end))?
+        }
+        From::Param(key) => {
+            let params = bytes.iter().position(|b| *b == b'|')?;
+            let lower = bytes.to_ascii_lowercase();
+            let key = key.to_ascii_lowercase();
+            let mut from = params;
+            loop {
+                let k = find(&lower, key.as_bytes(), from)?;
+                let start = k + key.len() + 1;
+                let boundary = matches!(bytes[k - 1], b'|' | b',');
+                if boundary && bytes.get(k + key.len()) == Some(&b'=') {
+                    let len = bytes[start..]
+                        .iter()
+                        .position(|b| matches!(b, b',' | b'|' | b'\\'))
+                        .unwrap_or(bytes.len() - start);
+                    break (start, len);
+                }
+                from = k + 1;
+            }
+        }
+        From::ParamKey => {
+            let params = bytes.iter().position(|b| *b == b'|')?;
+            let mut from = params;
+            loop {
+                let k = find(bytes, v, from)?;
+                if matches!(bytes[k - 1], b'|' | b',') && bytes.get(k + v.len()) == Some(&b'=') {
+                    break (k, v.len());
+                }
+                from = k + 1;
+            }
+        }
+        From::ParamValue => {
+            let params = bytes.iter().position(|b| *b == b'|')?;
+            let mut from = params;
+            loop {
+                let k = find(bytes, v, from)?;
+                let end = bytes.get(k + v.len()).copied();
+                if bytes[k - 1] == b'=' && matches!(end, Some(b',' | b'|') | None) {
+                    break (k, v.len());
+                }
+                from = k + 1;
+            }
+        }
+        From::Username => {
+            let amp = bytes.iter().position(|b| *b == b'&')?;
+            let (dn, pk) = (&bytes[..amp], &bytes[amp + 1..]);
+            match hf {
+                Hf::DeviceName if dn == v => (0, amp),
+                Hf::ProductKey if pk == v => (amp + 1, pk.len()),
+                _ => return None,
+            }
+        }
+        From::TopicLevel => {
+            let mut from = 0;
+            loop {
+                let k = find(bytes, v, from)?;
+                let before = k == 0 || bytes[k - 1] == b'/';
+                let after = matches!(bytes.get(k + v.len()), None | Some(b'/'));
+                if before && after {
+                    break (k, v.len());
+                }
+                from = k + 1;
+            }
+        }
+        From::Member(key) => {
+            let quoted = format!("\"{key}\"");
+            let mut from = 0;
+            loop {
+                let k = find(bytes, quoted.as_bytes(), from)?;
+                let mut i = k + quoted.len();
+                let ws = |i: &mut usize| {
+                    while bytes.get(*i).is_some_and(|b| b.is_ascii_whitespace()) {
+                        *i += 1;
+                    }
+                };
+                ws(&mut i);
+                if bytes.get(i) == Some(&b':') {
+                    i += 1;
+                    ws(&mut i);
+                    if bytes.get(i) == Some(&b'"') {
+                        i += 1;
+                    }
+                    if bytes.get(i..i + v.len()) == Some(v) && !v.is_empty() {
+                        break (i, v.len());
+                    }
+                }
+                from = k + 1;
+            }
+        }
+        From::Name => {
+            let quoted = format!("\"{value}\"");
+            let k = find(bytes, quoted.as_bytes(), 0)?;
+            (k + 1, v.len())
+        }
+    };
+    Some((region.0 + at.0, at.1))
+}
+
+/// Where a JSON member's value lies when it follows the member name that ends at `name_end`
+/// (a property's value after its name): `"name": value`, the value as shown.
+pub fn value_after(name_end: usize, value: &str, data: &[u8]) -> Option<(usize, usize)> {
+    let mut i = name_end.checked_add(1)?; // the name's closing quote
+    let ws = |i: &mut usize| {
+        while data.get(*i).is_some_and(|b| b.is_ascii_whitespace()) {
+            *i += 1;
+        }
+    };
+    ws(&mut i);
+    if data.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    ws(&mut i);
+    if data.get(i) == Some(&b'"') {
+        i += 1;
+    }
+    let v = value.as_bytes();
+    (!v.is_empty() && data.get(i..i + v.len()) == Some(v)).then_some((i, v.len()))
+}
+
+/// Whether a field's value follows the member name placed before it.
+pub fn is_member_value(hf: Hf) -> bool {
+    matches!(hf, Hf::PropertyValue | Hf::JsonValue)
+}
+
+/// Whether a field is ever read from the packet (its items may point at bytes).
+pub fn from_packet(hf: Hf) -> bool {
+    from(hf).is_some() || is_member_value(hf)
+}
+
+/// The field's abbreviation (for messages and tests).
+pub fn abbrev(hf: Hf) -> &'static str {
+    FIELDS[hf as usize].abbrev
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn regions(data: &[u8], parts: &[(&str, &[u8])]) -> Regions {
+        let at = |p: &[u8]| {
+            let k = find(data, p, 0).unwrap();
+            Some((k, p.len()))
+        };
+        let mut r = Regions::default();
+        for (name, p) in parts {
+            match *name {
+                "cid" => r.client_id = at(p),
+                "user" => r.username = at(p),
+                "topic" => r.topic = at(p),
+                _ => r.payload = at(p),
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn client_id_and_user_name() {
+        let cid = b"a1B2.dev|securemode=3,signmethod=hmacsha1,timestamp=789,k=signmethod|";
+        let mut data = b"\x10\x00xx".to_vec();
+        data.extend(cid);
+        data.extend(b"..dev&a1B2");
+        let r = regions(&data, &[("cid", cid), ("user", b"dev&a1B2")]);
+        let c = r.client_id.unwrap().0;
+        assert_eq!(
+            locate(Hf::ClientIdPrefix, "a1B2.dev", &data, &r),
+            Some((c, 8))
+        );
+        assert_eq!(locate(Hf::SecureMode, "3", &data, &r), Some((c + 20, 1)));
+        assert_eq!(
+            locate(Hf::SignMethod, "hmacsha1", &data, &r),
+            Some((c + 33, 8))
+        );
+        assert_eq!(locate(Hf::Timestamp, "", &data, &r), Some((c + 52, 3)));
+        assert_eq!(locate(Hf::ParamKey, "k", &data, &r), Some((c + 56, 1)));
+        // "signmethod" also stands as k's value: the value after `=` is found, not the key.
+        assert_eq!(
+            locate(Hf::ParamValue, "signmethod", &data, &r),
+            Some((c + 58, 10))
+        );
+        assert_eq!(locate(Hf::Random, "x", &data, &r), None);
+        let u = r.username.unwrap().0;
+        assert_eq!(locate(Hf::DeviceName, "dev", &data, &r), Some((u, 3)));
+        assert_eq!(locate(Hf::ProductKey, "a1B2", &data, &r), Some((u + 4, 4)));
+        assert_eq!(locate(Hf::ProductKey, "other", &data, &r), None);
+        // Derived fields have no place.
+        assert_eq!(locate(Hf::SignStatus, "1", &data, &r), None);
+    }
+
+    #[test]
+    fn topic_and_payload() {
+        let topic = b"/sys/a1/a1-dev/thing/event/alarm/post";
+        let payload = br#"{"id": "12|exp-topic|x", "code":200,"params":{"a1":1,"id":"z"},"method":"thing.event.alarm.post"}"#;
+        let mut data = b"\x30\x00\x00\x26".to_vec();
+        data.extend(topic);
+        data.extend(payload);
+        let r = regions(&data, &[("topic", topic), ("payload", payload)]);
+        let t = r.topic.unwrap().0;
+        assert_eq!(
+            locate(Hf::TopicProductKey, "a1", &data, &r),
+            Some((t + 5, 2))
+        );
+        assert_eq!(
+            locate(Hf::TopicDeviceName, "a1-dev", &data, &r),
+            Some((t + 8, 6))
+        );
+        assert_eq!(
+            locate(Hf::TopicIdentifier, "alarm", &data, &r),
+            Some((t + 27, 5))
+        );
+        let p = r.payload.unwrap().0;
+        let at = |s: &str| p + find(payload, s.as_bytes(), 0).unwrap();
+        assert_eq!(locate(Hf::AlinkId, "12", &data, &r), Some((at("12|"), 2)));
+        assert_eq!(
+            locate(Hf::AlinkCode, "200", &data, &r),
+            Some((at("200"), 3))
+        );
+        assert_eq!(
+            locate(Hf::AlinkMethod, "thing.event.alarm.post", &data, &r),
+            Some((at("thing."), 22))
+        );
+        assert_eq!(
+            locate(Hf::PropertyName, "a1", &data, &r),
+            Some((at("a1\""), 2))
+        );
+        assert_eq!(locate(Hf::AlinkVersion, "1.0", &data, &r), None);
+        let (name, len) = locate(Hf::PropertyName, "a1", &data, &r).unwrap();
+        assert_eq!(
+            value_after(name + len, "1", &data),
+            Some((name + len + 2, 1))
+        );
+        assert_eq!(value_after(name + len, "2", &data), None);
+    }
+}

@@ -25,10 +25,12 @@ typedef gboolean shim_bool;
 #endif
 
 #if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 6)
+#define SHIM_WS_4_6 1
 /* stat_tap_init_cb returns bool from 4.6 on */
 typedef bool shim_stat_init_ret;
 #define SHIM_STAT_INIT_RETURN(ok) return (ok)
 #else
+#define SHIM_WS_4_6 0
 typedef void shim_stat_init_ret;
 #define SHIM_STAT_INIT_RETURN(ok) return
 #endif
@@ -71,7 +73,7 @@ static int aliiot_enabled(void)
  * layers a second time (the wrapper, which has its protocol id, already did). */
 static int call_real(uint32_t key, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 6)
+#if SHIM_WS_4_6
     return dissector_try_uint_with_data(private_table, key, tvb, pinfo, tree, false, data);
 #else
     return dissector_try_uint_new(private_table, key, tvb, pinfo, tree, FALSE, data);
@@ -145,6 +147,9 @@ static int dissect_aliiot_mqtt(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tr
 /* Whether TLS decrypted something in this frame (it adds a "Decrypted TLS" data source). */
 static int decrypted_in_frame(packet_info *pinfo)
 {
+#if SHIM_WS_4_6
+    return get_data_source_by_name(pinfo, "Decrypted TLS") != NULL;
+#else
     for (GSList *l = pinfo->data_src; l; l = l->next) {
         char *name = get_data_source_name((const struct data_source *)l->data);
         int hit = name && strncmp(name, "Decrypted TLS", 13) == 0;
@@ -153,6 +158,7 @@ static int decrypted_in_frame(packet_info *pinfo)
             return 1;
     }
     return 0;
+#endif
 }
 
 /* TLS on an MQTT TLS port. */
@@ -176,7 +182,7 @@ static int dissect_aliiot_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
 {
     int n = call_real(KEY_TCP, tvb, pinfo, tree, data);
     if (hooks.tcp_end && !PINFO_FD_VISITED(pinfo) && tvb_captured_length(tvb) >= 14) {
-        uint8_t flags = tvb_get_guint8(tvb, 13);
+        uint8_t flags = tvb_get_ptr(tvb, 13, 1)[0];
         if ((flags & 0x05) && aliiot_enabled())
             hooks.tcp_end(pinfo, (flags & 0x04) != 0);
     }

@@ -222,7 +222,7 @@ fn inside_tls() {
 }
 
 /// A Message Decoding row for /sys/ suppresses MQTT's topic heuristics; aliiot still analyses
-/// the payload (its postdissector reads MQTT's own fields).
+/// the payload (it reads each packet's bytes itself, after MQTT).
 #[test]
 fn message_decoding_rows_do_not_hide_aliiot() {
     let h = harness();

@@ -143,6 +143,18 @@ fn alink_class(c: Class) -> bool {
 const SECRET_KEYS: &[&str] = &["deviceSecret", "deviceToken", "productSecret"];
 
 pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
+    analyze_with(t, bytes, true)
+}
+
+/// What the first pass needs of a payload nobody is shown yet: everything but the trees of an
+/// Alink message's `params` and `data`, its properties and the credential scan (an Alink message's
+/// id, code, `sys.ack`, method and version are kept, for pairing and counting). The packet's
+/// items are made from [`analyze`] when it is shown.
+pub fn facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
+    analyze_with(t, bytes, false)
+}
+
+fn analyze_with(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload {
     let mut issues = Vec::new();
     if bytes.is_empty() {
         return Payload {
@@ -200,10 +212,13 @@ pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
         issues.push(PayloadIssue::LenientJson(n.clone()));
     }
     let v = &parsed.value;
-    scan_secrets(v, 0, &mut issues);
+    let alink_body = alink_class(t.class) && v.is_object();
+    if full || !alink_body {
+        scan_secrets(v, 0, &mut issues);
+    }
     let named = named_members(t, v, &mut issues);
-    let body = if alink_class(t.class) && v.is_object() {
-        Body::Alink(Box::new(alink(t, v, &mut issues)))
+    let body = if alink_body {
+        Body::Alink(Box::new(alink(t, v, &mut issues, full)))
     } else {
         let mut items = Vec::new();
         tree(v, 0, &mut items, &mut issues);
@@ -411,7 +426,7 @@ fn embedded_or_self(v: &Value) -> std::borrow::Cow<'_, Value> {
     }
 }
 
-fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>) -> Alink {
+fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>, full: bool) -> Alink {
     let mut a = Alink::default();
     if let Some(id) = v.get("id") {
         let text = value_text(id);
@@ -436,6 +451,9 @@ fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>) -> Alink 
         if c != 200 && !(t.class == topic::OTA_UPGRADE && c == 1000) {
             issues.push(PayloadIssue::ErrorCode(c));
         }
+    }
+    if !full {
+        return a;
     }
     if let Some(p) = v.get("params") {
         let p = embedded_or_self(p);
@@ -559,7 +577,7 @@ fn file_chunk(
     let (header_bytes, rest) = rest.split_at(header_len as usize);
     let (chunk, crc_bytes) = rest.split_at(rest.len() - 2);
     let header = match json::parse(header_bytes) {
-        Ok(p) if p.value.is_object() => alink(t, &p.value, issues),
+        Ok(p) if p.value.is_object() => alink(t, &p.value, issues, true),
         _ => {
             issues.push(PayloadIssue::FileFraming(
                 "the header is not a JSON object".into(),

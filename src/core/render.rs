@@ -182,7 +182,7 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
         sink.pop();
     }
     render_flow(rec, conn, frame, final_pass, sink);
-    for (ei, msg) in &rec.experts {
+    for (ei, msg) in &rec.all_experts() {
         sink.expert(*ei, msg);
     }
     if sink.info_wanted() {

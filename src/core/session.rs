@@ -191,8 +191,22 @@ impl Capture {
         ctx: &FrameCtx,
         secrets: &Secrets,
     ) -> PduRecord {
+        self.analyze_with(conv, pdu, ctx, secrets, true)
+    }
+
+    /// [`Self::analyze`]; `shown` says whether the record is shown now (else a PUBLISH's payload is
+    /// read only for what the connection's state needs: its record is described again from the
+    /// packet when shown, as on every later pass).
+    pub fn analyze_with(
+        &mut self,
+        conv: u32,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+        shown: bool,
+    ) -> PduRecord {
         let conn = self.conns.entry(conv).or_default();
-        let rec = conn.analyze(pdu, ctx, secrets);
+        let rec = conn.analyze_with(pdu, ctx, secrets, shown);
         if pdu.msg_type == CONNECT {
             if let Some(id) = conn
                 .identity
@@ -281,6 +295,33 @@ pub struct PduRecord {
     /// MQTT 5 PUBACK/DISCONNECT reason code and its meaning.
     pub v5_reason: Option<(u8, &'static str)>,
     pub assigned_client_id: Option<String>,
+    /// Where the payload's expert items stand among [`Self::experts`] (they are made from the
+    /// payload when shown, not kept).
+    pub payload_experts_at: Option<u8>,
+}
+
+impl PduRecord {
+    /// Whether the packet is an Alink reply with an error code.
+    pub fn alink_error(&self) -> bool {
+        self.payload.as_ref().is_some_and(|p| {
+            p.issues
+                .iter()
+                .any(|i| matches!(i, PayloadIssue::ErrorCode(_)))
+        })
+    }
+
+    /// Every expert item of the packet, the payload's in their place.
+    pub fn all_experts(&self) -> Vec<(Ei, String)> {
+        let mut out = self.experts.clone();
+        if let (Some(at), Some(p), Some(t)) =
+            (self.payload_experts_at, &self.payload, self.topics.first())
+        {
+            let at = (at as usize).min(out.len());
+            let items = p.issues.iter().map(|i| payload_expert(i, t.class.name));
+            out.splice(at..at, items);
+        }
+        out
+    }
 }
 
 /// What the cache keeps of a [`PduRecord`] between passes: the facts that came from the
@@ -322,6 +363,7 @@ pub(crate) enum Rare {
     SubLogins(Box<[SubLogin]>),
     NtpOffset(f64),
     V5Reason(u8, &'static str),
+    PayloadExpertsAt(u8),
     AssignedClientId(Box<str>),
     SubResults(Box<[(String, u8)]>),
     KeepaliveGap(i64),
@@ -361,6 +403,7 @@ impl CachedRecord {
         };
         if self.needs_packet() {
             (rec.topics, rec.payload) = describe_publish(topic, payload);
+            rec.payload_experts_at = rec.payload.as_ref().map(|_| 0);
         }
         for item in self.extra.iter().flat_map(|x| x.iter()) {
             match item {
@@ -375,6 +418,7 @@ impl CachedRecord {
                 Rare::SubLogins(l) => rec.sub_logins = l.to_vec(),
                 Rare::NtpOffset(v) => rec.ntp_offset_ms = Some(*v),
                 Rare::V5Reason(c, m) => rec.v5_reason = Some((*c, m)),
+                Rare::PayloadExpertsAt(at) => rec.payload_experts_at = Some(*at),
                 Rare::AssignedClientId(id) => rec.assigned_client_id = Some(id.to_string()),
                 Rare::SubResults(r) => rec.flow.sub_results = r.to_vec(),
                 Rare::KeepaliveGap(g) => rec.flow.keepalive_gap_ns = Some(*g),
@@ -438,6 +482,10 @@ impl PduRecord {
         }
         if let Some(id) = self.assigned_client_id {
             rare.push(Rare::AssignedClientId(id.into()));
+        }
+        // 0, the usual place, is restored with the payload.
+        if let Some(at) = self.payload_experts_at.filter(|at| *at > 0) {
+            rare.push(Rare::PayloadExpertsAt(at));
         }
         if !self.flow.sub_results.is_empty() {
             rare.push(Rare::SubResults(self.flow.sub_results.into()));
@@ -602,7 +650,21 @@ impl Conn {
 
     /// Analyses one packet of this connection (first pass only).
     pub fn analyze(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, secrets: &Secrets) -> PduRecord {
-        let rec = self.analyze_packet(pdu, ctx, secrets);
+        self.analyze_with(pdu, ctx, secrets, true)
+    }
+
+    /// [`Self::analyze`], reading a PUBLISH's payload in full only when `shown`.
+    pub fn analyze_with(
+        &mut self,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+        shown: bool,
+    ) -> PduRecord {
+        let rec = self.analyze_packet(pdu, ctx, secrets, shown);
+        if !shown {
+            return rec;
+        }
         // What later passes show must be what the first pass showed.
         debug_assert_eq!(
             format!(
@@ -622,6 +684,7 @@ impl Conn {
         pdu: &MqttPdu<'_>,
         ctx: &FrameCtx,
         secrets: &Secrets,
+        shown: bool,
     ) -> PduRecord {
         let mut rec = PduRecord {
             msg_type: pdu.msg_type,
@@ -705,8 +768,8 @@ impl Conn {
         rec.v5_reason = super::mqtt5::check(pdu.msg_type, &pdu.v5, &mut rec.experts);
         match pdu.msg_type {
             PUBLISH => {
-                self.analyze_publish(pdu, ctx, secrets, &mut rec);
-                if rec.experts.iter().any(|(e, _)| *e == Ei::ErrorCode) {
+                self.analyze_publish(pdu, ctx, secrets, shown, &mut rec);
+                if rec.alink_error() {
                     self.flow.alink_errors += 1;
                 }
             }
@@ -729,6 +792,7 @@ impl Conn {
         pdu: &MqttPdu<'_>,
         ctx: &FrameCtx,
         secrets: &Secrets,
+        shown: bool,
         rec: &mut PduRecord,
     ) {
         let Some(topic_bytes) = pdu.topics.first() else {
@@ -777,11 +841,17 @@ impl Conn {
                 }
             }
         }
-        let payload = pdu.payload.map(|b| payload::analyze(&t, b));
-        if let Some(p) = &payload {
-            for issue in &p.issues {
-                rec.experts.push(payload_expert(issue, &t));
+        let payload = pdu.payload.map(|b| {
+            if shown {
+                payload::analyze(&t, b)
+            } else {
+                payload::facts(&t, b)
             }
+        });
+        if let Some(p) = &payload {
+            // The payload's own expert items are made from the payload when it is shown; this
+            // is where they stand among the packet's.
+            rec.payload_experts_at = Some(rec.experts.len().min(u8::MAX as usize) as u8);
             self.match_request(
                 &t,
                 p,
@@ -1155,9 +1225,10 @@ fn alink_of(b: &Body) -> Option<&payload::Alink> {
     }
 }
 
-fn payload_expert(issue: &PayloadIssue, t: &TopicInfo<'_>) -> (Ei, String) {
+/// The expert item of a payload issue on a topic of class `class`.
+pub fn payload_expert(issue: &PayloadIssue, class: &str) -> (Ei, String) {
     match issue {
-        PayloadIssue::BadJson(e) => (Ei::BadJson, format!("Payload on a {} topic is not valid JSON: {e}", t.class.name)),
+        PayloadIssue::BadJson(e) => (Ei::BadJson, format!("Payload on a {class} topic is not valid JSON: {e}")),
         PayloadIssue::LenientJson(n) => (Ei::LenientJson, format!("Payload JSON is not strictly valid: {n}")),
         PayloadIssue::ErrorCode(code) => (
             Ei::ErrorCode,

@@ -55,10 +55,7 @@ pub fn tap_record(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool) ->
             .filter(|_| rec.msg_type == CONNACK)
             .map(|c| (c.code, c.accepted, c.meaning)),
         alink_code,
-        alink_error: rec
-            .experts
-            .iter()
-            .any(|(e, _)| *e == super::fields::Ei::ErrorCode),
+        alink_error: rec.alink_error(),
         reply_time_us: rec.reply.map(|r| r.delta_ns / 1000),
         unanswered,
         end: (final_pass && conn.flow.last_frame == frame).then(|| conn.flow.end()),

@@ -324,7 +324,10 @@ unsafe fn pdus_inner(
                 if let Some(t) = &resolved {
                     pdu.topics = vec![&t[..]];
                 }
-                let rec = st.capture.analyze(conv, &pdu, &ctx, &st.secrets);
+                let shown = wants.items;
+                let rec = st
+                    .capture
+                    .analyze_with(conv, &pdu, &ctx, &st.secrets, shown);
                 let regions = if wants.items {
                     Regions::of(span.bytes(data), span.offset, &pdu)
                 } else {
@@ -382,7 +385,7 @@ unsafe fn pdus_inner(
 }
 
 /// Test hook (cargo feature `panic-hook`, never in the plugin `make build` ships): panics in
-/// the postdissector on the frame named by `ALIIOT_TEST_PANIC_FRAME`, so the tests can show a
+/// the dissection of the frame named by `ALIIOT_TEST_PANIC_FRAME`, so the tests can show a
 /// panic is contained: the packet gets an expert item and the rest of the capture is dissected.
 #[cfg(feature = "panic-hook")]
 fn panic_hook(frame: u32) {

@@ -1177,3 +1177,289 @@ mod tests {
         }
     }
 }
+
+/// A member value as [`scan_object`] found it, borrowed from the input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Raw<'a> {
+    Null,
+    Bool(bool),
+    /// As written.
+    Number(&'a str),
+    /// A string without escapes, its content.
+    Str(&'a str),
+    /// An object's bytes, braces included (scan it again with [`scan_object`]).
+    Object(&'a [u8]),
+    Array,
+    /// A string with escapes (unescaping is [`parse`]'s job).
+    Escaped,
+}
+
+impl Raw<'_> {
+    /// [`Value::as_u64_lenient`] of the same value.
+    pub fn as_u64_lenient(&self) -> Option<u64> {
+        match self {
+            Raw::Number(t) if is_ascii_digits(t) => t.parse().ok(),
+            Raw::Number(t) => {
+                let v: f64 = t.parse().ok()?;
+                (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 18_446_744_073_709_551_616.0)
+                    .then_some(v as u64)
+            }
+            Raw::Str(s) if is_ascii_digits(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// The first member named `keys[i]` of the JSON object `input`, into `out[i]`, without building
+/// the document: an allocation-free scan for the few members the first pass needs. Strict: it
+/// answers only for RFC 8259 JSON that [`parse`] reads exactly alike (no byte order mark, no
+/// trailing data or commas, valid UTF-8, at most 32 levels, no escapes in a wanted string), and
+/// returns false otherwise, when the caller parses the document instead.
+pub fn scan_object<'a>(input: &'a [u8], keys: &[&str], out: &mut [Option<Raw<'a>>]) -> bool {
+    let mut s = Scan {
+        b: input,
+        at: 0,
+        nodes: 0,
+    };
+    s.ws();
+    if s.peek() != Some(b'{') {
+        return false;
+    }
+    let ok = s.object(0, keys, out).is_some();
+    s.ws();
+    ok && s.at == input.len()
+}
+
+struct Scan<'a> {
+    b: &'a [u8],
+    at: usize,
+    nodes: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.at).copied()
+    }
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.at += 1)
+    }
+    /// A string: its raw content and whether it has escapes.
+    fn string(&mut self) -> Option<(&'a [u8], bool)> {
+        self.eat(b'"')?;
+        let start = self.at;
+        let mut escaped = false;
+        loop {
+            match self.peek()? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    self.at += 1;
+                    match self.peek()? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
+                        b'u' => {
+                            let hex = self.b.get(self.at + 1..self.at + 5)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            // Surrogates are parse's leniency: leave them to it.
+                            if matches!(hex[0], b'd' | b'D') {
+                                return None;
+                            }
+                            self.at += 5;
+                        }
+                        _ => return None,
+                    }
+                }
+                c if c < 0x20 => return None,
+                _ => self.at += 1,
+            }
+        }
+        let raw = &self.b[start..self.at];
+        self.at += 1;
+        std::str::from_utf8(raw).ok()?;
+        Some((raw, escaped))
+    }
+    fn number(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        let _ = self.eat(b'-');
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => {
+                while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                    self.at += 1;
+                }
+            }
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            let d = self.at;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.at += 1;
+            }
+            if self.at == d {
+                return None;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            let d = self.at;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.at += 1;
+            }
+            if self.at == d {
+                return None;
+            }
+        }
+        std::str::from_utf8(&self.b[start..self.at]).ok()
+    }
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        (self.b.get(self.at..self.at + word.len())? == word).then(|| self.at += word.len())
+    }
+    /// Any value; returns what a wanted member needs of it.
+    fn value(&mut self, depth: usize) -> Option<Raw<'a>> {
+        self.nodes += 1;
+        if depth > 32 || self.nodes > 10_000 {
+            return None;
+        }
+        Some(match self.peek()? {
+            b'{' => {
+                let start = self.at;
+                self.object(depth + 1, &[], &mut [])?;
+                Raw::Object(&self.b[start..self.at])
+            }
+            b'[' => {
+                self.at += 1;
+                self.ws();
+                if self.eat(b']').is_none() {
+                    loop {
+                        self.ws();
+                        self.value(depth + 1)?;
+                        self.ws();
+                        if self.eat(b',').is_some() {
+                            continue;
+                        }
+                        self.eat(b']')?;
+                        break;
+                    }
+                }
+                Raw::Array
+            }
+            b'"' => {
+                let (raw, escaped) = self.string()?;
+                if escaped {
+                    Raw::Escaped
+                } else {
+                    Raw::Str(std::str::from_utf8(raw).ok()?)
+                }
+            }
+            b't' => {
+                self.literal(b"true")?;
+                Raw::Bool(true)
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                Raw::Bool(false)
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                Raw::Null
+            }
+            _ => Raw::Number(self.number()?),
+        })
+    }
+    fn object(&mut self, depth: usize, keys: &[&str], out: &mut [Option<Raw<'a>>]) -> Option<()> {
+        self.eat(b'{')?;
+        self.ws();
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        loop {
+            self.ws();
+            let (key, escaped) = self.string()?;
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            let wanted = if escaped {
+                None
+            } else {
+                keys.iter().position(|k| k.as_bytes() == key)
+            };
+            let v = self.value(depth)?;
+            if let Some(i) = wanted {
+                if out[i].is_none() {
+                    if v == Raw::Escaped {
+                        return None;
+                    }
+                    out[i] = Some(v);
+                }
+            }
+            self.ws();
+            if self.eat(b',').is_some() {
+                continue;
+            }
+            self.eat(b'}')?;
+            return Some(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+
+    fn scan<'a>(s: &'a str, keys: &[&str]) -> Option<Vec<Option<Raw<'a>>>> {
+        let mut out = vec![None; keys.len()];
+        scan_object(s.as_bytes(), keys, &mut out).then_some(out)
+    }
+
+    #[test]
+    fn members_as_parse_reads_them() {
+        let doc = r#" {"id":"12|x","params":{"a":[1,{"id":"inner"}],"b":"\u00e9"},"code":200,"sys":{"ack":0},"version":1.0,"id":"dup"} "#;
+        let got = scan(doc, &["id", "code", "sys", "version", "method"]).unwrap();
+        assert_eq!(got[0], Some(Raw::Str("12|x")));
+        assert_eq!(got[1], Some(Raw::Number("200")));
+        assert_eq!(got[3], Some(Raw::Number("1.0")));
+        assert_eq!(got[4], None);
+        let Some(Raw::Object(sys)) = got[2] else {
+            panic!()
+        };
+        let mut ack = [None];
+        assert!(scan_object(sys, &["ack"], &mut ack));
+        assert_eq!(ack[0].and_then(|r| r.as_u64_lenient()), Some(0));
+        // The same document through parse: the same answers.
+        let v = parse(doc.as_bytes()).unwrap().value;
+        assert_eq!(v.get("id").and_then(Value::as_str), Some("12|x"));
+        assert_eq!(v.get("code").and_then(Value::as_u64_lenient), Some(200));
+    }
+
+    #[test]
+    fn anything_parse_would_bend_is_left_to_it() {
+        for doc in [
+            r#"{"a":1,}"#,
+            "\u{feff}{\"a\":1}",
+            r#"{"a":1} x"#,
+            r#"{"id":"a\"b"}"#,
+            r#"{"a":"\ud800"}"#,
+            "{\"a\":\"\t\"}",
+            r#"[1]"#,
+            r#"{"a":01}"#,
+            r#"{"a":1"#,
+        ] {
+            assert!(scan(doc, &["id"]).is_none(), "{doc}");
+        }
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(40), "]".repeat(40));
+        assert!(scan(&deep, &["id"]).is_none());
+        let mut bad = br#"{"a":"x"}"#.to_vec();
+        bad[6] = 0xff;
+        assert!(!scan_object(&bad, &[], &mut []));
+    }
+}

@@ -155,6 +155,29 @@ pub fn facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
 }
 
 fn analyze_with(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload {
+    if !full {
+        if let Some(p) = alink_facts(t, bytes) {
+            // The scan and the parser agree (checked in debug builds, the fuzz targets' too).
+            debug_assert_eq!(
+                p,
+                parsed_facts(t, bytes),
+                "alink_facts and the parser disagree"
+            );
+            return p;
+        }
+    }
+    parsed_facts_or_full(t, bytes, full)
+}
+
+/// [`facts`] through the parser.
+fn parsed_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
+    let mut p = parsed_facts_or_full(t, bytes, false);
+    // Only what alink_facts gives: the Alink facts and their error code.
+    p.issues.retain(|i| matches!(i, PayloadIssue::ErrorCode(_)));
+    p
+}
+
+fn parsed_facts_or_full(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload {
     let mut issues = Vec::new();
     if bytes.is_empty() {
         return Payload {
@@ -229,6 +252,71 @@ fn analyze_with(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload {
         issues,
         named,
     }
+}
+
+/// [`facts`] of an Alink message without parsing it into a document, when the strict scan can
+/// answer ([`json::scan_object`]); None leaves it to the parser.
+fn alink_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Option<Payload> {
+    if !alink_class(t.class)
+        || t.class == topic::OTA_INFORM
+        || t.class == topic::OTA_UPGRADE
+        || t.class == topic::OTA_FIRMWARE_GET
+        || binary_class(t)
+        || (t.class == topic::FILE_DOWNLOAD && t.is_reply)
+        || (t.class == topic::FILE_UPLOAD_SEND && !t.is_reply)
+    {
+        return None;
+    }
+    const KEYS: [&str; 6] = ["id", "version", "method", "sys", "code", "message"];
+    let mut m = [None; 6];
+    if !json::scan_object(bytes, &KEYS, &mut m) {
+        return None;
+    }
+    let text = |r: Option<json::Raw<'_>>| -> Option<Option<String>> {
+        match r {
+            None => Some(None),
+            Some(json::Raw::Str(s) | json::Raw::Number(s)) => Some(Some(s.to_string())),
+            Some(json::Raw::Bool(b)) => Some(Some(b.to_string())),
+            Some(json::Raw::Null) => Some(Some("null".into())),
+            // Containers are described by their size: leave them to the parser.
+            Some(_) => None,
+        }
+    };
+    let mut a = Alink::default();
+    if let Some(id) = text(m[0])? {
+        match id.split_once('|') {
+            Some((id, rest)) => {
+                a.id = Some(id.to_string());
+                a.id_suffix = Some(rest.to_string());
+            }
+            None => a.id = Some(id),
+        }
+    }
+    a.version = text(m[1])?;
+    a.method = match m[2] {
+        Some(json::Raw::Str(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    if let Some(json::Raw::Object(sys)) = m[3] {
+        let mut ack = [None];
+        if !json::scan_object(sys, &["ack"], &mut ack) {
+            return None;
+        }
+        a.ack = ack[0].and_then(|r| r.as_u64_lenient());
+    }
+    a.code = m[4].and_then(|r| r.as_u64_lenient());
+    a.message = text(m[5])?;
+    let mut issues = Vec::new();
+    if let Some(c) = a.code {
+        if c != 200 && !(t.class == topic::OTA_UPGRADE && c == 1000) {
+            issues.push(PayloadIssue::ErrorCode(c));
+        }
+    }
+    Some(Payload {
+        body: Body::Alink(Box::new(a)),
+        issues,
+        named: Vec::new(),
+    })
 }
 
 /// Shadow documents (reference §4.5) and OTA firmware descriptions (§4.4) have fields of their
@@ -671,6 +759,36 @@ pub fn code_meaning(code: u64) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn scanned_facts_match_parsed_facts() {
+        let t = topic::classify("/sys/a1B2c3D4e5F/dev/thing/event/property/post").unwrap();
+        let r = topic::classify("/sys/a1B2c3D4e5F/dev/thing/event/property/post_reply").unwrap();
+        for (t, doc) in [
+            (
+                &t,
+                r#"{"id":"1","version":"1.0","params":{"t":{"value":23.6,"time":1}},"method":"thing.event.property.post","sys":{"ack":0}}"#,
+            ),
+            (&t, r#"{"id":7,"version":1.0,"params":{},"method":null}"#),
+            (
+                &r,
+                r#"{"code":460,"data":{},"id":"123|exp-topic|/x","message":"request parameter error"}"#,
+            ),
+            (&r, r#"{"code":"200","id":true,"message":12.5e1}"#),
+            (
+                &r,
+                r#"{"code":200.0,"id":"5","version":"1.0","sys":{"x":[1,2]}}"#,
+            ),
+        ] {
+            let scanned = alink_facts(t, doc.as_bytes()).expect(doc);
+            assert_eq!(scanned, parsed_facts(t, doc.as_bytes()), "{doc}");
+        }
+        // Left to the parser: escapes in a wanted value, a container id, lenient JSON.
+        for doc in [r#"{"id":"a\"b"}"#, r#"{"id":[1]}"#, r#"{"id":"1",}"#] {
+            assert!(alink_facts(&t, doc.as_bytes()).is_none(), "{doc}");
+        }
+    }
+
     use super::*;
 
     fn info(t: &str) -> TopicInfo<'_> {

@@ -65,6 +65,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let t = topic::classify(TOPICS[pick as usize % TOPICS.len()]).expect("listed topics classify");
     let p = payload::analyze(&t, bytes);
+    // The first pass's facts (debug assertions, on here, check the scan against the parser).
+    let _ = payload::facts(&t, bytes);
 
     match &p.body {
         Body::Empty => assert!(bytes.is_empty()),

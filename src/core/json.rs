@@ -1254,7 +1254,13 @@ impl<'a> Scan<'a> {
         let start = self.at;
         let mut escaped = false;
         loop {
-            match self.peek()? {
+            // Plain bytes in one go.
+            let rest = self.b.get(self.at..)?;
+            let stop = rest
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            self.at += stop;
+            match rest[stop] {
                 b'"' => break,
                 b'\\' => {
                     escaped = true;
@@ -1275,13 +1281,14 @@ impl<'a> Scan<'a> {
                         _ => return None,
                     }
                 }
-                c if c < 0x20 => return None,
-                _ => self.at += 1,
+                _ => return None,
             }
         }
         let raw = &self.b[start..self.at];
         self.at += 1;
-        std::str::from_utf8(raw).ok()?;
+        if !raw.is_ascii() {
+            std::str::from_utf8(raw).ok()?;
+        }
         Some((raw, escaped))
     }
     fn number(&mut self) -> Option<&'a str> {

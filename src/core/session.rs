@@ -113,10 +113,12 @@ pub struct Conn {
     /// Every request seen, in order; records refer to them by index.
     pub requests: Vec<Request>,
     /// Requests still waiting for a reply, by matching key.
-    pending: HashMap<String, usize>,
+    pending: FxMap<PairKey, usize>,
+    /// Alink requests by id alone, for the platform's `/ext/error` reports.
+    alink_by_id: FxMap<PairKey, PairKey>,
     /// Requests without an id (shadow, up_raw/down_raw): sent and answered counts per stream;
     /// their replies come in order.
-    fifo: HashMap<String, (u64, u64)>,
+    fifo: FxMap<PairKey, (u64, u64)>,
     /// MQTT-level flow: acknowledgements, keep-alive, how the session ended.
     pub flow: FlowState,
     sub_filters: FxMap<usize, Vec<String>>,
@@ -249,6 +251,56 @@ impl Capture {
                 c.release_matching();
             }
         }
+    }
+}
+
+/// How a request and its reply are paired (the kinds of [`PairKey`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Pairing {
+    /// MQTT 5 Response Topic + Correlation Data.
+    Mqtt5 = 1,
+    /// `/ext/rrpc/{id}/…`: request and response share the topic.
+    ExtRrpc,
+    /// `/sys/…/rrpc/request/{id}` and its response.
+    Rrpc,
+    /// NTP by the device's send time.
+    Ntp,
+    /// Shadow and raw data: the n-th reply answers the n-th request.
+    InOrder,
+    /// Alink by class, identifier, device and id.
+    Alink,
+    /// An Alink id alone (the platform's `/ext/error` names only the id).
+    AlinkId,
+}
+
+/// A request's pairing key: its kind and the parts that must match, digested into 128 bits
+/// (two seeded digests of std's deterministic `DefaultHasher`), so pending requests cost no
+/// allocation per key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PairKey(u64, u64);
+
+impl PairKey {
+    fn of(kind: Pairing, parts: &[&[u8]]) -> PairKey {
+        use std::hash::Hasher;
+        let digest = |seed: u8| {
+            let mut h = std::hash::DefaultHasher::new();
+            h.write_u8(seed);
+            h.write_u8(kind as u8);
+            for p in parts {
+                h.write_usize(p.len());
+                h.write(p);
+            }
+            h.finish()
+        };
+        PairKey(digest(1), digest(2))
+    }
+
+    fn bytes(&self) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&self.0.to_le_bytes());
+        b[8..].copy_from_slice(&self.1.to_le_bytes());
+        b
     }
 }
 
@@ -641,8 +693,9 @@ impl Conn {
     }
 
     fn release_matching(&mut self) {
-        self.pending = HashMap::new();
-        self.fifo = HashMap::new();
+        self.pending = FxMap::default();
+        self.alink_by_id = FxMap::default();
+        self.fifo = FxMap::default();
         self.sub_filters = FxMap::default();
         self.requests.shrink_to_fit();
         self.flow.release_matching();
@@ -915,25 +968,26 @@ impl Conn {
                 .find(|i| i.depth == 0 && i.key == key)
                 .map(|i| i.value.clone())
         };
-        let mut fifo_base: Option<String> = None;
+        let mut fifo_base: Option<PairKey> = None;
+        let mut by_id: Option<PairKey> = None;
         let (key, role) = if let (Some(rt), Some(cd)) = (response_topic, correlation) {
             // MQTT 5 request: the reply comes on its Response Topic with its Correlation Data.
             (
-                format!(
-                    "m5|{}|{}",
-                    String::from_utf8_lossy(rt),
-                    super::sign::hex(cd)
-                ),
+                PairKey::of(Pairing::Mqtt5, &[String::from_utf8_lossy(rt).as_bytes(), cd]),
                 Role::Request(true),
             )
         } else if let (None, Some(cd)) = (response_topic, correlation) {
-            (format!("m5|{topic}|{}", super::sign::hex(cd)), Role::Reply)
+            (
+                PairKey::of(Pairing::Mqtt5, &[topic.as_bytes(), cd]),
+                Role::Reply,
+            )
         } else if let Some(rrpc) = t.rrpc_id {
-            (format!("x|{rrpc}|{}|{pk}|{dn}", c.name), Role::Either)
+            let parts = [rrpc.as_bytes(), c.name.as_bytes(), pk.as_bytes(), dn.as_bytes()];
+            (PairKey::of(Pairing::ExtRrpc, &parts), Role::Either)
         } else if c == topic::RRPC_REQUEST || c == topic::RRPC_RESPONSE {
             let id = t.identifier.unwrap_or("");
             (
-                format!("r|{pk}|{dn}|{id}"),
+                PairKey::of(Pairing::Rrpc, &[pk.as_bytes(), dn.as_bytes(), id.as_bytes()]),
                 if t.is_reply {
                     Role::Reply
                 } else {
@@ -945,7 +999,7 @@ impl Conn {
                 return;
             };
             (
-                format!("n|{pk}|{dn}|{sent}"),
+                PairKey::of(Pairing::Ntp, &[pk.as_bytes(), dn.as_bytes(), sent.as_bytes()]),
                 if t.is_reply {
                     Role::Reply
                 } else {
@@ -966,25 +1020,28 @@ impl Conn {
             } else {
                 c.name
             };
-            let base = format!("f|{stream}|{pk}|{dn}");
-            let counts = self.fifo.entry(base.clone()).or_default();
+            let base = PairKey::of(
+                Pairing::InOrder,
+                &[stream.as_bytes(), pk.as_bytes(), dn.as_bytes()],
+            );
+            let counts = self.fifo.entry(base).or_default();
+            let nth = |n: u64| PairKey::of(Pairing::InOrder, &[&base.bytes(), &n.to_le_bytes()]);
             if t.is_reply {
-                let key = format!("{base}|{}", counts.1 + 1);
+                let key = nth(counts.1 + 1);
                 fifo_base = Some(base);
                 (key, Role::Reply)
             } else {
                 counts.0 += 1;
-                (format!("{base}|{}", counts.0), Role::Request(true))
+                (nth(counts.0), Role::Request(true))
             }
         } else if let (true, Body::Alink(a)) = (c == topic::EXT_ERROR, &p.body) {
             // The platform's error report for a sub-device's request answers that request.
             let Some(id) = a.id.as_deref() else { return };
-            let suffix = format!("|{id}");
             let found = self
-                .pending
-                .keys()
-                .find(|k| k.starts_with("a|") && k.ends_with(&suffix))
-                .cloned();
+                .alink_by_id
+                .get(&PairKey::of(Pairing::AlinkId, &[id.as_bytes()]))
+                .copied()
+                .filter(|k| self.pending.contains_key(k));
             let Some(key) = found else { return };
             (key, Role::Reply)
         } else if let Some(a) = alink_of(&p.body) {
@@ -998,7 +1055,17 @@ impl Conn {
             else {
                 return;
             };
-            let key = format!("a|{}|{}|{pk}|{dn}|{id}", c.name, t.identifier.unwrap_or(""));
+            let parts = [
+                c.name.as_bytes(),
+                t.identifier.unwrap_or("").as_bytes(),
+                pk.as_bytes(),
+                dn.as_bytes(),
+                id.as_bytes(),
+            ];
+            let key = PairKey::of(Pairing::Alink, &parts);
+            if !t.is_reply {
+                by_id = Some(PairKey::of(Pairing::AlinkId, &[id.as_bytes()]));
+            }
             (
                 key,
                 if t.is_reply {
@@ -1035,6 +1102,9 @@ impl Conn {
                     response: None,
                 });
                 self.pending.insert(key, idx);
+                if let Some(id) = by_id {
+                    self.alink_by_id.insert(id, key);
+                }
                 rec.request = Some(idx);
             }
             _ => match self.pending.remove(&key) {

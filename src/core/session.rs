@@ -274,9 +274,10 @@ enum Pairing {
     AlinkId,
 }
 
-/// A request's pairing key: its kind and the parts that must match, digested into 128 bits
-/// (two seeded digests of std's deterministic `DefaultHasher`), so pending requests cost no
-/// allocation per key.
+/// A request's pairing key: its kind and the parts that must match, digested into 128 bits (two
+/// differently seeded Fx digests, length-prefixed parts), so pending requests cost no allocation
+/// per key. Keys stay within one connection, so a collision could only mis-pair two requests of
+/// the same device in a capture crafted for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct PairKey(u64, u64);
 
@@ -284,8 +285,8 @@ impl PairKey {
     fn of(kind: Pairing, parts: &[&[u8]]) -> PairKey {
         use std::hash::Hasher;
         let digest = |seed: u8| {
-            let mut h = std::hash::DefaultHasher::new();
-            h.write_u8(seed);
+            let mut h = super::fxhash::FxHasher::default();
+            h.write_u64(seed as u64 * 0x9E37_79B9_7F4A_7C15);
             h.write_u8(kind as u8);
             for p in parts {
                 h.write_usize(p.len());

@@ -77,7 +77,8 @@ fuzz-captures: build
 valgrind: build
 	tests/valgrind.sh $(PLUGIN)
 
-# Benchmark against stock tshark (--disable-protocol aliiot) on generated captures of
+# Benchmark against tshark without the plugin (and with --disable-protocol aliiot) on generated
+# captures of
 # $(BENCH_FRAMES) frames (bench/gen.py); writes BENCHMARKS.md.
 BENCH_FRAMES ?= 100000 1000000
 bench: build

@@ -57,6 +57,25 @@ ERRORS = [(460, "request parameter error"), (6813, "topic illegal")]
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
+MQTT_PACKETS = 0
+
+
+def count_mqtt(payload):
+    """Adds the MQTT packets of one segment (every segment holds whole packets) to MQTT_PACKETS."""
+    global MQTT_PACKETS
+    i = 0
+    while i < len(payload):
+        n, shift, j = 0, 0, i + 1
+        while True:
+            b = payload[j]
+            n |= (b & 0x7F) << shift
+            shift, j = shift + 7, j + 1
+            if not b & 0x80:
+                break
+        i = j + n
+        MQTT_PACKETS += 1
+
+
 def mqtt(first, body):
     """Fixed header (first byte + remaining-length varint) + body."""
     n, out = len(body), bytearray([first])
@@ -99,6 +118,7 @@ class Conn:
         self.ipid = [r.getrandbits(16), r.getrandbits(16)]
 
     def frame(self, c2s, flags, payload=b""):
+        count_mqtt(payload)
         me, peer = (0, 1) if c2s else (1, 0)
         opts = MSS_OPT if flags & SYN else b""
         seq, ack = self.seq[me], (self.seq[peer] if flags & 0x10 else 0)
@@ -248,7 +268,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--concurrency", type=int, default=300, help="sessions open at once (about)")
     ap.add_argument("--error-rate", type=float, default=0.004, help="share of post_reply with an error code")
+    ap.add_argument("--server-port", type=int, default=1883,
+                    help="the broker's TCP port (another one gives the same frames without MQTT)")
     a = ap.parse_args()
+    global SERVER_PORT
+    SERVER_PORT = a.server_port
     if a.frames < 30:
         sys.exit("gen.py: --frames must be at least 30 (one session)")
     t0 = time.time()
@@ -282,7 +306,8 @@ def main():
     sample = next((p for p in plans if p["pk"] == pks[0]), plans[0])
     meta = dict(frames=written, bytes=size, devices=len(plans), connections=len(plans), products=pks,
                 sample_product_key=sample["pk"], sample_device_name=sample["dn"],
-                max_concurrent_connections=peak, seed=a.seed,
+                max_concurrent_connections=peak, seed=a.seed, mqtt_packets=MQTT_PACKETS,
+                server_port=SERVER_PORT,
                 duration_s=round((events[-1][0] - events[0][0]) / 1e6, 1))
     with open(base + ".json", "w") as j:
         json.dump(meta, j, indent=1)

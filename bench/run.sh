@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Benchmarks tshark with aliiot against the same tshark with aliiot disabled, on large generated
-# captures (bench/gen.py), and writes BENCHMARKS.md.
+# Benchmarks tshark with aliiot against the same tshark without the plugin, on large generated
+# captures (bench/gen.py) and on the same frames moved off MQTT's port (no MQTT at all), and
+# writes BENCHMARKS.md.
 #
 #   bench/run.sh <aliiot.so> [frames...]          frames default: 100000 1000000
 #
 # Variants, all with the same tshark and an empty global plugin folder (WIRESHARK_PLUGIN_DIR):
 #   aliiot     the plugin in a private HOME's personal plugin folder
-#   stock      the same, with --disable-protocol aliiot (the plugin is loaded, its fields exist)
-#   no-plugin  a private HOME without the plugin (reference)
+#   no-plugin  a private HOME without the plugin: the baseline
+#   disabled   the plugin loaded, with --disable-protocol aliiot (second column)
 # Each measurement is repeated BENCH_REPS times (default 3; 1 from 1M frames) with the variants
 # alternating, and the median wall time, peak RSS and CPU time (/usr/bin/time %e %M %U+%S) are kept.
 # Env: BENCH_OUT (report path, default <repo>/BENCHMARKS.md), BENCH_REPS.
@@ -87,21 +88,35 @@ for n in "${SIZES[@]}"; do
         echo "generating $f..." >&2
         python3 "$BENCH/gen.py" --frames "$n" --out "$f"
     fi
-    if [ $AS_ROOT = 1 ] && ! setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$f"; then
-        die "user nobody cannot read $f (make the folders on its path world-readable)"
+    off=${f%.pcap}-nomqtt.pcap
+    if [ ! -s "$off" ] || [ "$(meta "${off%.pcap}.json" frames)" != "$n" ]; then
+        echo "generating $off (the same frames, broker on port 1999)..." >&2
+        python3 "$BENCH/gen.py" --frames "$n" --out "$off" --server-port 1999 >/dev/null
     fi
+    for x in "$f" "$off"; do
+        if [ $AS_ROOT = 1 ] && ! setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$x"; then
+            die "user nobody cannot read $x (make the folders on its path world-readable)"
+        fi
+    done
 done
 
 # --- measurements ------------------------------------------------------------------------------
-MODES=(read iostat filter twopass fields tree)
+MODES=(read iostat filter fields twopass tree nomqtt-read nomqtt-iostat nomqtt-twopass)
 declare -A DESC=(
     [read]='tshark -n -r f'
     [iostat]='tshark -n -q -r f -z io,stat,0'
     [filter]="tshark -n -r f -Y 'aliiot.product_key == \"<pk>\"'"
-    [twopass]='tshark -n -2 -r f'
     [fields]='tshark -n -r f -T fields -e aliiot.device_name'
+    [twopass]='tshark -n -2 -r f'
     [tree]='tshark -n -2 -q -r f -z aliiot,tree'
+    [nomqtt-read]='tshark -n -r f-nomqtt'
+    [nomqtt-iostat]='tshark -n -q -r f-nomqtt -z io,stat,0'
+    [nomqtt-twopass]='tshark -n -2 -r f-nomqtt'
 )
+# Targets: wall time of aliiot over no-plugin (median of the paired runs).
+declare -A TARGET=([read]=1.10 [iostat]=1.10 [filter]=1.10 [fields]=1.15 [twopass]=1.15 [tree]=1.25
+                   [nomqtt-read]=1.02 [nomqtt-iostat]=1.02 [nomqtt-twopass]=1.02)
+VARIANTS=(aliiot none stock)
 RESULTS=$TMP/results.tsv   # size mode variant wall_s rss_kb cpu_s
 : >"$RESULTS"
 
@@ -119,38 +134,42 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else pr
 START=$(date +%s)
 for n in "${SIZES[@]}"; do
     f=$BENCH/out/$(label "$n").pcap
+    off=${f%.pcap}-nomqtt.pcap
     pk=$(meta "${f%.pcap}.json" sample_product_key)
     reps=${BENCH_REPS:-$([ "$n" -ge 1000000 ] && echo 1 || echo 3)}
     filter_aliiot="aliiot.product_key == \"$pk\""
     filter_none="mqtt.username contains \"&$pk\""
     if ts stock -n -c 1 -r "$f" -Y "$filter_aliiot" >/dev/null 2>&1; then filter_stock=$filter_aliiot
-    else filter_stock=$filter_none; echo "aliiot.product_key does not compile with aliiot disabled: stock uses $filter_none" >&2; fi
+    else filter_stock=$filter_none; fi
     echo "$n: $(label "$n").pcap, $(stat -c %s "$f") bytes, $reps run(s) per measurement" >&2
-    cat "$f" >/dev/null   # warm the page cache
+    cat "$f" "$off" >/dev/null   # warm the page cache
     for m in "${MODES[@]}"; do
         rm -f "$TMP"/m.*
         for ((i = 0; i < reps; i++)); do
-            for v in aliiot stock none; do
+            for v in "${VARIANTS[@]}"; do
                 case $m in
                 read) a=(-n -r "$f") ;;
                 iostat) a=(-n -q -r "$f" -z io,stat,0) ;;
                 filter) case $v in aliiot) a=(-n -r "$f" -Y "$filter_aliiot") ;; stock) a=(-n -r "$f" -Y "$filter_stock") ;;
                                none) a=(-n -r "$f" -Y "$filter_none") ;; esac ;;
-                twopass) a=(-n -2 -r "$f") ;;
                 fields) a=(-n -r "$f" -T fields -e "$([ $v = none ] && echo mqtt.username || echo aliiot.device_name)") ;;
+                twopass) a=(-n -2 -r "$f") ;;
                 tree) if [ $v = none ]; then a=(-n -2 -q -r "$f" -z io,stat,0); else a=(-n -2 -q -r "$f" -z aliiot,tree); fi ;;
+                nomqtt-read) a=(-n -r "$off") ;;
+                nomqtt-iostat) a=(-n -q -r "$off" -z io,stat,0) ;;
+                nomqtt-twopass) a=(-n -2 -r "$off") ;;
                 esac
                 measure "$v" "${a[@]}"
             done
         done
-        for v in aliiot stock none; do
+        for v in "${VARIANTS[@]}"; do
             t=$(cut -d' ' -f1 "$TMP/m.$v" | median)
             r=$(cut -d' ' -f2 "$TMP/m.$v" | median)
             c=$(cut -d' ' -f3 "$TMP/m.$v" | median)
             printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$m" "$v" "$t" "$r" "$c" >>"$RESULTS"
         done
-        printf '  %-8s aliiot %7.2f s %7.1f MB | stock %7.2f s %7.1f MB | no-plugin %7.2f s %7.1f MB\n' "$m" \
-            $(awk -F'\t' -v n="$n" -v m="$m" '$1==n && $2==m {printf "%s %s ", $4, $5/1024}' "$RESULTS") >&2
+        printf '  %-15s aliiot %7.2f s %7.1f MB | no-plugin %7.2f s %7.1f MB | disabled %7.2f s %7.1f MB\n' "$m" \
+            $(for v in "${VARIANTS[@]}"; do awk -F'\t' -v n="$n" -v m="$m" -v v="$v" '$1==n && $2==m && $3==v {printf "%s %s ", $4, $5/1024}' "$RESULTS"; done) >&2
     done
 done
 ELAPSED=$(($(date +%s) - START))
@@ -173,91 +192,95 @@ report() {
     echo "| OS | $os, Linux $(uname -r) |"
     echo "| tshark | $(tshark --version 2>/dev/null | head -1) |"
     echo "| plugin | \`$(basename "$PLUGIN")\` (sha256 $(sha256sum "$PLUGIN" | cut -c1-12)), tree at commit $commit |"
-    echo "| runs | median of ${BENCH_REPS:-3 (1 from 1M frames)} run(s) per measurement; aliiot, stock and no-plugin alternate on the same file, page cache warm |"
+    echo "| runs | median of ${BENCH_REPS:-3 (1 from 1M frames)} run(s) per measurement; aliiot, no-plugin and disabled alternate on the same file, page cache warm |"
     echo
-    echo "Variants: **aliiot** = the plugin loaded from a private HOME; **stock** = the same with"
-    echo "\`--disable-protocol aliiot\`; **no-plugin** = a HOME without the plugin. The global plugin"
-    echo "folder is empty in all three. As root, tshark runs as nobody (\`setpriv\`)."
+    echo "Variants: **aliiot** = the plugin loaded from a private HOME; **no-plugin** = a HOME without"
+    echo "the plugin, the baseline; **disabled** = the plugin loaded with \`--disable-protocol aliiot\`."
+    echo "The global plugin folder is empty in all three. As root, tshark runs as nobody (\`setpriv\`)."
     echo
     echo "## Captures (bench/gen.py)"
     echo
-    echo "| frames | bytes | devices = TCP connections | open at once (max) | seconds of traffic |"
-    echo "|---:|---:|---:|---:|---:|"
+    echo "| frames | bytes | MQTT packets | devices = TCP connections | open at once (max) | seconds of traffic |"
+    echo "|---:|---:|---:|---:|---:|---:|"
     for n in "${SIZES[@]}"; do
         j=$BENCH/out/$(label "$n").json
-        echo "| $(meta "$j" frames) | $(meta "$j" bytes) | $(meta "$j" connections) | $(meta "$j" max_concurrent_connections) | $(meta "$j" duration_s) |"
+        echo "| $(meta "$j" frames) | $(meta "$j" bytes) | $(meta "$j" mqtt_packets) | $(meta "$j" connections) | $(meta "$j" max_concurrent_connections) | $(meta "$j" duration_s) |"
     done
+    echo
+    echo "\`f-nomqtt\` is the same capture with the broker on port 1999 (\`gen.py --server-port 1999\`):"
+    echo "the same frames, no MQTT."
     echo
     echo "## Modes"
     echo
-    echo "| mode | command (aliiot and stock) | no-plugin command |"
+    echo "| mode | command (aliiot, disabled) | no-plugin command |"
     echo "|---|---|---|"
-    echo "| read | \`${DESC[read]}\` | same |"
-    echo "| iostat | \`${DESC[iostat]}\` | same |"
-    local fs="same filter"
-    [ "$filter_stock" = "$filter_aliiot" ] || fs="\`${filter_stock//$pk/<pk>}\`"
-    echo "| filter | \`${DESC[filter]}\` (stock: $fs) | \`tshark -n -r f -Y 'mqtt.username contains \"&<pk>\"'\` |"
-    echo "| twopass | \`${DESC[twopass]}\` | same |"
-    echo "| fields | \`${DESC[fields]}\` | \`-e mqtt.username\` |"
-    echo "| tree | \`${DESC[tree]}\` (stock: same command, the tree stays empty) | \`tshark -n -2 -q -r f -z io,stat,0\` |"
+    for m in "${MODES[@]}"; do
+        case $m in
+        filter) echo "| filter | \`${DESC[filter]}\` | \`tshark -n -r f -Y 'mqtt.username contains \"&<pk>\"'\` |" ;;
+        fields) echo "| fields | \`${DESC[fields]}\` | \`-e mqtt.username\` |" ;;
+        tree) echo "| tree | \`${DESC[tree]}\` | \`tshark -n -2 -q -r f -z io,stat,0\` |" ;;
+        *) echo "| $m | \`${DESC[$m]}\` | same |" ;;
+        esac
+    done
     echo
-    echo "Note: \`--disable-protocol aliiot\` is not quite stock Wireshark. aliiot's postdissector asks for"
-    echo "MQTT fields (set_postdissector_wanted_hfids), and Wireshark's postdissectors_want_hfids()"
-    echo "(epan/packet.c) does not check whether that postdissector's protocol is enabled, so tshark still"
-    echo "builds a protocol tree for every packet with aliiot disabled. The no-plugin column shows the"
-    echo "cost of that (it runs different filter/field/tap commands where the aliiot ones cannot work)."
-    echo
-    echo "Output goes to /dev/null. Targets: wall time ≤ 1.10 × stock for filter and iostat, ≤ 1.15 for"
-    echo "fields; peak memory ≤ 1.10 × stock at 1M frames and more. The CPU column (user + system time)"
-    echo "is less sensitive than wall time to other work on the machine."
+    echo "Output goes to /dev/null. The ratio is aliiot's median wall time over no-plugin's, paired runs"
+    echo "alternating; ✅/❌ against the target. Peak memory: target ≤ 1.10 × no-plugin at 1M frames."
+    echo "The CPU column (user + system time) is less sensitive than wall time to other work."
     echo
     echo "## Results"
-    awk -F'\t' -v sizes="${SIZES[*]}" '
+    local targets=""
+    for m in "${MODES[@]}"; do targets="$targets $m=${TARGET[$m]}"; done
+    awk -F'\t' -v sizes="${SIZES[*]}" -v modes="${MODES[*]}" -v targets="$targets" '
         { t[$1,$2,$3] = $4; r[$1,$2,$3] = $5 / 1024; c[$1,$2,$3] = $6 }
         function mark(x, lim) { return lim == "" ? "" : (x + 0 <= lim + 0 ? " ✅" : " ❌ (> " lim ")") }
         END {
-            split(sizes, S, " "); split("read iostat filter twopass fields tree", M, " ")
-            tl["filter"] = "1.10"; tl["iostat"] = "1.10"; tl["fields"] = "1.15"
+            split(sizes, S, " "); split(modes, M, " "); split(targets, T, " ")
+            for (k in T) { split(T[k], kv, "="); tl[kv[1]] = kv[2] }
             for (i = 1; i in S; i++) {
                 n = S[i]
                 printf "\n### %s frames\n\n", n
-                print "| mode | wall s aliiot | wall s stock | ratio | CPU s aliiot / stock (ratio) | peak MB aliiot | peak MB stock | ratio | no-plugin: wall s, peak MB | aliiot / no-plugin: wall, peak |"
-                print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                print "| mode | wall s aliiot | wall s no-plugin | ratio (target) | CPU s aliiot / no-plugin (ratio) | peak MB aliiot | peak MB no-plugin | ratio | disabled: wall s (aliiot / disabled) |"
+                print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
                 for (j = 1; j in M; j++) {
-                    m = M[j]; ta = t[n,m,"aliiot"]; tsk = t[n,m,"stock"]; ra = r[n,m,"aliiot"]; rs = r[n,m,"stock"]
-                    tn = t[n,m,"none"]; rn = r[n,m,"none"]; ca = c[n,m,"aliiot"]; cs = c[n,m,"stock"]
-                    tr = (tsk > 0 ? ta / tsk : 0); rr = (rs > 0 ? ra / rs : 0)
-                    printf "| %s | %.2f | %.2f | %.2f%s | %.2f / %.2f (%.2f) | %.1f | %.1f | %.2f%s | %.2f, %.1f | %.2f, %.2f |\n",
-                        m, ta, tsk, tr, mark(sprintf("%.2f", tr), tl[m]), ca, cs, (cs > 0 ? ca / cs : 0),
-                        ra, rs, rr, mark(sprintf("%.2f", rr), (n >= 1000000 ? "1.10" : "")),
-                        tn, rn, (tn > 0 ? ta / tn : 0), (rn > 0 ? ra / rn : 0)
+                    m = M[j]; ta = t[n,m,"aliiot"]; tn = t[n,m,"none"]; ts = t[n,m,"stock"]
+                    ra = r[n,m,"aliiot"]; rn = r[n,m,"none"]; ca = c[n,m,"aliiot"]; cn = c[n,m,"none"]
+                    tr = (tn > 0 ? ta / tn : 0); rr = (rn > 0 ? ra / rn : 0)
+                    printf "| %s | %.2f | %.2f | %.2f%s | %.2f / %.2f (%.2f) | %.1f | %.1f | %.2f%s | %.2f (%.2f) |\n",
+                        m, ta, tn, tr, mark(sprintf("%.2f", tr), tl[m]), ca, cn, (cn > 0 ? ca / cn : 0),
+                        ra, rn, rr, mark(sprintf("%.2f", rr), (n >= 1000000 ? "1.10" : "")),
+                        ts, (ts > 0 ? ta / ts : 0)
                 }
             }
         }' "$RESULTS"
     echo
-    echo "## aliiot's own memory (twopass mode: \`tshark -n -2 -r f\`)"
+    echo "## aliiot's own memory (twopass mode: \`tshark -n -2 -r f\`, peak aliiot − peak no-plugin)"
     echo
-    echo "| frames | peak aliiot − peak stock | per frame | per TCP connection |"
+    echo "| frames | aliiot's memory | per MQTT packet | per TCP connection |"
     echo "|---:|---:|---:|---:|"
     for n in "${SIZES[@]}"; do
-        conns=$(meta "$BENCH/out/$(label "$n").json" connections)
-        awk -F'\t' -v n="$n" -v c="$conns" '$1==n && $2=="twopass" { k[$3] = $5 }
-            END { d = (k["aliiot"] - k["stock"]) * 1024
-                  printf "| %d | %.1f MB | %.0f bytes | %.0f bytes |\n", n, d / 1048576, d / n, d / c }' "$RESULTS"
+        j=$BENCH/out/$(label "$n").json
+        conns=$(meta "$j" connections) pkts=$(meta "$j" mqtt_packets)
+        awk -F'\t' -v n="$n" -v c="$conns" -v p="$pkts" '$1==n && $2=="twopass" { k[$3] = $5 }
+            END { d = (k["aliiot"] - k["none"]) * 1024
+                  printf "| %d | %.1f MB | %.0f bytes | %.0f bytes |\n", n, d / 1048576, d / p, d / c }' "$RESULTS"
     done
     if [ ${#SIZES[@]} -ge 2 ]; then
         echo
         echo "Growth between sizes, which leaves out any fixed cost: (difference at the larger − difference"
-        echo "at the smaller) / (frames or connections added):"
+        echo "at the smaller) / (MQTT packets or connections added). Targets: ≤ 40 bytes per MQTT packet,"
+        echo "≤ 600 bytes per finished connection. Both grow together in these captures (every session"
+        echo "ends), so each column charges the whole growth to one of them: an upper bound for each."
         echo
-        echo "| from → to | per frame added | per connection added |"
+        echo "| from → to | per MQTT packet added | per connection added |"
         echo "|---|---:|---:|"
         for ((i = 1; i < ${#SIZES[@]}; i++)); do
             a=${SIZES[i-1]} b=${SIZES[i]}
-            ca=$(meta "$BENCH/out/$(label "$a").json" connections) cb=$(meta "$BENCH/out/$(label "$b").json" connections)
-            awk -F'\t' -v a="$a" -v b="$b" -v ca="$ca" -v cb="$cb" '$2=="twopass" { k[$1,$3] = $5 * 1024 }
-                END { d = (k[b,"aliiot"] - k[b,"stock"]) - (k[a,"aliiot"] - k[a,"stock"])
-                      if (b != a && cb != ca) printf "| %d → %d | %.0f bytes | %.0f bytes |\n", a, b, d / (b - a), d / (cb - ca) }' "$RESULTS"
+            ja=$BENCH/out/$(label "$a").json jb=$BENCH/out/$(label "$b").json
+            ca=$(meta "$ja" connections) cb=$(meta "$jb" connections)
+            pa=$(meta "$ja" mqtt_packets) pb=$(meta "$jb" mqtt_packets)
+            awk -F'\t' -v a="$a" -v b="$b" -v ca="$ca" -v cb="$cb" -v pa="$pa" -v pb="$pb" '$2=="twopass" { k[$1,$3] = $5 * 1024 }
+                END { d = (k[b,"aliiot"] - k[b,"none"]) - (k[a,"aliiot"] - k[a,"none"])
+                      if (b != a && cb != ca) printf "| %d → %d | %.0f bytes | %.0f bytes |\n", a, b, d / (pb - pa), d / (cb - ca) }' "$RESULTS"
         done
     fi
 }

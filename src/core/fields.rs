@@ -392,3 +392,19 @@ mod tests {
         assert_eq!(Ei::InternalError as usize, EXPERTS.len() - 1);
     }
 }
+
+/// Whether a field is made from a PUBLISH's payload (Alink members, properties, JSON, shadow,
+/// OTA, file chunks): the first pass reads a payload in full only when one of these is wanted.
+pub fn from_payload(f: &FieldDef) -> bool {
+    const PREFIXES: &[&str] = &[
+        "aliiot.alink.",
+        "aliiot.property.",
+        "aliiot.json.",
+        "aliiot.payload.",
+        "aliiot.shadow.",
+        "aliiot.ota.",
+        "aliiot.file.",
+        "aliiot.event.",
+    ];
+    PREFIXES.iter().any(|p| f.abbrev.starts_with(p))
+}

@@ -407,7 +407,6 @@ pub struct CachedRecord {
 /// items, SUBSCRIBE filters, SUBACK results…
 #[derive(Debug, Clone)]
 pub(crate) enum Rare {
-    Login(Box<Login>),
     Connack(Connack),
     Experts(Box<[(Ei, String)]>),
     Gateway(Rc<Identity>),
@@ -428,9 +427,26 @@ fn nz(v: Option<usize>, plus: usize) -> Option<NonZeroU32> {
 }
 
 impl CachedRecord {
-    /// Whether showing the packet needs its topic and payload again ([`Self::restore`]).
+    /// Whether showing the packet needs the packet again ([`Self::restore_with`]): a PUBLISH's
+    /// topic and payload, a CONNECT's login.
     pub fn needs_packet(&self) -> bool {
-        self.msg_type == PUBLISH
+        matches!(self.msg_type, PUBLISH | CONNECT)
+    }
+
+    /// The full record again, from the cached facts and the same packet read anew: a PUBLISH's
+    /// topic (`topic`, when it came from an alias, else the packet's) and payload, a CONNECT's
+    /// login (its sign checked again with `secrets`).
+    pub fn restore_with(
+        &self,
+        pdu: &MqttPdu<'_>,
+        topic: Option<&[u8]>,
+        secrets: &Secrets,
+    ) -> PduRecord {
+        let mut rec = self.restore(topic.or(pdu.topics.first().copied()), pdu.payload);
+        if self.msg_type == CONNECT {
+            rec.login = describe_login(pdu, secrets).map(Box::new);
+        }
+        rec
     }
 
     /// The full record again: the cached facts, plus the PUBLISH topic and payload described
@@ -460,7 +476,6 @@ impl CachedRecord {
         }
         for item in self.extra.iter().flat_map(|x| x.iter()) {
             match item {
-                Rare::Login(l) => rec.login = Some(l.clone()),
                 Rare::Connack(c) => rec.connack = Some(*c),
                 Rare::Experts(e) => rec.experts = e.to_vec(),
                 Rare::Gateway(g) => rec.gateway = Some(g.clone()),
@@ -508,10 +523,8 @@ pub fn describe_publish(
 impl PduRecord {
     /// The compact form kept between passes (see [`CachedRecord`]).
     pub fn into_cached(self) -> CachedRecord {
+        // A CONNECT's login is described again from the packet when shown (restore_with).
         let mut rare = Vec::new();
-        if let Some(l) = self.login {
-            rare.push(Rare::Login(l));
-        }
         if let Some(c) = self.connack {
             rare.push(Rare::Connack(c));
         }
@@ -723,9 +736,7 @@ impl Conn {
         debug_assert_eq!(
             format!(
                 "{:?}",
-                rec.clone()
-                    .into_cached()
-                    .restore(pdu.topics.first().copied(), pdu.payload)
+                rec.clone().into_cached().restore_with(pdu, None, secrets)
             ),
             format!("{rec:?}"),
             "a cached record restores to the record it came from"
@@ -974,7 +985,10 @@ impl Conn {
         let (key, role) = if let (Some(rt), Some(cd)) = (response_topic, correlation) {
             // MQTT 5 request: the reply comes on its Response Topic with its Correlation Data.
             (
-                PairKey::of(Pairing::Mqtt5, &[String::from_utf8_lossy(rt).as_bytes(), cd]),
+                PairKey::of(
+                    Pairing::Mqtt5,
+                    &[String::from_utf8_lossy(rt).as_bytes(), cd],
+                ),
                 Role::Request(true),
             )
         } else if let (None, Some(cd)) = (response_topic, correlation) {
@@ -983,12 +997,20 @@ impl Conn {
                 Role::Reply,
             )
         } else if let Some(rrpc) = t.rrpc_id {
-            let parts = [rrpc.as_bytes(), c.name.as_bytes(), pk.as_bytes(), dn.as_bytes()];
+            let parts = [
+                rrpc.as_bytes(),
+                c.name.as_bytes(),
+                pk.as_bytes(),
+                dn.as_bytes(),
+            ];
             (PairKey::of(Pairing::ExtRrpc, &parts), Role::Either)
         } else if c == topic::RRPC_REQUEST || c == topic::RRPC_RESPONSE {
             let id = t.identifier.unwrap_or("");
             (
-                PairKey::of(Pairing::Rrpc, &[pk.as_bytes(), dn.as_bytes(), id.as_bytes()]),
+                PairKey::of(
+                    Pairing::Rrpc,
+                    &[pk.as_bytes(), dn.as_bytes(), id.as_bytes()],
+                ),
                 if t.is_reply {
                     Role::Reply
                 } else {
@@ -1000,7 +1022,10 @@ impl Conn {
                 return;
             };
             (
-                PairKey::of(Pairing::Ntp, &[pk.as_bytes(), dn.as_bytes(), sent.as_bytes()]),
+                PairKey::of(
+                    Pairing::Ntp,
+                    &[pk.as_bytes(), dn.as_bytes(), sent.as_bytes()],
+                ),
                 if t.is_reply {
                     Role::Reply
                 } else {
@@ -1281,6 +1306,25 @@ impl Conn {
             sign,
         }));
     }
+}
+
+/// What a CONNECT says of the login: its client id and, when it has a user name and password,
+/// its sign checked against `secrets`. None when it is not an Alibaba device's login. Pure: the
+/// same on every pass, so the cache keeps none of it.
+pub fn describe_login(pdu: &MqttPdu<'_>, secrets: &Secrets) -> Option<Login> {
+    let cid = ClientId::parse(&String::from_utf8_lossy(pdu.client_id?));
+    let username = pdu.username.map(String::from_utf8_lossy);
+    if !is_alibaba_login(&cid, username.as_deref()) {
+        return None;
+    }
+    let sign = match (username.as_deref().and_then(split_username), pdu.password) {
+        (Some((dn, pk)), Some(pw)) => Some(check_login(&cid, pk, dn, pw, secrets)),
+        _ => None,
+    };
+    Some(Login {
+        client_id: cid,
+        sign,
+    })
 }
 
 /// Ports the platform listens on for MQTT (plain or TLS, and WebSocket on 443/80).

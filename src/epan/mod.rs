@@ -324,7 +324,7 @@ unsafe fn pdus_inner(
                 if let Some(t) = &resolved {
                     pdu.topics = vec![&t[..]];
                 }
-                let shown = wants.items;
+                let shown = wants.payload;
                 let rec = st
                     .capture
                     .analyze_with(conv, &pdu, &ctx, &st.secrets, shown);
@@ -365,14 +365,14 @@ unsafe fn pdus_inner(
                 continue;
             }
             let (pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
-            let rec = match (&slot.packet, needs_packet) {
-                (_, false) => slot.record.restore(None, None),
-                (Some(PacketLoc::Copied(c)), true) => {
-                    slot.record.restore(c.0.as_deref(), pdu.payload)
-                }
-                (_, true) => slot
-                    .record
-                    .restore(pdu.topics.first().copied(), pdu.payload),
+            let rec = if needs_packet {
+                let alias = match &slot.packet {
+                    Some(PacketLoc::Copied(c)) => c.0.as_deref(),
+                    _ => None,
+                };
+                slot.record.restore_with(&pdu, alias, &st.secrets)
+            } else {
+                slot.record.restore(None, None)
             };
             let regions = if wants.items {
                 Regions::of(span.bytes(data), span.offset, &pdu)

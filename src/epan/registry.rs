@@ -32,6 +32,19 @@ pub fn hf(f: Hf) -> c_int {
     HF_IDS[f as usize].load(Ordering::Relaxed)
 }
 
+/// The registered ids of the fields made from a payload ([`crate::core::fields::from_payload`]).
+pub fn payload_hfs() -> &'static [c_int] {
+    static IDS: std::sync::OnceLock<Vec<c_int>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        FIELDS
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| crate::core::fields::from_payload(f))
+            .map(|(i, _)| HF_IDS[i].load(Ordering::Relaxed))
+            .collect()
+    })
+}
+
 pub fn ett(e: Ett) -> c_int {
     ETT_IDS[e as usize].load(Ordering::Relaxed)
 }

@@ -40,14 +40,24 @@ pub struct TreeSink {
 pub struct Wants {
     pub items: bool,
     pub info: bool,
+    /// Whether a PUBLISH's payload must be read in full: the tree is visible, expert items are
+    /// wanted, or a field made from the payload is filtered on or exported.
+    pub payload: bool,
 }
 
 impl Wants {
     pub unsafe fn of(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree) -> Wants {
+        let experts = ws::shim_experts_wanted(tree) != 0;
+        let items = ws::shim_tree_wants_proto(tree, proto()) != 0 || experts;
+        let payload = items
+            && (experts || ws::shim_tree_visible(tree) != 0 || {
+                let hfs = super::registry::payload_hfs();
+                ws::shim_any_referenced(tree, hfs.as_ptr(), hfs.len()) != 0
+            });
         Wants {
-            items: ws::shim_tree_wants_proto(tree, proto()) != 0
-                || ws::shim_experts_wanted(tree) != 0,
+            items,
             info: ws::shim_pinfo_has_columns(pinfo) != 0,
+            payload,
         }
     }
 }

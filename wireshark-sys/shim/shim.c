@@ -694,6 +694,22 @@ int shim_tree_wants_proto(proto_tree *tree, int proto)
     return tree && proto > 0 && proto_field_is_referenced(tree, proto);
 }
 
+int shim_tree_visible(proto_tree *tree)
+{
+    return tree && PTREE_DATA(tree)->visible;
+}
+
+int shim_any_referenced(proto_tree *tree, const int *hfs, size_t n)
+{
+    if (!tree)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (hfs[i] > 0 && proto_field_is_referenced(tree, hfs[i]))
+            return 1;
+    }
+    return 0;
+}
+
 int shim_experts_wanted(proto_tree *tree)
 {
     static int expert_proto = -2, expert_tap = -2;

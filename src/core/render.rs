@@ -48,6 +48,20 @@ pub trait Sink {
     fn info_wanted(&self) -> bool {
         true
     }
+    /// Whether item labels are shown (false when the tree is only filtered on or exported: then
+    /// only field values matter, and no label text is made).
+    fn labels_wanted(&self) -> bool {
+        true
+    }
+}
+
+/// A label's text, made only when labels are shown.
+fn shown_label(sink: &dyn Sink, text: impl FnOnce() -> String) -> String {
+    if sink.labels_wanted() {
+        text()
+    } else {
+        String::new()
+    }
 }
 
 fn ms_time(ms: u64) -> Value<'static> {
@@ -71,30 +85,34 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
         return;
     }
     let sign = rec.login.as_ref().and_then(|l| l.sign.as_ref());
-    let summary = match (rec.msg_type, sign, rec.connack) {
-        (CONNECT, Some(s), _) => format!(
-            ", {} ({}), {}",
-            id.device_name,
-            id.product_key,
-            s.status.label()
-        ),
-        (CONNACK, _, Some(c)) => format!(
-            ", {} ({}), login {}",
-            id.device_name,
-            id.product_key,
-            if c.accepted { "accepted" } else { "refused" }
-        ),
-        (PUBLISH, _, _) if !rec.topics.is_empty() => {
-            let t = &rec.topics[0];
-            format!(
-                ", {} ({}), {}{}",
+    let summary = if !sink.labels_wanted() {
+        String::new()
+    } else {
+        match (rec.msg_type, sign, rec.connack) {
+            (CONNECT, Some(s), _) => format!(
+                ", {} ({}), {}",
                 id.device_name,
                 id.product_key,
-                t.class.name,
-                reply_word(t)
-            )
+                s.status.label()
+            ),
+            (CONNACK, _, Some(c)) => format!(
+                ", {} ({}), login {}",
+                id.device_name,
+                id.product_key,
+                if c.accepted { "accepted" } else { "refused" }
+            ),
+            (PUBLISH, _, _) if !rec.topics.is_empty() => {
+                let t = &rec.topics[0];
+                format!(
+                    ", {} ({}), {}{}",
+                    id.device_name,
+                    id.product_key,
+                    t.class.name,
+                    reply_word(t)
+                )
+            }
+            _ => format!(", {} ({})", id.device_name, id.product_key),
         }
-        _ => format!(", {} ({})", id.device_name, id.product_key),
     };
     sink.open(&summary);
     sink.field(Hf::ProductKey, Value::Str(&id.product_key));
@@ -138,7 +156,7 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
     }
     if let Some((code, meaning)) = rec.v5_reason {
         sink.field(Hf::ReasonCode, Value::U32(code as u32));
-        sink.append(&format!(" ({meaning})"));
+        sink.append(&shown_label(sink, || format!(" ({meaning})")));
     }
     if let Some(p) = &rec.payload {
         for (hf, v) in &p.named {
@@ -154,7 +172,10 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
     if let Some(login) = &rec.login {
         render_client_id(login, sink);
         if let Some(s) = &login.sign {
-            sink.push_text(Ett::Sign, &format!("Login sign: {}", s.status.label()));
+            sink.push_text(
+                Ett::Sign,
+                &shown_label(sink, || format!("Login sign: {}", s.status.label())),
+            );
             sink.field(Hf::SignStatus, Value::U32(s.status as u32));
             if let Some(a) = s.algorithm {
                 sink.field(Hf::SignAlgorithm, Value::Str(a.name()));
@@ -358,7 +379,7 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
 }
 
 fn render_topic(t: &TopicView, sink: &mut dyn Sink) {
-    let label = match &t.identifier {
+    let label = shown_label(sink, || match &t.identifier {
         Some(i) => format!(
             "Topic: {} {}{}",
             t.class.name,
@@ -370,10 +391,10 @@ fn render_topic(t: &TopicView, sink: &mut dyn Sink) {
             t.class.name,
             if t.is_reply { " (reply)" } else { "" }
         ),
-    };
+    });
     sink.push_text(Ett::Topic, &label);
     sink.field(Hf::TopicClass, Value::Str(t.class.name));
-    sink.append(&format!(" ({})", t.class.description));
+    sink.append(&shown_label(sink, || format!(" ({})", t.class.description)));
     if let Some(i) = &t.identifier {
         sink.field(Hf::TopicIdentifier, Value::Str(i));
     }
@@ -407,7 +428,10 @@ fn render_tree(label: &str, items: &[TreeItem], sink: &mut dyn Sink) {
             sink.pop();
             depth -= 1;
         }
-        sink.push_text(Ett::Json, &format!("{}: {}", it.key, it.value));
+        sink.push_text(
+            Ett::Json,
+            &shown_label(sink, || format!("{}: {}", it.key, it.value)),
+        );
         sink.field(Hf::JsonKey, Value::Str(&it.key));
         sink.field(Hf::JsonValue, Value::Str(&it.value));
         if it.container {
@@ -424,12 +448,12 @@ fn render_tree(label: &str, items: &[TreeItem], sink: &mut dyn Sink) {
 }
 
 fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
-    let label = match (&a.id, &a.method, a.code) {
+    let label = shown_label(sink, || match (&a.id, &a.method, a.code) {
         (Some(id), _, Some(c)) => format!("Alink reply: id {id}, code {c}"),
         (Some(id), Some(m), None) => format!("Alink: id {id}, {m}"),
         (Some(id), None, None) => format!("Alink: id {id}"),
         _ => "Alink".to_string(),
-    };
+    });
     sink.push_text(Ett::Alink, &label);
     if let Some(v) = &a.id {
         sink.field(Hf::AlinkId, Value::Str(v));
@@ -449,7 +473,7 @@ fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
     if let Some(c) = a.code {
         sink.field(Hf::AlinkCode, Value::U32(c.min(u32::MAX as u64) as u32));
         if let Some(m) = payload::code_meaning(c) {
-            sink.append(&format!(" ({m})"));
+            sink.append(&shown_label(sink, || format!(" ({m})")));
         }
     }
     if let Some(v) = &a.message {
@@ -458,7 +482,7 @@ fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
     if let Some(step) = a.ota_step {
         sink.field(Hf::OtaStep, Value::I32(step));
         match payload::OTA_STEP_VALUES.iter().find(|(v, _)| *v == step) {
-            Some((_, m)) => sink.append(&format!(" ({m})")),
+            Some((_, m)) => sink.append(&shown_label(sink, || format!(" ({m})"))),
             None if step >= 0 => sink.append(" %"),
             None => sink.append(" (failed)"),
         }
@@ -472,7 +496,10 @@ fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
             &format!("Properties ({})", a.properties.len()),
         );
         for p in &a.properties {
-            sink.push_text(Ett::Property, &format!("{} = {}", p.name, p.value));
+            sink.push_text(
+                Ett::Property,
+                &shown_label(sink, || format!("{} = {}", p.name, p.value)),
+            );
             sink.field(Hf::PropertyName, Value::Str(&p.name));
             sink.field(Hf::PropertyValue, Value::Str(&p.value));
             if let Some(n) = p.value_num {
@@ -495,7 +522,10 @@ fn render_body(body: &Body, sink: &mut dyn Sink) {
         Body::Empty => {}
         Body::Alink(a) => render_alink(a, sink),
         Body::File(f) => {
-            sink.push_text(Ett::Alink, &format!("File chunk: {} bytes", f.chunk_len));
+            sink.push_text(
+                Ett::Alink,
+                &shown_label(sink, || format!("File chunk: {} bytes", f.chunk_len)),
+            );
             sink.field(Hf::FileHeaderLength, Value::U32(f.header_len as u32));
             sink.field(Hf::FileChunkLength, Value::U32(f.chunk_len as u32));
             sink.field(Hf::FileCrc, Value::U32(f.crc_stored as u32));
@@ -565,7 +595,10 @@ fn render_client_id(login: &super::session::Login, sink: &mut dyn Sink) {
         sink.field(Hf::InstanceId, Value::Str(v));
     }
     for p in c.other_params() {
-        sink.push_text(Ett::Param, &format!("{}={}", p.key, p.value));
+        sink.push_text(
+            Ett::Param,
+            &shown_label(sink, || format!("{}={}", p.key, p.value)),
+        );
         sink.field(Hf::ParamKey, Value::Str(&p.key));
         sink.field(Hf::ParamValue, Value::Str(&p.value));
         sink.pop();

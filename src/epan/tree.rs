@@ -26,6 +26,7 @@ pub struct TreeSink {
     last: *mut ws::proto_item,
     items_wanted: bool,
     info_wanted: bool,
+    visible: bool,
     /// The dissected bytes and the packet's parts, to place fields read from the packet.
     data: *const u8,
     data_len: usize,
@@ -43,14 +44,17 @@ pub struct Wants {
     /// Whether a PUBLISH's payload must be read in full: the tree is visible, expert items are
     /// wanted, or a field made from the payload is filtered on or exported.
     pub payload: bool,
+    /// Whether the tree is shown (else only referenced fields matter).
+    pub visible: bool,
 }
 
 impl Wants {
     pub unsafe fn of(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree) -> Wants {
         let experts = ws::shim_experts_wanted(tree) != 0;
         let items = ws::shim_tree_wants_proto(tree, proto()) != 0 || experts;
+        let visible = items && ws::shim_tree_visible(tree) != 0;
         let payload = items
-            && (experts || ws::shim_tree_visible(tree) != 0 || {
+            && (experts || visible || {
                 let hfs = super::registry::payload_hfs();
                 ws::shim_any_referenced(tree, hfs.as_ptr(), hfs.len()) != 0
             });
@@ -58,6 +62,7 @@ impl Wants {
             items,
             info: ws::shim_pinfo_has_columns(pinfo) != 0,
             payload,
+            visible,
         }
     }
 }
@@ -85,6 +90,7 @@ impl TreeSink {
             last: std::ptr::null_mut(),
             items_wanted: true,
             info_wanted: true,
+            visible: true,
             data: std::ptr::null(),
             data_len: 0,
             regions: Regions::default(),
@@ -137,6 +143,7 @@ impl TreeSink {
     pub fn wanting(mut self, w: Wants) -> TreeSink {
         self.items_wanted = w.items;
         self.info_wanted = w.info;
+        self.visible = w.visible;
         self
     }
 
@@ -165,6 +172,10 @@ impl Sink for TreeSink {
 
     fn info_wanted(&self) -> bool {
         self.info_wanted
+    }
+
+    fn labels_wanted(&self) -> bool {
+        self.visible
     }
 
     fn open(&mut self, summary: &str) {
@@ -197,7 +208,17 @@ impl Sink for TreeSink {
             return;
         }
         let id = hf(f);
-        let placed = self.place(f, &v);
+        if !self.visible && unsafe { ws::shim_field_referenced(t, id) } == 0 {
+            // Nobody sees or asks for this field: what Wireshark would fake, skipped before it is
+            // made (its children go to the parent, as under a faked item).
+            self.last = t as *mut ws::proto_item;
+            return;
+        }
+        let placed = if self.visible {
+            self.place(f, &v)
+        } else {
+            None
+        };
         let (at, len) = placed.unwrap_or((0, 0));
         let tvb = self.tvb;
         unsafe {

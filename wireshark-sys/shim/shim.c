@@ -699,6 +699,11 @@ int shim_tree_visible(proto_tree *tree)
     return tree && PTREE_DATA(tree)->visible;
 }
 
+int shim_field_referenced(proto_tree *tree, int hf)
+{
+    return tree && hf > 0 && proto_field_is_referenced(tree, hf);
+}
+
 int shim_any_referenced(proto_tree *tree, const int *hfs, size_t n)
 {
     if (!tree)

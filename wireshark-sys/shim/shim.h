@@ -137,6 +137,8 @@ void shim_col_append_info(packet_info *pinfo, const char *text, size_t len);
 int shim_tree_wants_proto(proto_tree *tree, int proto);
 /* Whether the tree is shown (tshark -V, -T pdml/json, the GUI's details), not only filtered on. */
 int shim_tree_visible(proto_tree *tree);
+/* Whether one field is filtered on, exported or otherwise referenced. */
+int shim_field_referenced(proto_tree *tree, int hf);
 /* Whether any of the `n` fields is filtered on, exported or otherwise referenced. */
 int shim_any_referenced(proto_tree *tree, const int *hfs, size_t n);
 /* Whether expert items are wanted without the tree: a filter on _ws.expert or an expert tap. */

@@ -32,16 +32,20 @@ pub fn hf(f: Hf) -> c_int {
     HF_IDS[f as usize].load(Ordering::Relaxed)
 }
 
-/// The registered ids of the fields made from a payload ([`crate::core::fields::from_payload`]).
+/// The registered ids of the fields made from a payload ([`crate::core::fields::from_payload`]),
+/// and of every expert item (a filter on one, `-Y aliiot.payload.credential`, needs the payload's
+/// expert items made).
 pub fn payload_hfs() -> &'static [c_int] {
     static IDS: std::sync::OnceLock<Vec<c_int>> = std::sync::OnceLock::new();
     IDS.get_or_init(|| {
-        FIELDS
+        let fields = FIELDS
             .iter()
             .enumerate()
             .filter(|(_, f)| crate::core::fields::from_payload(f))
-            .map(|(i, _)| HF_IDS[i].load(Ordering::Relaxed))
-            .collect()
+            .map(|(i, _)| HF_IDS[i].load(Ordering::Relaxed));
+        // SAFETY: written once by Wireshark at registration, read-only since.
+        let experts = unsafe { &*EI_IDS.0.get() }.iter().map(|e| e.hf);
+        fields.chain(experts).collect()
     })
 }
 

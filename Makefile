@@ -78,8 +78,8 @@ valgrind: build
 	tests/valgrind.sh $(PLUGIN)
 
 # Benchmark against tshark without the plugin (and with --disable-protocol aliiot) on generated
-# captures of
-# $(BENCH_FRAMES) frames (bench/gen.py); writes BENCHMARKS.md.
+# captures of $(BENCH_FRAMES) frames (bench/gen.py) and the same frames off MQTT's port;
+# writes BENCHMARKS.md.
 BENCH_FRAMES ?= 100000 1000000
 bench: build
 	bench/run.sh $(PLUGIN) $(BENCH_FRAMES)

@@ -224,3 +224,76 @@ fn items_point_at_their_bytes() {
         assert!(line.contains(&format!("size=\"{}\"", show.len())), "{line}");
     }
 }
+
+/// Where aliiot deliberately shows more than stock: TLS on the MQTT port (stock reads the TLS
+/// records as malformed MQTT), MQTT over WebSocket (stock 4.0 shows the messages as data), MQTT
+/// over TLS on 443 found by its CONNECT.
+const DELIBERATE: &[&str] = &[
+    "22-tls-on-1883.pcapng",
+    "23-mqtt-over-ws.pcapng",
+    "23b-mqtt-over-ws-mqttjs.pcapng",
+    "24-mqtt-over-wss.pcapng",
+    "24b-mqtt-over-wss-mqttjs.pcapng",
+    "25-ws-split-and-coalesced.pcapng",
+    "28-mqtt-tls-on-443.pcapng",
+];
+
+/// Every other layer is exactly what tshark without the plugin shows: MQTT's own fields, TCP and
+/// TLS (which aliiot wraps), the frame's protocols (one `mqtt`), on every test capture. Only
+/// aliiot's own subtrees are added.
+#[test]
+fn everything_else_is_stock() {
+    let h = harness();
+    let stock_home = h.dir.join("stock-home");
+    std::fs::create_dir_all(&stock_home).unwrap();
+    common::make_world_readable(&stock_home);
+    let stock_home = stock_home.display().to_string();
+    let mut caps: Vec<String> = std::fs::read_dir(h.dir.join("captures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| (n.ends_with(".pcapng") || n.ends_with(".pcap")) && !n.starts_with("nokeys-"))
+        .filter(|n| n.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .collect();
+    caps.sort();
+    assert!(caps.len() >= 28, "{caps:?}");
+    // Drops aliiot's top-level subtrees from -V output.
+    let strip = |v: &str| -> String {
+        let mut out = String::new();
+        let mut skipping = false;
+        for l in v.lines() {
+            if !l.starts_with(' ') {
+                skipping = l.starts_with("Alibaba Cloud IoT");
+            }
+            if !skipping {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        out
+    };
+    let mut differ = Vec::new();
+    for cap in &caps {
+        let path = h.capture(cap);
+        let keylog = h.capture(&cap.replace(".pcapng", ".keylog"));
+        let mut args = vec!["-n", "-r", &path, "-V"];
+        let pref;
+        if std::path::Path::new(&keylog).exists() {
+            pref = format!("tls.keylog_file:{keylog}");
+            args.extend(["-o", &pref]);
+        }
+        let with = h.tshark(&args);
+        let (without, err, ok) = h.run_env(&[("HOME", &stock_home)], &args);
+        assert!(ok && err.trim().is_empty(), "{cap}: {err}");
+        assert!(
+            !without.contains("Alibaba Cloud IoT"),
+            "{cap}: stock run loaded aliiot"
+        );
+        if strip(&with) != without {
+            differ.push(cap.as_str());
+        }
+    }
+    assert_eq!(
+        differ, DELIBERATE,
+        "captures where a layer other than aliiot's differs from stock"
+    );
+}

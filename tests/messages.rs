@@ -221,8 +221,8 @@ fn inside_tls() {
     );
 }
 
-/// A Message Decoding row for /sys/ suppresses MQTT's topic heuristics; aliiot still analyses
-/// the payload (it reads each packet's bytes itself, after MQTT).
+/// A Message Decoding row for /sys/ hands those payloads to another dissector; aliiot still
+/// analyses them (it reads each packet's bytes itself, after MQTT).
 #[test]
 fn message_decoding_rows_do_not_hide_aliiot() {
     let h = harness();

@@ -12,7 +12,7 @@ mod state;
 mod tap;
 mod tree;
 
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use wireshark_sys as ws;
@@ -22,7 +22,6 @@ use crate::core::locate::Regions;
 use crate::core::mqtt;
 use crate::core::render;
 use crate::core::session::{FrameCtx, PduRecord};
-use crate::core::topic;
 use state::with_state;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -116,7 +115,7 @@ extern "C" fn register_handoff() {
             tcp_end: Some(tcp_end),
             tls_data: Some(tls_data),
         };
-        registry::handoff(&hooks, heuristic);
+        registry::handoff(&hooks);
     });
 }
 
@@ -200,24 +199,6 @@ extern "C" fn ws_pieces(
             }
             n
         })
-    })
-}
-
-/// `mqtt.topic` heuristic: claims the payloads of Alibaba topics (later layers decode them) and
-/// returns false at once for any other topic, so other heuristics still get their turn.
-extern "C" fn heuristic(
-    _tvb: *mut ws::tvbuff_t,
-    _pinfo: *mut ws::packet_info,
-    _tree: *mut ws::proto_tree,
-    topic: *const c_char,
-) -> c_int {
-    guard(0, || {
-        if topic.is_null() {
-            return 0;
-        }
-        // SAFETY: MQTT passes a NUL-terminated packet-scoped string, valid for this call.
-        let t = unsafe { CStr::from_ptr(topic) }.to_bytes();
-        std::str::from_utf8(t).is_ok_and(topic::is_alibaba) as c_int
     })
 }
 

@@ -223,25 +223,11 @@ pub fn register() {
 }
 
 /// Installs the attachment to MQTT (see the shim): the wrappers on MQTT's, TLS's and TCP's
-/// entries, the TLS heuristic, WebSocket, and the `mqtt.topic` heuristic.
-pub fn handoff(hooks: &ws::shim_hooks, heur: HeurFn) {
+/// entries, the TLS heuristic for MQTT on 443, and WebSocket.
+pub fn handoff(hooks: &ws::shim_hooks) {
     unsafe {
         // MQTT's own port, when its table names none.
         static PORTS: [u32; 1] = [1883];
         ws::shim_attach(hooks, PORTS.as_ptr(), PORTS.len());
-        ws::shim_register_heuristic(
-            c"mqtt.topic".as_ptr(),
-            Some(heur),
-            c"Alibaba Cloud IoT over MQTT".as_ptr(),
-            c"aliiot_mqtt".as_ptr(),
-            proto(),
-        );
     }
 }
-
-type HeurFn = unsafe extern "C" fn(
-    *mut ws::tvbuff_t,
-    *mut ws::packet_info,
-    *mut ws::proto_tree,
-    *const c_char,
-) -> c_int;

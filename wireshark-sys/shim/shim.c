@@ -35,23 +35,6 @@ typedef void shim_stat_init_ret;
 #define SHIM_STAT_INIT_RETURN(ok) return
 #endif
 
-/* ------------------------------------------------------------------ heuristic trampoline */
-static shim_heur_fn rust_heur;
-
-static shim_bool heur_trampoline(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
-{
-    /* MQTT passes the topic as a NUL-terminated string, never NULL; be defensive anyway. */
-    const char *topic = data ? (const char *)data : "";
-    return rust_heur(tvb, pinfo, tree, topic) ? 1 : 0;
-}
-
-void shim_register_heuristic(const char *list, shim_heur_fn fn, const char *display_name,
-                             const char *internal_name, int proto)
-{
-    rust_heur = fn;
-    heur_dissector_add(list, heur_trampoline, display_name, internal_name, proto, HEURISTIC_ENABLE);
-}
-
 /* ------------------------------------------------------------------ the attachment */
 #define KEY_MQTT 0u
 #define KEY_TLS 1u
@@ -189,9 +172,13 @@ static int dissect_aliiot_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
     return n;
 }
 
-/* Decrypted TLS data: MQTT when the connection began with a CONNECT. */
+/* Decrypted TLS data: MQTT when the connection began with a CONNECT. The heuristic carries MQTT's
+ * protocol id (the frame's layers read tls:mqtt, as if MQTT were on a TLS port) and does nothing
+ * while aliiot is disabled, so the frame is then exactly as in stock. */
 static shim_bool heur_mqtt_in_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
+    if (!aliiot_enabled())
+        return 0;
     conversation_t *conv = find_or_create_conversation(pinfo);
     if (!conversation_get_proto_data(conv, aliiot_proto)) {
         size_t len;
@@ -200,8 +187,7 @@ static shim_bool heur_mqtt_in_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree 
             return 0;
         conversation_add_proto_data(conv, aliiot_proto, GUINT_TO_POINTER(1));
     }
-    pinfo->can_desegment = pinfo->saved_can_desegment;
-    call_dissector_with_data(aliiot_mqtt_handle, tvb, pinfo, tree, data);
+    mqtt_then_aliiot(tvb, pinfo, tree, data);
     return 1;
 }
 
@@ -336,8 +322,8 @@ void shim_attach(const shim_hooks *h, const uint32_t *mqtt_ports, size_t n_ports
             dissector_add_uint("tcp.port", mqtt_ports[i], mqtt_handle);
     }
     shim_attach_again();
-    heur_dissector_add("tls", heur_mqtt_in_tls, "MQTT over TLS (aliiot)", "aliiot_mqtt_tls",
-                       aliiot_proto, HEURISTIC_ENABLE);
+    heur_dissector_add("tls", heur_mqtt_in_tls, "MQTT over TLS, found by its CONNECT (aliiot)",
+                       "aliiot_mqtt_tls", proto_mqtt, HEURISTIC_ENABLE);
     dissector_handle_t ws_handle = create_dissector_handle_with_name_and_description(
         dissect_aliiot_ws, proto_mqtt, "aliiot_mqtt_ws", "MQTT over WebSocket (aliiot)");
     dissector_add_string("ws.protocol", "mqtt", ws_handle);

@@ -18,9 +18,6 @@
 #include <epan/column-utils.h>
 
 /* ---- plugin registration ---- */
-typedef int (*shim_heur_fn)(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const char *topic);
-void shim_register_heuristic(const char *list, shim_heur_fn fn, const char *display_name,
-                             const char *internal_name, int proto);
 
 /* ---- the attachment: aliiot rides inside MQTT's own dissection ----
  * A handle "aliiot_mqtt" with MQTT's protocol id takes MQTT's place on every tcp.port and

@@ -9,16 +9,10 @@ use super::fxhash::FxMap;
 
 use super::fields::Ei;
 
-pub const PUBLISH: u8 = 3;
-pub const PUBACK: u8 = 4;
-pub const PUBREC: u8 = 5;
-pub const SUBSCRIBE: u8 = 8;
-pub const SUBACK: u8 = 9;
-pub const UNSUBSCRIBE: u8 = 10;
-pub const UNSUBACK: u8 = 11;
-pub const PINGREQ: u8 = 12;
-pub const PINGRESP: u8 = 13;
-pub const DISCONNECT: u8 = 14;
+pub use super::mqtt::{
+    DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, PUBREC, SUBACK, SUBSCRIBE, UNSUBACK,
+    UNSUBSCRIBE,
+};
 
 /// Open exchanges kept per connection (bounded memory with hostile captures).
 pub const MAX_OPEN: usize = 10_000;

@@ -65,7 +65,7 @@ pub fn check(msg_type: u8, v: &V5, experts: &mut Vec<(Ei, String)>) -> Option<(u
             ),
         ));
     }
-    if msg_type == 3 && v.packet_len > MAX_PACKET_SIZE {
+    if msg_type == super::mqtt::PUBLISH && v.packet_len > MAX_PACKET_SIZE {
         experts.push((
             Ei::PlatformLimit,
             format!(

@@ -22,11 +22,7 @@ pub const MAX_PENDING: usize = 10_000;
 /// Subscription filters analysed per SUBSCRIBE/UNSUBSCRIBE.
 pub const MAX_FILTERS: usize = 64;
 
-pub const CONNECT: u8 = 1;
-pub const CONNACK: u8 = 2;
-pub const PUBLISH: u8 = 3;
-pub const SUBSCRIBE: u8 = 8;
-pub const UNSUBSCRIBE: u8 = 10;
+pub use super::mqtt::{CONNACK, CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};
 
 /// The parts of one MQTT packet aliiot reads, taken from the MQTT dissector's fields.
 #[derive(Debug, Default, Clone)]
@@ -685,9 +681,10 @@ impl Conn {
     fn direction(&mut self, msg_type: u8, ctx: &FrameCtx) -> Option<Direction> {
         if self.device_endpoint.is_none() {
             // Packets only a client sends tell which side the device is.
-            if matches!(msg_type, CONNECT | SUBSCRIBE | UNSUBSCRIBE | 12) {
+            use super::mqtt::{PINGREQ, PINGRESP, SUBACK, UNSUBACK};
+            if matches!(msg_type, CONNECT | SUBSCRIBE | UNSUBSCRIBE | PINGREQ) {
                 self.device_endpoint = Some(ctx.src);
-            } else if matches!(msg_type, CONNACK | 9 | 11 | 13) {
+            } else if matches!(msg_type, CONNACK | SUBACK | UNSUBACK | PINGRESP) {
                 self.device_endpoint = Some(ctx.dst);
             } else if is_broker_port(ctx.dst_port) && !is_broker_port(ctx.src_port) {
                 // Capture started mid-session: the side on the broker's port is the platform.

@@ -10,7 +10,7 @@ CAPTURE := tests/captures/01-aliyun-iot-mqtt-basic.pcapng
 # The tutorial device's secret from tests/captures/manifest.json (made-up lab credentials).
 SECRET  := uat:aliiot_device_secrets:"a1B2c3D4e5F","lab-sensor-01","3f1d0c9e8b7a6d5c4b3a29180f7e6d01"
 
-.PHONY: all deps build test run install uninstall install-profile deb compat docs gui-check fuzz fuzz-captures valgrind bench clean
+.PHONY: all deps build test run install uninstall install-profile deb compat docs gui-check fuzz fuzz-captures valgrind bench bench-instructions clean
 
 all: build
 
@@ -83,6 +83,12 @@ valgrind: build
 BENCH_FRAMES ?= 100000 1000000
 bench: build
 	bench/run.sh $(PLUGIN) $(BENCH_FRAMES)
+
+# Instruction counts (callgrind) per mode against tshark without the plugin: repeatable where
+# wall time is not (shared or virtual machines). INSTR_FRAMES generated frames.
+INSTR_FRAMES ?= 20000
+bench-instructions: build
+	bench/instructions.sh $(PLUGIN) $(INSTR_FRAMES)
 
 # Regenerates docs/fields.md from `tshark -G fields` (make test checks it is current).
 docs: deps

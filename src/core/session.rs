@@ -282,7 +282,7 @@ impl PairKey {
         use std::hash::Hasher;
         let digest = |seed: u8| {
             let mut h = super::fxhash::FxHasher::default();
-            h.write_u64(seed as u64 * 0x9E37_79B9_7F4A_7C15);
+            h.write_u64((seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             h.write_u8(kind as u8);
             for p in parts {
                 h.write_usize(p.len());
@@ -466,7 +466,7 @@ impl CachedRecord {
             },
             ..PduRecord::default()
         };
-        if self.needs_packet() {
+        if self.msg_type == PUBLISH {
             (rec.topics, rec.payload) = describe_publish(topic, payload);
             rec.payload_experts_at = rec.payload.as_ref().map(|_| 0);
         }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Instruction counts (valgrind --tool=callgrind) of tshark with aliiot against tshark without the
+# plugin, per mode, on a generated capture and the same frames off MQTT's port. Unlike wall time,
+# these repeat exactly on a shared or virtual machine.
+#
+#   bench/instructions.sh <aliiot.so> [frames]        frames default: 20000
+#
+# Startup (tshark -c 1) is measured per variant and taken out, so the ratio is per-frame work:
+# (aliiot − aliiot startup) / (no-plugin − no-plugin startup). Prints a Markdown table.
+set -euo pipefail
+die() { echo "instructions.sh: $*" >&2; exit 1; }
+[ $# -ge 1 ] || die "usage: bench/instructions.sh <aliiot.so> [frames]"
+PLUGIN=$(readlink -f "$1"); N=${2:-20000}
+command -v valgrind >/dev/null || die "valgrind is not installed"
+BENCH=$(cd "$(dirname "$0")" && pwd)
+SERIES=$(pkg-config --modversion wireshark 2>/dev/null | cut -d. -f1,2)
+[ -n "$SERIES" ] || SERIES=$(tshark --version | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
+TMP=$(mktemp -d /tmp/aliiot-instr.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan" "$TMP/home-none" "$TMP/no-global"
+cp "$PLUGIN" "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan/aliiot.so"
+python3 "$BENCH/gen.py" --frames "$N" --out "$TMP/f.pcap" >/dev/null
+python3 "$BENCH/gen.py" --frames "$N" --out "$TMP/off.pcap" --server-port 1999 >/dev/null
+pk=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sample_product_key"])' "$TMP/f.json")
+pkts=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mqtt_packets"])' "$TMP/f.json")
+chmod -R a+rwX "$TMP"
+count() { # variant args... -> instructions
+    local home=$TMP/home-$1; shift
+    local cmd=(env HOME="$home" WIRESHARK_PLUGIN_DIR="$TMP/no-global" valgrind --tool=callgrind
+               --callgrind-out-file=/dev/null tshark "$@")
+    [ "$(id -u)" = 0 ] && cmd=(setpriv --reuid=65534 --regid=65534 --clear-groups "${cmd[@]}")
+    "${cmd[@]}" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+sa=$(count aliiot -n -r "$TMP/f.pcap" -c 1); sn=$(count none -n -r "$TMP/f.pcap" -c 1)
+echo "$N generated frames, $pkts MQTT packets; startup: aliiot $sa, no-plugin $sn instructions."
+echo
+echo "| mode | aliiot (M instr.) | no-plugin (M instr.) | per-frame ratio | aliiot's extra per MQTT packet |"
+echo "|---|---:|---:|---:|---:|"
+row() { # mode, then aliiot args ||| no-plugin args
+    local m=$1; shift; local a=() n=() side=a
+    for x in "$@"; do if [ "$x" = "|||" ]; then side=n; elif [ $side = a ]; then a+=("$x"); else n+=("$x"); fi; done
+    local ia in_; ia=$(count aliiot "${a[@]}"); in_=$(count none "${n[@]}")
+    awk -v m="$m" -v a="$ia" -v n="$in_" -v sa="$sa" -v sn="$sn" -v p="$pkts" 'BEGIN {
+        printf "| %s | %.0f | %.0f | %.3f | %.0f |\n", m, a / 1e6, n / 1e6, (a - sa) / (n - sn), ((a - sa) - (n - sn)) / p }'
+}
+row read -n -r "$TMP/f.pcap" "|||" -n -r "$TMP/f.pcap"
+row iostat -n -q -r "$TMP/f.pcap" -z io,stat,0 "|||" -n -q -r "$TMP/f.pcap" -z io,stat,0
+row filter -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" "|||" -n -r "$TMP/f.pcap" -Y "mqtt.username contains \"&$pk\""
+row fields -n -r "$TMP/f.pcap" -T fields -e aliiot.device_name "|||" -n -r "$TMP/f.pcap" -T fields -e mqtt.username
+row twopass -n -2 -r "$TMP/f.pcap" "|||" -n -2 -r "$TMP/f.pcap"
+row tree -n -2 -q -r "$TMP/f.pcap" -z aliiot,tree "|||" -n -2 -q -r "$TMP/f.pcap" -z io,stat,0
+row nomqtt-read -n -r "$TMP/off.pcap" "|||" -n -r "$TMP/off.pcap"
+row nomqtt-iostat -n -q -r "$TMP/off.pcap" -z io,stat,0 "|||" -n -q -r "$TMP/off.pcap" -z io,stat,0

@@ -1,6 +1,6 @@
 //! What aliiot keeps of each analysed MQTT packet between passes, packed: a few varint-coded
 //! bytes per packet in chunks of 1 MiB, an index entry per frame, and side tables for what is
-//! shared (identities) or rare (logins, experts, SUBACK results, copied topics).
+//! shared (identities) or rare (experts, SUBACK results, topics given by MQTT 5 aliases).
 //!
 //! A property post costs about 25 bytes plus 8 of index, against 112 for the same facts as a
 //! struct: what lets a capture of millions of packets stay within a few percent of Wireshark's
@@ -12,30 +12,13 @@ use std::rc::Rc;
 use super::fxhash::FxMap;
 use super::session::{CachedRecord, Direction, Identity};
 
-/// Copies of a topic and a payload.
-pub type Copies = (Option<Box<[u8]>>, Option<Box<[u8]>>);
-
-/// Where a PUBLISH's topic and payload are found again on a later pass.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PacketLoc {
-    /// Both in the packet's `source`-th data source (frame, reassembled, decrypted…), as
-    /// (start, length): the usual case.
-    InSource {
-        source: u8,
-        topic: (u32, u32),
-        payload: Option<(u32, u32)>,
-    },
-    /// Otherwise (a topic MQTT resolved from its alias, say): copies.
-    Copied(Rc<Copies>),
-}
-
-/// One analysed MQTT packet of a frame.
+/// One analysed MQTT packet of a frame. Everything a later pass needs of the packet itself is
+/// read again from its bytes, but for a topic MQTT 5 gave by alias (the packet has none).
 #[derive(Debug, Clone)]
 pub struct Slot {
     pub conv: u32,
-    /// Offset and length of the MQTT packet in the frame's own bytes, when it lies there.
-    pub span: Option<(u32, u32)>,
-    pub packet: Option<PacketLoc>,
+    /// The topic an alias stood for, when the packet's own topic was empty.
+    pub alias_topic: Option<Rc<[u8]>>,
     pub record: CachedRecord,
 }
 
@@ -86,7 +69,8 @@ pub struct FrameCache {
     identities: Vec<Rc<Identity>>,
     identity_ids: FxMap<*const Identity, u32>,
     extras: Vec<Rc<[super::session::Rare]>>,
-    copies: Vec<Rc<Copies>>,
+    /// Topics given by alias, shared by index.
+    alias_topics: Vec<Rc<[u8]>>,
 }
 
 fn put(out: &mut Vec<u8>, mut v: u64) {
@@ -142,8 +126,7 @@ const EXCHANGE: u8 = 4;
 const DUP_OF: u8 = 8;
 const REPLY: u8 = 16;
 const ACK: u8 = 32;
-const SPAN: u8 = 64;
-const PACKET: u8 = 128;
+const ALIAS_TOPIC: u8 = 64;
 
 impl FrameCache {
     /// Number of frames with slots.
@@ -236,8 +219,7 @@ impl FrameCache {
             | (r.dup_of.is_some() as u8 * DUP_OF)
             | (r.reply_to.is_some() as u8 * REPLY)
             | (r.ack_to.is_some() as u8 * ACK)
-            | (s.span.is_some() as u8 * SPAN)
-            | (s.packet.is_some() as u8 * PACKET);
+            | (s.alias_topic.is_some() as u8 * ALIAS_TOPIC);
         out.push(flags);
         put(out, s.conv as u64);
         if let Some(id) = &r.identity {
@@ -274,34 +256,9 @@ impl FrameCache {
             rel(out, f);
             put(out, zigzag(r.ack_delta_ns));
         }
-        if let Some((start, len)) = s.span {
-            put(out, start as u64);
-            put(out, len as u64);
-        }
-        match &s.packet {
-            None => {}
-            Some(PacketLoc::InSource {
-                source,
-                topic,
-                payload,
-            }) => {
-                out.push(0);
-                out.push(*source);
-                put(out, topic.0 as u64);
-                put(out, topic.1 as u64);
-                match payload {
-                    None => put(out, 0),
-                    Some((start, len)) => {
-                        put(out, *len as u64 + 1);
-                        put(out, *start as u64);
-                    }
-                }
-            }
-            Some(PacketLoc::Copied(c)) => {
-                out.push(1);
-                put(out, self.copies.len() as u64);
-                self.copies.push(c.clone());
-            }
+        if let Some(t) = &s.alias_topic {
+            put(out, self.alias_topics.len() as u64);
+            self.alias_topics.push(t.clone());
         }
     }
 
@@ -342,35 +299,14 @@ impl FrameCache {
         } else {
             (None, 0)
         };
-        let span = has(SPAN).then(|| (r.u32(), r.u32()));
-        let packet = if has(PACKET) {
-            match r.byte() {
-                0 => {
-                    let source = r.byte();
-                    let topic = (r.u32(), r.u32());
-                    let payload = match r.u32() {
-                        0 => None,
-                        len1 => Some((r.u32(), len1 - 1)),
-                    };
-                    Some(PacketLoc::InSource {
-                        source,
-                        topic,
-                        payload,
-                    })
-                }
-                _ => self
-                    .copies
-                    .get(r.var() as usize)
-                    .cloned()
-                    .map(PacketLoc::Copied),
-            }
+        let alias_topic = if has(ALIAS_TOPIC) {
+            self.alias_topics.get(r.var() as usize).cloned()
         } else {
             None
         };
         Slot {
             conv,
-            span,
-            packet,
+            alias_topic,
             record: CachedRecord {
                 msg_type: head & 0x0f,
                 direction: match (head >> 4) & 3 {
@@ -478,12 +414,7 @@ mod tests {
                 .into_cached();
             let slot = Slot {
                 conv: 7,
-                span: (i % 2 == 0).then_some((54, 100 + i as u32)),
-                packet: (pdu.msg_type == 3).then(|| PacketLoc::InSource {
-                    source: 0,
-                    topic: (60, pdu.topics[0].len() as u32),
-                    payload: pdu.payload.map(|p| (120, p.len() as u32)),
-                }),
+                alias_topic: (i == 4).then(|| Rc::from(pdu.topics[0])),
                 record: rec,
             };
             cache.store(frame, std::slice::from_ref(&slot));
@@ -511,20 +442,20 @@ mod tests {
         let mut cache = FrameCache::default();
         let slot = |conv| Slot {
             conv,
-            span: Some((1 << 20, 3)),
-            packet: None,
+            alias_topic: None,
             record: CachedRecord::default(),
         };
+        // Large connection numbers (five varint bytes) make 200 000 slots span two chunks.
+        const BIG: u32 = 1 << 28;
         for f in 0..200_000u32 {
-            cache.store(2 * f + 1, &[slot(f)]);
+            cache.store(2 * f + 1, &[slot(BIG + f)]);
         }
         assert_eq!(cache.frames(), 200_000);
         assert!(cache.used() > 1 << 20, "more than one chunk");
         for f in [0u32, 1, 8191, 8192, 8193, 50_000, 130_000, 199_999] {
             let got = cache.of(2 * f + 1);
             assert_eq!(got.len(), 1, "frame {}", 2 * f + 1);
-            assert_eq!(got[0].conv, f);
-            assert_eq!(got[0].span, Some((1 << 20, 3)));
+            assert_eq!(got[0].conv, BIG + f);
             assert!(cache.of(2 * f + 2).is_empty());
         }
     }
@@ -537,11 +468,7 @@ mod tests {
         let mut cache = FrameCache::default();
         let slot = |conv| Slot {
             conv,
-            span: None,
-            packet: Some(PacketLoc::Copied(Rc::new((
-                Some(b"t".to_vec().into()),
-                None,
-            )))),
+            alias_topic: Some(Rc::from(&b"t"[..])),
             record: CachedRecord::default(),
         };
         cache.store(5, &[slot(1), slot(2), slot(3)]);
@@ -551,5 +478,6 @@ mod tests {
         assert_eq!(got.iter().map(|s| s.conv).collect::<Vec<_>>(), [1, 2, 3]);
         assert_eq!(cache.of(6).len(), 1);
         assert_eq!(cache.of(6)[0].conv, 4);
+        assert_eq!(cache.of(6)[0].alias_topic.as_deref(), Some(&b"t"[..]));
     }
 }

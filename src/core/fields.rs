@@ -364,6 +364,22 @@ experts! {
     InternalError => "aliiot.internal_error", Malformed, Error, "aliiot could not analyse this packet";
 }
 
+/// Whether a field is made from a PUBLISH's payload (Alink members, properties, JSON, shadow,
+/// OTA, file chunks): the first pass reads a payload in full only when one of these is wanted.
+pub fn from_payload(f: &FieldDef) -> bool {
+    const PREFIXES: &[&str] = &[
+        "aliiot.alink.",
+        "aliiot.property.",
+        "aliiot.json.",
+        "aliiot.payload.",
+        "aliiot.shadow.",
+        "aliiot.ota.",
+        "aliiot.file.",
+        "aliiot.event.",
+    ];
+    PREFIXES.iter().any(|p| f.abbrev.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,20 +407,4 @@ mod tests {
         assert_eq!(Hf::ResponseTime as usize, FIELDS.len() - 1);
         assert_eq!(Ei::InternalError as usize, EXPERTS.len() - 1);
     }
-}
-
-/// Whether a field is made from a PUBLISH's payload (Alink members, properties, JSON, shadow,
-/// OTA, file chunks): the first pass reads a payload in full only when one of these is wanted.
-pub fn from_payload(f: &FieldDef) -> bool {
-    const PREFIXES: &[&str] = &[
-        "aliiot.alink.",
-        "aliiot.property.",
-        "aliiot.json.",
-        "aliiot.payload.",
-        "aliiot.shadow.",
-        "aliiot.ota.",
-        "aliiot.file.",
-        "aliiot.event.",
-    ];
-    PREFIXES.iter().any(|p| f.abbrev.starts_with(p))
 }

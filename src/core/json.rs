@@ -1291,38 +1291,33 @@ impl<'a> Scan<'a> {
         }
         Some((raw, escaped))
     }
+    /// Skips digits; how many.
+    fn digits(&mut self) -> usize {
+        let d = self.at;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.at += 1;
+        }
+        self.at - d
+    }
     fn number(&mut self) -> Option<&'a str> {
         let start = self.at;
         let _ = self.eat(b'-');
         match self.peek()? {
             b'0' => self.at += 1,
             b'1'..=b'9' => {
-                while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                    self.at += 1;
-                }
+                self.digits();
             }
             _ => return None,
         }
-        if self.peek() == Some(b'.') {
-            self.at += 1;
-            let d = self.at;
-            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                self.at += 1;
-            }
-            if self.at == d {
-                return None;
-            }
+        if self.eat(b'.').is_some() && self.digits() == 0 {
+            return None;
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
             self.at += 1;
             if matches!(self.peek(), Some(b'+' | b'-')) {
                 self.at += 1;
             }
-            let d = self.at;
-            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                self.at += 1;
-            }
-            if self.at == d {
+            if self.digits() == 0 {
                 return None;
             }
         }

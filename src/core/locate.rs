@@ -85,6 +85,27 @@ fn from(hf: Hf) -> Option<From> {
     })
 }
 
+/// The first place of `needle` in `hay`, from `from` on, that `ok` accepts.
+fn find_where(
+    hay: &[u8],
+    needle: &[u8],
+    mut from: usize,
+    mut ok: impl FnMut(usize) -> bool,
+) -> Option<usize> {
+    loop {
+        let k = find(hay, needle, from)?;
+        if ok(k) {
+            return Some(k);
+        }
+        from = k + 1;
+    }
+}
+
+/// Where a client id's parameters start: its first `|`.
+fn params_start(client_id: &[u8]) -> Option<usize> {
+    client_id.iter().position(|b| *b == b'|')
+}
+
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() || from > hay.len() {
         return None;
@@ -113,46 +134,36 @@ pub fn locate(hf: Hf, value: &str, data: &[u8], regions: &Regions) -> Option<(us
             (bytes[..end] == *v && !v.is_empty()).then_some((0, end))?
         }
         From::Param(key) => {
-            let params = bytes.iter().position(|b| *b == b'|')?;
+            // Keys compare as the client id parser compares them: without case.
             let lower = bytes.to_ascii_lowercase();
-            let key = key.to_ascii_lowercase();
-            let mut from = params;
-            loop {
-                let k = find(&lower, key.as_bytes(), from)?;
-                let start = k + key.len() + 1;
-                let boundary = matches!(bytes[k - 1], b'|' | b',');
-                if boundary && bytes.get(k + key.len()) == Some(&b'=') {
-                    let len = bytes[start..]
-                        .iter()
-                        .position(|b| matches!(b, b',' | b'|' | b'\\'))
-                        .unwrap_or(bytes.len() - start);
-                    break (start, len);
-                }
-                from = k + 1;
-            }
+            let key = key.as_bytes();
+            let k = find_where(&lower, key, params_start(bytes)?, |k| {
+                k > 0
+                    && matches!(bytes[k - 1], b'|' | b',')
+                    && bytes.get(k + key.len()) == Some(&b'=')
+            })?;
+            let start = k + key.len() + 1;
+            let len = bytes[start..]
+                .iter()
+                .position(|b| matches!(b, b',' | b'|' | b'\\'))
+                .unwrap_or(bytes.len() - start);
+            (start, len)
         }
         From::ParamKey => {
-            let params = bytes.iter().position(|b| *b == b'|')?;
-            let mut from = params;
-            loop {
-                let k = find(bytes, v, from)?;
-                if matches!(bytes[k - 1], b'|' | b',') && bytes.get(k + v.len()) == Some(&b'=') {
-                    break (k, v.len());
-                }
-                from = k + 1;
-            }
+            let k = find_where(bytes, v, params_start(bytes)?, |k| {
+                k > 0
+                    && matches!(bytes[k - 1], b'|' | b',')
+                    && bytes.get(k + v.len()) == Some(&b'=')
+            })?;
+            (k, v.len())
         }
         From::ParamValue => {
-            let params = bytes.iter().position(|b| *b == b'|')?;
-            let mut from = params;
-            loop {
-                let k = find(bytes, v, from)?;
-                let end = bytes.get(k + v.len()).copied();
-                if bytes[k - 1] == b'=' && matches!(end, Some(b',' | b'|') | None) {
-                    break (k, v.len());
-                }
-                from = k + 1;
-            }
+            let k = find_where(bytes, v, params_start(bytes)?, |k| {
+                k > 0
+                    && bytes[k - 1] == b'='
+                    && matches!(bytes.get(k + v.len()), Some(b',' | b'|') | None)
+            })?;
+            (k, v.len())
         }
         From::Username => {
             let amp = bytes.iter().position(|b| *b == b'&')?;
@@ -164,41 +175,21 @@ pub fn locate(hf: Hf, value: &str, data: &[u8], regions: &Regions) -> Option<(us
             }
         }
         From::TopicLevel => {
-            let mut from = 0;
-            loop {
-                let k = find(bytes, v, from)?;
-                let before = k == 0 || bytes[k - 1] == b'/';
-                let after = matches!(bytes.get(k + v.len()), None | Some(b'/'));
-                if before && after {
-                    break (k, v.len());
-                }
-                from = k + 1;
-            }
+            let k = find_where(bytes, v, 0, |k| {
+                (k == 0 || bytes[k - 1] == b'/')
+                    && matches!(bytes.get(k + v.len()), None | Some(b'/'))
+            })?;
+            (k, v.len())
         }
         From::Member(key) => {
+            // The first `"key"` whose value is the one shown.
             let quoted = format!("\"{key}\"");
-            let mut from = 0;
-            loop {
-                let k = find(bytes, quoted.as_bytes(), from)?;
-                let mut i = k + quoted.len();
-                let ws = |i: &mut usize| {
-                    while bytes.get(*i).is_some_and(|b| b.is_ascii_whitespace()) {
-                        *i += 1;
-                    }
-                };
-                ws(&mut i);
-                if bytes.get(i) == Some(&b':') {
-                    i += 1;
-                    ws(&mut i);
-                    if bytes.get(i) == Some(&b'"') {
-                        i += 1;
-                    }
-                    if bytes.get(i..i + v.len()) == Some(v) && !v.is_empty() {
-                        break (i, v.len());
-                    }
-                }
-                from = k + 1;
-            }
+            let mut at = None;
+            find_where(bytes, quoted.as_bytes(), 0, |k| {
+                at = value_after(k + quoted.len() - 1, value, bytes);
+                at.is_some()
+            })?;
+            at?
         }
         From::Name => {
             let quoted = format!("\"{value}\"");

@@ -302,14 +302,13 @@ fn body_fields<'a>(
         }
         PUBACK | PUBREC | PUBREL | PUBCOMP => {
             pdu.msgid = Some(r.u16()?);
-            if v5 && remaining > 2 {
-                let code = r.u8()?;
-                if pdu.msg_type == PUBACK {
-                    pdu.v5.puback_reason = Some(code);
-                }
-                if remaining > 3 {
-                    properties(r, pdu, false)?;
-                }
+            let code = if v5 {
+                reason(r, pdu, remaining, 2)?
+            } else {
+                None
+            };
+            if pdu.msg_type == PUBACK {
+                pdu.v5.puback_reason = code;
             }
         }
         SUBSCRIBE | UNSUBSCRIBE => {
@@ -341,19 +340,36 @@ fn body_fields<'a>(
             }
         }
         DISCONNECT | AUTH => {
-            if v5 && remaining > 0 {
-                let code = r.u8()?;
-                if pdu.msg_type == DISCONNECT {
-                    pdu.v5.disconnect_reason = Some(code);
-                }
-                if remaining > 1 {
-                    properties(r, pdu, false)?;
-                }
+            let code = if v5 {
+                reason(r, pdu, remaining, 0)?
+            } else {
+                None
+            };
+            if pdu.msg_type == DISCONNECT {
+                pdu.v5.disconnect_reason = code;
             }
         }
         _ => {}
     }
     Some(())
+}
+
+/// MQTT 5's reason code and properties after `fixed` bytes of a variable header: each may be
+/// left out, as the remaining length says (PUBACK family, DISCONNECT, AUTH).
+fn reason<'a>(
+    r: &mut Reader<'a>,
+    pdu: &mut MqttPdu<'a>,
+    remaining: u64,
+    fixed: u64,
+) -> Option<Option<u8>> {
+    if remaining <= fixed {
+        return Some(None);
+    }
+    let code = r.u8()?;
+    if remaining > fixed + 1 {
+        properties(r, pdu, false)?;
+    }
+    Some(Some(code))
 }
 
 /// MQTT 5 topic aliases of one direction of a connection: what each alias stands for.

@@ -24,7 +24,7 @@ pub const MAX_FILTERS: usize = 64;
 
 pub use super::mqtt::{CONNACK, CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};
 
-/// The parts of one MQTT packet aliiot reads, taken from the MQTT dissector's fields.
+/// The parts of one MQTT packet aliiot reads ([`super::mqtt::parse`]), borrowed from its bytes.
 #[derive(Debug, Default, Clone)]
 pub struct MqttPdu<'a> {
     /// Message type (high nibble of the first byte).

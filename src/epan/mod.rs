@@ -17,7 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use wireshark_sys as ws;
 
-use crate::core::cache::{PacketLoc, Slot};
+use crate::core::cache::Slot;
 use crate::core::locate::Regions;
 use crate::core::mqtt;
 use crate::core::render;
@@ -283,9 +283,17 @@ unsafe fn pdus_inner(
             }
         }
     };
+    // The packet's parts, to point fields at their bytes: only when items are made.
+    let regions = |span: mqtt::Span, pdu: &crate::core::session::MqttPdu<'_>| {
+        if wants.items {
+            Regions::of(span.bytes(data), span.offset, pdu)
+        } else {
+            Regions::default()
+        }
+    };
+    let default_version = ws::shim_mqtt_default_version() as u8;
     if !visited {
         let ctx = frame_ctx(pinfo, frame);
-        let default_version = ws::shim_mqtt_default_version() as u8;
         with_state(|st| {
             st.flush_before(frame);
             for span in mqtt::split(data) {
@@ -295,72 +303,52 @@ unsafe fn pdus_inner(
                     st.versions.insert(conv, level);
                 }
                 // MQTT 5 topic alias: a topic sets it, an empty topic stands for the one it set.
-                let mut resolved: Option<Box<[u8]>> = None;
+                let mut alias_topic: Option<std::rc::Rc<[u8]>> = None;
                 if let (mqtt::PUBLISH, Some(alias)) = (pdu.msg_type, pdu.v5.topic_alias) {
                     let aliases = st.aliases.entry((conv, ctx.src)).or_default();
-                    resolved = aliases
+                    alias_topic = aliases
                         .resolve(alias, pdu.topics.first().copied())
-                        .map(Box::from);
+                        .map(std::rc::Rc::from);
                 }
-                if let Some(t) = &resolved {
+                if let Some(t) = &alias_topic {
                     pdu.topics = vec![&t[..]];
                 }
-                let shown = wants.payload;
                 let rec = st
                     .capture
-                    .analyze_with(conv, &pdu, &ctx, &st.secrets, shown);
-                let regions = if wants.items {
-                    Regions::of(span.bytes(data), span.offset, &pdu)
-                } else {
-                    Regions::default()
-                };
-                show(st, &rec, span, regions);
+                    .analyze_with(conv, &pdu, &ctx, &st.secrets, wants.payload);
+                show(st, &rec, span, regions(span, &pdu));
                 st.pending.1.push(Slot {
                     conv,
-                    span: None,
-                    packet: resolved.map(|t| PacketLoc::Copied(std::rc::Rc::new((Some(t), None)))),
+                    alias_topic,
                     record: rec.into_cached(),
                 });
             }
         });
         return;
     }
-    // Later passes: the cached facts, plus what a PUBLISH says of itself, read again from its
-    // bytes.
+    // Later passes: the cached facts, plus what the packet says of itself (a PUBLISH's topic and
+    // payload, a CONNECT's login), read again from its bytes.
     if !wants.items && !wants.info && !tapping {
         return;
     }
     with_state(|st| {
         st.flush_before(u32::MAX);
         let slots = st.frames.of(frame);
-        let version = st.versions.get(&conv).copied().unwrap_or(4);
+        let version = st.versions.get(&conv).copied().unwrap_or(default_version);
         for (span, slot) in mqtt::split(data).zip(slots.iter().skip(first as usize)) {
-            let needs_packet = slot.record.needs_packet();
-            if !needs_packet && !wants.items {
-                show(
-                    st,
-                    &slot.record.restore(None, None),
-                    span,
-                    Regions::default(),
-                );
+            if !slot.record.needs_packet() && !wants.items {
+                let rec = slot.record.restore(None, None);
+                show(st, &rec, span, Regions::default());
                 continue;
             }
             let (pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
-            let rec = if needs_packet {
-                let alias = match &slot.packet {
-                    Some(PacketLoc::Copied(c)) => c.0.as_deref(),
-                    _ => None,
-                };
-                slot.record.restore_with(&pdu, alias, &st.secrets)
+            let rec = if slot.record.needs_packet() {
+                slot.record
+                    .restore_with(&pdu, slot.alias_topic.as_deref(), &st.secrets)
             } else {
                 slot.record.restore(None, None)
             };
-            let regions = if wants.items {
-                Regions::of(span.bytes(data), span.offset, &pdu)
-            } else {
-                Regions::default()
-            };
-            show(st, &rec, span, regions);
+            show(st, &rec, span, regions(span, &pdu));
         }
     });
 }
@@ -390,10 +378,7 @@ extern "C" fn tcp_end(pinfo: *mut ws::packet_info, reset: c_int) {
         }
         let frame = ws::shim_pinfo_num(pinfo);
         let ts = abs_ts_ns(pinfo);
-        with_state(|st| {
-            st.flush_before(frame);
-            st.capture.tcp_end(conv, frame, ts, reset != 0)
-        });
+        with_state(|st| st.capture.tcp_end(conv, frame, ts, reset != 0));
     });
 }
 

@@ -1,5 +1,8 @@
 //! Which protocol a connection to an MQTT port actually speaks: Alibaba's TLS endpoint listens on
-//! 1883 too, and 443 carries both HTTPS and MQTT over TLS (protocol reference §1, §9).
+//! 1883 too, and 443 carries both HTTPS and MQTT over TLS (protocol reference §1, §9). And which
+//! TCP connection a packet belongs to.
+
+use super::fxhash::FxMap;
 
 /// A TLS handshake record with a ClientHello: `16 03 0x len len 01`. Anything else that merely
 /// starts with 0x16 (MQTT reads it as a CONNECT with bad flags) is not TLS.
@@ -53,6 +56,45 @@ pub const TLS_KEY_HINT: &str =
 ssl.SSLContext.keylog_filename for Python) and set it in Preferences › Protocols › TLS › \
 (Pre)-Master-Secret log filename, or embed it with editcap --inject-secrets tls,FILE";
 
+/// Which TCP connection a segment belongs to, by its two endpoint keys (address and port), without
+/// Wireshark's conversation table: a lookup there costs about a thousand instructions a packet,
+/// this one a hash of two words. A SYN without ACK opens a new connection on the same endpoints
+/// (a reused port), as TCP's own conversations do.
+#[derive(Default)]
+pub struct Connections {
+    ids: FxMap<(u64, u64), u32>,
+    next: u32,
+}
+
+fn pair(a: u64, b: u64) -> (u64, u64) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+impl Connections {
+    /// The connection between `src` and `dst`, numbered from 1 in order of first appearance.
+    pub fn id(&mut self, src: u64, dst: u64) -> u32 {
+        let next = &mut self.next;
+        *self.ids.entry(pair(src, dst)).or_insert_with(|| {
+            *next += 1;
+            *next
+        })
+    }
+
+    /// The connection between `src` and `dst` if one was seen.
+    pub fn find(&self, src: u64, dst: u64) -> Option<u32> {
+        self.ids.get(&pair(src, dst)).copied()
+    }
+
+    /// A connection opens between `src` and `dst`: what follows is a new connection.
+    pub fn opened(&mut self, src: u64, dst: u64) {
+        self.ids.remove(&pair(src, dst));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +133,19 @@ mod tests {
         assert!(!is_mqtt_connect(b"\x10\xff\xff\xff\xff\xff\x00\x04MQTT"));
         assert!(!is_mqtt_connect(b"\x10"));
         assert!(!is_mqtt_connect(b""));
+    }
+
+    #[test]
+    fn connections_by_endpoints_and_reuse() {
+        let mut c = Connections::default();
+        let a = c.id(10, 20);
+        assert_eq!(a, 1);
+        assert_eq!(c.id(20, 10), a, "either direction is the same connection");
+        assert_eq!(c.id(10, 30), 2);
+        assert_eq!(c.find(20, 10), Some(a));
+        assert_eq!(c.find(20, 30), None);
+        c.opened(10, 20);
+        assert_eq!(c.find(10, 20), None);
+        assert_eq!(c.id(10, 20), 3, "a reused port is a new connection");
     }
 }

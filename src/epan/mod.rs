@@ -112,7 +112,7 @@ extern "C" fn register_handoff() {
             is_mqtt_connect: Some(pred_mqtt_connect),
             ws_pieces: Some(ws_pieces),
             pdus: Some(pdus),
-            tcp_end: Some(tcp_end),
+            tcp_flags: Some(tcp_flags),
             tls_data: Some(tls_data),
         };
         registry::handoff(&hooks);
@@ -231,7 +231,8 @@ unsafe fn frame_ctx(pinfo: *mut ws::packet_info, frame: u32) -> FrameCtx {
         dst: ws::shim_pinfo_dst_key(pinfo),
         src_port,
         dst_port,
-        over_tls: ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0,
+        // Read for a CONNECT only (the one packet that asks).
+        over_tls: false,
         ts_ns: abs_ts_ns(pinfo),
     }
 }
@@ -260,9 +261,12 @@ unsafe fn pdus_inner(
     if tapping && first == 0 {
         tap::begin_frame();
     }
-    let conv = ws::shim_conversation_index(pinfo);
     let wants = tree::Wants::of(pinfo, tree);
-    let show = |st: &state::State, rec: &PduRecord, span: mqtt::Span, regions: Regions| {
+    let show = |st: &state::State,
+                conv: u32,
+                rec: &PduRecord,
+                span: mqtt::Span,
+                regions: Regions| {
         let Some(conn) = st.capture.conns.get(&conv) else {
             return;
         };
@@ -293,12 +297,16 @@ unsafe fn pdus_inner(
     };
     let default_version = ws::shim_mqtt_default_version() as u8;
     if !visited {
-        let ctx = frame_ctx(pinfo, frame);
+        let mut ctx = frame_ctx(pinfo, frame);
         with_state(|st| {
             st.flush_before(frame);
+            let conv = st.connections.id(ctx.src, ctx.dst);
             for span in mqtt::split(data) {
                 let version = st.versions.get(&conv).copied().unwrap_or(default_version);
                 let (mut pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
+                if pdu.msg_type == mqtt::CONNECT {
+                    ctx.over_tls = ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0;
+                }
                 if let Some(level) = pdu.version {
                     st.versions.insert(conv, level);
                 }
@@ -316,7 +324,7 @@ unsafe fn pdus_inner(
                 let rec = st
                     .capture
                     .analyze_with(conv, &pdu, &ctx, &st.secrets, wants.payload);
-                show(st, &rec, span, regions(span, &pdu));
+                show(st, conv, &rec, span, regions(span, &pdu));
                 st.pending.1.push(Slot {
                     conv,
                     alias_topic,
@@ -334,13 +342,14 @@ unsafe fn pdus_inner(
     with_state(|st| {
         st.flush_before(u32::MAX);
         let slots = st.frames.of(frame);
-        let version = st.versions.get(&conv).copied().unwrap_or(default_version);
         for (span, slot) in mqtt::split(data).zip(slots.iter().skip(first as usize)) {
+            let conv = slot.conv;
             if !slot.record.needs_packet() && !wants.items {
                 let rec = slot.record.restore(None, None);
-                show(st, &rec, span, Regions::default());
+                show(st, conv, &rec, span, Regions::default());
                 continue;
             }
+            let version = st.versions.get(&conv).copied().unwrap_or(default_version);
             let (pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
             let rec = if slot.record.needs_packet() {
                 slot.record
@@ -348,7 +357,7 @@ unsafe fn pdus_inner(
             } else {
                 slot.record.restore(None, None)
             };
-            show(st, &rec, span, regions(span, &pdu));
+            show(st, conv, &rec, span, regions(span, &pdu));
         }
     });
 }
@@ -369,16 +378,20 @@ fn panic_hook(frame: u32) {
     }
 }
 
-/// A TCP FIN or RST ends the MQTT session of its connection (first pass).
-extern "C" fn tcp_end(pinfo: *mut ws::packet_info, reset: c_int) {
+/// TCP flags (first pass): a FIN or RST ends the MQTT session of its connection; a SYN without
+/// ACK opens a new connection on its endpoints.
+extern "C" fn tcp_flags(pinfo: *mut ws::packet_info, flags: u8) {
     guard((), || unsafe {
-        let conv = ws::shim_find_conversation_index(pinfo);
-        if conv == u32::MAX {
-            return;
-        }
+        let (src, dst) = (ws::shim_pinfo_src_key(pinfo), ws::shim_pinfo_dst_key(pinfo));
         let frame = ws::shim_pinfo_num(pinfo);
         let ts = abs_ts_ns(pinfo);
-        with_state(|st| st.capture.tcp_end(conv, frame, ts, reset != 0));
+        with_state(|st| {
+            if flags & 0x12 == 0x02 {
+                st.connections.opened(src, dst);
+            } else if let Some(conv) = st.connections.find(src, dst) {
+                st.capture.tcp_end(conv, frame, ts, flags & 0x04 != 0);
+            }
+        });
     });
 }
 

@@ -14,11 +14,14 @@ use crate::core::fxhash::FxMap;
 use crate::core::mqtt::Aliases;
 use crate::core::secrets::Secrets;
 use crate::core::session::Capture;
+use crate::core::transport::Connections;
 
 #[derive(Default)]
 pub struct State {
     pub secrets: Secrets,
     pub capture: Capture,
+    /// Which TCP connection each packet belongs to.
+    pub connections: Connections,
     pub frames: FrameCache,
     pub panics: u32,
     pub ws: WsState,
@@ -74,6 +77,7 @@ pub fn note_panic() {
 pub fn clear() {
     with_state(|st| {
         st.capture = Capture::default();
+        st.connections = Connections::default();
         st.frames = FrameCache::default();
         st.ws = WsState::default();
         st.pending = (0, Vec::new());

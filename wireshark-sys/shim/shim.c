@@ -164,10 +164,11 @@ static int dissect_aliiot_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tre
 static int dissect_aliiot_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     int n = call_real(KEY_TCP, tvb, pinfo, tree, data);
-    if (hooks.tcp_end && !PINFO_FD_VISITED(pinfo) && tvb_captured_length(tvb) >= 14) {
+    if (hooks.tcp_flags && !PINFO_FD_VISITED(pinfo) && tvb_captured_length(tvb) >= 14) {
         uint8_t flags = tvb_get_ptr(tvb, 13, 1)[0];
-        if ((flags & 0x05) && aliiot_enabled())
-            hooks.tcp_end(pinfo, (flags & 0x04) != 0);
+        /* FIN or RST; SYN without ACK (a connection opens: its 4-tuple may be reused) */
+        if (((flags & 0x05) || (flags & 0x12) == 0x02) && aliiot_enabled())
+            hooks.tcp_flags(pinfo, flags);
     }
     return n;
 }

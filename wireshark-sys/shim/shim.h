@@ -32,8 +32,8 @@
  *   packets (`ws_pieces`), each dissected by MQTT and then aliiot.
  * - TLS on an MQTT TLS port (8883, and 1883 once sniffed) goes through a TLS wrapper that calls
  *   `tls_data` for frames where TLS showed no MQTT, so aliiot can hint at missing keys.
- * - ip.proto 6 goes through a TCP wrapper that calls `tcp_end` for a FIN or RST (TCP hands
- *   empty segments to no subdissector).
+ * - ip.proto 6 goes through a TCP wrapper that calls `tcp_flags` for a FIN, an RST or a SYN
+ *   without ACK (TCP hands empty segments to no subdissector).
  * Every wrapper calls the real dissector first; an exception from it propagates as in stock
  * Wireshark (it crosses no Rust frame) and aliiot does nothing for that call. */
 typedef int (*shim_bytes_pred)(const uint8_t *bytes, size_t len);
@@ -54,8 +54,8 @@ typedef struct shim_hooks {
      * one possibly cut by the snap length. */
     void (*pdus)(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const uint8_t *bytes,
                  size_t len);
-    /* A TCP segment with FIN or RST (first pass only). */
-    void (*tcp_end)(packet_info *pinfo, int reset);
+    /* A TCP segment with FIN, RST or an opening SYN: its flags byte (first pass only). */
+    void (*tcp_flags)(packet_info *pinfo, uint8_t flags);
     /* A frame on an MQTT TLS port where TLS showed no MQTT: its TLS bytes, and whether they
      * could be undecrypted application data seen for the first time (first pass, nothing
      * decrypted in this frame). */

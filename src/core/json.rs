@@ -1230,6 +1230,18 @@ pub fn scan_object<'a>(input: &'a [u8], keys: &[&str], out: &mut [Option<Raw<'a>
     ok && s.at == input.len()
 }
 
+/// Bytes that end a run of plain string content: the quote, the backslash, control characters
+/// (not allowed unescaped) and non-ASCII bytes (checked as UTF-8 afterwards).
+const STRING_STOP: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i < 0x20 || i >= 0x80 || i == b'"' as usize || i == b'\\' as usize) as u8;
+        i += 1;
+    }
+    t
+};
+
 struct Scan<'a> {
     b: &'a [u8],
     at: usize,
@@ -1248,45 +1260,48 @@ impl<'a> Scan<'a> {
     fn eat(&mut self, c: u8) -> Option<()> {
         (self.peek()? == c).then(|| self.at += 1)
     }
-    /// A string: its raw content and whether it has escapes.
+    /// A string: its raw content (escapes as written) and whether it has escapes. Non-ASCII
+    /// content is checked to be UTF-8 here; ASCII content is UTF-8 already.
     fn string(&mut self) -> Option<(&'a [u8], bool)> {
         self.eat(b'"')?;
+        let b = self.b;
         let start = self.at;
-        let mut escaped = false;
+        let mut i = start;
+        let (mut escaped, mut ascii) = (false, true);
         loop {
-            // Plain bytes in one go.
-            let rest = self.b.get(self.at..)?;
-            let stop = rest
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-            self.at += stop;
-            match rest[stop] {
+            // Plain bytes in a tight loop; the table marks the ones that stop it.
+            while STRING_STOP[*b.get(i)? as usize] == 0 {
+                i += 1;
+            }
+            match b[i] {
                 b'"' => break,
                 b'\\' => {
                     escaped = true;
-                    self.at += 1;
-                    match self.peek()? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
+                    match *b.get(i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
                         b'u' => {
-                            let hex = self.b.get(self.at + 1..self.at + 5)?;
-                            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                                return None;
-                            }
+                            let hex = b.get(i + 2..i + 6)?;
                             // Surrogates are parse's leniency: leave them to it.
-                            if matches!(hex[0], b'd' | b'D') {
+                            if !hex.iter().all(u8::is_ascii_hexdigit)
+                                || matches!(hex[0], b'd' | b'D')
+                            {
                                 return None;
                             }
-                            self.at += 5;
+                            i += 6;
                         }
                         _ => return None,
                     }
                 }
+                0x80.. => {
+                    ascii = false;
+                    i += 1;
+                }
                 _ => return None,
             }
         }
-        let raw = &self.b[start..self.at];
-        self.at += 1;
-        if !raw.is_ascii() {
+        self.at = i + 1;
+        let raw = &b[start..i];
+        if !ascii {
             std::str::from_utf8(raw).ok()?;
         }
         Some((raw, escaped))
@@ -1326,8 +1341,9 @@ impl<'a> Scan<'a> {
     fn literal(&mut self, word: &[u8]) -> Option<()> {
         (self.b.get(self.at..self.at + word.len())? == word).then(|| self.at += word.len())
     }
-    /// Any value; returns what a wanted member needs of it.
-    fn value(&mut self, depth: usize) -> Option<Raw<'a>> {
+    /// Any value; returns what a wanted member needs of it (for one not `wanted`, a string is
+    /// only checked, and returned as Null).
+    fn value(&mut self, depth: usize, wanted: bool) -> Option<Raw<'a>> {
         self.nodes += 1;
         if depth > 32 || self.nodes > 10_000 {
             return None;
@@ -1344,7 +1360,7 @@ impl<'a> Scan<'a> {
                 if self.eat(b']').is_none() {
                     loop {
                         self.ws();
-                        self.value(depth + 1)?;
+                        self.value(depth + 1, false)?;
                         self.ws();
                         if self.eat(b',').is_some() {
                             continue;
@@ -1359,8 +1375,10 @@ impl<'a> Scan<'a> {
                 let (raw, escaped) = self.string()?;
                 if escaped {
                     Raw::Escaped
-                } else {
+                } else if wanted {
                     Raw::Str(std::str::from_utf8(raw).ok()?)
+                } else {
+                    Raw::Null
                 }
             }
             b't' => {
@@ -1395,7 +1413,7 @@ impl<'a> Scan<'a> {
             } else {
                 keys.iter().position(|k| k.as_bytes() == key)
             };
-            let v = self.value(depth)?;
+            let v = self.value(depth, wanted.is_some())?;
             if let Some(i) = wanted {
                 if out[i].is_none() {
                     if v == Raw::Escaped {

@@ -262,31 +262,29 @@ unsafe fn pdus_inner(
         tap::begin_frame();
     }
     let wants = tree::Wants::of(pinfo, tree);
-    let show = |st: &state::State,
-                conv: u32,
-                rec: &PduRecord,
-                span: mqtt::Span,
-                regions: Regions| {
-        let Some(conn) = st.capture.conns.get(&conv) else {
-            return;
-        };
-        if !render::visible(rec, conn) {
-            return;
-        }
-        if wants.items || wants.info {
-            let at = span.offset.min(data.len());
-            let shown = span.len.min(data.len() - at);
-            let mut sink = tree::TreeSink::new(pinfo, tree, tvb, Some((at as i32, shown as i32)))
-                .wanting(wants)
-                .reading(data, regions);
-            render::render(rec, conn, frame, visited, &mut sink);
-        }
-        if tapping {
-            if let Some(r) = crate::core::stats::tap_record(rec, conn, frame, visited) {
-                tap::queue(pinfo, r);
+    let show =
+        |st: &state::State, conv: u32, rec: &PduRecord, span: mqtt::Span, regions: Regions| {
+            let Some(conn) = st.capture.conns.get(&conv) else {
+                return;
+            };
+            if !render::visible(rec, conn) {
+                return;
             }
-        }
-    };
+            if wants.items || wants.info {
+                let at = span.offset.min(data.len());
+                let shown = span.len.min(data.len() - at);
+                let mut sink =
+                    tree::TreeSink::new(pinfo, tree, tvb, Some((at as i32, shown as i32)))
+                        .wanting(wants)
+                        .reading(data, regions);
+                render::render(rec, conn, frame, visited, &mut sink);
+            }
+            if tapping {
+                if let Some(r) = crate::core::stats::tap_record(rec, conn, frame, visited) {
+                    tap::queue(pinfo, r);
+                }
+            }
+        };
     // The packet's parts, to point fields at their bytes: only when items are made.
     let regions = |span: mqtt::Span, pdu: &crate::core::session::MqttPdu<'_>| {
         if wants.items {

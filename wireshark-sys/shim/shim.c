@@ -114,11 +114,13 @@ static int mqtt_then_aliiot(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
  * TLS endpoint listens on 1883 too): the connection goes to TLS, through aliiot's TLS wrapper. */
 static int dissect_aliiot_mqtt(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    if (pinfo->ptype == PT_TCP && aliiot_tls_handle && hooks.is_tls_client_hello &&
-        !proto_is_frame_protocol(pinfo->layers, "tls")) {
-        size_t len;
-        const uint8_t *b = first_bytes(tvb, &len);
-        if (b && hooks.is_tls_client_hello(b, len)) {
+    /* The first byte first: 0x16 is rare in MQTT (a CONNECT with reserved flags), and asking
+     * whether TLS is already a layer walks the frame's layer list. */
+    size_t len;
+    const uint8_t *b = first_bytes(tvb, &len);
+    if (pinfo->ptype == PT_TCP && aliiot_tls_handle && hooks.is_tls_client_hello && b &&
+        b[0] == 0x16 && !proto_is_frame_protocol(pinfo->layers, "tls")) {
+        if (hooks.is_tls_client_hello(b, len)) {
             conversation_set_dissector(find_or_create_conversation(pinfo), aliiot_tls_handle);
             pinfo->can_desegment = pinfo->saved_can_desegment;
             return call_dissector_with_data(aliiot_tls_handle, tvb, pinfo, tree, data);

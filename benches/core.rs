@@ -1,0 +1,280 @@
+//! The core alone, without tshark: what aliiot costs per MQTT packet on the first pass and on a
+//! later pass, over a synthetic capture shaped like bench/gen.py's (many devices, each with a
+//! CONNECT, subscriptions, property posts and their replies, service calls, property sets, pings).
+//!
+//!   cargo bench --no-default-features --bench core            (or: make bench-core)
+//!
+//! The glue's work is copied step by step: cut the bytes into packets, read each, analyse it,
+//! keep its compact record; on the later pass restore the record and describe the packet again.
+//! For repeatable counts: valgrind --tool=callgrind target/release/deps/core-<hash> --quick
+//! (--only=shown, say, runs only the passes whose name has that word).
+use std::hint::black_box;
+use std::time::Instant;
+
+use aliiot::core::cache::{FrameCache, Slot};
+use aliiot::core::mqtt;
+use aliiot::core::render::{self, Sink};
+use aliiot::core::secrets::Secrets;
+use aliiot::core::session::{Capture, FrameCtx};
+
+fn remaining(mut n: usize, out: &mut Vec<u8>) {
+    loop {
+        let b = (n % 128) as u8;
+        n /= 128;
+        out.push(if n > 0 { b | 0x80 } else { b });
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+fn packet(first: u8, body: &[u8]) -> Vec<u8> {
+    let mut p = vec![first];
+    remaining(body.len(), &mut p);
+    p.extend_from_slice(body);
+    p
+}
+
+fn s16(s: &str) -> Vec<u8> {
+    let mut v = (s.len() as u16).to_be_bytes().to_vec();
+    v.extend_from_slice(s.as_bytes());
+    v
+}
+
+fn publish(topic: &str, payload: &str, pid: Option<u16>) -> Vec<u8> {
+    let mut body = s16(topic);
+    if let Some(p) = pid {
+        body.extend_from_slice(&p.to_be_bytes());
+    }
+    body.extend_from_slice(payload.as_bytes());
+    packet(if pid.is_some() { 0x32 } else { 0x30 }, &body)
+}
+
+fn connect(pk: &str, dn: &str) -> Vec<u8> {
+    let mut body = s16("MQTT");
+    body.extend_from_slice(&[4, 0xc2, 0, 60]);
+    body.extend(s16(&format!(
+        "{dn}|securemode=3,signmethod=hmacsha1,timestamp=1717200000000|"
+    )));
+    body.extend(s16(&format!("{dn}&{pk}")));
+    body.extend(s16("0123456789abcdef0123456789abcdef01234567"));
+    packet(0x10, &body)
+}
+
+/// One frame: who sends it (true: the device) and its MQTT bytes.
+type Frame = (bool, Vec<u8>);
+
+fn session(pk: &str, dn: &str, blocks: usize) -> Vec<Frame> {
+    let sys = format!("/sys/{pk}/{dn}/thing/");
+    let mut f = vec![(true, connect(pk, dn)), (false, vec![0x20, 2, 0, 0])];
+    for (pid, (t, qos)) in [
+        ("service/property/set", 1u8),
+        ("event/property/post_reply", 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = (pid as u16 + 1).to_be_bytes().to_vec();
+        body.extend(s16(&format!("{sys}{t}")));
+        body.push(qos);
+        f.push((true, packet(0x82, &body)));
+        f.push((false, packet(0x90, &[0, pid as u8 + 1, qos])));
+    }
+    for i in 0..blocks {
+        let id = 1000 + i;
+        let pid = (i as u16 % 60000) + 10;
+        match i % 4 {
+            0 | 1 => {
+                let m = "thing.event.property.post";
+                f.push((true, publish(&format!("{sys}event/property/post"),
+                    &format!(r#"{{"id":"{id}","version":"1.0","params":{{"temperature":{}.5,"humidity":{}}},"method":"{m}"}}"#, 20 + i % 9, 40 + i % 30),
+                    Some(pid))));
+                f.push((false, packet(0x40, &pid.to_be_bytes())));
+                f.push((false, publish(&format!("{sys}event/property/post_reply"),
+                    &format!(r#"{{"code":200,"data":{{}},"id":"{id}","message":"success","method":"{m}","version":"1.0"}}"#),
+                    None)));
+            }
+            2 => {
+                let m = "thing.service.Calibrate";
+                f.push((false, publish(&format!("{sys}service/Calibrate"),
+                    &format!(r#"{{"id":"{id}","version":"1.0","params":{{"offset":0.{}}},"method":"{m}"}}"#, i % 10),
+                    None)));
+                f.push((true, publish(&format!("{sys}service/Calibrate_reply"),
+                    &format!(r#"{{"code":200,"data":{{"result":1}},"id":"{id}","message":"success","method":"{m}","version":"1.0"}}"#),
+                    None)));
+            }
+            _ => {
+                f.push((true, vec![0xc0, 0]));
+                f.push((false, vec![0xd0, 0]));
+            }
+        }
+    }
+    f.push((true, vec![0xe0, 0]));
+    f
+}
+
+/// A sink that keeps nothing: what rendering costs aliiot itself.
+#[derive(Default)]
+struct Null(usize);
+
+impl Sink for Null {
+    fn open(&mut self, s: &str) {
+        self.0 += s.len();
+    }
+    fn field(&mut self, _: aliiot::core::fields::Hf, _: aliiot::core::render::Value<'_>) {
+        self.0 += 1;
+    }
+    fn append(&mut self, t: &str) {
+        self.0 += t.len();
+    }
+    fn push(&mut self, _: aliiot::core::fields::Ett) {}
+    fn push_text(&mut self, _: aliiot::core::fields::Ett, l: &str) {
+        self.0 += l.len();
+    }
+    fn pop(&mut self) {}
+    fn expert(&mut self, _: aliiot::core::fields::Ei, m: &str) {
+        self.0 += m.len();
+    }
+    fn info(&mut self, t: &str) {
+        self.0 += t.len();
+    }
+}
+
+struct Run {
+    capture: Capture,
+    frames: FrameCache,
+    packets: usize,
+}
+
+/// The first pass over `frames` (device, connection, bytes); `shown`: items made for each packet
+/// (tshark -V), else only what later packets need (tshark -q -z io,stat,0).
+fn first_pass(all: &[(u64, u32, Frame)], secrets: &Secrets, shown: bool) -> Run {
+    let mut capture = Capture::default();
+    let mut frames = FrameCache::default();
+    let mut packets = 0;
+    let mut sink = Null::default();
+    for (n, (dev, conv, (up, bytes))) in all.iter().enumerate() {
+        let frame = n as u32 + 1;
+        let (src, dst) = if *up { (*dev, 1) } else { (1, *dev) };
+        let ctx = FrameCtx {
+            frame,
+            src,
+            dst,
+            src_port: if *up { 50000 } else { 1883 },
+            dst_port: if *up { 1883 } else { 50000 },
+            over_tls: false,
+            ts_ns: frame as i64 * 1_000_000,
+        };
+        let mut slots = Vec::new();
+        for span in mqtt::split(bytes) {
+            let (pdu, _) = mqtt::parse(span.bytes(bytes), span.len, mqtt::V311);
+            let rec = capture.analyze_with(*conv, &pdu, &ctx, secrets, shown);
+            if shown {
+                if let Some(c) = capture.conns.get(conv) {
+                    render::render(&rec, c, frame, false, &mut sink);
+                }
+            }
+            slots.push(Slot {
+                conv: *conv,
+                alias_topic: None,
+                record: rec.into_cached(),
+            });
+            packets += 1;
+        }
+        frames.store(frame, &slots);
+    }
+    black_box(sink.0);
+    Run {
+        capture,
+        frames,
+        packets,
+    }
+}
+
+/// A later pass: each packet's record restored and described (tshark -2 -V).
+fn later_pass(all: &[(u64, u32, Frame)], run: &Run, secrets: &Secrets) -> usize {
+    let mut sink = Null::default();
+    for (n, (_, _, (_, bytes))) in all.iter().enumerate() {
+        let frame = n as u32 + 1;
+        let slots = run.frames.of(frame);
+        for (span, slot) in mqtt::split(bytes).zip(slots.iter()) {
+            let (pdu, _) = mqtt::parse(span.bytes(bytes), span.len, mqtt::V311);
+            let rec = if slot.record.needs_packet() {
+                slot.record.restore_with(&pdu, None, secrets)
+            } else {
+                slot.record.restore(None, None)
+            };
+            if let Some(c) = run.capture.conns.get(&slot.conv) {
+                render::render(&rec, c, frame, true, &mut sink);
+            }
+        }
+    }
+    sink.0
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // --only=<word>: only the runs whose name has it (for callgrind).
+    let only = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--only="))
+        .unwrap_or("")
+        .to_string();
+    let (devices, blocks, rounds) = if quick { (50, 40, 1) } else { (400, 60, 5) };
+    // Devices interleaved as in a capture of many concurrent sessions.
+    let sessions: Vec<Vec<Frame>> = (0..devices)
+        .map(|d| session("a1Ik2zwEQHf", &format!("th-{d:05}"), blocks))
+        .collect();
+    let mut all = Vec::new();
+    let longest = sessions.iter().map(Vec::len).max().unwrap_or(0);
+    for i in 0..longest {
+        for (d, s) in sessions.iter().enumerate() {
+            if let Some(f) = s.get(i) {
+                all.push((d as u64 + 100, d as u32 + 1, f.clone()));
+            }
+        }
+    }
+    let mut secrets = Secrets::default();
+    secrets.add_device(
+        "a1Ik2zwEQHf",
+        "th-00001",
+        "3f1d0c9e8b7a6d5c4b3a29180f7e6d01",
+    );
+
+    let time = |name: &str, f: &mut dyn FnMut() -> usize| {
+        if !name.contains(only.as_str()) {
+            return;
+        }
+        let mut best = f64::MAX;
+        let mut per = 0;
+        for _ in 0..rounds {
+            let t = Instant::now();
+            per = black_box(f());
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        let packets = per.max(1);
+        println!(
+            "{name:<40} {:>8.0} ns/packet  ({packets} packets, best of {rounds})",
+            best * 1e9 / packets as f64
+        );
+    };
+    time("first pass, nothing shown (-q -z)", &mut || {
+        first_pass(&all, &secrets, false).packets
+    });
+    time("first pass, items made (-V)", &mut || {
+        first_pass(&all, &secrets, true).packets
+    });
+    let run = first_pass(&all, &secrets, false);
+    let packets = run.packets;
+    time("later pass, items made (-2 -V)", &mut || {
+        black_box(later_pass(&all, &run, &secrets));
+        packets
+    });
+    println!(
+        "cache: {} bytes for {} packets ({:.1} bytes/packet)",
+        run.frames.used(),
+        packets,
+        run.frames.used() as f64 / packets as f64
+    );
+}

@@ -71,6 +71,8 @@ pub struct FrameCache {
     extras: Vec<Rc<[super::session::Rare]>>,
     /// Topics given by alias, shared by index.
     alias_topics: Vec<Rc<[u8]>>,
+    /// Where a frame's slots are encoded before they are copied into a chunk.
+    scratch: Vec<u8>,
 }
 
 fn put(out: &mut Vec<u8>, mut v: u64) {
@@ -145,7 +147,9 @@ impl FrameCache {
         if slots.is_empty() || self.index.last().is_some_and(|(f, _)| f >= frame) {
             return;
         }
-        let mut enc = Vec::with_capacity(32 * slots.len());
+        // One buffer reused for every frame: no allocation per frame.
+        let mut enc = std::mem::take(&mut self.scratch);
+        enc.clear();
         for s in slots {
             self.encode(frame, s, &mut enc);
         }
@@ -163,6 +167,7 @@ impl FrameCache {
             return;
         };
         chunk.extend_from_slice(&enc);
+        self.scratch = enc;
         self.index.push((frame, at));
     }
 

@@ -34,3 +34,12 @@ pub mod stats;
 pub mod topic;
 pub mod transport;
 pub mod wsstream;
+
+/// Text of bytes as [`String::from_utf8_lossy`] gives it, checked first the fast way (a word at a
+/// time while ASCII): the lossy decoder walks byte by byte even when nothing needs replacing.
+pub(crate) fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}

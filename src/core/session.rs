@@ -508,7 +508,7 @@ pub fn describe_publish(
     let Some(topic_bytes) = topic else {
         return (Vec::new(), None);
     };
-    let text = String::from_utf8_lossy(topic_bytes);
+    let text = super::lossy(topic_bytes);
     let Some(t) = topic::classify(&text) else {
         return (Vec::new(), None);
     };
@@ -860,7 +860,7 @@ impl Conn {
         let Some(topic_bytes) = pdu.topics.first() else {
             return;
         };
-        let topic_text = String::from_utf8_lossy(topic_bytes);
+        let topic_text = super::lossy(topic_bytes);
         let Some(t) = topic::classify(&topic_text) else {
             return;
         };

@@ -254,13 +254,7 @@ unsafe fn pdus_inner(
     let visited = ws::shim_pinfo_visited(pinfo) != 0;
     #[cfg(feature = "panic-hook")]
     panic_hook(frame);
-    let count = mqtt::split(data).count() as u32;
-    // Which of the frame's packets these are: the frame's n-th to (n + count)-th.
-    let first = ws::shim_take_index(pinfo, 0, count);
     let tapping = tap::listening();
-    if tapping && first == 0 {
-        tap::begin_frame();
-    }
     let wants = tree::Wants::of(pinfo, tree);
     let show =
         |st: &state::State, conv: u32, rec: &PduRecord, span: mqtt::Span, regions: Regions| {
@@ -298,6 +292,10 @@ unsafe fn pdus_inner(
         let mut ctx = frame_ctx(pinfo, frame);
         with_state(|st| {
             st.flush_before(frame);
+            // The frame's packets so far (from earlier calls: TCP reassembly, WebSocket messages).
+            if tapping && st.pending.1.is_empty() {
+                tap::begin_frame();
+            }
             let conv = st.connections.id(ctx.src, ctx.dst);
             for span in mqtt::split(data) {
                 let version = st.versions.get(&conv).copied().unwrap_or(default_version);
@@ -333,7 +331,13 @@ unsafe fn pdus_inner(
         return;
     }
     // Later passes: the cached facts, plus what the packet says of itself (a PUBLISH's topic and
-    // payload, a CONNECT's login), read again from its bytes.
+    // payload, a CONNECT's login), read again from its bytes. Which of the frame's packets these
+    // are: the frame's n-th to (n + count)-th.
+    let count = mqtt::split(data).count() as u32;
+    let first = ws::shim_take_index(pinfo, 0, count);
+    if tapping && first == 0 {
+        tap::begin_frame();
+    }
     if !wants.items && !wants.info && !tapping {
         return;
     }

@@ -75,6 +75,8 @@ unsigned shim_take_index(packet_info *pinfo, unsigned key, unsigned n)
     return was;
 }
 
+/* Packets aliiot took from this frame so far, on a later pass (the first pass counts them in
+ * Rust); 0 on the first pass. */
 static unsigned pdus_so_far(packet_info *pinfo)
 {
     unsigned *c = (unsigned *)p_get_proto_data(pinfo->pool, pinfo, aliiot_proto, 0);

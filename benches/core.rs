@@ -15,7 +15,7 @@ use aliiot::core::cache::{FrameCache, Slot};
 use aliiot::core::mqtt;
 use aliiot::core::render::{self, Sink};
 use aliiot::core::secrets::Secrets;
-use aliiot::core::session::{Capture, FrameCtx};
+use aliiot::core::session::{Capture, Detail, FrameCtx};
 
 fn remaining(mut n: usize, out: &mut Vec<u8>) {
     loop {
@@ -168,7 +168,8 @@ fn first_pass(all: &[(u64, u32, Frame)], secrets: &Secrets, shown: bool) -> Run 
         let mut slots = Vec::new();
         for span in mqtt::split(bytes) {
             let (pdu, _) = mqtt::parse(span.bytes(bytes), span.len, mqtt::V311);
-            let rec = capture.analyze_with(*conv, &pdu, &ctx, secrets, shown);
+            let detail = if shown { Detail::Full } else { Detail::Bare };
+            let rec = capture.analyze_with(*conv, &pdu, &ctx, secrets, detail);
             if shown {
                 if let Some(c) = capture.conns.get(conv) {
                     render::render(&rec, c, frame, false, &mut sink);

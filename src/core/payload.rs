@@ -116,6 +116,15 @@ pub struct Payload {
     pub named: Vec<(Hf, String)>,
 }
 
+impl Payload {
+    /// Whether the payload is an Alink reply with an error code.
+    pub fn alink_error(&self) -> bool {
+        self.issues
+            .iter()
+            .any(|i| matches!(i, PayloadIssue::ErrorCode(_)))
+    }
+}
+
 /// Whether the class carries binary, not JSON (reference §6).
 fn binary_class(t: &TopicInfo<'_>) -> bool {
     let c = t.class;

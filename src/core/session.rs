@@ -74,6 +74,19 @@ pub struct FrameCtx {
     pub ts_ns: i64,
 }
 
+/// How much of a packet's record the caller looks at now (the first pass keeps the same facts
+/// for later passes whatever it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Nothing: no item, column or statistic is made of it now. A PUBLISH's topic is not kept
+    /// in the record and its payload is read only for pairing and counting.
+    Bare,
+    /// Its summary (Info column, statistics): the topic, and the payload's Alink facts.
+    Summary,
+    /// Everything: the packet is shown.
+    Full,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentitySource {
     Login = 1,
@@ -189,10 +202,10 @@ impl Capture {
         ctx: &FrameCtx,
         secrets: &Secrets,
     ) -> PduRecord {
-        self.analyze_with(conv, pdu, ctx, secrets, true)
+        self.analyze_with(conv, pdu, ctx, secrets, Detail::Full)
     }
 
-    /// [`Self::analyze`]; `shown` says whether the record is shown now (else a PUBLISH's payload is
+    /// [`Self::analyze`]; `detail` says whether the record is shown now (else a PUBLISH's payload is
     /// read only for what the connection's state needs: its record is described again from the
     /// packet when shown, as on every later pass).
     pub fn analyze_with(
@@ -201,10 +214,10 @@ impl Capture {
         pdu: &MqttPdu<'_>,
         ctx: &FrameCtx,
         secrets: &Secrets,
-        shown: bool,
+        detail: Detail,
     ) -> PduRecord {
         let conn = self.conns.entry(conv).or_default();
-        let rec = conn.analyze_with(pdu, ctx, secrets, shown);
+        let rec = conn.analyze_with(pdu, ctx, secrets, detail);
         if pdu.msg_type == CONNECT {
             if let Some(id) = conn
                 .identity
@@ -352,11 +365,7 @@ pub struct PduRecord {
 impl PduRecord {
     /// Whether the packet is an Alink reply with an error code.
     pub fn alink_error(&self) -> bool {
-        self.payload.as_ref().is_some_and(|p| {
-            p.issues
-                .iter()
-                .any(|i| matches!(i, PayloadIssue::ErrorCode(_)))
-        })
+        self.payload.as_ref().is_some_and(Payload::alink_error)
     }
 
     /// Every expert item of the packet, the payload's in their place.
@@ -714,19 +723,19 @@ impl Conn {
 
     /// Analyses one packet of this connection (first pass only).
     pub fn analyze(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, secrets: &Secrets) -> PduRecord {
-        self.analyze_with(pdu, ctx, secrets, true)
+        self.analyze_with(pdu, ctx, secrets, Detail::Full)
     }
 
-    /// [`Self::analyze`], reading a PUBLISH's payload in full only when `shown`.
+    /// [`Self::analyze`], reading a PUBLISH's payload in full only for [`Detail::Full`].
     pub fn analyze_with(
         &mut self,
         pdu: &MqttPdu<'_>,
         ctx: &FrameCtx,
         secrets: &Secrets,
-        shown: bool,
+        detail: Detail,
     ) -> PduRecord {
-        let rec = self.analyze_packet(pdu, ctx, secrets, shown);
-        if !shown {
+        let rec = self.analyze_packet(pdu, ctx, secrets, detail);
+        if detail != Detail::Full {
             return rec;
         }
         // What later passes show must be what the first pass showed.
@@ -746,7 +755,7 @@ impl Conn {
         pdu: &MqttPdu<'_>,
         ctx: &FrameCtx,
         secrets: &Secrets,
-        shown: bool,
+        detail: Detail,
     ) -> PduRecord {
         let mut rec = PduRecord {
             msg_type: pdu.msg_type,
@@ -830,10 +839,7 @@ impl Conn {
         rec.v5_reason = super::mqtt5::check(pdu.msg_type, &pdu.v5, &mut rec.experts);
         match pdu.msg_type {
             PUBLISH => {
-                self.analyze_publish(pdu, ctx, secrets, shown, &mut rec);
-                if rec.alink_error() {
-                    self.flow.alink_errors += 1;
-                }
+                self.analyze_publish(pdu, ctx, secrets, detail, &mut rec);
             }
             SUBSCRIBE | UNSUBSCRIBE => {
                 rec.filters = pdu
@@ -854,7 +860,7 @@ impl Conn {
         pdu: &MqttPdu<'_>,
         ctx: &FrameCtx,
         secrets: &Secrets,
-        shown: bool,
+        detail: Detail,
         rec: &mut PduRecord,
     ) {
         let Some(topic_bytes) = pdu.topics.first() else {
@@ -904,7 +910,7 @@ impl Conn {
             }
         }
         let payload = pdu.payload.map(|b| {
-            if shown {
+            if detail == Detail::Full {
                 payload::analyze(&t, b)
             } else {
                 payload::facts(&t, b)
@@ -943,8 +949,13 @@ impl Conn {
                 }
             }
         }
-        rec.topics.push(TopicView::from(&t));
-        rec.payload = payload;
+        if payload.as_ref().is_some_and(Payload::alink_error) {
+            self.flow.alink_errors += 1;
+        }
+        if detail != Detail::Bare {
+            rec.topics.push(TopicView::from(&t));
+            rec.payload = payload;
+        }
     }
 
     /// Pairs requests and replies: Alink by topic + id, RRPC by message id, NTP by the device's

@@ -21,7 +21,7 @@ use crate::core::cache::Slot;
 use crate::core::locate::Regions;
 use crate::core::mqtt;
 use crate::core::render;
-use crate::core::session::{FrameCtx, PduRecord};
+use crate::core::session::{Detail, FrameCtx, PduRecord};
 use state::with_state;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -256,6 +256,13 @@ unsafe fn pdus_inner(
     panic_hook(frame);
     let tapping = tap::listening();
     let wants = tree::Wants::of(pinfo, tree);
+    let detail = if wants.payload {
+        Detail::Full
+    } else if wants.items || wants.info || tapping {
+        Detail::Summary
+    } else {
+        Detail::Bare
+    };
     let show =
         |st: &state::State, conv: u32, rec: &PduRecord, span: mqtt::Span, regions: Regions| {
             let Some(conn) = st.capture.conns.get(&conv) else {
@@ -319,7 +326,7 @@ unsafe fn pdus_inner(
                 }
                 let rec = st
                     .capture
-                    .analyze_with(conv, &pdu, &ctx, &st.secrets, wants.payload);
+                    .analyze_with(conv, &pdu, &ctx, &st.secrets, detail);
                 show(st, conv, &rec, span, regions(span, &pdu));
                 st.pending.1.push(Slot {
                     conv,

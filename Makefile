@@ -10,7 +10,7 @@ CAPTURE := tests/captures/01-aliyun-iot-mqtt-basic.pcapng
 # The tutorial device's secret from tests/captures/manifest.json (made-up lab credentials).
 SECRET  := uat:aliiot_device_secrets:"a1B2c3D4e5F","lab-sensor-01","3f1d0c9e8b7a6d5c4b3a29180f7e6d01"
 
-.PHONY: all deps build test run install uninstall install-profile deb compat docs gui-check fuzz fuzz-captures valgrind bench bench-instructions clean
+.PHONY: all deps build test run install uninstall install-profile deb compat docs gui-check fuzz fuzz-captures valgrind bench bench-instructions bench-core clean
 
 all: build
 
@@ -89,6 +89,11 @@ bench: build
 INSTR_FRAMES ?= 20000
 bench-instructions: build
 	bench/instructions.sh $(PLUGIN) $(INSTR_FRAMES)
+
+# The core alone, without tshark (benches/core.rs): nanoseconds per MQTT packet on the first
+# pass (nothing shown, items made) and on a later pass, over a synthetic capture.
+bench-core:
+	$(CARGO) bench --locked --no-default-features --bench core
 
 # Regenerates docs/fields.md from `tshark -G fields` (make test checks it is current).
 docs: deps

@@ -1,6 +1,7 @@
 //! PUBLISH payloads on Alibaba topics: Alink JSON (protocol reference §5), JSON on user topics,
 //! text and binary. The result is owned and compact so it can be cached for later passes.
 
+use std::borrow::Cow;
 use super::fields::Hf;
 use super::json::{self, Value};
 use super::topic::{self, Class, TopicInfo};
@@ -39,12 +40,15 @@ pub struct Alink {
     pub id: Option<String>,
     /// The `exp-topic|…` suffix the Node SDK appends to ids.
     pub id_suffix: Option<String>,
-    pub version: Option<String>,
-    pub method: Option<String>,
+    /// Borrowed when it is the usual "1.0".
+    pub version: Option<Cow<'static, str>>,
+    /// Borrowed when it is the topic class's own name (a property post's method, say).
+    pub method: Option<Cow<'static, str>>,
     /// `sys.ack`: 0 means no reply is wanted.
     pub ack: Option<u64>,
     pub code: Option<u64>,
-    pub message: Option<String>,
+    /// Borrowed when it is the usual "success".
+    pub message: Option<Cow<'static, str>>,
     pub properties: Vec<Property>,
     /// Event time (UTC ms) of an event post.
     pub event_time: Option<u64>,
@@ -122,6 +126,24 @@ impl Payload {
         self.issues
             .iter()
             .any(|i| matches!(i, PayloadIssue::ErrorCode(_)))
+    }
+}
+
+/// Alink text that is nearly always one of a few values: those are borrowed, not allocated.
+fn common(s: &str, class: Class) -> Cow<'static, str> {
+    match s {
+        "1.0" => Cow::Borrowed("1.0"),
+        "success" => Cow::Borrowed("success"),
+        _ if s == class.name => Cow::Borrowed(class.name),
+        _ => Cow::Owned(s.to_string()),
+    }
+}
+
+/// An id and the `exp-topic|…` suffix the Node SDK appends after a `|`.
+fn split_id(id: &str) -> (&str, Option<&str>) {
+    match id.split_once('|') {
+        Some((id, rest)) => (id, Some(rest)),
+        None => (id, None),
     }
 }
 
@@ -281,29 +303,29 @@ fn alink_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Option<Payload> {
     if !json::scan_object(bytes, &KEYS, &mut m) {
         return None;
     }
-    let text = |r: Option<json::Raw<'_>>| -> Option<Option<String>> {
+    let text = |r: Option<json::Raw<'_>>| -> Option<Option<Cow<'static, str>>> {
         match r {
             None => Some(None),
-            Some(json::Raw::Str(s) | json::Raw::Number(s)) => Some(Some(s.to_string())),
-            Some(json::Raw::Bool(b)) => Some(Some(b.to_string())),
-            Some(json::Raw::Null) => Some(Some("null".into())),
+            Some(json::Raw::Str(s) | json::Raw::Number(s)) => Some(Some(common(s, t.class))),
+            Some(json::Raw::Bool(b)) => Some(Some(Cow::Borrowed(if b { "true" } else { "false" }))),
+            Some(json::Raw::Null) => Some(Some(Cow::Borrowed("null"))),
             // Containers are described by their size: leave them to the parser.
             Some(_) => None,
         }
     };
     let mut a = Alink::default();
-    if let Some(id) = text(m[0])? {
-        match id.split_once('|') {
-            Some((id, rest)) => {
-                a.id = Some(id.to_string());
-                a.id_suffix = Some(rest.to_string());
-            }
-            None => a.id = Some(id),
+    match m[0] {
+        None => {}
+        Some(json::Raw::Str(s) | json::Raw::Number(s)) => {
+            let (id, suffix) = split_id(s);
+            a.id = Some(id.to_string());
+            a.id_suffix = suffix.map(str::to_string);
         }
+        Some(r) => a.id = text(Some(r))?.map(Cow::into_owned),
     }
     a.version = text(m[1])?;
     a.method = match m[2] {
-        Some(json::Raw::Str(s)) => Some(s.to_string()),
+        Some(json::Raw::Str(s)) => Some(common(s, t.class)),
         _ => None,
     };
     if let Some(json::Raw::Object(sys)) = m[3] {
@@ -527,22 +549,21 @@ fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>, full: boo
     let mut a = Alink::default();
     if let Some(id) = v.get("id") {
         let text = value_text(id);
-        match text.split_once('|') {
-            Some((id, rest)) => {
-                a.id = Some(id.to_string());
-                a.id_suffix = Some(rest.to_string());
-            }
-            None => a.id = Some(text),
-        }
+        let (id, suffix) = split_id(&text);
+        a.id_suffix = suffix.map(str::to_string);
+        a.id = Some(id.to_string());
     }
-    a.version = v.get("version").map(value_text);
-    a.method = v.get("method").and_then(Value::as_str).map(str::to_string);
+    a.version = v.get("version").map(|v| common(&value_text(v), t.class));
+    a.method = v
+        .get("method")
+        .and_then(Value::as_str)
+        .map(|m| common(m, t.class));
     a.ack = v
         .get("sys")
         .and_then(|s| s.get("ack"))
         .and_then(Value::as_u64_lenient);
     a.code = v.get("code").and_then(Value::as_u64_lenient);
-    a.message = v.get("message").map(value_text);
+    a.message = v.get("message").map(|v| common(&value_text(v), t.class));
     if let Some(c) = a.code {
         // An OTA upgrade push carries code 1000 (a notification, not an error).
         if c != 200 && !(t.class == topic::OTA_UPGRADE && c == 1000) {

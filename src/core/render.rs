@@ -246,10 +246,15 @@ fn reply_word(t: &TopicView) -> &'static str {
 }
 
 fn publish_info(t: &TopicView, body: &Body) -> String {
-    let mut s = format!(" · {}{}", t.class.name, reply_word(t));
+    // Pushed, not formatted: this runs for every PUBLISH whose Info column is shown.
+    let mut s = String::with_capacity(48);
+    s.push_str(" · ");
+    s.push_str(t.class.name);
+    s.push_str(reply_word(t));
     if let Body::Alink(a) = body {
         if let Some(c) = a.code {
-            s.push_str(&format!(" {c}"));
+            use std::fmt::Write;
+            let _ = write!(s, " {c}");
         }
     }
     s
@@ -379,7 +384,7 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
 }
 
 fn render_topic(t: &TopicView, sink: &mut dyn Sink) {
-    let label = shown_label(sink, || match &t.identifier {
+    let label = shown_label(sink, || match t.identifier() {
         Some(i) => format!(
             "Topic: {} {}{}",
             t.class.name,
@@ -395,7 +400,7 @@ fn render_topic(t: &TopicView, sink: &mut dyn Sink) {
     sink.push_text(Ett::Topic, &label);
     sink.field(Hf::TopicClass, Value::Str(t.class.name));
     sink.append(&shown_label(sink, || format!(" ({})", t.class.description)));
-    if let Some(i) = &t.identifier {
+    if let Some(i) = t.identifier() {
         sink.field(Hf::TopicIdentifier, Value::Str(i));
     }
     sink.field(Hf::TopicIsReply, Value::Bool(t.is_reply));
@@ -405,13 +410,13 @@ fn render_topic(t: &TopicView, sink: &mut dyn Sink) {
         Flow::Either => 3,
     };
     sink.field(Hf::TopicFlow, Value::U32(flow));
-    if let Some(pk) = &t.product_key {
+    if let Some(pk) = t.product_key() {
         sink.field(Hf::TopicProductKey, Value::Str(pk));
     }
-    if let Some(dn) = &t.device_name {
+    if let Some(dn) = t.device_name() {
         sink.field(Hf::TopicDeviceName, Value::Str(dn));
     }
-    if let Some(r) = &t.rrpc_id {
+    if let Some(r) = t.rrpc_id() {
         sink.field(Hf::TopicRrpcId, Value::Str(r));
     }
     sink.pop();

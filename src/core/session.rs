@@ -153,33 +153,59 @@ pub struct ReplyLink {
     pub delta_ns: i64,
 }
 
-/// A classified topic, owned.
+/// A classified topic, owned: its text in one allocation, the parts as ranges of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicView {
     pub class: Class,
-    pub identifier: Option<String>,
     pub is_reply: bool,
-    pub product_key: Option<String>,
-    pub device_name: Option<String>,
-    pub rrpc_id: Option<String>,
     pub wildcard: bool,
-}
-
-impl From<&TopicInfo<'_>> for TopicView {
-    fn from(t: &TopicInfo<'_>) -> Self {
-        TopicView {
-            class: t.class,
-            identifier: t.identifier.map(str::to_string),
-            is_reply: t.is_reply,
-            product_key: t.product_key.map(str::to_string),
-            device_name: t.device_name.map(str::to_string),
-            rrpc_id: t.rrpc_id.map(str::to_string),
-            wildcard: t.wildcard,
-        }
-    }
+    text: Box<str>,
+    identifier: Option<(u32, u32)>,
+    product_key: Option<(u32, u32)>,
+    device_name: Option<(u32, u32)>,
+    rrpc_id: Option<(u32, u32)>,
 }
 
 impl TopicView {
+    /// `t` is what [`topic::classify`] found in `text`.
+    pub fn new(text: &str, t: &TopicInfo<'_>) -> TopicView {
+        // Where `part` (a slice of `text`) lies in it.
+        let range = |part: Option<&str>| {
+            let part = part?;
+            let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+            let end = start.checked_add(part.len()).filter(|e| *e <= text.len())?;
+            Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+        };
+        TopicView {
+            class: t.class,
+            is_reply: t.is_reply,
+            wildcard: t.wildcard,
+            identifier: range(t.identifier),
+            product_key: range(t.product_key),
+            device_name: range(t.device_name),
+            rrpc_id: range(t.rrpc_id),
+            text: text.into(),
+        }
+    }
+
+    fn part(&self, r: Option<(u32, u32)>) -> Option<&str> {
+        r.and_then(|(a, b)| self.text.get(a as usize..b as usize))
+    }
+    /// Event or service identifier, RRPC / broadcast message id, or the user-topic suffix.
+    pub fn identifier(&self) -> Option<&str> {
+        self.part(self.identifier)
+    }
+    pub fn product_key(&self) -> Option<&str> {
+        self.part(self.product_key)
+    }
+    pub fn device_name(&self) -> Option<&str> {
+        self.part(self.device_name)
+    }
+    /// The `{id}` of an `/ext/rrpc/{id}/…` wrapper.
+    pub fn rrpc_id(&self) -> Option<&str> {
+        self.part(self.rrpc_id)
+    }
+
     pub fn flow(&self) -> topic::Flow {
         topic::message_flow(self.class, self.is_reply)
     }
@@ -504,7 +530,7 @@ impl CachedRecord {
 /// The classified SUBSCRIBE/UNSUBSCRIBE filters (the Alibaba ones).
 fn classify_filters<'a>(filters: impl Iterator<Item = &'a str>) -> Vec<TopicView> {
     filters
-        .filter_map(|f| topic::classify(f).map(|t| TopicView::from(&t)))
+        .filter_map(|f| topic::classify(f).map(|t| TopicView::new(f, &t)))
         .collect()
 }
 
@@ -522,7 +548,7 @@ pub fn describe_publish(
         return (Vec::new(), None);
     };
     let payload = payload.map(|b| payload::analyze(&t, b));
-    (vec![TopicView::from(&t)], payload)
+    (vec![TopicView::new(&text, &t)], payload)
 }
 
 impl PduRecord {
@@ -953,7 +979,7 @@ impl Conn {
             self.flow.alink_errors += 1;
         }
         if detail != Detail::Bare {
-            rec.topics.push(TopicView::from(&t));
+            rec.topics.push(TopicView::new(&topic_text, &t));
             rec.payload = payload;
         }
     }

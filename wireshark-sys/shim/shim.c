@@ -697,10 +697,24 @@ int shim_field_referenced(proto_tree *tree, int hf)
 
 int shim_any_referenced(proto_tree *tree, const int *hfs, size_t n)
 {
+    /* Asked for every MQTT packet, over the same registered list: its fields' infos are looked
+     * up once, then each is one load (what proto_field_is_referenced tests for a field). */
+    static const int *cached;
+    static size_t cached_n;
+    static header_field_info **infos;
     if (!tree)
         return 0;
+    if (PTREE_DATA(tree)->visible)
+        return 1;
+    if (hfs != cached || n != cached_n) {
+        infos = (header_field_info **)g_realloc(infos, (n ? n : 1) * sizeof *infos);
+        for (size_t i = 0; i < n; i++)
+            infos[i] = hfs[i] > 0 ? proto_registrar_get_nth((unsigned)hfs[i]) : NULL;
+        cached = hfs;
+        cached_n = n;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (hfs[i] > 0 && proto_field_is_referenced(tree, hfs[i]))
+        if (infos[i] && infos[i]->ref_type != HF_REF_TYPE_NONE)
             return 1;
     }
     return 0;
@@ -726,6 +740,11 @@ void shim_col_append_info(packet_info *pinfo, const char *text, size_t len)
 {
     char *s = wmem_strndup(pinfo->pool, text, len);
     col_append_str(pinfo->cinfo, COL_INFO, s);
+}
+
+void shim_col_append_info_cstr(packet_info *pinfo, const char *text)
+{
+    col_append_str(pinfo->cinfo, COL_INFO, text);
 }
 
 /* ------------------------------------------------------------------ building the tree */

@@ -107,13 +107,28 @@ fn params_start(client_id: &[u8]) -> Option<usize> {
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || from > hay.len() {
-        return None;
+    let (&first, rest) = needle.split_first()?;
+    let last_start = hay.len().checked_sub(needle.len())?;
+    let mut i = from;
+    // The first byte by a plain scan, the rest compared only there.
+    while i <= last_start {
+        let k = i + hay[i..=last_start].iter().position(|b| *b == first)?;
+        if hay[k + 1..k + needle.len()] == *rest {
+            return Some(k);
+        }
+        i = k + 1;
     }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    None
+}
+
+/// The first `"text"` (a JSON string exactly `text`) in `hay`: where `text` starts.
+fn find_quoted(hay: &[u8], text: &[u8]) -> Option<usize> {
+    if text.is_empty() {
+        return find(hay, b"\"\"", 0).map(|k| k + 1);
+    }
+    find_where(hay, text, 1, |k| {
+        hay[k - 1] == b'"' && hay.get(k + text.len()) == Some(&b'"')
+    })
 }
 
 /// Where `value` of field `hf` lies in the packet: (offset, length) in the dissected bytes.
@@ -183,19 +198,18 @@ pub fn locate(hf: Hf, value: &str, data: &[u8], regions: &Regions) -> Option<(us
         }
         From::Member(key) => {
             // The first `"key"` whose value is the one shown.
-            let quoted = format!("\"{key}\"");
+            let key = key.as_bytes();
             let mut at = None;
-            find_where(bytes, quoted.as_bytes(), 0, |k| {
-                at = value_after(k + quoted.len() - 1, value, bytes);
+            find_where(bytes, key, 1, |k| {
+                if bytes[k - 1] != b'"' || bytes.get(k + key.len()) != Some(&b'"') {
+                    return false;
+                }
+                at = value_after(k + key.len(), value, bytes);
                 at.is_some()
             })?;
             at?
         }
-        From::Name => {
-            let quoted = format!("\"{value}\"");
-            let k = find(bytes, quoted.as_bytes(), 0)?;
-            (k + 1, v.len())
-        }
+        From::Name => (find_quoted(bytes, v)?, v.len()),
     };
     Some((region.0 + at.0, at.1))
 }

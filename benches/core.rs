@@ -201,7 +201,7 @@ fn later_pass(all: &[(u64, u32, Frame)], run: &Run, secrets: &Secrets) -> usize 
         for (span, slot) in mqtt::split(bytes).zip(slots.iter()) {
             let (pdu, _) = mqtt::parse(span.bytes(bytes), span.len, mqtt::V311);
             let rec = if slot.record.needs_packet() {
-                slot.record.restore_with(&pdu, None, secrets)
+                slot.record.restore_with(&pdu, None, secrets, Detail::Full)
             } else {
                 slot.record.restore(None, None)
             };

@@ -1,10 +1,10 @@
 //! PUBLISH payloads on Alibaba topics: Alink JSON (protocol reference §5), JSON on user topics,
 //! text and binary. The result is owned and compact so it can be cached for later passes.
 
-use std::borrow::Cow;
 use super::fields::Hf;
 use super::json::{self, Value};
 use super::topic::{self, Class, TopicInfo};
+use std::borrow::Cow;
 
 /// At most this many JSON members are shown per payload (the rest are counted).
 pub const MAX_TREE_ITEMS: usize = 256;

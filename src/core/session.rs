@@ -467,13 +467,16 @@ impl CachedRecord {
     /// The full record again, from the cached facts and the same packet read anew: a PUBLISH's
     /// topic (`topic`, when it came from an alias, else the packet's) and payload, a CONNECT's
     /// login (its sign checked again with `secrets`).
+    /// With [`Detail::Summary`] the payload gives only its Alink facts, as on a first pass that
+    /// shows no item made from it.
     pub fn restore_with(
         &self,
         pdu: &MqttPdu<'_>,
         topic: Option<&[u8]>,
         secrets: &Secrets,
+        detail: Detail,
     ) -> PduRecord {
-        let mut rec = self.restore(topic.or(pdu.topics.first().copied()), pdu.payload);
+        let mut rec = self.restore_as(topic.or(pdu.topics.first().copied()), pdu.payload, detail);
         if self.msg_type == CONNECT {
             rec.login = describe_login(pdu, secrets).map(Box::new);
         }
@@ -483,6 +486,15 @@ impl CachedRecord {
     /// The full record again: the cached facts, plus the PUBLISH topic and payload described
     /// anew from the same packet (the bytes the first pass analysed).
     pub fn restore(&self, topic: Option<&[u8]>, payload: Option<&[u8]>) -> PduRecord {
+        self.restore_as(topic, payload, Detail::Full)
+    }
+
+    fn restore_as(
+        &self,
+        topic: Option<&[u8]>,
+        payload: Option<&[u8]>,
+        detail: Detail,
+    ) -> PduRecord {
         let mut rec = PduRecord {
             msg_type: self.msg_type,
             direction: self.direction,
@@ -502,7 +514,7 @@ impl CachedRecord {
             ..PduRecord::default()
         };
         if self.msg_type == PUBLISH {
-            (rec.topics, rec.payload) = describe_publish(topic, payload);
+            (rec.topics, rec.payload) = describe_publish_as(topic, payload, detail);
             rec.payload_experts_at = rec.payload.as_ref().map(|_| 0);
         }
         for item in self.extra.iter().flat_map(|x| x.iter()) {
@@ -540,6 +552,14 @@ pub fn describe_publish(
     topic: Option<&[u8]>,
     payload: Option<&[u8]>,
 ) -> (Vec<TopicView>, Option<Payload>) {
+    describe_publish_as(topic, payload, Detail::Full)
+}
+
+fn describe_publish_as(
+    topic: Option<&[u8]>,
+    payload: Option<&[u8]>,
+    detail: Detail,
+) -> (Vec<TopicView>, Option<Payload>) {
     let Some(topic_bytes) = topic else {
         return (Vec::new(), None);
     };
@@ -547,7 +567,10 @@ pub fn describe_publish(
     let Some(t) = topic::classify(&text) else {
         return (Vec::new(), None);
     };
-    let payload = payload.map(|b| payload::analyze(&t, b));
+    let payload = payload.map(|b| match detail {
+        Detail::Full => payload::analyze(&t, b),
+        _ => payload::facts(&t, b),
+    });
     (vec![TopicView::new(&text, &t)], payload)
 }
 
@@ -768,7 +791,9 @@ impl Conn {
         debug_assert_eq!(
             format!(
                 "{:?}",
-                rec.clone().into_cached().restore_with(pdu, None, secrets)
+                rec.clone()
+                    .into_cached()
+                    .restore_with(pdu, None, secrets, Detail::Full)
             ),
             format!("{rec:?}"),
             "a cached record restores to the record it came from"

@@ -362,7 +362,7 @@ unsafe fn pdus_inner(
             let (pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
             let rec = if slot.record.needs_packet() {
                 slot.record
-                    .restore_with(&pdu, slot.alias_topic.as_deref(), &st.secrets)
+                    .restore_with(&pdu, slot.alias_topic.as_deref(), &st.secrets, detail)
             } else {
                 slot.record.restore(None, None)
             };

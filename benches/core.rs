@@ -8,8 +8,33 @@
 //! keep its compact record; on the later pass restore the record and describe the packet again.
 //! For repeatable counts: valgrind --tool=callgrind target/release/deps/core-<hash> --quick
 //! (--only=shown, say, runs only the passes whose name has that word).
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
+
+/// Counts the bytes held on the heap, to weigh what the analysis keeps.
+struct Counting;
+
+static HELD: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        HELD.fetch_add(l.size() as isize, Ordering::Relaxed);
+        System.alloc(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        HELD.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        HELD.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
+        System.realloc(p, l, new)
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
 
 use aliiot::core::cache::{FrameCache, Slot};
 use aliiot::core::mqtt;
@@ -110,6 +135,8 @@ fn session(pk: &str, dn: &str, blocks: usize) -> Vec<Frame> {
         }
     }
     f.push((true, vec![0xe0, 0]));
+    // The device's FIN: an empty frame (the glue reports it from TCP's flags).
+    f.push((true, Vec::new()));
     f
 }
 
@@ -165,6 +192,10 @@ fn first_pass(all: &[(u64, u32, Frame)], secrets: &Secrets, shown: bool) -> Run 
             over_tls: false,
             ts_ns: frame as i64 * 1_000_000,
         };
+        if bytes.is_empty() {
+            capture.tcp_end(*conv, frame, ctx.ts_ns, false);
+            continue;
+        }
         let mut slots = Vec::new();
         for span in mqtt::split(bytes) {
             let (pdu, _) = mqtt::parse(span.bytes(bytes), span.len, mqtt::V311);
@@ -213,17 +244,9 @@ fn later_pass(all: &[(u64, u32, Frame)], run: &Run, secrets: &Secrets) -> usize 
     sink.0
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    // --only=<word>: only the runs whose name has it (for callgrind).
-    let only = args
-        .iter()
-        .find_map(|a| a.strip_prefix("--only="))
-        .unwrap_or("")
-        .to_string();
-    let (devices, blocks, rounds) = if quick { (50, 40, 1) } else { (400, 60, 5) };
-    // Devices interleaved as in a capture of many concurrent sessions.
+/// The capture of `devices` sessions of `blocks` exchanges each, devices interleaved as in a
+/// capture of many concurrent sessions.
+fn capture_of(devices: usize, blocks: usize) -> Vec<(u64, u32, Frame)> {
     let sessions: Vec<Vec<Frame>> = (0..devices)
         .map(|d| session("a1Ik2zwEQHf", &format!("th-{d:05}"), blocks))
         .collect();
@@ -236,6 +259,31 @@ fn main() {
             }
         }
     }
+    all
+}
+
+/// Bytes the first pass keeps (analysis and cache) for a capture: (bytes, packets).
+fn kept(devices: usize, blocks: usize, secrets: &Secrets) -> (f64, f64) {
+    let all = capture_of(devices, blocks);
+    let before = HELD.load(Ordering::Relaxed);
+    let run = first_pass(&all, secrets, false);
+    let held = HELD.load(Ordering::Relaxed) - before;
+    let packets = run.packets as f64;
+    drop(run);
+    (held as f64, packets)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // --only=<word>: only the runs whose name has it (for callgrind).
+    let only = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--only="))
+        .unwrap_or("")
+        .to_string();
+    let (devices, blocks, rounds) = if quick { (50, 40, 1) } else { (400, 60, 5) };
+    let all = capture_of(devices, blocks);
     let mut secrets = Secrets::default();
     secrets.add_device(
         "a1Ik2zwEQHf",
@@ -277,5 +325,17 @@ fn main() {
         run.frames.used(),
         packets,
         run.frames.used() as f64 / packets as f64
+    );
+    drop(run);
+    // What the first pass keeps, split between packets and finished connections: the same
+    // number of sessions with more exchanges each, and more sessions of the same length.
+    let (d, b) = if quick { (50, 20) } else { (400, 20) };
+    let (m0, p0) = kept(d, b, &secrets);
+    let (m1, p1) = kept(d, b * 3, &secrets);
+    let (m2, p2) = kept(d * 2, b, &secrets);
+    let per_packet = (m1 - m0) / (p1 - p0);
+    let per_conn = (m2 - m0 - per_packet * (p2 - p0)) / d as f64;
+    println!(
+        "kept after the first pass: {per_packet:.1} bytes per MQTT packet, {per_conn:.0} bytes per finished connection"
     );
 }

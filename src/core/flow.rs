@@ -49,15 +49,28 @@ pub const END_VALUES: &[(u32, &str)] = &[
 ];
 
 /// The MQTT flow state of one connection.
+/// The acknowledgement state of an open connection (a finished one drops it).
+#[derive(Debug, Default)]
+struct Live {
+    /// (request type, sender endpoint, packet id) -> index into `exchanges`.
+    open: FxMap<(u8, u64, u16), usize>,
+    pings: VecDeque<usize>,
+    /// Device QoS 0 publishes after the broker last sent anything.
+    recent_qos0: VecDeque<(u32, i64)>,
+}
+
+fn live(l: &mut Option<Box<Live>>) -> &mut Live {
+    l.get_or_insert_with(Box::default)
+}
+
 #[derive(Debug, Default)]
 pub struct FlowState {
     pub version: u8,
     pub keepalive: Option<u16>,
     last_device_ts: Option<i64>,
     pub exchanges: Vec<Exchange>,
-    /// (request type, sender endpoint, packet id) -> index into `exchanges`.
-    open: FxMap<(u8, u64, u16), usize>,
-    pings: VecDeque<usize>,
+    /// What pairs packets with their acknowledgements while the connection is open.
+    live: Option<Box<Live>>,
     pub first_ts: Option<i64>,
     pub last_ts: i64,
     /// The last MQTT frame of the connection (where the end is shown).
@@ -70,8 +83,6 @@ pub struct FlowState {
     pub reset: Option<u32>,
     pub fin: Option<u32>,
     end_ts: Option<i64>,
-    /// Device QoS 0 publishes after the broker last sent anything.
-    recent_qos0: VecDeque<(u32, i64)>,
     pub likely_lost: Vec<u32>,
     /// CONNECT frames of other connections of the same device that overlapped this one.
     pub overlaps: Vec<u32>,
@@ -150,8 +161,9 @@ impl FlowState {
             // QoS 0 publishes shortly before an abrupt end were probably never delivered.
             let end = ts_ns;
             self.likely_lost = self
-                .recent_qos0
+                .live
                 .iter()
+                .flat_map(|l| l.recent_qos0.iter())
                 .filter(|(_, t)| end.saturating_sub(*t) <= LOST_WINDOW_NS)
                 .map(|(f, _)| *f)
                 .collect();
@@ -161,9 +173,7 @@ impl FlowState {
     /// Frees what only matching needs, once the connection can carry no more MQTT (see
     /// [`super::session::Capture::tcp_end`]); what later passes show stays.
     pub fn release_matching(&mut self) {
-        self.open = FxMap::default();
-        self.pings = VecDeque::new();
-        self.recent_qos0 = VecDeque::new();
+        self.live = None;
         self.exchanges.shrink_to_fit();
     }
 
@@ -174,7 +184,7 @@ impl FlowState {
         rec: &mut FlowRecord,
         experts: &mut Vec<(Ei, String)>,
     ) {
-        if let Some(&idx) = self.open.get(&key) {
+        if let Some(&idx) = live(&mut self.live).open.get(&key) {
             let first = self.exchanges[idx].frame;
             if p.dup {
                 rec.dup_of = Some(first);
@@ -189,7 +199,7 @@ impl FlowState {
                 ),
             ));
         }
-        if self.open.len() >= MAX_OPEN {
+        if live(&mut self.live).open.len() >= MAX_OPEN {
             if !self.open_limit_hit {
                 self.open_limit_hit = true;
                 experts.push((
@@ -206,7 +216,7 @@ impl FlowState {
             kind: p.msg_type,
             ack: None,
         });
-        self.open.insert(key, idx);
+        live(&mut self.live).open.insert(key, idx);
         rec.exchange = Some(idx);
     }
 
@@ -248,7 +258,7 @@ impl FlowState {
             }
             self.last_device_ts = Some(p.ts_ns);
         } else if p.from_device == Some(false) {
-            self.recent_qos0.clear();
+            live(&mut self.live).recent_qos0.clear();
         }
         match p.msg_type {
             PUBLISH => {
@@ -271,10 +281,11 @@ impl FlowState {
                         self.open_exchange((PUBLISH, p.src, id), p, &mut rec, experts)
                     }
                     (0, _) if p.from_device == Some(true) => {
-                        if self.recent_qos0.len() >= MAX_RECENT_QOS0 {
-                            self.recent_qos0.pop_front();
+                        let recent = &mut live(&mut self.live).recent_qos0;
+                        if recent.len() >= MAX_RECENT_QOS0 {
+                            recent.pop_front();
                         }
-                        self.recent_qos0.push_back((p.frame, p.ts_ns));
+                        recent.push_back((p.frame, p.ts_ns));
                     }
                     _ => {}
                 }
@@ -294,7 +305,7 @@ impl FlowState {
                 }
             }
             PINGREQ => {
-                if self.pings.len() < MAX_OPEN {
+                if live(&mut self.live).pings.len() < MAX_OPEN {
                     let idx = self.exchanges.len();
                     self.exchanges.push(Exchange {
                         frame: p.frame,
@@ -302,7 +313,7 @@ impl FlowState {
                         kind: PINGREQ,
                         ack: None,
                     });
-                    self.pings.push_back(idx);
+                    live(&mut self.live).pings.push_back(idx);
                     rec.exchange = Some(idx);
                 }
             }
@@ -312,7 +323,10 @@ impl FlowState {
                     SUBACK => SUBSCRIBE,
                     _ => UNSUBSCRIBE,
                 };
-                match p.msgid.and_then(|id| self.open.remove(&(req, p.dst, id))) {
+                match p
+                    .msgid
+                    .and_then(|id| live(&mut self.live).open.remove(&(req, p.dst, id)))
+                {
                     Some(idx) => {
                         self.close_exchange(idx, p, &mut rec);
                         if p.msg_type == SUBACK {
@@ -339,7 +353,7 @@ impl FlowState {
                 }
             }
             PINGRESP => {
-                if let Some(idx) = self.pings.pop_front() {
+                if let Some(idx) = live(&mut self.live).pings.pop_front() {
                     self.close_exchange(idx, p, &mut rec);
                 }
             }
@@ -515,7 +529,7 @@ mod tests {
             p.src = i as u64 / 65_536;
             f.on_packet(&p, &mut subs, &mut ex);
         }
-        assert_eq!(f.open.len(), MAX_OPEN);
+        assert_eq!(f.live.as_ref().map_or(0, |l| l.open.len()), MAX_OPEN);
         assert_eq!(f.exchanges.len(), MAX_OPEN);
     }
 }

@@ -121,6 +121,18 @@ pub struct Conn {
     pub is_gateway: bool,
     /// Every request seen, in order; records refer to them by index.
     pub requests: Vec<Request>,
+    /// What pairs requests with replies while the connection is open; dropped when it ends.
+    matching: Option<Box<Matching>>,
+    /// MQTT-level flow: acknowledgements, keep-alive, how the session ended.
+    pub flow: FlowState,
+    /// SDK language and version from the client id (`lan`, `_v`).
+    pub sdk: Option<String>,
+    pending_limit_hit: bool,
+}
+
+/// The pairing state of an open connection (what a finished one no longer needs).
+#[derive(Debug, Default)]
+struct Matching {
     /// Requests still waiting for a reply, by matching key.
     pending: FxMap<PairKey, usize>,
     /// Alink requests by id alone, for the platform's `/ext/error` reports.
@@ -128,12 +140,8 @@ pub struct Conn {
     /// Requests without an id (shadow, up_raw/down_raw): sent and answered counts per stream;
     /// their replies come in order.
     fifo: FxMap<PairKey, (u64, u64)>,
-    /// MQTT-level flow: acknowledgements, keep-alive, how the session ended.
-    pub flow: FlowState,
+    /// SUBSCRIBE filters by packet id, until their SUBACK.
     sub_filters: FxMap<usize, Vec<String>>,
-    /// SDK language and version from the client id (`lan`, `_v`).
-    pub sdk: Option<String>,
-    pending_limit_hit: bool,
 }
 
 /// A request and, once seen, its reply.
@@ -284,6 +292,20 @@ impl Capture {
             // for the open ones only.
             if reset || c.flow.disconnect {
                 c.release_matching();
+                // An ended connection overlaps no later login of its device.
+                if let Some(id) = c
+                    .identity
+                    .as_ref()
+                    .filter(|i| i.source == IdentitySource::Login)
+                {
+                    let key = (id.product_key.clone(), id.device_name.clone());
+                    if let Some(convs) = self.devices.get_mut(&key) {
+                        convs.retain(|&other| other != conv);
+                        if convs.is_empty() {
+                            self.devices.remove(&key);
+                        }
+                    }
+                }
             }
         }
     }
@@ -441,8 +463,6 @@ pub(crate) enum Rare {
     Connack(Connack),
     Experts(Box<[(Ei, String)]>),
     Gateway(Rc<Identity>),
-    /// SUBSCRIBE/UNSUBSCRIBE filters as sent: classified again when shown.
-    Filters(Box<[Box<str>]>),
     SubLogins(Box<[SubLogin]>),
     NtpOffset(f64),
     V5Reason(u8, &'static str),
@@ -461,7 +481,7 @@ impl CachedRecord {
     /// Whether showing the packet needs the packet again ([`Self::restore_with`]): a PUBLISH's
     /// topic and payload, a CONNECT's login.
     pub fn needs_packet(&self) -> bool {
-        matches!(self.msg_type, PUBLISH | CONNECT)
+        matches!(self.msg_type, PUBLISH | CONNECT | SUBSCRIBE | UNSUBSCRIBE)
     }
 
     /// The full record again, from the cached facts and the same packet read anew: a PUBLISH's
@@ -479,6 +499,9 @@ impl CachedRecord {
         let mut rec = self.restore_as(topic.or(pdu.topics.first().copied()), pdu.payload, detail);
         if self.msg_type == CONNECT {
             rec.login = describe_login(pdu, secrets).map(Box::new);
+        }
+        if matches!(self.msg_type, SUBSCRIBE | UNSUBSCRIBE) {
+            (rec.filters, rec.topics) = describe_filters(pdu);
         }
         rec
     }
@@ -522,10 +545,6 @@ impl CachedRecord {
                 Rare::Connack(c) => rec.connack = Some(*c),
                 Rare::Experts(e) => rec.experts = e.to_vec(),
                 Rare::Gateway(g) => rec.gateway = Some(g.clone()),
-                Rare::Filters(f) => {
-                    rec.topics = classify_filters(f.iter().map(|f| &**f));
-                    rec.filters = f.to_vec();
-                }
                 Rare::SubLogins(l) => rec.sub_logins = l.to_vec(),
                 Rare::NtpOffset(v) => rec.ntp_offset_ms = Some(*v),
                 Rare::V5Reason(c, m) => rec.v5_reason = Some((*c, m)),
@@ -537,6 +556,19 @@ impl CachedRecord {
         }
         rec
     }
+}
+
+/// A SUBSCRIBE's or UNSUBSCRIBE's filters as sent (at most [`MAX_FILTERS`]), and the Alibaba
+/// ones classified. Pure: read again from the packet on every pass, not kept.
+fn describe_filters(pdu: &MqttPdu<'_>) -> (Vec<Box<str>>, Vec<TopicView>) {
+    let filters: Vec<Box<str>> = pdu
+        .topics
+        .iter()
+        .take(MAX_FILTERS)
+        .map(|f| String::from_utf8_lossy(f).into())
+        .collect();
+    let topics = classify_filters(filters.iter().map(|f| &**f));
+    (filters, topics)
 }
 
 /// The classified SUBSCRIBE/UNSUBSCRIBE filters (the Alibaba ones).
@@ -587,9 +619,6 @@ impl PduRecord {
         }
         if let Some(g) = self.gateway {
             rare.push(Rare::Gateway(g));
-        }
-        if !self.filters.is_empty() {
-            rare.push(Rare::Filters(self.filters.into()));
         }
         if !self.sub_logins.is_empty() {
             rare.push(Rare::SubLogins(self.sub_logins.into()));
@@ -735,6 +764,11 @@ fn is_alibaba_login(cid: &ClientId, username: Option<&str>) -> bool {
     })
 }
 
+/// The connection's pairing state, made when first needed (again after a late packet).
+fn matching(m: &mut Option<Box<Matching>>) -> &mut Matching {
+    m.get_or_insert_with(Box::default)
+}
+
 impl Conn {
     fn direction(&mut self, msg_type: u8, ctx: &FrameCtx) -> Option<Direction> {
         if self.device_endpoint.is_none() {
@@ -762,10 +796,7 @@ impl Conn {
     }
 
     fn release_matching(&mut self) {
-        self.pending = FxMap::default();
-        self.alink_by_id = FxMap::default();
-        self.fifo = FxMap::default();
-        self.sub_filters = FxMap::default();
+        self.matching = None;
         self.requests.shrink_to_fit();
         self.flow.release_matching();
     }
@@ -884,23 +915,17 @@ impl Conn {
             filters: &pdu.topics,
             sub_codes: &pdu.sub_codes,
         };
-        rec.flow = self
-            .flow
-            .on_packet(&flow_packet, &mut self.sub_filters, &mut rec.experts);
+        rec.flow = self.flow.on_packet(
+            &flow_packet,
+            &mut matching(&mut self.matching).sub_filters,
+            &mut rec.experts,
+        );
         rec.v5_reason = super::mqtt5::check(pdu.msg_type, &pdu.v5, &mut rec.experts);
         match pdu.msg_type {
             PUBLISH => {
                 self.analyze_publish(pdu, ctx, secrets, detail, &mut rec);
             }
-            SUBSCRIBE | UNSUBSCRIBE => {
-                rec.filters = pdu
-                    .topics
-                    .iter()
-                    .take(MAX_FILTERS)
-                    .map(|f| String::from_utf8_lossy(f).into())
-                    .collect();
-                rec.topics = classify_filters(rec.filters.iter().map(|f| &**f));
-            }
+            SUBSCRIBE | UNSUBSCRIBE => (rec.filters, rec.topics) = describe_filters(pdu),
             _ => {}
         }
         rec
@@ -1109,7 +1134,7 @@ impl Conn {
                 Pairing::InOrder,
                 &[stream.as_bytes(), pk.as_bytes(), dn.as_bytes()],
             );
-            let counts = self.fifo.entry(base).or_default();
+            let counts = matching(&mut self.matching).fifo.entry(base).or_default();
             let nth = |n: u64| PairKey::of(Pairing::InOrder, &[&base.bytes(), &n.to_le_bytes()]);
             if t.is_reply {
                 let key = nth(counts.1 + 1);
@@ -1122,11 +1147,12 @@ impl Conn {
         } else if let (true, Body::Alink(a)) = (c == topic::EXT_ERROR, &p.body) {
             // The platform's error report for a sub-device's request answers that request.
             let Some(id) = a.id.as_deref() else { return };
-            let found = self
+            let m = matching(&mut self.matching);
+            let found = m
                 .alink_by_id
                 .get(&PairKey::of(Pairing::AlinkId, &[id.as_bytes()]))
                 .copied()
-                .filter(|k| self.pending.contains_key(k));
+                .filter(|k| m.pending.contains_key(k));
             let Some(key) = found else { return };
             (key, Role::Reply)
         } else if let Some(a) = alink_of(&p.body) {
@@ -1163,13 +1189,14 @@ impl Conn {
             return;
         };
         let role = match role {
-            Role::Either if self.pending.contains_key(&key) => Role::Reply,
+            Role::Either if matching(&mut self.matching).pending.contains_key(&key) => Role::Reply,
             Role::Either => Role::Request(true),
             r => r,
         };
         match role {
             Role::Request(expects_reply) => {
-                if self.pending.len() >= MAX_PENDING {
+                let m = matching(&mut self.matching);
+                if m.pending.len() >= MAX_PENDING {
                     if !self.pending_limit_hit {
                         self.pending_limit_hit = true;
                         rec.experts.push((
@@ -1186,15 +1213,16 @@ impl Conn {
                     expects_reply,
                     response: None,
                 });
-                self.pending.insert(key, idx);
+                m.pending.insert(key, idx);
                 if let Some(id) = by_id {
-                    self.alink_by_id.insert(id, key);
+                    m.alink_by_id.insert(id, key);
                 }
                 rec.request = Some(idx);
             }
-            _ => match self.pending.remove(&key) {
+            _ => match matching(&mut self.matching).pending.remove(&key) {
                 Some(idx) => {
-                    if let Some(counts) = fifo_base.and_then(|b| self.fifo.get_mut(&b)) {
+                    let m = matching(&mut self.matching);
+                    if let Some(counts) = fifo_base.and_then(|b| m.fifo.get_mut(&b)) {
                         counts.1 += 1;
                     }
                     let req = &mut self.requests[idx];

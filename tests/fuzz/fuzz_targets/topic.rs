@@ -46,8 +46,11 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(flow, Flow::Either);
         }
         assert!(topic::ALL.contains(&i.class));
-        let view = TopicView::from(&i);
+        let view = TopicView::new(&t, &i);
         assert_eq!(view.flow(), flow);
-        assert_eq!(view.product_key.as_deref(), i.product_key);
+        assert_eq!(view.product_key(), i.product_key);
+        assert_eq!(view.device_name(), i.device_name);
+        assert_eq!(view.identifier(), i.identifier);
+        assert_eq!(view.rrpc_id(), i.rrpc_id);
     }
 });

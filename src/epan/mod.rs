@@ -255,7 +255,9 @@ unsafe fn pdus_inner(
     #[cfg(feature = "panic-hook")]
     panic_hook(frame);
     let tapping = tap::listening();
-    let wants = tree::Wants::of(pinfo, tree);
+    let publish =
+        mqtt::split(data).any(|sp| sp.bytes(data).first().map(|b| b >> 4) == Some(mqtt::PUBLISH));
+    let wants = tree::Wants::of(pinfo, tree, publish);
     let detail = if wants.payload {
         Detail::Full
     } else if wants.items || wants.info || tapping {

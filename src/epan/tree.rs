@@ -49,15 +49,23 @@ pub struct Wants {
 }
 
 impl Wants {
-    pub unsafe fn of(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree) -> Wants {
+    /// `publish`: whether the bytes hold a PUBLISH (only a payload needs the payload fields'
+    /// references looked at).
+    pub unsafe fn of(
+        pinfo: *mut ws::packet_info,
+        tree: *mut ws::proto_tree,
+        publish: bool,
+    ) -> Wants {
         let experts = ws::shim_experts_wanted(tree) != 0;
         let items = ws::shim_tree_wants_proto(tree, proto()) != 0 || experts;
         let visible = items && ws::shim_tree_visible(tree) != 0;
         let payload = items
-            && (experts || visible || {
-                let hfs = super::registry::payload_hfs();
-                ws::shim_any_referenced(tree, hfs.as_ptr(), hfs.len()) != 0
-            });
+            && (experts
+                || visible
+                || publish && {
+                    let hfs = super::registry::payload_hfs();
+                    ws::shim_any_referenced(tree, hfs.as_ptr(), hfs.len()) != 0
+                });
         Wants {
             items,
             info: ws::shim_pinfo_has_columns(pinfo) != 0,

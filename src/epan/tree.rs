@@ -27,6 +27,8 @@ pub struct TreeSink {
     items_wanted: bool,
     info_wanted: bool,
     visible: bool,
+    /// Expert items are wanted (aliiot's own item is then always made).
+    experts: bool,
     /// The dissected bytes and the packet's parts, to place fields read from the packet.
     data: *const u8,
     data_len: usize,
@@ -40,6 +42,8 @@ pub struct TreeSink {
 #[derive(Clone, Copy)]
 pub struct Wants {
     pub items: bool,
+    /// Whether expert items are wanted (they need aliiot's own item to sit on).
+    pub experts: bool,
     pub info: bool,
     /// Whether a PUBLISH's payload must be read in full: the tree is visible, expert items are
     /// wanted, or a field made from the payload is filtered on or exported.
@@ -68,6 +72,7 @@ impl Wants {
                 });
         Wants {
             items,
+            experts,
             info: ws::shim_pinfo_has_columns(pinfo) != 0,
             payload,
             visible,
@@ -99,6 +104,7 @@ impl TreeSink {
             items_wanted: true,
             info_wanted: true,
             visible: true,
+            experts: true,
             data: std::ptr::null(),
             data_len: 0,
             regions: Regions::default(),
@@ -152,6 +158,7 @@ impl TreeSink {
         self.items_wanted = w.items;
         self.info_wanted = w.info;
         self.visible = w.visible;
+        self.experts = w.experts;
         self
     }
 
@@ -188,6 +195,19 @@ impl Sink for TreeSink {
 
     fn open(&mut self, summary: &str) {
         if self.root.is_null() {
+            return;
+        }
+        if !self.visible
+            && !self.experts
+            && unsafe { ws::shim_proto_item_needed(self.root, proto()) } == 0
+        {
+            // Only fields are filtered on or exported, and no expert item needs a place: they
+            // go straight into the tree, as under a faked item (Wireshark fakes what is unseen).
+            self.top_item = std::ptr::null_mut();
+            self.last = self.root as *mut ws::proto_item;
+            self.depth = 0;
+            self.overflow = 0;
+            self.enter(self.root);
             return;
         }
         let (start, len) = self.span.unwrap_or((0, 0));

@@ -685,6 +685,17 @@ int shim_tree_wants_proto(proto_tree *tree, int proto)
     return tree && proto > 0 && proto_field_is_referenced(tree, proto);
 }
 
+int shim_proto_item_needed(proto_tree *tree, int proto)
+{
+    if (!tree || proto <= 0)
+        return 0;
+    if (PTREE_DATA(tree)->visible)
+        return 1;
+    /* A filter on the protocol itself (not only on its fields, which mark it indirectly). */
+    header_field_info *h = proto_registrar_get_nth((unsigned)proto);
+    return h && h->ref_type == HF_REF_TYPE_DIRECT;
+}
+
 int shim_tree_visible(proto_tree *tree)
 {
     return tree && PTREE_DATA(tree)->visible;

@@ -136,6 +136,9 @@ void shim_col_append_info_cstr(packet_info *pinfo, const char *text);
  * display filter, coloring rule or -e field names one of its fields (or the protocol). */
 int shim_tree_wants_proto(proto_tree *tree, int proto);
 /* Whether the tree is shown (tshark -V, -T pdml/json, the GUI's details), not only filtered on. */
+/* Whether aliiot's protocol item must be made: the tree is shown, or a filter names the protocol
+ * itself (a filter on its fields alone finds them without it). */
+int shim_proto_item_needed(proto_tree *tree, int proto);
 int shim_tree_visible(proto_tree *tree);
 /* Whether one field is filtered on, exported or otherwise referenced. */
 int shim_field_referenced(proto_tree *tree, int hf);

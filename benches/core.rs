@@ -327,6 +327,9 @@ fn main() {
         run.frames.used() as f64 / packets as f64
     );
     drop(run);
+    if !only.is_empty() {
+        return;
+    }
     // What the first pass keeps, split between packets and finished connections: the same
     // number of sessions with more exchanges each, and more sessions of the same length.
     let (d, b) = if quick { (50, 20) } else { (400, 20) };

@@ -1341,13 +1341,14 @@ impl<'a> Scan<'a> {
     fn literal(&mut self, word: &[u8]) -> Option<()> {
         (self.b.get(self.at..self.at + word.len())? == word).then(|| self.at += word.len())
     }
-    /// Any value; returns what a wanted member needs of it (for one not `wanted`, a string is
-    /// only checked, and returned as Null).
-    fn value(&mut self, depth: usize, wanted: bool) -> Option<Raw<'a>> {
+    /// Counts a value against the limits.
+    fn node(&mut self, depth: usize) -> Option<()> {
         self.nodes += 1;
-        if depth > 32 || self.nodes > 10_000 {
-            return None;
-        }
+        (depth <= 32 && self.nodes <= 10_000).then_some(())
+    }
+    /// A wanted member's value: what the caller needs of it.
+    fn value(&mut self, depth: usize) -> Option<Raw<'a>> {
+        self.node(depth)?;
         Some(match self.peek()? {
             b'{' => {
                 let start = self.at;
@@ -1355,30 +1356,15 @@ impl<'a> Scan<'a> {
                 Raw::Object(&self.b[start..self.at])
             }
             b'[' => {
-                self.at += 1;
-                self.ws();
-                if self.eat(b']').is_none() {
-                    loop {
-                        self.ws();
-                        self.value(depth + 1, false)?;
-                        self.ws();
-                        if self.eat(b',').is_some() {
-                            continue;
-                        }
-                        self.eat(b']')?;
-                        break;
-                    }
-                }
+                self.array(depth)?;
                 Raw::Array
             }
             b'"' => {
                 let (raw, escaped) = self.string()?;
                 if escaped {
                     Raw::Escaped
-                } else if wanted {
-                    Raw::Str(std::str::from_utf8(raw).ok()?)
                 } else {
-                    Raw::Null
+                    Raw::Str(std::str::from_utf8(raw).ok()?)
                 }
             }
             b't' => {
@@ -1396,6 +1382,35 @@ impl<'a> Scan<'a> {
             _ => Raw::Number(self.number()?),
         })
     }
+    /// Any other value: only checked.
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        self.node(depth)?;
+        match self.peek()? {
+            b'{' => self.object(depth + 1, &[], &mut []),
+            b'[' => self.array(depth),
+            b'"' => self.string().map(|_| ()),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number().map(|_| ()),
+        }
+    }
+    fn array(&mut self, depth: usize) -> Option<()> {
+        self.at += 1;
+        self.ws();
+        if self.eat(b']').is_some() {
+            return Some(());
+        }
+        loop {
+            self.ws();
+            self.skip(depth + 1)?;
+            self.ws();
+            if self.eat(b',').is_some() {
+                continue;
+            }
+            return self.eat(b']');
+        }
+    }
     fn object(&mut self, depth: usize, keys: &[&str], out: &mut [Option<Raw<'a>>]) -> Option<()> {
         self.eat(b'{')?;
         self.ws();
@@ -1408,19 +1423,22 @@ impl<'a> Scan<'a> {
             self.ws();
             self.eat(b':')?;
             self.ws();
-            let wanted = if escaped {
+            let wanted = if escaped || keys.is_empty() {
                 None
             } else {
                 keys.iter().position(|k| k.as_bytes() == key)
             };
-            let v = self.value(depth, wanted.is_some())?;
-            if let Some(i) = wanted {
-                if out[i].is_none() {
-                    if v == Raw::Escaped {
-                        return None;
+            match wanted {
+                Some(i) => {
+                    let v = self.value(depth)?;
+                    if out[i].is_none() {
+                        if v == Raw::Escaped {
+                            return None;
+                        }
+                        out[i] = Some(v);
                     }
-                    out[i] = Some(v);
                 }
+                None => self.skip(depth)?,
             }
             self.ws();
             if self.eat(b',').is_some() {

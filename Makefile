@@ -83,6 +83,13 @@ valgrind: build
 BENCH_FRAMES ?= 100000 1000000
 bench: build
 	bench/run.sh $(PLUGIN) $(BENCH_FRAMES)
+	@if command -v valgrind >/dev/null; then \
+	    { echo; echo "## Instruction counts (\`make bench-instructions\`)"; echo; \
+	      echo "callgrind over the same modes at $(INSTR_FRAMES) frames: counts repeat where wall time does not (a"; \
+	      echo "background thread of tshark still moves a total by about ±10 M between runs)."; echo; \
+	      bench/instructions.sh $(PLUGIN) $(INSTR_FRAMES); } >> BENCHMARKS.md; fi
+	@{ echo; echo "## The core alone (\`make bench-core\`)"; echo; echo '```'; \
+	   $(CARGO) bench --locked --no-default-features --bench core 2>/dev/null; echo '```'; } >> BENCHMARKS.md
 
 # Instruction counts (callgrind) per mode against tshark without the plugin: repeatable where
 # wall time is not (shared or virtual machines). INSTR_FRAMES generated frames.

@@ -663,21 +663,10 @@ int shim_pinfo_has_proto(packet_info *pinfo, const char *name)
     return proto_is_frame_protocol(pinfo->layers, name) ? 1 : 0;
 }
 
-uint32_t shim_find_conversation_index(packet_info *pinfo)
-{
-    conversation_t *c = find_conversation_pinfo(pinfo, 0);
-    return c ? c->conv_index : UINT32_MAX;
-}
-
 uint32_t shim_conversation_index(packet_info *pinfo)
 {
     conversation_t *c = find_or_create_conversation(pinfo);
     return c ? c->conv_index : 0;
-}
-
-void shim_col_set_protocol(packet_info *pinfo, const char *static_text)
-{
-    col_set_str(pinfo->cinfo, COL_PROTOCOL, static_text);
 }
 
 int shim_tree_wants_proto(proto_tree *tree, int proto)

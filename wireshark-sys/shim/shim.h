@@ -126,9 +126,6 @@ uint64_t shim_pinfo_dst_key(packet_info *pinfo);
 void shim_pinfo_ports(packet_info *pinfo, uint32_t *src, uint32_t *dst);
 int shim_pinfo_has_proto(packet_info *pinfo, const char *name);
 uint32_t shim_conversation_index(packet_info *pinfo);
-/* The index of the frame's existing conversation, UINT32_MAX when it has none. */
-uint32_t shim_find_conversation_index(packet_info *pinfo);
-void shim_col_set_protocol(packet_info *pinfo, const char *static_text);
 void shim_col_append_info(packet_info *pinfo, const char *text, size_t len);
 /* The same for a NUL-terminated text (copied by the column). */
 void shim_col_append_info_cstr(packet_info *pinfo, const char *text);

@@ -35,6 +35,13 @@ pub fn hf(f: Hf) -> c_int {
 /// The registered ids of the fields made from a payload ([`crate::core::fields::from_payload`]),
 /// and of every expert item (a filter on one, `-Y aliiot.payload.credential`, needs the payload's
 /// expert items made).
+/// The expert items' field ids: filtering on one needs aliiot's own item (expert items sit on it).
+pub fn expert_hfs() -> &'static [c_int] {
+    static IDS: std::sync::OnceLock<Vec<c_int>> = std::sync::OnceLock::new();
+    // SAFETY: written once by Wireshark at registration, read-only since.
+    IDS.get_or_init(|| unsafe { &*EI_IDS.0.get() }.iter().map(|e| e.hf).collect())
+}
+
 pub fn payload_hfs() -> &'static [c_int] {
     static IDS: std::sync::OnceLock<Vec<c_int>> = std::sync::OnceLock::new();
     IDS.get_or_init(|| {

@@ -60,9 +60,16 @@ impl Wants {
         tree: *mut ws::proto_tree,
         publish: bool,
     ) -> Wants {
-        let experts = ws::shim_experts_wanted(tree) != 0;
-        let items = ws::shim_tree_wants_proto(tree, proto()) != 0 || experts;
+        let expert_tap = ws::shim_experts_wanted(tree) != 0;
+        let items = ws::shim_tree_wants_proto(tree, proto()) != 0 || expert_tap;
         let visible = items && ws::shim_tree_visible(tree) != 0;
+        // Expert items are made when the expert tap or `_ws.expert` asks, or a filter names one
+        // of aliiot's (`aliiot.alink.error_code`, say).
+        let experts = expert_tap
+            || items && !visible && {
+                let hfs = super::registry::expert_hfs();
+                ws::shim_any_referenced(tree, hfs.as_ptr(), hfs.len()) != 0
+            };
         let payload = items
             && (experts
                 || visible

@@ -697,24 +697,31 @@ int shim_field_referenced(proto_tree *tree, int hf)
 
 int shim_any_referenced(proto_tree *tree, const int *hfs, size_t n)
 {
-    /* Asked for every MQTT packet, over the same registered list: its fields' infos are looked
-     * up once, then each is one load (what proto_field_is_referenced tests for a field). */
-    static const int *cached;
-    static size_t cached_n;
-    static header_field_info **infos;
+    /* Asked for every MQTT packet, over a few lists registered once: each list's field infos
+     * are looked up once, then each field is one load (what proto_field_is_referenced tests). */
+    static struct {
+        const int *hfs;
+        size_t n;
+        header_field_info **infos;
+    } lists[4];
     if (!tree)
         return 0;
     if (PTREE_DATA(tree)->visible)
         return 1;
-    if (hfs != cached || n != cached_n) {
-        infos = (header_field_info **)g_realloc(infos, (n ? n : 1) * sizeof *infos);
+    size_t k = 0;
+    while (k < 4 && lists[k].hfs && (lists[k].hfs != hfs || lists[k].n != n))
+        k++;
+    if (k == 4)
+        k = 3; /* more lists than slots: the last slot is looked up again */
+    if (lists[k].hfs != hfs || lists[k].n != n) {
+        lists[k].infos = (header_field_info **)g_realloc(lists[k].infos, (n ? n : 1) * sizeof(header_field_info *));
         for (size_t i = 0; i < n; i++)
-            infos[i] = hfs[i] > 0 ? proto_registrar_get_nth((unsigned)hfs[i]) : NULL;
-        cached = hfs;
-        cached_n = n;
+            lists[k].infos[i] = hfs[i] > 0 ? proto_registrar_get_nth((unsigned)hfs[i]) : NULL;
+        lists[k].hfs = hfs;
+        lists[k].n = n;
     }
     for (size_t i = 0; i < n; i++) {
-        if (infos[i] && infos[i]->ref_type != HF_REF_TYPE_NONE)
+        if (lists[k].infos[i] && lists[k].infos[i]->ref_type != HF_REF_TYPE_NONE)
             return 1;
     }
     return 0;

@@ -94,6 +94,11 @@ fn alink_fields_and_error_code() {
         rows(&h.fields(cap, &[], "aliiot.alink.error_code", &["frame.number"])),
         ["18"]
     );
+    // The same filter with plain output: an unseen tree on every version (4.4 builds -T fields
+    // trees unseen too). The expert item still needs aliiot's own item to sit on.
+    let out = h.tshark(&["-n", "-r", &h.capture(cap), "-Y", "aliiot.alink.error_code"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.trim_start().starts_with("18 "), "{out}");
     let r = h.fields(
         cap,
         &[],

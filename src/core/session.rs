@@ -565,7 +565,7 @@ fn describe_filters(pdu: &MqttPdu<'_>) -> (Vec<Box<str>>, Vec<TopicView>) {
         .topics
         .iter()
         .take(MAX_FILTERS)
-        .map(|f| String::from_utf8_lossy(f).into())
+        .map(|f| super::lossy(f).into())
         .collect();
     let topics = classify_filters(filters.iter().map(|f| &**f));
     (filters, topics)

@@ -403,12 +403,7 @@ fn sys_class(tail: &str) -> (Class, Option<&str>, bool) {
 
 /// The `/sys/` topics with an identifier level.
 fn sys_class_with_id(base: &str, reply: bool) -> (Class, Option<&str>, bool) {
-    let mut l = [""; 5];
-    let mut n = 0;
-    for level in base.splitn(5, '/') {
-        l[n] = level;
-        n += 1;
-    }
+    let (l, n) = levels(base);
     match l[..n] {
         ["thing", "event", id, "post"] => (EVENT_POST, Some(id), reply),
         ["thing", "service", id] => (SERVICE_INVOKE, Some(id), reply),

@@ -688,7 +688,7 @@ fn bad_secrets_rows_and_keys_files() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(
         dir.join("unreadable.keys"),
-        std::fs::Permissions::from_mode(0),
+        std::fs::Permissions::from_mode(0o0),
     )
     .unwrap();
     for (file, message) in [

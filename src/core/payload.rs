@@ -3,7 +3,7 @@
 
 use super::fields::Hf;
 use super::json::{self, Value};
-use super::topic::{self, Class, TopicInfo};
+use super::topic::{Carries, Class, Content, TopicInfo};
 use std::borrow::Cow;
 
 /// At most this many JSON members are shown per payload (the rest are counted).
@@ -147,27 +147,9 @@ fn split_id(id: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Whether the class carries binary, not JSON (reference §6).
-fn binary_class(t: &TopicInfo<'_>) -> bool {
-    let c = t.class;
-    (c == topic::UP_RAW && !t.is_reply)
-        || c == topic::DOWN_RAW
-        || (c == topic::FILE_DOWNLOAD && t.is_reply)
-        || (c == topic::FILE_UPLOAD_SEND && !t.is_reply)
-        || c == topic::RRPC_REQUEST
-        || c == topic::RRPC_RESPONSE
-        || c == topic::BROADCAST_REQUEST
-}
-
-/// Whether the class speaks Alink request/reply JSON (`id`, `params`/`data`, `code`…).
-fn alink_class(c: Class) -> bool {
-    c.name.starts_with("thing.")
-        || c.name.starts_with("combine.")
-        || c.name.starts_with("ota.")
-        || c == topic::EXT_ERROR
-        || c == topic::SYS_OTHER
-        || c == topic::SECURE_TUNNEL_NOTIFY
-        || c == topic::SECURE_TUNNEL_PROXY
+/// What the message carries, by its class.
+fn carries(t: &TopicInfo<'_>) -> Carries {
+    t.class.carries(t.is_reply)
 }
 
 /// Keys whose values are credentials: shown masked in aliiot's tree.
@@ -217,9 +199,8 @@ fn parsed_facts_or_full(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload 
             named: Vec::new(),
         };
     }
-    if (t.class == topic::FILE_DOWNLOAD && t.is_reply)
-        || (t.class == topic::FILE_UPLOAD_SEND && !t.is_reply)
-    {
+    let carries = carries(t);
+    if carries == Carries::FileChunk {
         let body = match file_chunk(t, bytes, &mut issues) {
             Some(chunk) => Body::File(Box::new(chunk)),
             None => binary(bytes),
@@ -230,18 +211,14 @@ fn parsed_facts_or_full(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload 
             named: Vec::new(),
         };
     }
-    if binary_class(t) && !(t.rrpc_id.is_some() && looks_like_json(bytes)) {
+    if carries == Carries::Binary && !(t.rrpc_id.is_some() && looks_like_json(bytes)) {
         return Payload {
             body: binary(bytes),
             issues,
             named: Vec::new(),
         };
     }
-    let expect_json = alink_class(t.class)
-        || matches!(
-            t.class.name,
-            "shadow.update" | "shadow.get" | "ntp.request" | "ntp.response" | "register" | "regnwl"
-        );
+    let expect_json = matches!(carries, Carries::Alink | Carries::Json);
     if !expect_json && !looks_like_json(bytes) {
         return Payload {
             body: text_or_binary(bytes),
@@ -266,7 +243,7 @@ fn parsed_facts_or_full(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload 
         issues.push(PayloadIssue::LenientJson(n.clone()));
     }
     let v = &parsed.value;
-    let alink_body = alink_class(t.class) && v.is_object();
+    let alink_body = carries == Carries::Alink && v.is_object();
     if full || !alink_body {
         scan_secrets(v, 0, &mut issues);
     }
@@ -288,13 +265,12 @@ fn parsed_facts_or_full(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload 
 /// [`facts`] of an Alink message without parsing it into a document, when the strict scan can
 /// answer ([`json::scan_object`]); None leaves it to the parser.
 fn alink_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Option<Payload> {
-    if !alink_class(t.class)
-        || t.class == topic::OTA_INFORM
-        || t.class == topic::OTA_UPGRADE
-        || t.class == topic::OTA_FIRMWARE_GET
-        || binary_class(t)
-        || (t.class == topic::FILE_DOWNLOAD && t.is_reply)
-        || (t.class == topic::FILE_UPLOAD_SEND && !t.is_reply)
+    // A firmware description has fields of its own: left to the parser.
+    if carries(t) != Carries::Alink
+        || matches!(
+            t.class.content,
+            Content::FirmwareReport | Content::FirmwareOffer | Content::FirmwarePush
+        )
     {
         return None;
     }
@@ -339,7 +315,7 @@ fn alink_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Option<Payload> {
     a.message = text(m[5])?;
     let mut issues = Vec::new();
     if let Some(c) = a.code {
-        if c != 200 && !(t.class == topic::OTA_UPGRADE && c == 1000) {
+        if t.class.is_error_code(c) {
             issues.push(PayloadIssue::ErrorCode(c));
         }
     }
@@ -365,7 +341,12 @@ fn named_members(
             out.push((hf, value_text(v)));
         }
     };
-    if t.class == topic::SHADOW_UPDATE || t.class == topic::SHADOW_GET {
+    let firmware = match t.class.content {
+        Content::FirmwareReport => v.get("params").or_else(|| v.get("data")),
+        Content::FirmwareOffer | Content::FirmwarePush => v.get("data"),
+        _ => None,
+    };
+    if t.class.content == Content::Shadow {
         put(Hf::ShadowMethod, v.get("method"));
         put(Hf::ShadowVersion, v.get("version"));
         if let Some(p) = v.get("payload") {
@@ -385,22 +366,17 @@ fn named_members(
                 ));
             }
         }
-    } else if t.class == topic::OTA_INFORM
-        || t.class == topic::OTA_UPGRADE
-        || t.class == topic::OTA_FIRMWARE_GET
-    {
-        let fw = v
-            .get("params")
-            .filter(|_| t.class == topic::OTA_INFORM)
-            .or_else(|| v.get("data"));
-        if let Some(fw) = fw {
-            put(Hf::OtaVersion, fw.get("version"));
-            put(Hf::OtaModule, fw.get("module"));
-            put(Hf::OtaSize, fw.get("size"));
-            put(Hf::OtaUrl, fw.get("url"));
-            put(Hf::OtaSignMethod, fw.get("signMethod"));
-            put(Hf::OtaSign, fw.get("sign"));
-            put(Hf::OtaMd5, fw.get("md5"));
+    } else if let Some(fw) = firmware {
+        for (hf, key) in [
+            (Hf::OtaVersion, "version"),
+            (Hf::OtaModule, "module"),
+            (Hf::OtaSize, "size"),
+            (Hf::OtaUrl, "url"),
+            (Hf::OtaSignMethod, "signMethod"),
+            (Hf::OtaSign, "sign"),
+            (Hf::OtaMd5, "md5"),
+        ] {
+            put(hf, fw.get(key));
         }
     }
     out
@@ -566,7 +542,7 @@ fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>, full: boo
     a.message = v.get("message").map(|v| common(&value_text(v), t.class));
     if let Some(c) = a.code {
         // An OTA upgrade push carries code 1000 (a notification, not an error).
-        if c != 200 && !(t.class == topic::OTA_UPGRADE && c == 1000) {
+        if t.class.is_error_code(c) {
             issues.push(PayloadIssue::ErrorCode(c));
         }
     }
@@ -578,26 +554,30 @@ fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>, full: boo
         if t.is_reply {
             tree(&p, 0, &mut a.params, issues);
         } else {
-            if t.class == topic::PROPERTY_POST || t.class == topic::PROPERTY_SET {
-                properties(&p, &mut a.properties);
-            } else if t.class == topic::PROPERTY_BATCH_POST {
-                if let Some(props) = p.get("properties") {
-                    batch_properties(props, &mut a.properties);
+            match t.class.content {
+                Content::Properties => properties(&p, &mut a.properties),
+                Content::BatchProperties => {
+                    if let Some(props) = p.get("properties") {
+                        batch_properties(props, &mut a.properties);
+                    }
                 }
-            } else if t.class == topic::OTA_PROGRESS {
-                a.ota_step = p.get("step").and_then(|v| payload_int(v));
-                if let Some(step) = a.ota_step.filter(|s| *s < 0) {
-                    issues.push(PayloadIssue::OtaFailed(step));
+                Content::OtaStep => {
+                    a.ota_step = p.get("step").and_then(payload_int);
+                    if let Some(step) = a.ota_step.filter(|s| *s < 0) {
+                        issues.push(PayloadIssue::OtaFailed(step));
+                    }
                 }
-            } else if t.class == topic::EVENT_POST {
-                a.event_time = p.get("time").and_then(Value::as_u64_lenient);
+                Content::EventTime => {
+                    a.event_time = p.get("time").and_then(Value::as_u64_lenient);
+                }
+                _ => {}
             }
             tree(&p, 0, &mut a.params, issues);
         }
     }
     if let Some(d) = v.get("data") {
         let d = embedded_or_self(d);
-        if t.class == topic::DESIRED_GET && t.is_reply {
+        if t.class.content == Content::DesiredProperties && t.is_reply {
             properties(&d, &mut a.properties);
         }
         tree(&d, 0, &mut a.data, issues);
@@ -789,6 +769,8 @@ pub fn code_meaning(code: u64) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::core::topic;
 
     #[test]
     fn scanned_facts_match_parsed_facts() {
@@ -818,8 +800,6 @@ mod tests {
             assert!(alink_facts(&t, doc.as_bytes()).is_none(), "{doc}");
         }
     }
-
-    use super::*;
 
     fn info(t: &str) -> TopicInfo<'_> {
         topic::classify(t).unwrap()

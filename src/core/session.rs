@@ -311,10 +311,10 @@ impl Capture {
     }
 }
 
-/// How a request and its reply are paired (the kinds of [`PairKey`]).
+/// The kinds of [`PairKey`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-enum Pairing {
+enum KeyKind {
     /// MQTT 5 Response Topic + Correlation Data.
     Mqtt5 = 1,
     /// `/ext/rrpc/{id}/…`: request and response share the topic.
@@ -339,7 +339,7 @@ enum Pairing {
 pub(crate) struct PairKey(u64, u64);
 
 impl PairKey {
-    fn of(kind: Pairing, parts: &[&[u8]]) -> PairKey {
+    fn of(kind: KeyKind, parts: &[&[u8]]) -> PairKey {
         use std::hash::Hasher;
         let digest = |seed: u8| {
             let mut h = super::fxhash::FxHasher::default();
@@ -947,25 +947,16 @@ impl Conn {
             return;
         };
         let c = t.class;
-        if matches!(
-            c.name,
-            "combine.login"
-                | "combine.batch_login"
-                | "thing.topo.add"
-                | "thing.sub.register"
-                | "thing.event.property.pack.post"
-        ) {
+        if c.marks_gateway() {
             self.is_gateway = true;
         }
         // Whose message is this? A gateway carries its sub-devices' topics.
         if let (Some(login), Some(pk), Some(dn)) =
             (self.identity.clone(), t.product_key, t.device_name)
         {
-            let names_gateway_session =
-                matches!(c.name, "ext.error") || c.name.starts_with("combine.");
             if login.source == IdentitySource::Login
                 && (login.product_key != pk || login.device_name != dn)
-                && !names_gateway_session
+                && !c.names_gateway_session()
             {
                 if self.is_gateway {
                     rec.gateway = Some(login.clone());
@@ -1004,12 +995,7 @@ impl Conn {
                 rec,
             );
         }
-        if !t.is_reply
-            && matches!(
-                c.name,
-                "thing.topo.add" | "combine.login" | "combine.batch_login"
-            )
-        {
+        if !t.is_reply && c.logs_sub_devices_in() {
             if let Some(v) = pdu.payload.and_then(|b| super::json::parse(b).ok()) {
                 rec.sub_logins = sub_logins(&v.value, secrets);
                 for l in &rec.sub_logins {
@@ -1070,123 +1056,104 @@ impl Conn {
             // MQTT 5 request: the reply comes on its Response Topic with its Correlation Data.
             (
                 PairKey::of(
-                    Pairing::Mqtt5,
+                    KeyKind::Mqtt5,
                     &[String::from_utf8_lossy(rt).as_bytes(), cd],
                 ),
                 Role::Request(true),
             )
         } else if let (None, Some(cd)) = (response_topic, correlation) {
             (
-                PairKey::of(Pairing::Mqtt5, &[topic.as_bytes(), cd]),
+                PairKey::of(KeyKind::Mqtt5, &[topic.as_bytes(), cd]),
                 Role::Reply,
             )
         } else if let Some(rrpc) = t.rrpc_id {
-            let parts = [
-                rrpc.as_bytes(),
-                c.name.as_bytes(),
-                pk.as_bytes(),
-                dn.as_bytes(),
-            ];
-            (PairKey::of(Pairing::ExtRrpc, &parts), Role::Either)
-        } else if c == topic::RRPC_REQUEST || c == topic::RRPC_RESPONSE {
-            let id = t.identifier.unwrap_or("");
-            (
-                PairKey::of(
-                    Pairing::Rrpc,
-                    &[pk.as_bytes(), dn.as_bytes(), id.as_bytes()],
-                ),
-                if t.is_reply {
-                    Role::Reply
-                } else {
-                    Role::Request(true)
-                },
-            )
-        } else if c == topic::NTP_REQUEST || c == topic::NTP_RESPONSE {
-            let Some(sent) = json_item("deviceSendTime") else {
-                return;
-            };
-            (
-                PairKey::of(
-                    Pairing::Ntp,
-                    &[pk.as_bytes(), dn.as_bytes(), sent.as_bytes()],
-                ),
-                if t.is_reply {
-                    Role::Reply
-                } else {
-                    Role::Request(true)
-                },
-            )
-        } else if c == topic::SHADOW_UPDATE
-            || c == topic::SHADOW_GET
-            || c == topic::UP_RAW
-            || c == topic::DOWN_RAW
-        {
-            // No id: the n-th reply answers the n-th request.
-            if c == topic::SHADOW_GET && json_item("method").as_deref() != Some("reply") {
-                return;
-            }
-            let stream = if c == topic::SHADOW_GET {
-                topic::SHADOW_UPDATE.name
-            } else {
-                c.name
-            };
-            let base = PairKey::of(
-                Pairing::InOrder,
-                &[stream.as_bytes(), pk.as_bytes(), dn.as_bytes()],
-            );
-            let counts = matching(&mut self.matching).fifo.entry(base).or_default();
-            let nth = |n: u64| PairKey::of(Pairing::InOrder, &[&base.bytes(), &n.to_le_bytes()]);
-            if t.is_reply {
-                let key = nth(counts.1 + 1);
-                fifo_base = Some(base);
-                (key, Role::Reply)
-            } else {
-                counts.0 += 1;
-                (nth(counts.0), Role::Request(true))
-            }
-        } else if let (true, Body::Alink(a)) = (c == topic::EXT_ERROR, &p.body) {
-            // The platform's error report for a sub-device's request answers that request.
-            let Some(id) = a.id.as_deref() else { return };
-            let m = matching(&mut self.matching);
-            let found = m
-                .alink_by_id
-                .get(&PairKey::of(Pairing::AlinkId, &[id.as_bytes()]))
-                .copied()
-                .filter(|k| m.pending.contains_key(k));
-            let Some(key) = found else { return };
-            (key, Role::Reply)
-        } else if let Some(a) = alink_of(&p.body) {
-            let replies_by_topic = c.name.starts_with("thing.")
-                || c.name.starts_with("combine.")
-                || c.name.starts_with("secure_tunnel")
-                || c == topic::SYS_OTHER;
-            let Some(id) =
-                a.id.as_deref()
-                    .filter(|_| replies_by_topic && t.product_key.is_some())
-            else {
-                return;
-            };
-            let parts = [
-                c.name.as_bytes(),
-                t.identifier.unwrap_or("").as_bytes(),
-                pk.as_bytes(),
-                dn.as_bytes(),
-                id.as_bytes(),
-            ];
-            let key = PairKey::of(Pairing::Alink, &parts);
-            if !t.is_reply {
-                by_id = Some(PairKey::of(Pairing::AlinkId, &[id.as_bytes()]));
-            }
-            (
-                key,
-                if t.is_reply {
-                    Role::Reply
-                } else {
-                    Role::Request(a.ack != Some(0))
-                },
-            )
+            let parts = [rrpc.as_bytes(), &[c.index()], pk.as_bytes(), dn.as_bytes()];
+            (PairKey::of(KeyKind::ExtRrpc, &parts), Role::Either)
         } else {
-            return;
+            let as_reply = |is_reply: bool| {
+                if is_reply {
+                    Role::Reply
+                } else {
+                    Role::Request(true)
+                }
+            };
+            match c.pairing {
+                topic::Pairing::None => return,
+                topic::Pairing::Rrpc => {
+                    let id = t.identifier.unwrap_or("");
+                    let parts = [pk.as_bytes(), dn.as_bytes(), id.as_bytes()];
+                    (PairKey::of(KeyKind::Rrpc, &parts), as_reply(t.is_reply))
+                }
+                topic::Pairing::Ntp => {
+                    let Some(sent) = json_item("deviceSendTime") else {
+                        return;
+                    };
+                    let parts = [pk.as_bytes(), dn.as_bytes(), sent.as_bytes()];
+                    (PairKey::of(KeyKind::Ntp, &parts), as_reply(t.is_reply))
+                }
+                topic::Pairing::InOrder | topic::Pairing::ShadowReply => {
+                    // No id: the n-th reply answers the n-th request.
+                    let stream = if c.pairing == topic::Pairing::ShadowReply {
+                        if json_item("method").as_deref() != Some("reply") {
+                            return;
+                        }
+                        topic::SHADOW_UPDATE
+                    } else {
+                        c
+                    };
+                    let base = PairKey::of(
+                        KeyKind::InOrder,
+                        &[&[stream.index()], pk.as_bytes(), dn.as_bytes()],
+                    );
+                    let counts = matching(&mut self.matching).fifo.entry(base).or_default();
+                    let nth =
+                        |n: u64| PairKey::of(KeyKind::InOrder, &[&base.bytes(), &n.to_le_bytes()]);
+                    if t.is_reply {
+                        fifo_base = Some(base);
+                        (nth(counts.1 + 1), Role::Reply)
+                    } else {
+                        counts.0 += 1;
+                        (nth(counts.0), Role::Request(true))
+                    }
+                }
+                topic::Pairing::ExtError => {
+                    // The platform's error report for a sub-device's request answers that
+                    // request.
+                    let Some(id) = alink_of(&p.body).and_then(|a| a.id.as_deref()) else {
+                        return;
+                    };
+                    let m = matching(&mut self.matching);
+                    let found = m
+                        .alink_by_id
+                        .get(&PairKey::of(KeyKind::AlinkId, &[id.as_bytes()]))
+                        .copied()
+                        .filter(|k| m.pending.contains_key(k));
+                    let Some(key) = found else { return };
+                    (key, Role::Reply)
+                }
+                topic::Pairing::ById => {
+                    let Some(a) = alink_of(&p.body) else { return };
+                    let Some(id) = a.id.as_deref().filter(|_| t.product_key.is_some()) else {
+                        return;
+                    };
+                    let parts = [
+                        &[c.index()],
+                        t.identifier.unwrap_or("").as_bytes(),
+                        pk.as_bytes(),
+                        dn.as_bytes(),
+                        id.as_bytes(),
+                    ];
+                    if !t.is_reply {
+                        by_id = Some(PairKey::of(KeyKind::AlinkId, &[id.as_bytes()]));
+                    }
+                    let role = if t.is_reply {
+                        Role::Reply
+                    } else {
+                        Role::Request(a.ack != Some(0))
+                    };
+                    (PairKey::of(KeyKind::Alink, &parts), role)
+                }
+            }
         };
         let role = match role {
             Role::Either if matching(&mut self.matching).pending.contains_key(&key) => Role::Reply,

@@ -16,113 +16,314 @@ pub enum Flow {
     Either,
 }
 
-/// A topic family of the catalogue. `name` is the filterable class (`aliiot.topic.class`).
-#[derive(Debug, Clone, Copy)]
-pub struct Class {
+/// What a topic family's messages carry (reference §5, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carries {
+    /// Alink request or reply JSON (`id`, `params` / `data`, `code`…).
+    Alink,
+    /// JSON of another shape (shadow documents, NTP times, registration results).
+    Json,
+    /// JSON when it looks like JSON, else text or bytes (user data).
+    Opaque,
+    /// Bytes (pass-through data, RRPC), JSON only inside an `/ext/rrpc/` call that looks like it.
+    Binary,
+    /// The chunked file framing of reference §6.2.
+    FileChunk,
+}
+
+/// How a family's replies find their requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pairing {
+    /// Not request and reply.
+    None,
+    /// The `_reply` topic carries the request's Alink `id`.
+    ById,
+    /// No id: the n-th reply answers the n-th request.
+    InOrder,
+    /// A `"method":"reply"` on `/shadow/get` answers the n-th `/shadow/update`.
+    ShadowReply,
+    /// By the message id in the topic.
+    Rrpc,
+    /// By the device's send time.
+    Ntp,
+    /// The platform's error report names a gateway's failed request by its Alink id.
+    ExtError,
+}
+
+/// Payload members with fields of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    Plain,
+    /// The request's `params` are property values.
+    Properties,
+    /// `params.properties` holds lists of timed values.
+    BatchProperties,
+    /// The request's `params.time` is the event time.
+    EventTime,
+    /// The request's `params.step` is an upgrade step.
+    OtaStep,
+    /// The reply's `data` holds desired property values.
+    DesiredProperties,
+    /// Shadow method, version and status.
+    Shadow,
+    /// A firmware description in `params` (the device's version report).
+    FirmwareReport,
+    /// A firmware description in `data` (the reply to a firmware query).
+    FirmwareOffer,
+    /// A firmware description in `data` of a push whose code 1000 is a notice, not an error.
+    FirmwarePush,
+}
+
+/// [`ClassRow::gateway`]: a gateway's request (its session is a gateway's).
+pub const MARKS: u8 = 1;
+/// [`ClassRow::gateway`]: the request logs sub-devices in (their signs can be checked).
+pub const SUB_LOGINS: u8 = 2;
+/// [`ClassRow::gateway`]: the topic names the gateway's own session, not a sub-device.
+pub const OWN_TOPIC: u8 = 4;
+
+/// A topic family: one row of the catalogue says what the family is and how it behaves; the
+/// rest of aliiot asks its row, never its name. `name` is the filterable class
+/// (`aliiot.topic.class`).
+#[derive(Debug)]
+pub struct ClassRow {
     /// Its row in the catalogue: classes compare by it.
     id: u8,
     pub name: &'static str,
     pub description: &'static str,
+    /// Which way its requests flow.
     pub flow: Flow,
+    /// What a request and a reply carry.
+    pub carries: [Carries; 2],
+    pub content: Content,
+    pub pairing: Pairing,
+    /// [`MARKS`], [`SUB_LOGINS`], [`OWN_TOPIC`].
+    pub gateway: u8,
+    /// Its replies come on the request topic + `_reply` (and say " reply" in the Info column).
+    pub twin: bool,
 }
 
-impl PartialEq for Class {
+/// A class is a reference to its catalogue row.
+pub type Class = &'static ClassRow;
+
+impl PartialEq for ClassRow {
     fn eq(&self, other: &Self) -> bool {
         self.id == other.id
     }
 }
 
-impl Eq for Class {}
+impl Eq for ClassRow {}
+
+impl ClassRow {
+    /// Its index in [`ALL`].
+    pub fn index(&self) -> u8 {
+        self.id
+    }
+    /// What a message of this class carries.
+    pub fn carries(&self, is_reply: bool) -> Carries {
+        self.carries[is_reply as usize]
+    }
+    /// Whether an Alink `code` is an error for this class.
+    pub fn is_error_code(&self, code: u64) -> bool {
+        code != 200 && !(self.content == Content::FirmwarePush && code == 1000)
+    }
+    pub fn marks_gateway(&self) -> bool {
+        self.gateway & MARKS != 0
+    }
+    pub fn logs_sub_devices_in(&self) -> bool {
+        self.gateway & SUB_LOGINS != 0
+    }
+    pub fn names_gateway_session(&self) -> bool {
+        self.gateway & OWN_TOPIC != 0
+    }
+}
+
+/// The families' defaults: the catalogue rows say what differs.
+const ALINK: ClassRow = ClassRow {
+    id: 0,
+    name: "",
+    description: "",
+    flow: Flow::Either,
+    carries: [Carries::Alink; 2],
+    content: Content::Plain,
+    pairing: Pairing::ById,
+    gateway: 0,
+    twin: true,
+};
+const OTA: ClassRow = ClassRow {
+    pairing: Pairing::None,
+    twin: false,
+    ..ALINK
+};
+const JSON: ClassRow = ClassRow {
+    carries: [Carries::Json; 2],
+    ..OTA
+};
+const OPAQUE: ClassRow = ClassRow {
+    carries: [Carries::Opaque; 2],
+    ..OTA
+};
+const BINARY: ClassRow = ClassRow {
+    carries: [Carries::Binary; 2],
+    ..OTA
+};
 
 macro_rules! classes {
-    ($($id:ident = $name:literal, $flow:ident, $desc:literal;)*) => {
+    ($($id:ident = $base:ident { $($field:ident: $value:expr),* $(,)? };)*) => {
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
         enum Row { $($id,)* }
-        $(pub const $id: Class = Class { id: Row::$id as u8, name: $name, description: $desc, flow: Flow::$flow };)*
+        $(pub const $id: Class = &ClassRow { id: Row::$id as u8, $($field: $value,)* ..$base };)*
         /// Every class, for documentation and the statistics tree.
         pub const ALL: &[Class] = &[$($id,)*];
     };
 }
 
+// The catalogue (reference §4). A row's base names its kind: ALINK (Alink request and `_reply`
+// paired by id), OTA (Alink, not paired), JSON, OPAQUE and BINARY (not paired).
 classes! {
-    PROPERTY_POST = "thing.event.property.post", Up, "Device reports property values";
-    EVENT_POST = "thing.event.post", Up, "Device reports an event";
-    PROPERTY_BATCH_POST = "thing.event.property.batch.post", Up, "Device reports properties and events in batch";
-    PROPERTY_PACK_POST = "thing.event.property.pack.post", Up, "Gateway reports properties and events of its sub-devices";
-    PROPERTY_HISTORY_POST = "thing.event.property.history.post", Up, "Device reports historical property values";
-    PROPERTY_SET = "thing.service.property.set", Down, "Platform sets device properties";
-    PROPERTY_GET = "thing.service.property.get", Down, "Platform reads device properties";
-    SERVICE_INVOKE = "thing.service.invoke", Down, "Platform calls a device service (asynchronous)";
-    DESIRED_GET = "thing.property.desired.get", Up, "Device reads its desired property values";
-    DESIRED_DELETE = "thing.property.desired.delete", Up, "Device clears desired property values";
-    UP_RAW = "thing.model.up_raw", Up, "Device sends pass-through (binary) data";
-    DOWN_RAW = "thing.model.down_raw", Down, "Platform sends pass-through (binary) data";
-    DEVICEINFO_UPDATE = "thing.deviceinfo.update", Up, "Device reports tags";
-    DEVICEINFO_DELETE = "thing.deviceinfo.delete", Up, "Device deletes tags";
-    DEVICEINFO_GET = "thing.deviceinfo.get", Up, "Device reads tags";
-    CONFIG_GET = "thing.config.get", Up, "Device asks for its remote configuration";
-    CONFIG_PUSH = "thing.config.push", Down, "Platform pushes a remote configuration";
-    CONFIG_LOG_GET = "thing.config.log.get", Up, "Device asks for its log settings";
-    CONFIG_LOG_PUSH = "thing.config.log.push", Down, "Platform pushes log settings";
-    LOG_POST = "thing.log.post", Up, "Device uploads log lines";
-    DSLTEMPLATE_GET = "thing.dsltemplate.get", Up, "Device asks for its thing model (TSL)";
-    DYNAMICTSL_GET = "thing.dynamicTsl.get", Up, "Device asks for its dynamic thing model";
-    OTA_FIRMWARE_GET = "thing.ota.firmware.get", Up, "Device asks for a firmware upgrade";
-    FILE_DOWNLOAD = "thing.file.download", Up, "Device downloads a file chunk (binary reply)";
-    FILE_UPLOAD_INIT = "thing.file.upload.mqtt.init", Up, "Device starts a file upload";
-    FILE_UPLOAD_SEND = "thing.file.upload.mqtt.send", Up, "Device uploads a file chunk (binary)";
-    FILE_UPLOAD_CANCEL = "thing.file.upload.mqtt.cancel", Up, "Device cancels a file upload";
-    TOPO_ADD = "thing.topo.add", Up, "Gateway adds sub-devices to its topology";
-    TOPO_DELETE = "thing.topo.delete", Up, "Gateway removes sub-devices from its topology";
-    TOPO_GET = "thing.topo.get", Up, "Gateway reads its topology";
-    TOPO_ADD_NOTIFY = "thing.topo.add.notify", Down, "Platform asks the gateway to add sub-devices";
-    TOPO_CHANGE = "thing.topo.change", Down, "Platform notifies a topology change";
-    LIST_FOUND = "thing.list.found", Up, "Gateway reports discovered sub-devices";
-    SUB_REGISTER = "thing.sub.register", Up, "Gateway registers sub-devices (reply carries their secrets)";
-    SUB_UNREGISTER = "thing.sub.unregister", Up, "Gateway unregisters sub-devices";
-    PRODUCT_REGISTER = "thing.proxy.provisioning.product_register", Up, "Gateway registers sub-devices by product secret (reply carries secrets)";
-    SUB_DISABLE = "thing.disable", Down, "Platform disables a sub-device";
-    SUB_ENABLE = "thing.enable", Down, "Platform enables a sub-device";
-    SUB_DELETE = "thing.delete", Down, "Platform deletes a sub-device";
-    GATEWAY_PERMIT = "thing.gateway.permit", Down, "Platform permits the gateway to add sub-devices";
-    LAN_PREFIX_GET = "thing.lan.prefix.get", Up, "Device asks for its local-communication prefix";
-    BOOTSTRAP_NOTIFY = "thing.bootstrap.notify", Down, "Platform re-assigns the device's endpoint";
-    DIAG_POST = "thing.diag.post", Up, "Device reports network diagnostics";
-    SECURE_TUNNEL_NOTIFY = "secure_tunnel.notify", Down, "Platform opens a remote-access tunnel";
-    SECURE_TUNNEL_PROXY = "secure_tunnel.proxy.request", Up, "Device requests a remote-access proxy";
-    EDGE_DEBUG = "edge.debug.switch", Down, "Platform switches edge debugging";
-    SYS_OTHER = "sys.other", Either, "Other /sys/ topic";
-    RRPC_REQUEST = "rrpc.request", Down, "Platform calls the device synchronously (RRPC)";
-    RRPC_RESPONSE = "rrpc.response", Up, "Device answers a synchronous call (RRPC)";
-    BROADCAST_REQUEST = "broadcast.request", Down, "Platform broadcasts to every online device of a product";
-    OTA_INFORM = "ota.inform", Up, "Device reports its firmware version";
-    OTA_UPGRADE = "ota.upgrade", Down, "Platform pushes a firmware upgrade";
-    OTA_PROGRESS = "ota.progress", Up, "Device reports upgrade progress";
-    OTA_REQUEST = "ota.request", Up, "Device asks for firmware (legacy)";
-    SHADOW_UPDATE = "shadow.update", Up, "Device updates or reads its shadow";
-    SHADOW_GET = "shadow.get", Down, "Platform answers or controls the device shadow";
-    NTP_REQUEST = "ntp.request", Up, "Device asks for the time";
-    NTP_RESPONSE = "ntp.response", Down, "Platform answers with the time";
-    EXT_ERROR = "ext.error", Down, "Platform reports a sub-device error to its gateway";
-    COMBINE_LOGIN = "combine.login", Up, "Gateway logs a sub-device in";
-    COMBINE_BATCH_LOGIN = "combine.batch_login", Up, "Gateway logs sub-devices in (batch)";
-    COMBINE_LOGOUT = "combine.logout", Up, "Gateway logs a sub-device out";
-    COMBINE_BATCH_LOGOUT = "combine.batch_logout", Up, "Gateway logs sub-devices out (batch)";
-    REGISTER = "register", Down, "Dynamic registration result (carries the device secret)";
-    REGNWL = "regnwl", Down, "Registration-free result (carries the device token)";
-    NETWORK_PROBE = "network.probe", Down, "Platform latency probe";
-    BROADCAST = "broadcast", Down, "Product-wide broadcast topic";
-    USER = "user", Either, "Custom (user) topic";
-    LEGACY = "legacy", Either, "Basic-edition topic";
+    PROPERTY_POST = ALINK { name: "thing.event.property.post", flow: Flow::Up, content: Content::Properties,
+        description: "Device reports property values" };
+    EVENT_POST = ALINK { name: "thing.event.post", flow: Flow::Up, content: Content::EventTime,
+        description: "Device reports an event" };
+    PROPERTY_BATCH_POST = ALINK { name: "thing.event.property.batch.post", flow: Flow::Up, content: Content::BatchProperties,
+        description: "Device reports properties and events in batch" };
+    PROPERTY_PACK_POST = ALINK { name: "thing.event.property.pack.post", flow: Flow::Up, gateway: MARKS,
+        description: "Gateway reports properties and events of its sub-devices" };
+    PROPERTY_HISTORY_POST = ALINK { name: "thing.event.property.history.post", flow: Flow::Up,
+        description: "Device reports historical property values" };
+    PROPERTY_SET = ALINK { name: "thing.service.property.set", flow: Flow::Down, content: Content::Properties,
+        description: "Platform sets device properties" };
+    PROPERTY_GET = ALINK { name: "thing.service.property.get", flow: Flow::Down,
+        description: "Platform reads device properties" };
+    SERVICE_INVOKE = ALINK { name: "thing.service.invoke", flow: Flow::Down,
+        description: "Platform calls a device service (asynchronous)" };
+    DESIRED_GET = ALINK { name: "thing.property.desired.get", flow: Flow::Up, content: Content::DesiredProperties,
+        description: "Device reads its desired property values" };
+    DESIRED_DELETE = ALINK { name: "thing.property.desired.delete", flow: Flow::Up,
+        description: "Device clears desired property values" };
+    UP_RAW = ALINK { name: "thing.model.up_raw", flow: Flow::Up, carries: [Carries::Binary, Carries::Alink], pairing: Pairing::InOrder,
+        description: "Device sends pass-through (binary) data" };
+    DOWN_RAW = ALINK { name: "thing.model.down_raw", flow: Flow::Down, carries: [Carries::Binary, Carries::Binary], pairing: Pairing::InOrder,
+        description: "Platform sends pass-through (binary) data" };
+    DEVICEINFO_UPDATE = ALINK { name: "thing.deviceinfo.update", flow: Flow::Up,
+        description: "Device reports tags" };
+    DEVICEINFO_DELETE = ALINK { name: "thing.deviceinfo.delete", flow: Flow::Up,
+        description: "Device deletes tags" };
+    DEVICEINFO_GET = ALINK { name: "thing.deviceinfo.get", flow: Flow::Up,
+        description: "Device reads tags" };
+    CONFIG_GET = ALINK { name: "thing.config.get", flow: Flow::Up,
+        description: "Device asks for its remote configuration" };
+    CONFIG_PUSH = ALINK { name: "thing.config.push", flow: Flow::Down,
+        description: "Platform pushes a remote configuration" };
+    CONFIG_LOG_GET = ALINK { name: "thing.config.log.get", flow: Flow::Up,
+        description: "Device asks for its log settings" };
+    CONFIG_LOG_PUSH = ALINK { name: "thing.config.log.push", flow: Flow::Down,
+        description: "Platform pushes log settings" };
+    LOG_POST = ALINK { name: "thing.log.post", flow: Flow::Up,
+        description: "Device uploads log lines" };
+    DSLTEMPLATE_GET = ALINK { name: "thing.dsltemplate.get", flow: Flow::Up,
+        description: "Device asks for its thing model (TSL)" };
+    DYNAMICTSL_GET = ALINK { name: "thing.dynamicTsl.get", flow: Flow::Up,
+        description: "Device asks for its dynamic thing model" };
+    OTA_FIRMWARE_GET = ALINK { name: "thing.ota.firmware.get", flow: Flow::Up, content: Content::FirmwareOffer,
+        description: "Device asks for a firmware upgrade" };
+    FILE_DOWNLOAD = ALINK { name: "thing.file.download", flow: Flow::Up, carries: [Carries::Alink, Carries::FileChunk],
+        description: "Device downloads a file chunk (binary reply)" };
+    FILE_UPLOAD_INIT = ALINK { name: "thing.file.upload.mqtt.init", flow: Flow::Up,
+        description: "Device starts a file upload" };
+    FILE_UPLOAD_SEND = ALINK { name: "thing.file.upload.mqtt.send", flow: Flow::Up, carries: [Carries::FileChunk, Carries::Alink],
+        description: "Device uploads a file chunk (binary)" };
+    FILE_UPLOAD_CANCEL = ALINK { name: "thing.file.upload.mqtt.cancel", flow: Flow::Up,
+        description: "Device cancels a file upload" };
+    TOPO_ADD = ALINK { name: "thing.topo.add", flow: Flow::Up, gateway: MARKS | SUB_LOGINS,
+        description: "Gateway adds sub-devices to its topology" };
+    TOPO_DELETE = ALINK { name: "thing.topo.delete", flow: Flow::Up,
+        description: "Gateway removes sub-devices from its topology" };
+    TOPO_GET = ALINK { name: "thing.topo.get", flow: Flow::Up,
+        description: "Gateway reads its topology" };
+    TOPO_ADD_NOTIFY = ALINK { name: "thing.topo.add.notify", flow: Flow::Down,
+        description: "Platform asks the gateway to add sub-devices" };
+    TOPO_CHANGE = ALINK { name: "thing.topo.change", flow: Flow::Down,
+        description: "Platform notifies a topology change" };
+    LIST_FOUND = ALINK { name: "thing.list.found", flow: Flow::Up,
+        description: "Gateway reports discovered sub-devices" };
+    SUB_REGISTER = ALINK { name: "thing.sub.register", flow: Flow::Up, gateway: MARKS,
+        description: "Gateway registers sub-devices (reply carries their secrets)" };
+    SUB_UNREGISTER = ALINK { name: "thing.sub.unregister", flow: Flow::Up,
+        description: "Gateway unregisters sub-devices" };
+    PRODUCT_REGISTER = ALINK { name: "thing.proxy.provisioning.product_register", flow: Flow::Up,
+        description: "Gateway registers sub-devices by product secret (reply carries secrets)" };
+    SUB_DISABLE = ALINK { name: "thing.disable", flow: Flow::Down,
+        description: "Platform disables a sub-device" };
+    SUB_ENABLE = ALINK { name: "thing.enable", flow: Flow::Down,
+        description: "Platform enables a sub-device" };
+    SUB_DELETE = ALINK { name: "thing.delete", flow: Flow::Down,
+        description: "Platform deletes a sub-device" };
+    GATEWAY_PERMIT = ALINK { name: "thing.gateway.permit", flow: Flow::Down,
+        description: "Platform permits the gateway to add sub-devices" };
+    LAN_PREFIX_GET = ALINK { name: "thing.lan.prefix.get", flow: Flow::Up,
+        description: "Device asks for its local-communication prefix" };
+    BOOTSTRAP_NOTIFY = ALINK { name: "thing.bootstrap.notify", flow: Flow::Down,
+        description: "Platform re-assigns the device's endpoint" };
+    DIAG_POST = ALINK { name: "thing.diag.post", flow: Flow::Up,
+        description: "Device reports network diagnostics" };
+    SECURE_TUNNEL_NOTIFY = ALINK { name: "secure_tunnel.notify", flow: Flow::Down,
+        description: "Platform opens a remote-access tunnel" };
+    SECURE_TUNNEL_PROXY = ALINK { name: "secure_tunnel.proxy.request", flow: Flow::Up,
+        description: "Device requests a remote-access proxy" };
+    EDGE_DEBUG = OPAQUE { name: "edge.debug.switch", flow: Flow::Down,
+        description: "Platform switches edge debugging" };
+    SYS_OTHER = ALINK { name: "sys.other", flow: Flow::Either,
+        description: "Other /sys/ topic" };
+    RRPC_REQUEST = BINARY { name: "rrpc.request", flow: Flow::Down, pairing: Pairing::Rrpc,
+        description: "Platform calls the device synchronously (RRPC)" };
+    RRPC_RESPONSE = BINARY { name: "rrpc.response", flow: Flow::Up, pairing: Pairing::Rrpc,
+        description: "Device answers a synchronous call (RRPC)" };
+    BROADCAST_REQUEST = BINARY { name: "broadcast.request", flow: Flow::Down,
+        description: "Platform broadcasts to every online device of a product" };
+    OTA_INFORM = OTA { name: "ota.inform", flow: Flow::Up, content: Content::FirmwareReport,
+        description: "Device reports its firmware version" };
+    OTA_UPGRADE = OTA { name: "ota.upgrade", flow: Flow::Down, content: Content::FirmwarePush,
+        description: "Platform pushes a firmware upgrade" };
+    OTA_PROGRESS = OTA { name: "ota.progress", flow: Flow::Up, content: Content::OtaStep,
+        description: "Device reports upgrade progress" };
+    OTA_REQUEST = OTA { name: "ota.request", flow: Flow::Up,
+        description: "Device asks for firmware (legacy)" };
+    SHADOW_UPDATE = JSON { name: "shadow.update", flow: Flow::Up, content: Content::Shadow, pairing: Pairing::InOrder,
+        description: "Device updates or reads its shadow" };
+    SHADOW_GET = JSON { name: "shadow.get", flow: Flow::Down, content: Content::Shadow, pairing: Pairing::ShadowReply,
+        description: "Platform answers or controls the device shadow" };
+    NTP_REQUEST = JSON { name: "ntp.request", flow: Flow::Up, pairing: Pairing::Ntp,
+        description: "Device asks for the time" };
+    NTP_RESPONSE = JSON { name: "ntp.response", flow: Flow::Down, pairing: Pairing::Ntp,
+        description: "Platform answers with the time" };
+    EXT_ERROR = ALINK { name: "ext.error", flow: Flow::Down, pairing: Pairing::ExtError, twin: false, gateway: OWN_TOPIC,
+        description: "Platform reports a sub-device error to its gateway" };
+    COMBINE_LOGIN = ALINK { name: "combine.login", flow: Flow::Up, gateway: MARKS | SUB_LOGINS | OWN_TOPIC,
+        description: "Gateway logs a sub-device in" };
+    COMBINE_BATCH_LOGIN = ALINK { name: "combine.batch_login", flow: Flow::Up, gateway: MARKS | SUB_LOGINS | OWN_TOPIC,
+        description: "Gateway logs sub-devices in (batch)" };
+    COMBINE_LOGOUT = ALINK { name: "combine.logout", flow: Flow::Up, gateway: OWN_TOPIC,
+        description: "Gateway logs a sub-device out" };
+    COMBINE_BATCH_LOGOUT = ALINK { name: "combine.batch_logout", flow: Flow::Up, gateway: OWN_TOPIC,
+        description: "Gateway logs sub-devices out (batch)" };
+    REGISTER = JSON { name: "register", flow: Flow::Down,
+        description: "Dynamic registration result (carries the device secret)" };
+    REGNWL = JSON { name: "regnwl", flow: Flow::Down,
+        description: "Registration-free result (carries the device token)" };
+    NETWORK_PROBE = OPAQUE { name: "network.probe", flow: Flow::Down,
+        description: "Platform latency probe" };
+    BROADCAST = OPAQUE { name: "broadcast", flow: Flow::Down,
+        description: "Product-wide broadcast topic" };
+    USER = OPAQUE { name: "user", flow: Flow::Either,
+        description: "Custom (user) topic" };
+    LEGACY = OPAQUE { name: "legacy", flow: Flow::Either,
+        description: "Basic-edition topic" };
 }
 
 /// " reply" for a reply whose class name does not already say it (rrpc.response, ntp.response
 /// and shadow.get are replies by name).
 pub fn reply_suffix(class: Class, is_reply: bool) -> &'static str {
-    let by_suffix = class.name.starts_with("thing.")
-        || class.name.starts_with("combine.")
-        || class == SYS_OTHER;
-    if is_reply && by_suffix {
+    if is_reply && class.twin {
         " reply"
     } else {
         ""
@@ -588,6 +789,38 @@ mod tests {
                 .flow(),
             Flow::Down
         );
+    }
+
+    #[test]
+    fn rows_say_how_families_behave() {
+        for (i, c) in ALL.iter().enumerate() {
+            assert_eq!(c.index() as usize, i, "{}", c.name);
+            assert!(!c.description.is_empty() && !c.name.is_empty());
+            // A `_reply` twin is found by id or in order.
+            if c.twin {
+                assert!(
+                    matches!(c.pairing, Pairing::ById | Pairing::InOrder),
+                    "{}",
+                    c.name
+                );
+            }
+        }
+        let names: std::collections::HashSet<_> = ALL.iter().map(|c| c.name).collect();
+        assert_eq!(names.len(), ALL.len(), "class names are unique");
+        assert_eq!(reply_suffix(PROPERTY_POST, true), " reply");
+        assert_eq!(reply_suffix(SECURE_TUNNEL_PROXY, true), " reply");
+        assert_eq!(reply_suffix(RRPC_RESPONSE, true), "");
+        assert_eq!(reply_suffix(PROPERTY_POST, false), "");
+        assert_eq!(
+            (UP_RAW.carries(false), UP_RAW.carries(true)),
+            (Carries::Binary, Carries::Alink)
+        );
+        assert_eq!(FILE_DOWNLOAD.carries(true), Carries::FileChunk);
+        assert!(OTA_UPGRADE.is_error_code(1001) && !OTA_UPGRADE.is_error_code(1000));
+        assert!(PROPERTY_POST.is_error_code(1000) && !PROPERTY_POST.is_error_code(200));
+        assert!(COMBINE_LOGIN.marks_gateway() && COMBINE_LOGIN.logs_sub_devices_in());
+        assert!(EXT_ERROR.names_gateway_session() && !EXT_ERROR.marks_gateway());
+        assert!(!PROPERTY_POST.marks_gateway() && !PROPERTY_POST.names_gateway_session());
     }
 
     #[test]

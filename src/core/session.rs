@@ -1666,6 +1666,31 @@ mod tests {
     }
 
     #[test]
+    fn job_update_pairs_with_its_reply() {
+        let mut conn = Conn::default();
+        let publish = |topic: &'static str, payload: &'static str| MqttPdu {
+            msg_type: PUBLISH,
+            topics: vec![topic.as_bytes()],
+            payload: Some(payload.as_bytes()),
+            ..Default::default()
+        };
+        let s = Secrets::default();
+        let req = publish(
+            "/sys/a1B2c3D4e5F/dev/thing/job/update",
+            r#"{"id":"7","version":"1.0","params":{"taskId":"t1","status":"IN_PROGRESS","progress":50}}"#,
+        );
+        let rec = conn.analyze(&req, &ctx(3, true), &s);
+        assert_eq!(rec.request, Some(0));
+        let reply = publish(
+            "/sys/a1B2c3D4e5F/dev/thing/job/update_reply",
+            r#"{"id":"7","code":200,"data":{}}"#,
+        );
+        let rec = conn.analyze(&reply, &ctx(4, false), &s);
+        assert_eq!(rec.reply.map(|r| r.request_frame), Some(3));
+        assert_eq!(rec.topics[0].class, topic::JOB_UPDATE);
+    }
+
+    #[test]
     fn reply_time_with_extreme_capture_times() {
         // The glue saturates odd capture times to i64::MIN / i64::MAX ns; the reply time then
         // saturates too instead of overflowing.

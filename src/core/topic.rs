@@ -264,6 +264,14 @@ classes! {
         description: "Device asks for its local-communication prefix" };
     BOOTSTRAP_NOTIFY = ALINK { name: "thing.bootstrap.notify", flow: Flow::Down,
         description: "Platform re-assigns the device's endpoint" };
+    // Jobs (remote tasks): Link SDK 4.x components/task, aiot_task_api.h (AIOT_TASKRECV_NOTIFY,
+    // …_GET_DETAIL_REPLY) and task_api.c (its topics: thing/job/notify, get_reply, update_reply).
+    JOB_NOTIFY = ALINK { name: "thing.job.notify", flow: Flow::Down,
+        description: "Platform pushes a job (remote task) to the device" };
+    JOB_GET = ALINK { name: "thing.job.get", flow: Flow::Up,
+        description: "Device asks for its jobs or one job's details" };
+    JOB_UPDATE = ALINK { name: "thing.job.update", flow: Flow::Up,
+        description: "Device reports a job's status and progress" };
     DIAG_POST = ALINK { name: "thing.diag.post", flow: Flow::Up,
         description: "Device reports network diagnostics" };
     SECURE_TUNNEL_NOTIFY = ALINK { name: "secure_tunnel.notify", flow: Flow::Down,
@@ -593,6 +601,9 @@ fn sys_class(tail: &str) -> (Class, Option<&str>, bool) {
         "thing/gateway/permit" => GATEWAY_PERMIT,
         "thing/lan/prefix/get" => LAN_PREFIX_GET,
         "thing/bootstrap/notify" => BOOTSTRAP_NOTIFY,
+        "thing/job/notify" => JOB_NOTIFY,
+        "thing/job/get" => JOB_GET,
+        "thing/job/update" => JOB_UPDATE,
         "_thing/diag/post" => DIAG_POST,
         "secure_tunnel/notify" => SECURE_TUNNEL_NOTIFY,
         "secure_tunnel/proxy/request" => SECURE_TUNNEL_PROXY,
@@ -743,6 +754,14 @@ mod tests {
         assert_eq!(
             c(&format!("{s}/thing/file/download_reply")),
             ("thing.file.download", None, true)
+        );
+        assert_eq!(
+            c(&format!("{s}/thing/job/notify")),
+            ("thing.job.notify", None, false)
+        );
+        assert_eq!(
+            c(&format!("{s}/thing/job/update_reply")),
+            ("thing.job.update", None, true)
         );
         assert_eq!(
             c(&format!("{s}/_thing/diag/post")),

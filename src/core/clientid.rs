@@ -128,19 +128,6 @@ pub fn securemode_meaning(mode: i32) -> Option<&'static str> {
     })
 }
 
-pub const SECUREMODE_VALUES: &[(i32, &str)] = &[
-    (-2, "dynamic registration / pre-registration-free (token)"),
-    (-1, "TLS guider (iotId/iotToken)"),
-    (0, "TCP guider, plain"),
-    (1, "TCP guider, ID² encrypted"),
-    (2, "TLS direct"),
-    (3, "TCP direct, plain"),
-    (4, "TCP direct, ID² encrypted"),
-    (5, "TLS guider, ID² encrypted"),
-    (7, "TLS direct, ID² encrypted"),
-    (8, "iTLS (ID²)"),
-];
-
 const KNOWN_SIGN_METHODS: &[&str] = &["hmacsha1", "hmacsha256", "hmacmd5", "sha256"];
 
 impl ClientId {

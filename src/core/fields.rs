@@ -3,9 +3,6 @@
 //! The epan glue registers these tables with Wireshark; the core refers to them only through the
 //! [`Hf`], [`Ett`] and [`Ei`] enums, so it can be tested without Wireshark.
 
-use super::clientid::SECUREMODE_VALUES;
-use super::sign::{SECRET_KIND_VALUES, SIGN_STATUS_VALUES};
-
 /// The type and display of a field, mapped by the glue to an ftenum and a BASE_/display value.
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
@@ -44,6 +41,38 @@ macro_rules! fields {
     };
 }
 
+pub const SECUREMODE_VALUES: &[(i32, &str)] = &[
+    (-2, "dynamic registration / pre-registration-free (token)"),
+    (-1, "TLS guider (iotId/iotToken)"),
+    (0, "TCP guider, plain"),
+    (1, "TCP guider, ID² encrypted"),
+    (2, "TLS direct"),
+    (3, "TCP direct, plain"),
+    (4, "TCP direct, ID² encrypted"),
+    (5, "TLS guider, ID² encrypted"),
+    (7, "TLS direct, ID² encrypted"),
+    (8, "iTLS (ID²)"),
+];
+pub const SIGN_STATUS_VALUES: &[(u32, &str)] = &[
+    (1, "Verified"),
+    (2, "Mismatch"),
+    (3, "No secret known"),
+    (4, "Not a sign (token)"),
+];
+pub const SECRET_KIND_VALUES: &[(u32, &str)] = &[(1, "device secret"), (2, "product secret")];
+pub const OTA_STEP_VALUES: &[(i32, &str)] = &[
+    (-1, "upgrade failed"),
+    (-2, "download failed"),
+    (-3, "checksum failed"),
+    (-4, "flashing failed"),
+];
+pub const END_VALUES: &[(u32, &str)] = &[
+    (1, "clean DISCONNECT"),
+    (2, "login refused by the server"),
+    (3, "TCP RST without DISCONNECT"),
+    (4, "TCP FIN without DISCONNECT"),
+    (5, "still open when the capture ended"),
+];
 pub const IDENTITY_SOURCE_VALUES: &[(u32, &str)] = &[(1, "login user name"), (2, "topic")];
 pub const DIRECTION_VALUES: &[(u32, &str)] = &[(1, "device → cloud"), (2, "cloud → device")];
 pub const SUB_RESULT_VALUES: &[(u32, &str)] = &[
@@ -246,7 +275,7 @@ fields! {
         "Requests of this session that wanted a reply and got none in the capture";
     SessionErrors => "Error replies", "aliiot.session.errors", Kind::U32Dec,
         "Alink replies of this session with a code other than 200";
-    SessionEnd => "Ended by", "aliiot.session.end", Kind::U8(Some(crate::core::flow::END_VALUES)),
+    SessionEnd => "Ended by", "aliiot.session.end", Kind::U8(Some(END_VALUES)),
         "How the session ended";
     SessionOther => "Same device also on the connection opened in frame", "aliiot.session.other_connect", Kind::FrameRequest,
         "The CONNECT of another connection of the same device that overlapped this one";

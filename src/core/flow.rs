@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 
 use super::fxhash::FxMap;
 
+use super::expert::Finding;
 use super::fields::Ei;
 
 pub use super::mqtt::{
@@ -39,14 +40,6 @@ pub enum End {
     Fin = 4,
     CaptureEnded = 5,
 }
-
-pub const END_VALUES: &[(u32, &str)] = &[
-    (1, "clean DISCONNECT"),
-    (2, "login refused by the server"),
-    (3, "TCP RST without DISCONNECT"),
-    (4, "TCP FIN without DISCONNECT"),
-    (5, "still open when the capture ended"),
-];
 
 /// The MQTT flow state of one connection.
 /// The acknowledgement state of an open connection (a finished one drops it).
@@ -191,21 +184,12 @@ impl FlowState {
                 rec.exchange = Some(idx);
                 return;
             }
-            experts.push((
-                Ei::PacketIdReused,
-                format!(
-                    "Packet id {} reused before the packet in frame {first} was acknowledged",
-                    key.2
-                ),
-            ));
+            experts.push(Finding::PacketIdReused { id: key.2, first }.item());
         }
         if live(&mut self.live).open.len() >= MAX_OPEN {
             if !self.open_limit_hit {
                 self.open_limit_hit = true;
-                experts.push((
-                    Ei::TrackingLimit,
-                    format!("More than {MAX_OPEN} packets wait for an acknowledgement on this connection: later ones are not paired"),
-                ));
+                experts.push(Finding::OpenLimit(MAX_OPEN).item());
             }
             return;
         }
@@ -247,13 +231,11 @@ impl FlowState {
                 let gap = p.ts_ns.saturating_sub(last);
                 if gap.saturating_mul(2) > ka as i64 * 3_000_000_000 {
                     rec.keepalive_gap_ns = Some(gap);
-                    experts.push((
-                        Ei::KeepAliveGap,
-                        format!(
-                            "The device sent nothing for {:.1} s, more than 1.5 × its keep-alive of {ka} s: the broker would have closed the connection",
-                            gap as f64 / 1e9
-                        ),
-                    ));
+                    let gap = Finding::KeepAliveGap {
+                        gap_ns: gap,
+                        keepalive: ka,
+                    };
+                    experts.push(gap.item());
                 }
             }
             self.last_device_ts = Some(p.ts_ns);
@@ -268,13 +250,10 @@ impl FlowState {
                     None => {}
                 }
                 if p.qos == 2 {
-                    experts.push((
-                        Ei::QoS2,
-                        "QoS 2 PUBLISH: the platform supports QoS 0 and 1 only".into(),
-                    ));
+                    experts.push(Finding::QoS2.item());
                 }
                 if p.retain && self.version == 4 {
-                    experts.push((Ei::Retain, "Retained PUBLISH: the platform does not support retained messages on MQTT 3.1.1".into()));
+                    experts.push(Finding::Retain.item());
                 }
                 match (p.qos, p.msgid) {
                     (1 | 2, Some(id)) => {
@@ -332,24 +311,22 @@ impl FlowState {
                         if p.msg_type == SUBACK {
                             let names = sub_filters.remove(&idx).unwrap_or_default();
                             for (i, code) in p.sub_codes.iter().enumerate().take(64) {
-                                let name = names.get(i).cloned().unwrap_or_else(|| format!("filter {}", i + 1));
+                                let name = names
+                                    .get(i)
+                                    .cloned()
+                                    .unwrap_or_else(|| format!("filter {}", i + 1));
                                 if *code >= 0x80 {
-                                    experts.push((
-                                        Ei::SubscriptionRefused,
-                                        format!("Subscription to '{name}' refused (0x{code:02x})"),
-                                    ));
+                                    let refused = Finding::SubscriptionRefused {
+                                        filter: &name,
+                                        code: *code,
+                                    };
+                                    experts.push(refused.item());
                                 }
                                 rec.sub_results.push((name, *code));
                             }
                         }
                     }
-                    None => experts.push((
-                        Ei::OrphanAck,
-                        format!(
-                            "Acknowledgement for packet id {} with no matching packet in the capture",
-                            p.msgid.unwrap_or(0)
-                        ),
-                    )),
+                    None => experts.push(Finding::OrphanAck(p.msgid.unwrap_or(0)).item()),
                 }
             }
             PINGRESP => {

@@ -18,6 +18,7 @@
 
 pub mod cache;
 pub mod clientid;
+pub mod expert;
 pub mod fields;
 pub mod flow;
 pub mod fxhash;

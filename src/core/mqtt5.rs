@@ -1,6 +1,7 @@
 //! MQTT 5.0 on the platform (protocol reference §8): reason codes explained for an Alibaba
 //! device, and the platform's limits checked.
 
+use super::expert::Finding;
 use super::fields::Ei;
 
 /// At most this many user properties per CONNECT or PUBLISH.
@@ -57,28 +58,21 @@ pub struct V5 {
 /// show, with its meaning.
 pub fn check(msg_type: u8, v: &V5, experts: &mut Vec<(Ei, String)>) -> Option<(u8, &'static str)> {
     if v.user_properties > MAX_USER_PROPERTIES {
-        experts.push((
-            Ei::PlatformLimit,
-            format!(
-                "{} user properties: the platform takes at most {MAX_USER_PROPERTIES}",
-                v.user_properties
-            ),
-        ));
+        let f = Finding::UserProperties {
+            count: v.user_properties,
+            max: MAX_USER_PROPERTIES,
+        };
+        experts.push(f.item());
     }
     if msg_type == super::mqtt::PUBLISH && v.packet_len > MAX_PACKET_SIZE {
-        experts.push((
-            Ei::PlatformLimit,
-            format!(
-                "PUBLISH of {} bytes: the platform's maximum packet size is 256 KiB",
-                v.packet_len
-            ),
-        ));
+        experts.push(Finding::PacketTooLarge(v.packet_len).item());
     }
     if let Some(a) = v.topic_alias.filter(|a| *a > MAX_TOPIC_ALIAS) {
-        experts.push((
-            Ei::PlatformLimit,
-            format!("Topic alias {a}: the platform allows at most {MAX_TOPIC_ALIAS}"),
-        ));
+        let f = Finding::TopicAlias {
+            alias: a,
+            max: MAX_TOPIC_ALIAS,
+        };
+        experts.push(f.item());
     }
     let reason = v.puback_reason.or(v.disconnect_reason)?;
     let meaning = reason_meaning(reason);
@@ -88,10 +82,12 @@ pub fn check(msg_type: u8, v: &V5, experts: &mut Vec<(Ei, String)>) -> Option<(u
         } else {
             "DISCONNECT"
         };
-        experts.push((
-            Ei::ReasonCode,
-            format!("{what} reason 0x{reason:02x}: {meaning}"),
-        ));
+        let f = Finding::ReasonCode {
+            packet: what,
+            reason,
+            meaning,
+        };
+        experts.push(f.item());
     }
     Some((reason, meaning))
 }

@@ -58,13 +58,6 @@ pub struct Alink {
     pub ota_step: Option<i32>,
 }
 
-pub const OTA_STEP_VALUES: &[(i32, &str)] = &[
-    (-1, "upgrade failed"),
-    (-2, "download failed"),
-    (-3, "checksum failed"),
-    (-4, "flashing failed"),
-];
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
     Empty,

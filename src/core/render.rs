@@ -3,6 +3,7 @@
 //! recorder, so what the user sees is tested without Wireshark.
 
 use super::clientid::TimestampUnit;
+use super::expert::Finding;
 use super::fields::{Ei, Ett, Hf};
 use super::payload::{self, Body, TreeItem};
 use super::session::{Conn, PduRecord, TopicView, CONNACK, CONNECT, PUBLISH};
@@ -264,9 +265,7 @@ fn render_links(rec: &PduRecord, conn: &Conn, final_pass: bool, sink: &mut dyn S
     if let Some(req) = rec.request.and_then(|i| conn.requests.get(i)) {
         match req.response {
             Some(f) => sink.field(Hf::ResponseIn, Value::U32(f)),
-            None if final_pass && req.expects_reply => {
-                sink.expert(Ei::Unanswered, "No reply to this request in the capture")
-            }
+            None if final_pass && req.expects_reply => expert(sink, Finding::Unanswered),
             None => {}
         }
     }
@@ -274,6 +273,12 @@ fn render_links(rec: &PduRecord, conn: &Conn, final_pass: bool, sink: &mut dyn S
         sink.field(Hf::RequestIn, Value::U32(r.request_frame));
         sink.field(Hf::ResponseTime, ns_value(r.delta_ns));
     }
+}
+
+/// An expert item of something the capture as a whole shows.
+fn expert(sink: &mut dyn Sink, f: Finding<'_>) {
+    let (ei, text) = f.item();
+    sink.expert(ei, &text);
 }
 
 fn ns_value(ns: i64) -> Value<'static> {
@@ -290,11 +295,9 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
         if f.dup_of.is_none() {
             match ex.ack {
                 Some(a) => sink.field(Hf::AckIn, Value::U32(a)),
-                None if final_pass && flow.ended() && ex.kind == super::flow::PUBLISH => sink
-                    .expert(
-                        Ei::Unacked,
-                        "QoS 1 PUBLISH never acknowledged before the connection ended",
-                    ),
+                None if final_pass && flow.ended() && ex.kind == super::flow::PUBLISH => {
+                    expert(sink, Finding::Unacked)
+                }
                 None => {}
             }
         }
@@ -305,10 +308,7 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
     }
     if let Some(first) = f.dup_of {
         sink.field(Hf::DupOf, Value::U32(first));
-        sink.expert(
-            Ei::DupPublish,
-            &format!("Retransmission (DUP) of the PUBLISH in frame {first}"),
-        );
+        expert(sink, Finding::DupPublish(first));
     }
     for (filter, code) in &f.sub_results {
         sink.push_text(
@@ -326,20 +326,14 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
         sink.field(Hf::KeepAliveGap, ns_value(gap));
     }
     if final_pass && flow.likely_lost.contains(&frame) {
-        sink.expert(
-            Ei::LikelyLost,
-            "QoS 0 message sent right before the connection dropped: probably never delivered",
-        );
+        expert(sink, Finding::LikelyLost);
     }
     let is_connect = rec.msg_type == CONNECT && conn.connect_frame == Some(frame);
     let is_last = final_pass && flow.last_frame == frame;
     if is_connect {
         for other in &flow.overlaps {
             sink.field(Hf::SessionOther, Value::U32(*other));
-            sink.expert(
-                Ei::DuplicateSession,
-                &format!("The same device is also logged in on the connection opened in frame {other}: the platform kicks the older one"),
-            );
+            expert(sink, Finding::DuplicateSession(*other));
         }
     }
     if !(final_pass && (is_connect || is_last)) {
@@ -348,7 +342,7 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
     let end = flow.end();
     sink.push_text(
         Ett::Login,
-        &format!("Session: {}", super::flow::END_VALUES[end as usize - 1].1),
+        &format!("Session: {}", super::fields::END_VALUES[end as usize - 1].1),
     );
     sink.field(Hf::SessionDuration, ns_value(flow.duration_ns()));
     sink.field(Hf::SessionUp, Value::U32(flow.msgs_up));
@@ -370,14 +364,10 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
     sink.pop();
     if is_last {
         match end {
-            super::flow::End::Reset | super::flow::End::Fin => sink.expert(
-                Ei::AbruptEnd,
-                &format!(
-                    "Session ended by {} without DISCONNECT: the platform publishes the device's will and an offline event",
-                    if end == super::flow::End::Reset { "TCP RST" } else { "TCP FIN" }
-                ),
-            ),
-            super::flow::End::CaptureEnded => sink.expert(Ei::OpenAtEnd, "Session still open when the capture ended"),
+            super::flow::End::Reset | super::flow::End::Fin => {
+                expert(sink, Finding::AbruptEnd(end == super::flow::End::Reset))
+            }
+            super::flow::End::CaptureEnded => expert(sink, Finding::OpenAtEnd),
             _ => {}
         }
     }
@@ -486,7 +476,10 @@ fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
     }
     if let Some(step) = a.ota_step {
         sink.field(Hf::OtaStep, Value::I32(step));
-        match payload::OTA_STEP_VALUES.iter().find(|(v, _)| *v == step) {
+        match super::fields::OTA_STEP_VALUES
+            .iter()
+            .find(|(v, _)| *v == step)
+        {
             Some((_, m)) => sink.append(&shown_label(sink, || format!(" ({m})"))),
             None if step >= 0 => sink.append(" %"),
             None => sink.append(" (failed)"),

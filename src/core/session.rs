@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::rc::Rc;
 
-use super::clientid::{ClientId, ClientIdIssue};
+use super::clientid::ClientId;
+use super::expert::{Finding, RefusalHint};
 use super::fields::Ei;
 use super::flow::{FlowPacket, FlowRecord, FlowState};
 use super::fxhash::FxMap;
-use super::payload::{self, Body, Payload, PayloadIssue};
+use super::payload::{self, Body, Payload};
 use super::secrets::Secrets;
 use super::sign::{check_login, SignCheck, SignStatus};
 use super::topic::{self, Class, TopicInfo};
@@ -423,7 +424,10 @@ impl PduRecord {
             (self.payload_experts_at, &self.payload, self.topics.first())
         {
             let at = (at as usize).min(out.len());
-            let items = p.issues.iter().map(|i| payload_expert(i, t.class.name));
+            let items = p
+                .issues
+                .iter()
+                .map(|i| Finding::Payload(i, t.class.name).item());
             out.splice(at..at, items);
         }
         out
@@ -732,14 +736,11 @@ fn sub_logins(v: &super::json::Value, secrets: &Secrets) -> Vec<SubLogin> {
         .collect()
 }
 
-fn text(bytes: &[u8], what: &str, experts: &mut Vec<(Ei, String)>) -> String {
+fn text(bytes: &[u8], what: &'static str, experts: &mut Vec<(Ei, String)>) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(_) => {
-            experts.push((
-                Ei::NotUtf8,
-                format!("{what} is not valid UTF-8; shown with replacement characters"),
-            ));
+            experts.push(Finding::NotUtf8(what).item());
             String::from_utf8_lossy(bytes).into_owned()
         }
     }
@@ -854,10 +855,7 @@ impl Conn {
             self.flow.version = pdu.version.unwrap_or(4);
             self.flow.keepalive = pdu.keepalive;
             if pdu.will && self.flow.version == 4 {
-                rec.experts.push((
-                    Ei::Will,
-                    "Will message on MQTT 3.1.1: the platform does not support it".into(),
-                ));
+                rec.experts.push(Finding::Will.item());
             }
             self.analyze_connect(pdu, ctx, secrets, &mut rec);
         } else if self.identity.is_none() {
@@ -873,26 +871,18 @@ impl Conn {
                 self.flow.refused |= !c.accepted;
                 if !c.accepted && self.identity.is_some() {
                     let hint = match self.sign {
-                        _ if self.client_id_without_params => {
-                            " The client id lacks its |securemode=…| part."
-                        }
-                        Some(SignStatus::Verified) => {
-                            " The sign verified: check the device is enabled, activated and not deleted."
-                        }
-                        Some(SignStatus::Mismatch) => {
-                            " The sign does not match the secret entered."
-                        }
-                        _ => "",
+                        _ if self.client_id_without_params => RefusalHint::NoParams,
+                        Some(SignStatus::Verified) => RefusalHint::SignVerified,
+                        Some(SignStatus::Mismatch) => RefusalHint::SignMismatch,
+                        _ => RefusalHint::None,
                     };
-                    let code = if pdu.connack_v5 {
-                        format!("0x{code:02x}")
-                    } else {
-                        code.to_string()
+                    let refused = Finding::LoginRefused {
+                        code,
+                        v5: pdu.connack_v5,
+                        meaning: c.meaning,
+                        hint,
                     };
-                    rec.experts.push((
-                        Ei::LoginRefused,
-                        format!("Login refused ({code}): {}.{hint}", c.meaning),
-                    ));
+                    rec.experts.push(refused.item());
                 }
                 rec.connack = Some(c);
             }
@@ -966,13 +956,13 @@ impl Conn {
                         source: IdentitySource::Topic,
                     }));
                 } else if !t.wildcard {
-                    rec.experts.push((
-                        Ei::ForeignTopic,
-                        format!(
-                            "Topic names device {dn} of product {pk}, but this session logged in as {} of {}",
-                            login.device_name, login.product_key
-                        ),
-                    ));
+                    let foreign = Finding::ForeignTopic {
+                        product_key: pk,
+                        device_name: dn,
+                        login_product_key: &login.product_key,
+                        login_device_name: &login.device_name,
+                    };
+                    rec.experts.push(foreign.item());
                 }
             }
         }
@@ -1000,13 +990,11 @@ impl Conn {
                 rec.sub_logins = sub_logins(&v.value, secrets);
                 for l in &rec.sub_logins {
                     if l.status == SignStatus::Mismatch {
-                        rec.experts.push((
-                            Ei::SignMismatch,
-                            format!(
-                                "Sub-device {} of {}: sign does not match its device secret",
-                                l.device_name, l.product_key
-                            ),
-                        ));
+                        let mismatch = Finding::SubDeviceSignMismatch {
+                            product_key: &l.product_key,
+                            device_name: &l.device_name,
+                        };
+                        rec.experts.push(mismatch.item());
                     }
                 }
             }
@@ -1166,10 +1154,7 @@ impl Conn {
                 if m.pending.len() >= MAX_PENDING {
                     if !self.pending_limit_hit {
                         self.pending_limit_hit = true;
-                        rec.experts.push((
-                            Ei::TrackingLimit,
-                            format!("More than {MAX_PENDING} requests wait for a reply on this connection: later ones are not paired"),
-                        ));
+                        rec.experts.push(Finding::PendingLimit(MAX_PENDING).item());
                     }
                     return;
                 }
@@ -1203,11 +1188,7 @@ impl Conn {
                         rec.ntp_offset_ms = ntp_offset_ms(&json_item, delta_ns);
                     }
                 }
-                None => rec.experts.push((
-                    Ei::OrphanReply,
-                    "Reply whose request is not in the capture (or was already answered)"
-                        .to_string(),
-                )),
+                None => rec.experts.push(Finding::OrphanReply.item()),
             },
         }
     }
@@ -1255,15 +1236,12 @@ impl Conn {
         rec.experts.append(&mut experts);
         self.client_id_without_params = !cid.has_params;
         for issue in &cid.issues {
-            rec.experts.push(client_id_expert(issue));
+            rec.experts.push(Finding::ClientId(issue).item());
         }
         let dynreg = cid.is_dynamic_registration();
         if let Some(k) = pdu.keepalive {
             if !dynreg && !(30..=1200).contains(&k) {
-                rec.experts.push((
-                    Ei::KeepAlive,
-                    format!("Keep-alive {k} s is outside the 30–1200 s the platform accepts; it refuses the connection"),
-                ));
+                rec.experts.push(Finding::KeepAlive(k).item());
             }
         }
         let identity = username.as_deref().and_then(split_username);
@@ -1278,50 +1256,30 @@ impl Conn {
             (Some(u), None) => {
                 self.identity = None;
                 if !cid.uses_token() {
-                    rec.experts.push((
-                        Ei::UserNameFormat,
-                        format!(
-                            "User name '{}' is not deviceName&productKey",
-                            super::clientid::truncate(u, 64)
-                        ),
-                    ));
+                    rec.experts.push(Finding::UserNameFormat(u).item());
                 }
             }
             (None, _) => {
                 self.identity = None;
-                rec.experts.push((
-                    Ei::Truncated,
-                    "CONNECT has no user name: the platform requires deviceName&productKey".into(),
-                ));
+                rec.experts.push(Finding::NoUserName.item());
             }
         }
         let mut sign = None;
         if let (Some((dn, pk)), Some(pw)) = (identity, pdu.password) {
             let check = check_login(&cid, pk, dn, pw, secrets);
             if check.password_not_hex && check.status != SignStatus::NotASign {
-                rec.experts.push((
-                    Ei::PasswordNotHex,
-                    "Password is not a hex HMAC digest".into(),
-                ));
+                rec.experts.push(Finding::PasswordNotHex.item());
             }
             match check.status {
-                SignStatus::Verified => rec.experts.push((
-                    Ei::SignVerified,
-                    format!(
-                        "Login sign verified ({} with the {})",
-                        alg_name(&check),
-                        kind_name(&check)
-                    ),
-                )),
-                SignStatus::Mismatch => rec.experts.push((
-                    Ei::SignMismatch,
-                    format!(
-                        "Login sign mismatch: tried {} with the {} of {dn}&{pk} over '{}'",
-                        alg_name(&check),
-                        kind_name(&check),
-                        check.content.as_deref().unwrap_or("")
-                    ),
-                )),
+                SignStatus::Verified => rec.experts.push(Finding::SignVerified(&check).item()),
+                SignStatus::Mismatch => {
+                    let mismatch = Finding::SignMismatch {
+                        check: &check,
+                        device_name: dn,
+                        product_key: pk,
+                    };
+                    rec.experts.push(mismatch.item());
+                }
                 _ => {}
             }
             self.sign = Some(check.status);
@@ -1329,25 +1287,14 @@ impl Conn {
         } else {
             self.sign = None;
             if pdu.password.is_none() && identity.is_some() {
-                rec.experts.push((
-                    Ei::Truncated,
-                    "CONNECT has no password: the platform requires the sign".into(),
-                ));
+                rec.experts.push(Finding::NoPassword.item());
             }
         }
         if pdu.password.is_some() {
             let declared_tls = matches!(cid.securemode, Some(2 | -1 | 5 | 7 | 8));
             if !ctx.over_tls {
-                let why = if declared_tls {
-                    format!(
-                        "securemode={} declares TLS, but this connection is not TLS: the user name and password travel in clear",
-                        cid.securemode.unwrap_or_default()
-                    )
-                } else {
-                    "no TLS under MQTT: the user name and password (a replayable sign) travel in clear".to_string()
-                };
-                rec.experts
-                    .push((Ei::Cleartext, format!("Credentials sent in clear: {why}")));
+                let declared = cid.securemode.filter(|_| declared_tls);
+                rec.experts.push(Finding::Cleartext(declared).item());
             }
         }
         self.sdk = match (&cid.sdk_language, &cid.sdk_version) {
@@ -1394,119 +1341,12 @@ fn alink_of(b: &Body) -> Option<&payload::Alink> {
     }
 }
 
-/// The expert item of a payload issue on a topic of class `class`.
-pub fn payload_expert(issue: &PayloadIssue, class: &str) -> (Ei, String) {
-    match issue {
-        PayloadIssue::BadJson(e) => (Ei::BadJson, format!("Payload on a {class} topic is not valid JSON: {e}")),
-        PayloadIssue::LenientJson(n) => (Ei::LenientJson, format!("Payload JSON is not strictly valid: {n}")),
-        PayloadIssue::ErrorCode(code) => (
-            Ei::ErrorCode,
-            format!("Alink code {code}: {}", payload::code_meaning(*code).unwrap_or("not in the platform's code table")),
-        ),
-        PayloadIssue::Secret(what) => (
-            Ei::Credential,
-            format!("Payload carries a {what} in clear: anyone with this capture can log in as the device"),
-        ),
-        PayloadIssue::Truncated(n) => (Ei::PayloadTruncated, format!("{n} more JSON values are not shown")),
-        PayloadIssue::FileCrc { stored, computed } => (
-            Ei::FileCrc,
-            format!("File chunk CRC-16 0x{stored:04x} does not match its data (0x{computed:04x})"),
-        ),
-        PayloadIssue::ShadowError(what) => (Ei::ShadowError, format!("Device shadow error: {what}")),
-        PayloadIssue::OtaFailed(step) => (
-            Ei::OtaFailed,
-            format!(
-                "OTA progress step {step}: {}",
-                payload::OTA_STEP_VALUES.iter().find(|(v, _)| v == step).map_or("failed", |(_, m)| m)
-            ),
-        ),
-        PayloadIssue::FileFraming(why) => (Ei::FileFraming, format!("File chunk framing: {why}")),
-    }
-}
-
-fn alg_name(c: &SignCheck) -> &'static str {
-    c.algorithm.map_or("?", |a| a.name())
-}
-
-fn kind_name(c: &SignCheck) -> &'static str {
-    match c.secret_kind {
-        super::sign::SecretKind::Device => "device secret",
-        super::sign::SecretKind::Product => "product secret",
-    }
-}
-
-fn client_id_expert(issue: &ClientIdIssue) -> (Ei, String) {
-    match issue {
-        ClientIdIssue::NoParams => (
-            Ei::NoParams,
-            "Client id has no |securemode=…,signmethod=…| part; the platform refuses such a login".into(),
-        ),
-        ClientIdIssue::Unterminated => {
-            (Ei::ClientIdMalformed, "Client id parameter list is not closed by a '|'".into())
-        }
-        ClientIdIssue::EscapedCommas => (
-            Ei::EscapedCommas,
-            "Client id contains '\\,': AT-command escaping reached the wire, the platform reads the backslashes as part of the values"
-                .into(),
-        ),
-        ClientIdIssue::UnknownSecureMode(v) => (Ei::UnknownSecureMode, format!("Unknown securemode '{v}'")),
-        ClientIdIssue::UnknownSignMethod(v) => (
-            Ei::UnknownSignMethod,
-            format!("Unknown signmethod '{v}' (expected hmacmd5, hmacsha1 or hmacsha256)"),
-        ),
-        ClientIdIssue::BadTimestamp(v) => {
-            (Ei::BadTimestamp, format!("Client id timestamp '{v}' is not a time in milliseconds or seconds"))
-        }
-        ClientIdIssue::PrefixTooLong(n) => (
-            Ei::PrefixTooLong,
-            format!("Client id prefix has {n} characters; the platform allows at most 64"),
-        ),
-        ClientIdIssue::ItemWithoutEquals(v) => {
-            (Ei::ClientIdMalformed, format!("Client id parameter '{v}' has no '='"))
-        }
-        ClientIdIssue::TooManyParams(n) => {
-            (Ei::ClientIdMalformed, format!("Client id has {n} more parameters than aliiot shows"))
-        }
-    }
-}
-
 /// What a CONNACK code means for an Alibaba device.
 pub fn connack(code: u8, v5: bool) -> Connack {
-    let meaning = if v5 {
-        match code {
-            0x00 => "Success",
-            0x80 => "Unspecified error",
-            0x81 => "Malformed packet",
-            0x82 => "Protocol error",
-            0x83 => "Implementation specific error",
-            0x84 => "Unsupported protocol version (the platform speaks MQTT 3.1, 3.1.1 and 5.0; a device keeps one version)",
-            0x85 => "Client identifier not valid: check the client id format prefix|securemode=…,signmethod=…|",
-            0x86 => "Bad user name or password: check the sign (device secret, client id prefix, signmethod, timestamp)",
-            0x87 => "Not authorized: device disabled, deleted or not activated, wrong product key, or a bad sign",
-            0x88 => "Server unavailable",
-            0x89 => "Server busy",
-            0x8A => "Banned",
-            0x8C => "Bad authentication method",
-            0x95 => "Packet too large (the platform allows 256 KiB)",
-            0x97 => "Quota exceeded",
-            0x9F => "Connection rate exceeded: the device reconnects too often",
-            _ => "Unknown reason code",
-        }
-    } else {
-        match code {
-            0 => "Connection accepted",
-            1 => "Unacceptable protocol version (the platform speaks MQTT 3.1, 3.1.1 and 5.0)",
-            2 => "Identifier rejected: check the client id format prefix|securemode=…,signmethod=…|",
-            3 => "Server unavailable: for securemode=-1 the iotToken is invalid or expired (it lives 7 days)",
-            4 => "Bad user name or password: check the sign (device secret, client id prefix, signmethod, timestamp)",
-            5 => "Not authorized: device disabled, deleted or not activated, wrong product key, or a bad sign",
-            _ => "Unknown return code",
-        }
-    };
     Connack {
         code,
         accepted: code == 0,
-        meaning,
+        meaning: super::expert::connack_meaning(code, v5),
     }
 }
 

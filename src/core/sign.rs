@@ -95,20 +95,11 @@ impl SignStatus {
     }
 }
 
-pub const SIGN_STATUS_VALUES: &[(u32, &str)] = &[
-    (1, "Verified"),
-    (2, "Mismatch"),
-    (3, "No secret known"),
-    (4, "Not a sign (token)"),
-];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
     Device = 1,
     Product = 2,
 }
-
-pub const SECRET_KIND_VALUES: &[(u32, &str)] = &[(1, "device secret"), (2, "product secret")];
 
 /// The outcome of checking one login. Holds no secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,8 @@
 //! packet adds to the tree. The glue turns the paths into stats_tree nodes; counts add up along
 //! each path, so a product's count is the sum of its devices'.
 
-use super::flow::{End, END_VALUES};
+use super::fields::END_VALUES;
+use super::flow::End;
 use super::payload::{self, Body};
 use super::session::{Conn, Direction, PduRecord, CONNACK, CONNECT, PUBLISH};
 

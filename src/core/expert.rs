@@ -1,0 +1,443 @@
+//! Expert items: what every module of the core finds, as typed values, and the one place their
+//! wording is made. A module says *what* it found ([`Finding`], or its own issue type such as
+//! [`PayloadIssue`] and [`ClientIdIssue`]); [`Finding::item`] says it in words, under its expert
+//! field ([`Ei`], registered from `fields.rs`).
+
+use super::clientid::ClientIdIssue;
+use super::fields::Ei;
+use super::payload::{self, PayloadIssue};
+use super::sign::{SecretKind, SignCheck};
+
+/// Why a refused login was probably refused, from what aliiot knows of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalHint {
+    None,
+    /// The client id lacked its `|securemode=…|` part.
+    NoParams,
+    SignVerified,
+    SignMismatch,
+}
+
+/// Something worth an expert item.
+#[derive(Debug, Clone, Copy)]
+pub enum Finding<'a> {
+    // The login (session).
+    /// A CONNECT string that is not UTF-8 (`what`: "Client id", "User name").
+    NotUtf8(&'static str),
+    Will,
+    KeepAlive(u16),
+    UserNameFormat(&'a str),
+    NoUserName,
+    NoPassword,
+    PasswordNotHex,
+    SignVerified(&'a SignCheck),
+    SignMismatch {
+        check: &'a SignCheck,
+        device_name: &'a str,
+        product_key: &'a str,
+    },
+    /// Credentials without TLS; `Some(mode)` when the client id's securemode declares TLS.
+    Cleartext(Option<i32>),
+    LoginRefused {
+        code: u8,
+        v5: bool,
+        meaning: &'static str,
+        hint: RefusalHint,
+    },
+    ClientId(&'a ClientIdIssue),
+    // Messages (session).
+    ForeignTopic {
+        product_key: &'a str,
+        device_name: &'a str,
+        login_product_key: &'a str,
+        login_device_name: &'a str,
+    },
+    SubDeviceSignMismatch {
+        product_key: &'a str,
+        device_name: &'a str,
+    },
+    /// More requests wait for a reply than are tracked.
+    PendingLimit(usize),
+    OrphanReply,
+    /// A payload's issue on a topic of class `class`.
+    Payload(&'a PayloadIssue, &'a str),
+    // MQTT's flow (flow).
+    PacketIdReused {
+        id: u16,
+        first: u32,
+    },
+    /// More packets wait for an acknowledgement than are tracked.
+    OpenLimit(usize),
+    KeepAliveGap {
+        gap_ns: i64,
+        keepalive: u16,
+    },
+    QoS2,
+    Retain,
+    SubscriptionRefused {
+        filter: &'a str,
+        code: u8,
+    },
+    OrphanAck(u16),
+    // MQTT 5 (mqtt5).
+    UserProperties {
+        count: u32,
+        max: u32,
+    },
+    PacketTooLarge(usize),
+    TopicAlias {
+        alias: u16,
+        max: u16,
+    },
+    ReasonCode {
+        packet: &'static str,
+        reason: u8,
+        meaning: &'static str,
+    },
+    // What the whole capture shows (render).
+    Unanswered,
+    Unacked,
+    DupPublish(u32),
+    LikelyLost,
+    DuplicateSession(u32),
+    /// A session that ended without DISCONNECT: by a TCP RST (true) or FIN.
+    AbruptEnd(bool),
+    OpenAtEnd,
+}
+
+impl Finding<'_> {
+    /// Its expert field and text.
+    pub fn item(&self) -> (Ei, String) {
+        use Finding as F;
+        let s = |ei: Ei, text: &str| (ei, text.to_string());
+        match *self {
+            F::NotUtf8(what) => (
+                Ei::NotUtf8,
+                format!("{what} is not valid UTF-8; shown with replacement characters"),
+            ),
+            F::Will => s(Ei::Will, "Will message on MQTT 3.1.1: the platform does not support it"),
+            F::KeepAlive(k) => (
+                Ei::KeepAlive,
+                format!("Keep-alive {k} s is outside the 30–1200 s the platform accepts; it refuses the connection"),
+            ),
+            F::UserNameFormat(u) => (
+                Ei::UserNameFormat,
+                format!(
+                    "User name '{}' is not deviceName&productKey",
+                    super::clientid::truncate(u, 64)
+                ),
+            ),
+            F::NoUserName => s(
+                Ei::Truncated,
+                "CONNECT has no user name: the platform requires deviceName&productKey",
+            ),
+            F::NoPassword => s(Ei::Truncated, "CONNECT has no password: the platform requires the sign"),
+            F::PasswordNotHex => s(Ei::PasswordNotHex, "Password is not a hex HMAC digest"),
+            F::SignVerified(check) => (
+                Ei::SignVerified,
+                format!(
+                    "Login sign verified ({} with the {})",
+                    alg_name(check),
+                    kind_name(check)
+                ),
+            ),
+            F::SignMismatch {
+                check,
+                device_name,
+                product_key,
+            } => (
+                Ei::SignMismatch,
+                format!(
+                    "Login sign mismatch: tried {} with the {} of {device_name}&{product_key} over '{}'",
+                    alg_name(check),
+                    kind_name(check),
+                    check.content.as_deref().unwrap_or("")
+                ),
+            ),
+            F::Cleartext(declared) => {
+                let why = match declared {
+                    Some(mode) => format!(
+                        "securemode={mode} declares TLS, but this connection is not TLS: the user name and password travel in clear"
+                    ),
+                    None => "no TLS under MQTT: the user name and password (a replayable sign) travel in clear".to_string(),
+                };
+                (Ei::Cleartext, format!("Credentials sent in clear: {why}"))
+            }
+            F::LoginRefused {
+                code,
+                v5,
+                meaning,
+                hint,
+            } => {
+                let hint = match hint {
+                    RefusalHint::NoParams => " The client id lacks its |securemode=…| part.",
+                    RefusalHint::SignVerified => {
+                        " The sign verified: check the device is enabled, activated and not deleted."
+                    }
+                    RefusalHint::SignMismatch => " The sign does not match the secret entered.",
+                    RefusalHint::None => "",
+                };
+                let code = if v5 {
+                    format!("0x{code:02x}")
+                } else {
+                    code.to_string()
+                };
+                (
+                    Ei::LoginRefused,
+                    format!("Login refused ({code}): {meaning}.{hint}"),
+                )
+            }
+            F::ClientId(issue) => client_id(issue),
+            F::ForeignTopic {
+                product_key,
+                device_name,
+                login_product_key,
+                login_device_name,
+            } => (
+                Ei::ForeignTopic,
+                format!(
+                    "Topic names device {device_name} of product {product_key}, but this session logged in as {login_device_name} of {login_product_key}"
+                ),
+            ),
+            F::SubDeviceSignMismatch {
+                product_key,
+                device_name,
+            } => (
+                Ei::SignMismatch,
+                format!(
+                    "Sub-device {device_name} of {product_key}: sign does not match its device secret"
+                ),
+            ),
+            F::PendingLimit(max) => (
+                Ei::TrackingLimit,
+                format!("More than {max} requests wait for a reply on this connection: later ones are not paired"),
+            ),
+            F::OrphanReply => s(
+                Ei::OrphanReply,
+                "Reply whose request is not in the capture (or was already answered)",
+            ),
+            F::Payload(issue, class) => payload_issue(issue, class),
+            F::PacketIdReused { id, first } => (
+                Ei::PacketIdReused,
+                format!("Packet id {id} reused before the packet in frame {first} was acknowledged"),
+            ),
+            F::OpenLimit(max) => (
+                Ei::TrackingLimit,
+                format!("More than {max} packets wait for an acknowledgement on this connection: later ones are not paired"),
+            ),
+            F::KeepAliveGap { gap_ns, keepalive } => (
+                Ei::KeepAliveGap,
+                format!(
+                    "The device sent nothing for {:.1} s, more than 1.5 × its keep-alive of {keepalive} s: the broker would have closed the connection",
+                    gap_ns as f64 / 1e9
+                ),
+            ),
+            F::QoS2 => s(Ei::QoS2, "QoS 2 PUBLISH: the platform supports QoS 0 and 1 only"),
+            F::Retain => s(
+                Ei::Retain,
+                "Retained PUBLISH: the platform does not support retained messages on MQTT 3.1.1",
+            ),
+            F::SubscriptionRefused { filter, code } => (
+                Ei::SubscriptionRefused,
+                format!("Subscription to '{filter}' refused (0x{code:02x})"),
+            ),
+            F::OrphanAck(id) => (
+                Ei::OrphanAck,
+                format!("Acknowledgement for packet id {id} with no matching packet in the capture"),
+            ),
+            F::UserProperties { count, max } => (
+                Ei::PlatformLimit,
+                format!("{count} user properties: the platform takes at most {max}"),
+            ),
+            F::PacketTooLarge(len) => (
+                Ei::PlatformLimit,
+                format!("PUBLISH of {len} bytes: the platform's maximum packet size is 256 KiB"),
+            ),
+            F::TopicAlias { alias, max } => (
+                Ei::PlatformLimit,
+                format!("Topic alias {alias}: the platform allows at most {max}"),
+            ),
+            F::ReasonCode {
+                packet,
+                reason,
+                meaning,
+            } => (
+                Ei::ReasonCode,
+                format!("{packet} reason 0x{reason:02x}: {meaning}"),
+            ),
+            F::Unanswered => s(Ei::Unanswered, "No reply to this request in the capture"),
+            F::Unacked => s(
+                Ei::Unacked,
+                "QoS 1 PUBLISH never acknowledged before the connection ended",
+            ),
+            F::DupPublish(first) => (
+                Ei::DupPublish,
+                format!("Retransmission (DUP) of the PUBLISH in frame {first}"),
+            ),
+            F::LikelyLost => s(
+                Ei::LikelyLost,
+                "QoS 0 message sent right before the connection dropped: probably never delivered",
+            ),
+            F::DuplicateSession(other) => (
+                Ei::DuplicateSession,
+                format!("The same device is also logged in on the connection opened in frame {other}: the platform kicks the older one"),
+            ),
+            F::AbruptEnd(reset) => (
+                Ei::AbruptEnd,
+                format!(
+                    "Session ended by {} without DISCONNECT: the platform publishes the device's will and an offline event",
+                    if reset { "TCP RST" } else { "TCP FIN" }
+                ),
+            ),
+            F::OpenAtEnd => s(Ei::OpenAtEnd, "Session still open when the capture ended"),
+        }
+    }
+}
+
+fn payload_issue(issue: &PayloadIssue, class: &str) -> (Ei, String) {
+    match issue {
+        PayloadIssue::BadJson(e) => (Ei::BadJson, format!("Payload on a {class} topic is not valid JSON: {e}")),
+        PayloadIssue::LenientJson(n) => (Ei::LenientJson, format!("Payload JSON is not strictly valid: {n}")),
+        PayloadIssue::ErrorCode(code) => (
+            Ei::ErrorCode,
+            format!("Alink code {code}: {}", payload::code_meaning(*code).unwrap_or("not in the platform's code table")),
+        ),
+        PayloadIssue::Secret(what) => (
+            Ei::Credential,
+            format!("Payload carries a {what} in clear: anyone with this capture can log in as the device"),
+        ),
+        PayloadIssue::Truncated(n) => (Ei::PayloadTruncated, format!("{n} more JSON values are not shown")),
+        PayloadIssue::FileCrc { stored, computed } => (
+            Ei::FileCrc,
+            format!("File chunk CRC-16 0x{stored:04x} does not match its data (0x{computed:04x})"),
+        ),
+        PayloadIssue::ShadowError(what) => (Ei::ShadowError, format!("Device shadow error: {what}")),
+        PayloadIssue::OtaFailed(step) => (
+            Ei::OtaFailed,
+            format!(
+                "OTA progress step {step}: {}",
+                super::fields::OTA_STEP_VALUES.iter().find(|(v, _)| v == step).map_or("failed", |(_, m)| m)
+            ),
+        ),
+        PayloadIssue::FileFraming(why) => (Ei::FileFraming, format!("File chunk framing: {why}")),
+    }
+}
+
+fn alg_name(c: &SignCheck) -> &'static str {
+    c.algorithm.map_or("?", |a| a.name())
+}
+
+fn kind_name(c: &SignCheck) -> &'static str {
+    match c.secret_kind {
+        SecretKind::Device => "device secret",
+        SecretKind::Product => "product secret",
+    }
+}
+
+fn client_id(issue: &ClientIdIssue) -> (Ei, String) {
+    match issue {
+        ClientIdIssue::NoParams => (
+            Ei::NoParams,
+            "Client id has no |securemode=…,signmethod=…| part; the platform refuses such a login".into(),
+        ),
+        ClientIdIssue::Unterminated => {
+            (Ei::ClientIdMalformed, "Client id parameter list is not closed by a '|'".into())
+        }
+        ClientIdIssue::EscapedCommas => (
+            Ei::EscapedCommas,
+            "Client id contains '\\,': AT-command escaping reached the wire, the platform reads the backslashes as part of the values"
+                .into(),
+        ),
+        ClientIdIssue::UnknownSecureMode(v) => (Ei::UnknownSecureMode, format!("Unknown securemode '{v}'")),
+        ClientIdIssue::UnknownSignMethod(v) => (
+            Ei::UnknownSignMethod,
+            format!("Unknown signmethod '{v}' (expected hmacmd5, hmacsha1 or hmacsha256)"),
+        ),
+        ClientIdIssue::BadTimestamp(v) => {
+            (Ei::BadTimestamp, format!("Client id timestamp '{v}' is not a time in milliseconds or seconds"))
+        }
+        ClientIdIssue::PrefixTooLong(n) => (
+            Ei::PrefixTooLong,
+            format!("Client id prefix has {n} characters; the platform allows at most 64"),
+        ),
+        ClientIdIssue::ItemWithoutEquals(v) => {
+            (Ei::ClientIdMalformed, format!("Client id parameter '{v}' has no '='"))
+        }
+        ClientIdIssue::TooManyParams(n) => {
+            (Ei::ClientIdMalformed, format!("Client id has {n} more parameters than aliiot shows"))
+        }
+    }
+}
+
+/// What a CONNACK code means for an Alibaba device.
+pub fn connack_meaning(code: u8, v5: bool) -> &'static str {
+    if v5 {
+        match code {
+            0x00 => "Success",
+            0x80 => "Unspecified error",
+            0x81 => "Malformed packet",
+            0x82 => "Protocol error",
+            0x83 => "Implementation specific error",
+            0x84 => "Unsupported protocol version (the platform speaks MQTT 3.1, 3.1.1 and 5.0; a device keeps one version)",
+            0x85 => "Client identifier not valid: check the client id format prefix|securemode=…,signmethod=…|",
+            0x86 => "Bad user name or password: check the sign (device secret, client id prefix, signmethod, timestamp)",
+            0x87 => "Not authorized: device disabled, deleted or not activated, wrong product key, or a bad sign",
+            0x88 => "Server unavailable",
+            0x89 => "Server busy",
+            0x8A => "Banned",
+            0x8C => "Bad authentication method",
+            0x95 => "Packet too large (the platform allows 256 KiB)",
+            0x97 => "Quota exceeded",
+            0x9F => "Connection rate exceeded: the device reconnects too often",
+            _ => "Unknown reason code",
+        }
+    } else {
+        match code {
+            0 => "Connection accepted",
+            1 => "Unacceptable protocol version (the platform speaks MQTT 3.1, 3.1.1 and 5.0)",
+            2 => "Identifier rejected: check the client id format prefix|securemode=…,signmethod=…|",
+            3 => "Server unavailable: for securemode=-1 the iotToken is invalid or expired (it lives 7 days)",
+            4 => "Bad user name or password: check the sign (device secret, client id prefix, signmethod, timestamp)",
+            5 => "Not authorized: device disabled, deleted or not activated, wrong product key, or a bad sign",
+            _ => "Unknown return code",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wording() {
+        assert_eq!(
+            Finding::LoginRefused {
+                code: 0x87,
+                v5: true,
+                meaning: connack_meaning(0x87, true),
+                hint: RefusalHint::SignMismatch
+            }
+            .item()
+            .1,
+            "Login refused (0x87): Not authorized: device disabled, deleted or not activated, wrong product key, or a bad sign. The sign does not match the secret entered."
+        );
+        assert_eq!(
+            Finding::SubscriptionRefused {
+                filter: "/secret/#",
+                code: 0x80
+            }
+            .item(),
+            (
+                Ei::SubscriptionRefused,
+                "Subscription to '/secret/#' refused (0x80)".to_string()
+            )
+        );
+        assert_eq!(
+            Finding::Payload(&PayloadIssue::OtaFailed(-2), "ota.progress").item(),
+            (
+                Ei::OtaFailed,
+                "OTA progress step -2: download failed".to_string()
+            )
+        );
+    }
+}

@@ -9,8 +9,15 @@
 use std::num::NonZeroU32;
 use std::rc::Rc;
 
+use super::fields::Ei;
+use super::flow::FlowRecord;
 use super::fxhash::FxMap;
-use super::session::{CachedRecord, Direction, Identity};
+use super::mqtt::{CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};
+use super::secrets::Secrets;
+use super::session::{
+    describe_filters, describe_login, describe_publish_as, Connack, Detail, Direction, Identity,
+    MqttPdu, PduRecord, ReplyLink, SubLogin,
+};
 
 /// One analysed MQTT packet of a frame. Everything a later pass needs of the packet itself is
 /// read again from its bytes, but for a topic MQTT 5 gave by alias (the packet has none).
@@ -20,6 +27,187 @@ pub struct Slot {
     /// The topic an alias stood for, when the packet's own topic was empty.
     pub alias_topic: Option<Rc<[u8]>>,
     pub record: CachedRecord,
+}
+
+/// What the cache keeps of a [`PduRecord`] between passes: the facts that came from the
+/// connection's state (links, flow, identity, experts), not what a PUBLISH says of itself. Its
+/// topic and payload are described again from the packet when it is shown
+/// ([`CachedRecord::restore`]), so a cached packet costs well under a hundred bytes, whatever
+/// its payload.
+#[derive(Debug, Clone, Default)]
+pub struct CachedRecord {
+    pub(crate) msg_type: u8,
+    pub(crate) direction: Option<Direction>,
+    pub(crate) identity: Option<Rc<Identity>>,
+    pub(crate) connect_in: Option<NonZeroU32>,
+    /// Index into [`Conn::requests`], plus one.
+    pub(crate) request: Option<NonZeroU32>,
+    /// Index into the flow's exchanges, plus one.
+    pub(crate) exchange: Option<NonZeroU32>,
+    pub(crate) dup_of: Option<NonZeroU32>,
+    /// The request a reply answers, and the time between them.
+    pub(crate) reply_to: Option<NonZeroU32>,
+    pub(crate) reply_delta_ns: i64,
+    /// The packet an acknowledgement answers, and the time between them.
+    pub(crate) ack_to: Option<NonZeroU32>,
+    pub(crate) ack_delta_ns: i64,
+    /// Everything rare, in one allocation only when present.
+    pub(crate) extra: Option<Rc<[Rare]>>,
+}
+
+/// The rare parts of a record, only those present: a CONNECT's login, a CONNACK's result, expert
+/// items, SUBSCRIBE filters, SUBACK results…
+#[derive(Debug, Clone)]
+pub(crate) enum Rare {
+    Connack(Connack),
+    Experts(Box<[(Ei, String)]>),
+    Gateway(Rc<Identity>),
+    SubLogins(Box<[SubLogin]>),
+    NtpOffset(f64),
+    V5Reason(u8, &'static str),
+    PayloadExpertsAt(u8),
+    AssignedClientId(Box<str>),
+    SubResults(Box<[(String, u8)]>),
+    KeepaliveGap(i64),
+}
+
+fn nz(v: Option<usize>, plus: usize) -> Option<NonZeroU32> {
+    v.and_then(|v| u32::try_from(v + plus).ok())
+        .and_then(NonZeroU32::new)
+}
+
+impl CachedRecord {
+    /// Whether showing the packet needs the packet again ([`Self::restore_with`]): a PUBLISH's
+    /// topic and payload, a CONNECT's login.
+    pub fn needs_packet(&self) -> bool {
+        matches!(self.msg_type, PUBLISH | CONNECT | SUBSCRIBE | UNSUBSCRIBE)
+    }
+
+    /// The full record again, from the cached facts and the same packet read anew: a PUBLISH's
+    /// topic (`topic`, when it came from an alias, else the packet's) and payload, a CONNECT's
+    /// login (its sign checked again with `secrets`).
+    /// With [`Detail::Summary`] the payload gives only its Alink facts, as on a first pass that
+    /// shows no item made from it.
+    pub fn restore_with(
+        &self,
+        pdu: &MqttPdu<'_>,
+        topic: Option<&[u8]>,
+        secrets: &Secrets,
+        detail: Detail,
+    ) -> PduRecord {
+        let mut rec = self.restore_as(topic.or(pdu.topics.first().copied()), pdu.payload, detail);
+        if self.msg_type == CONNECT {
+            rec.login = describe_login(pdu, secrets).map(Box::new);
+        }
+        if matches!(self.msg_type, SUBSCRIBE | UNSUBSCRIBE) {
+            (rec.filters, rec.topics) = describe_filters(pdu);
+        }
+        rec
+    }
+
+    /// The full record again: the cached facts, plus the PUBLISH topic and payload described
+    /// anew from the same packet (the bytes the first pass analysed).
+    pub fn restore(&self, topic: Option<&[u8]>, payload: Option<&[u8]>) -> PduRecord {
+        self.restore_as(topic, payload, Detail::Full)
+    }
+
+    fn restore_as(
+        &self,
+        topic: Option<&[u8]>,
+        payload: Option<&[u8]>,
+        detail: Detail,
+    ) -> PduRecord {
+        let mut rec = PduRecord {
+            msg_type: self.msg_type,
+            direction: self.direction,
+            identity: self.identity.clone(),
+            connect_in: self.connect_in.map(NonZeroU32::get),
+            request: self.request.map(|r| r.get() as usize - 1),
+            reply: self.reply_to.map(|f| ReplyLink {
+                request_frame: f.get(),
+                delta_ns: self.reply_delta_ns,
+            }),
+            flow: FlowRecord {
+                exchange: self.exchange.map(|x| x.get() as usize - 1),
+                ack_to: self.ack_to.map(|f| (f.get(), self.ack_delta_ns)),
+                dup_of: self.dup_of.map(NonZeroU32::get),
+                ..FlowRecord::default()
+            },
+            ..PduRecord::default()
+        };
+        if self.msg_type == PUBLISH {
+            (rec.topics, rec.payload) = describe_publish_as(topic, payload, detail);
+            rec.payload_experts_at = rec.payload.as_ref().map(|_| 0);
+        }
+        for item in self.extra.iter().flat_map(|x| x.iter()) {
+            match item {
+                Rare::Connack(c) => rec.connack = Some(*c),
+                Rare::Experts(e) => rec.experts = e.to_vec(),
+                Rare::Gateway(g) => rec.gateway = Some(g.clone()),
+                Rare::SubLogins(l) => rec.sub_logins = l.to_vec(),
+                Rare::NtpOffset(v) => rec.ntp_offset_ms = Some(*v),
+                Rare::V5Reason(c, m) => rec.v5_reason = Some((*c, m)),
+                Rare::PayloadExpertsAt(at) => rec.payload_experts_at = Some(*at),
+                Rare::AssignedClientId(id) => rec.assigned_client_id = Some(id.to_string()),
+                Rare::SubResults(r) => rec.flow.sub_results = r.to_vec(),
+                Rare::KeepaliveGap(g) => rec.flow.keepalive_gap_ns = Some(*g),
+            }
+        }
+        rec
+    }
+}
+
+impl PduRecord {
+    /// The compact form kept between passes (see [`CachedRecord`]).
+    pub fn into_cached(self) -> CachedRecord {
+        // A CONNECT's login is described again from the packet when shown (restore_with).
+        let mut rare = Vec::new();
+        if let Some(c) = self.connack {
+            rare.push(Rare::Connack(c));
+        }
+        if !self.experts.is_empty() {
+            rare.push(Rare::Experts(self.experts.into()));
+        }
+        if let Some(g) = self.gateway {
+            rare.push(Rare::Gateway(g));
+        }
+        if !self.sub_logins.is_empty() {
+            rare.push(Rare::SubLogins(self.sub_logins.into()));
+        }
+        if let Some(v) = self.ntp_offset_ms {
+            rare.push(Rare::NtpOffset(v));
+        }
+        if let Some((c, m)) = self.v5_reason {
+            rare.push(Rare::V5Reason(c, m));
+        }
+        if let Some(id) = self.assigned_client_id {
+            rare.push(Rare::AssignedClientId(id.into()));
+        }
+        // 0, the usual place, is restored with the payload.
+        if let Some(at) = self.payload_experts_at.filter(|at| *at > 0) {
+            rare.push(Rare::PayloadExpertsAt(at));
+        }
+        if !self.flow.sub_results.is_empty() {
+            rare.push(Rare::SubResults(self.flow.sub_results.into()));
+        }
+        if let Some(g) = self.flow.keepalive_gap_ns {
+            rare.push(Rare::KeepaliveGap(g));
+        }
+        CachedRecord {
+            msg_type: self.msg_type,
+            direction: self.direction,
+            identity: self.identity,
+            connect_in: nz(self.connect_in.map(|f| f as usize), 0),
+            request: nz(self.request, 1),
+            exchange: nz(self.flow.exchange, 1),
+            dup_of: nz(self.flow.dup_of.map(|f| f as usize), 0),
+            reply_to: nz(self.reply.map(|r| r.request_frame as usize), 0),
+            reply_delta_ns: self.reply.map_or(0, |r| r.delta_ns),
+            ack_to: nz(self.flow.ack_to.map(|(f, _)| f as usize), 0),
+            ack_delta_ns: self.flow.ack_to.map_or(0, |(_, d)| d),
+            extra: (!rare.is_empty()).then(|| Rc::from(rare)),
+        }
+    }
 }
 
 const CHUNK: usize = 1 << 20;
@@ -68,7 +256,7 @@ pub struct FrameCache {
     index: Index,
     identities: Vec<Rc<Identity>>,
     identity_ids: FxMap<*const Identity, u32>,
-    extras: Vec<Rc<[super::session::Rare]>>,
+    extras: Vec<Rc<[Rare]>>,
     /// Topics given by alias, shared by index.
     alias_topics: Vec<Rc<[u8]>>,
     /// Where a frame's slots are encoded before they are copied into a chunk.

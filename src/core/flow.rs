@@ -283,18 +283,16 @@ impl FlowState {
                     }
                 }
             }
-            PINGREQ => {
-                if live(&mut self.live).pings.len() < MAX_OPEN {
-                    let idx = self.exchanges.len();
-                    self.exchanges.push(Exchange {
-                        frame: p.frame,
-                        ts_ns: p.ts_ns,
-                        kind: PINGREQ,
-                        ack: None,
-                    });
-                    live(&mut self.live).pings.push_back(idx);
-                    rec.exchange = Some(idx);
-                }
+            PINGREQ if live(&mut self.live).pings.len() < MAX_OPEN => {
+                let idx = self.exchanges.len();
+                self.exchanges.push(Exchange {
+                    frame: p.frame,
+                    ts_ns: p.ts_ns,
+                    kind: PINGREQ,
+                    ack: None,
+                });
+                live(&mut self.live).pings.push_back(idx);
+                rec.exchange = Some(idx);
             }
             PUBACK | PUBREC | SUBACK | UNSUBACK => {
                 let req = match p.msg_type {
@@ -334,11 +332,7 @@ impl FlowState {
                     self.close_exchange(idx, p, &mut rec);
                 }
             }
-            DISCONNECT => {
-                if p.from_device != Some(false) {
-                    self.disconnect = true;
-                }
-            }
+            DISCONNECT if p.from_device != Some(false) => self.disconnect = true,
             _ => {}
         }
         rec

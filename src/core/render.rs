@@ -5,8 +5,9 @@
 use super::clientid::TimestampUnit;
 use super::expert::Finding;
 use super::fields::{Ei, Ett, Hf};
+use super::mqtt::{CONNACK, CONNECT, PUBLISH};
 use super::payload::{self, Body, TreeItem};
-use super::session::{Conn, PduRecord, TopicView, CONNACK, CONNECT, PUBLISH};
+use super::session::{Conn, PduRecord, TopicView};
 use super::sign::SignStatus;
 use super::topic::Flow;
 

@@ -4,8 +4,9 @@
 
 use super::fields::END_VALUES;
 use super::flow::End;
+use super::mqtt::{CONNACK, CONNECT, PUBLISH};
 use super::payload::{self, Body};
-use super::session::{Conn, Direction, PduRecord, CONNACK, CONNECT, PUBLISH};
+use super::session::{Conn, Direction, PduRecord};
 
 pub const TREE_NAME: &str = "Alibaba Cloud IoT";
 

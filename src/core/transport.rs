@@ -95,6 +95,17 @@ impl Connections {
     }
 }
 
+/// Ports the platform listens on for MQTT: plain and TLS MQTT, and WebSocket on 443 and 80
+/// (reference §1). The side on one of them is the platform when a capture starts mid-session.
+pub fn is_broker_port(p: u32) -> bool {
+    matches!(p, MQTT_PORT | MQTT_TLS_PORT | 443 | 80)
+}
+
+/// MQTT's own port (plain MQTT; the platform's TLS endpoint listens on it too).
+pub const MQTT_PORT: u32 = 1883;
+/// MQTT over TLS.
+pub const MQTT_TLS_PORT: u32 = 8883;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -234,7 +234,7 @@ pub fn register() {
 pub fn handoff(hooks: &ws::shim_hooks) {
     unsafe {
         // MQTT's own port, when its table names none.
-        static PORTS: [u32; 1] = [1883];
+        static PORTS: [u32; 1] = [crate::core::transport::MQTT_PORT];
         ws::shim_attach(hooks, PORTS.as_ptr(), PORTS.len());
     }
 }

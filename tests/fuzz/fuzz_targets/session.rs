@@ -19,10 +19,11 @@ use std::sync::OnceLock;
 
 use aliiot::core::clientid::ClientId;
 use aliiot::core::fields::{Ei, Ett, Hf};
+use aliiot::core::mqtt::CONNECT;
 use aliiot::core::mqtt5::V5;
 use aliiot::core::render::{self, Sink, Value};
 use aliiot::core::secrets::Secrets;
-use aliiot::core::session::{split_username, Capture, FrameCtx, MqttPdu, PduRecord, CONNECT};
+use aliiot::core::session::{split_username, Capture, FrameCtx, MqttPdu, PduRecord};
 use aliiot::core::sign;
 use aliiot::core::stats::{self, DeviceTable, StatsSink};
 use libfuzzer_sys::fuzz_target;

@@ -1,0 +1,491 @@
+//! One connection's state, and how each of its packets moves it: the login, the identity, the
+//! gateway's sub-devices, MQTT's flow.
+
+use std::rc::Rc;
+
+use super::pairing::{matching, Matching};
+use super::*;
+use crate::core::clientid::ClientId;
+use crate::core::expert::{Finding, RefusalHint};
+use crate::core::fields::Ei;
+use crate::core::flow::{FlowPacket, FlowState};
+use crate::core::json::Value;
+use crate::core::mqtt::{CONNACK, CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};
+use crate::core::payload::{self, Payload};
+use crate::core::secrets::Secrets;
+use crate::core::sign::{check_login, SignStatus};
+use crate::core::topic;
+use crate::core::transport::is_broker_port;
+
+/// One MQTT connection (a transport conversation).
+#[derive(Debug, Default)]
+pub struct Conn {
+    pub identity: Option<Rc<Identity>>,
+    /// Endpoint key of the device side.
+    pub device_endpoint: Option<u64>,
+    pub connect_frame: Option<u32>,
+    pub connack_frame: Option<u32>,
+    pub sign: Option<SignStatus>,
+    /// The CONNECT's client id lacked the `|…|` parameters (the likeliest cause of a refusal).
+    pub client_id_without_params: bool,
+    /// A gateway: says gw=1 at login, or manages sub-devices (topo, combine, sub/register).
+    pub is_gateway: bool,
+    /// Every request seen, in order; records refer to them by index.
+    pub requests: Vec<Request>,
+    /// What pairs requests with replies while the connection is open; dropped when it ends.
+    pub(super) matching: Option<Box<Matching>>,
+    /// MQTT-level flow: acknowledgements, keep-alive, how the session ended.
+    pub flow: FlowState,
+    /// SDK language and version from the client id (`lan`, `_v`).
+    pub sdk: Option<String>,
+    pub(super) pending_limit_hit: bool,
+}
+
+/// The sub-device entries of a topo/add (`params: [..]`), combine/login (`params: {..}`) or
+/// combine/batch_login (`params: {signMethod, deviceList: [..]}`) request, signs checked.
+fn sub_logins(v: &Value, secrets: &Secrets) -> Vec<SubLogin> {
+    let Some(params) = v.get("params") else {
+        return Vec::new();
+    };
+    let outer_method = params
+        .get("signMethod")
+        .or_else(|| params.get("signmethod"))
+        .and_then(Value::as_str);
+    let entries: Vec<&Value> = match params {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(_) => match params.get("deviceList").and_then(Value::as_array) {
+            Some(list) => list.iter().collect(),
+            None => vec![params],
+        },
+        _ => Vec::new(),
+    };
+    let text = |e: &Value, k: &str| e.get(k).map(payload::value_text).unwrap_or_default();
+    entries
+        .into_iter()
+        .take(MAX_SUB_LOGINS)
+        .map(|e| {
+            let (pk, dn) = (text(e, "productKey"), text(e, "deviceName"));
+            let method = e
+                .get("signMethod")
+                .or_else(|| e.get("signmethod"))
+                .and_then(Value::as_str)
+                .or(outer_method);
+            let (status, _) = crate::core::sign::check_subdevice(
+                &pk,
+                &dn,
+                &text(e, "clientId"),
+                &text(e, "timestamp"),
+                method,
+                &text(e, "sign"),
+                secrets,
+            );
+            SubLogin {
+                product_key: pk,
+                device_name: dn,
+                status,
+            }
+        })
+        .collect()
+}
+
+fn text(bytes: &[u8], what: &'static str, experts: &mut Vec<(Ei, String)>) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => {
+            experts.push(Finding::NotUtf8(what).item());
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    }
+}
+
+/// Splits a login user name `deviceName&productKey`.
+pub fn split_username(u: &str) -> Option<(&str, &str)> {
+    let (dn, pk) = u.rsplit_once('&')?;
+    (!dn.is_empty() && !pk.is_empty()).then_some((dn, pk))
+}
+
+/// Whether a CONNECT looks like an Alibaba device's: a `|…securemode=…|` client id, or a user
+/// name `deviceName&productKey` whose product key has the platform's shape.
+fn is_alibaba_login(cid: &ClientId, username: Option<&str>) -> bool {
+    if cid.has_params
+        && (cid.securemode.is_some() || cid.signmethod.is_some() || cid.auth_type.is_some())
+    {
+        return true;
+    }
+    username.and_then(split_username).is_some_and(|(_, pk)| {
+        (6..=32).contains(&pk.len()) && pk.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+impl Conn {
+    fn direction(&mut self, msg_type: u8, ctx: &FrameCtx) -> Option<Direction> {
+        if self.device_endpoint.is_none() {
+            // Packets only a client sends tell which side the device is.
+            use crate::core::mqtt::{PINGREQ, PINGRESP, SUBACK, UNSUBACK};
+            if matches!(msg_type, CONNECT | SUBSCRIBE | UNSUBSCRIBE | PINGREQ) {
+                self.device_endpoint = Some(ctx.src);
+            } else if matches!(msg_type, CONNACK | SUBACK | UNSUBACK | PINGRESP) {
+                self.device_endpoint = Some(ctx.dst);
+            } else if is_broker_port(ctx.dst_port) && !is_broker_port(ctx.src_port) {
+                // Capture started mid-session: the side on the broker's port is the platform.
+                self.device_endpoint = Some(ctx.src);
+            } else if is_broker_port(ctx.src_port) && !is_broker_port(ctx.dst_port) {
+                self.device_endpoint = Some(ctx.dst);
+            }
+        }
+        let dev = self.device_endpoint?;
+        if ctx.src == dev {
+            Some(Direction::DeviceToCloud)
+        } else if ctx.dst == dev {
+            Some(Direction::CloudToDevice)
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn release_matching(&mut self) {
+        self.matching = None;
+        self.requests.shrink_to_fit();
+        self.flow.release_matching();
+    }
+
+    /// Analyses one packet of this connection (first pass only).
+    pub fn analyze(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, secrets: &Secrets) -> PduRecord {
+        self.analyze_with(pdu, ctx, secrets, Detail::Full)
+    }
+
+    /// [`Self::analyze`], reading a PUBLISH's payload in full only for [`Detail::Full`].
+    pub fn analyze_with(
+        &mut self,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+        detail: Detail,
+    ) -> PduRecord {
+        let rec = self.analyze_packet(pdu, ctx, secrets, detail);
+        if detail != Detail::Full {
+            return rec;
+        }
+        // What later passes show must be what the first pass showed.
+        debug_assert_eq!(
+            format!(
+                "{:?}",
+                rec.clone()
+                    .into_cached()
+                    .restore_with(pdu, None, secrets, Detail::Full)
+            ),
+            format!("{rec:?}"),
+            "a cached record restores to the record it came from"
+        );
+        rec
+    }
+
+    fn analyze_packet(
+        &mut self,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+        detail: Detail,
+    ) -> PduRecord {
+        let mut rec = PduRecord {
+            msg_type: pdu.msg_type,
+            assigned_client_id: pdu
+                .assigned_client_id
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+            ..PduRecord::default()
+        };
+        if pdu.msg_type == CONNECT {
+            // A CONNECT starts a new session; the device is its sender.
+            self.device_endpoint = Some(ctx.src);
+            self.connect_frame = Some(ctx.frame);
+            self.connack_frame = None;
+            self.flow.version = pdu.version.unwrap_or(4);
+            self.flow.keepalive = pdu.keepalive;
+            if pdu.will && self.flow.version == 4 {
+                rec.experts.push(Finding::Will.item());
+            }
+            self.analyze_connect(pdu, ctx, secrets, &mut rec);
+        } else if self.identity.is_none() {
+            self.identity_from_topics(pdu);
+        }
+        rec.direction = self.direction(pdu.msg_type, ctx);
+        if pdu.msg_type == CONNACK {
+            if self.connack_frame.is_none() {
+                self.connack_frame = Some(ctx.frame);
+            }
+            if let Some(code) = pdu.connack_code {
+                let c = connack(code, pdu.connack_v5);
+                self.flow.refused |= !c.accepted;
+                if !c.accepted && self.identity.is_some() {
+                    let hint = match self.sign {
+                        _ if self.client_id_without_params => RefusalHint::NoParams,
+                        Some(SignStatus::Verified) => RefusalHint::SignVerified,
+                        Some(SignStatus::Mismatch) => RefusalHint::SignMismatch,
+                        _ => RefusalHint::None,
+                    };
+                    let refused = Finding::LoginRefused {
+                        code,
+                        v5: pdu.connack_v5,
+                        meaning: c.meaning,
+                        hint,
+                    };
+                    rec.experts.push(refused.item());
+                }
+                rec.connack = Some(c);
+            }
+        }
+        if pdu.msg_type != CONNECT {
+            rec.connect_in = self.connect_frame;
+        }
+        rec.identity = self.identity.clone();
+        let flow_packet = FlowPacket {
+            msg_type: pdu.msg_type,
+            qos: pdu.qos,
+            dup: pdu.dup,
+            retain: pdu.retain,
+            msgid: pdu.msgid,
+            frame: ctx.frame,
+            ts_ns: ctx.ts_ns,
+            src: ctx.src,
+            dst: ctx.dst,
+            from_device: rec.direction.map(|d| d == Direction::DeviceToCloud),
+            filters: &pdu.topics,
+            sub_codes: &pdu.sub_codes,
+        };
+        rec.flow = self.flow.on_packet(
+            &flow_packet,
+            &mut matching(&mut self.matching).sub_filters,
+            &mut rec.experts,
+        );
+        rec.v5_reason = crate::core::mqtt5::check(pdu.msg_type, &pdu.v5, &mut rec.experts);
+        match pdu.msg_type {
+            PUBLISH => {
+                self.analyze_publish(pdu, ctx, secrets, detail, &mut rec);
+            }
+            SUBSCRIBE | UNSUBSCRIBE => (rec.filters, rec.topics) = describe_filters(pdu),
+            _ => {}
+        }
+        rec
+    }
+
+    fn analyze_publish(
+        &mut self,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+        detail: Detail,
+        rec: &mut PduRecord,
+    ) {
+        let Some(topic_bytes) = pdu.topics.first() else {
+            return;
+        };
+        let topic_text = crate::core::lossy(topic_bytes);
+        let Some(t) = topic::classify(&topic_text) else {
+            return;
+        };
+        let c = t.class;
+        if c.marks_gateway() {
+            self.is_gateway = true;
+        }
+        // Whose message is this? A gateway carries its sub-devices' topics.
+        if let (Some(login), Some(pk), Some(dn)) =
+            (self.identity.clone(), t.product_key, t.device_name)
+        {
+            if login.source == IdentitySource::Login
+                && (login.product_key != pk || login.device_name != dn)
+                && !c.names_gateway_session()
+            {
+                if self.is_gateway {
+                    rec.gateway = Some(login.clone());
+                    rec.identity = Some(Rc::new(Identity {
+                        product_key: pk.to_string(),
+                        device_name: dn.to_string(),
+                        source: IdentitySource::Topic,
+                    }));
+                } else if !t.wildcard {
+                    let foreign = Finding::ForeignTopic {
+                        product_key: pk,
+                        device_name: dn,
+                        login_product_key: &login.product_key,
+                        login_device_name: &login.device_name,
+                    };
+                    rec.experts.push(foreign.item());
+                }
+            }
+        }
+        let payload = pdu.payload.map(|b| {
+            if detail == Detail::Full {
+                payload::analyze(&t, b)
+            } else {
+                payload::facts(&t, b)
+            }
+        });
+        if let Some(p) = &payload {
+            // The payload's own expert items are made from the payload when it is shown; this
+            // is where they stand among the packet's.
+            rec.payload_experts_at = Some(rec.experts.len().min(u8::MAX as usize) as u8);
+            self.match_request(
+                &t,
+                p,
+                ctx,
+                (pdu.response_topic, pdu.correlation, &topic_text),
+                rec,
+            );
+        }
+        if !t.is_reply && c.logs_sub_devices_in() {
+            if let Some(v) = pdu.payload.and_then(|b| crate::core::json::parse(b).ok()) {
+                rec.sub_logins = sub_logins(&v.value, secrets);
+                for l in &rec.sub_logins {
+                    if l.status == SignStatus::Mismatch {
+                        let mismatch = Finding::SubDeviceSignMismatch {
+                            product_key: &l.product_key,
+                            device_name: &l.device_name,
+                        };
+                        rec.experts.push(mismatch.item());
+                    }
+                }
+            }
+        }
+        if payload.as_ref().is_some_and(Payload::alink_error) {
+            self.flow.alink_errors += 1;
+        }
+        if detail != Detail::Bare {
+            rec.topics.push(TopicView::new(&topic_text, &t));
+            rec.payload = payload;
+        }
+    }
+
+    fn identity_from_topics(&mut self, pdu: &MqttPdu<'_>) {
+        for t in &pdu.topics {
+            let Ok(t) = std::str::from_utf8(t) else {
+                continue;
+            };
+            if let Some(topic::TopicDevice {
+                product_key,
+                device_name: Some(dn),
+            }) = topic::device_of(t)
+            {
+                self.identity = Some(Rc::new(Identity {
+                    product_key: product_key.to_string(),
+                    device_name: dn.to_string(),
+                    source: IdentitySource::Topic,
+                }));
+                return;
+            }
+        }
+    }
+
+    fn analyze_connect(
+        &mut self,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+        rec: &mut PduRecord,
+    ) {
+        let Some(cid_bytes) = pdu.client_id else {
+            // MQTT could not read the client id (truncated or malformed CONNECT): nothing to say.
+            return;
+        };
+        let mut experts = Vec::new();
+        let cid_text = text(cid_bytes, "Client id", &mut experts);
+        let cid = ClientId::parse(&cid_text);
+        let username = pdu.username.map(|u| text(u, "User name", &mut experts));
+        if !is_alibaba_login(&cid, username.as_deref()) {
+            self.identity = None;
+            self.sign = None;
+            return;
+        }
+        rec.experts.append(&mut experts);
+        self.client_id_without_params = !cid.has_params;
+        for issue in &cid.issues {
+            rec.experts.push(Finding::ClientId(issue).item());
+        }
+        let dynreg = cid.is_dynamic_registration();
+        if let Some(k) = pdu.keepalive {
+            if !dynreg && !(30..=1200).contains(&k) {
+                rec.experts.push(Finding::KeepAlive(k).item());
+            }
+        }
+        let identity = username.as_deref().and_then(split_username);
+        match (&username, identity) {
+            (Some(_), Some((dn, pk))) => {
+                self.identity = Some(Rc::new(Identity {
+                    product_key: pk.to_string(),
+                    device_name: dn.to_string(),
+                    source: IdentitySource::Login,
+                }))
+            }
+            (Some(u), None) => {
+                self.identity = None;
+                if !cid.uses_token() {
+                    rec.experts.push(Finding::UserNameFormat(u).item());
+                }
+            }
+            (None, _) => {
+                self.identity = None;
+                rec.experts.push(Finding::NoUserName.item());
+            }
+        }
+        let mut sign = None;
+        if let (Some((dn, pk)), Some(pw)) = (identity, pdu.password) {
+            let check = check_login(&cid, pk, dn, pw, secrets);
+            if check.password_not_hex && check.status != SignStatus::NotASign {
+                rec.experts.push(Finding::PasswordNotHex.item());
+            }
+            match check.status {
+                SignStatus::Verified => rec.experts.push(Finding::SignVerified(&check).item()),
+                SignStatus::Mismatch => {
+                    let mismatch = Finding::SignMismatch {
+                        check: &check,
+                        device_name: dn,
+                        product_key: pk,
+                    };
+                    rec.experts.push(mismatch.item());
+                }
+                _ => {}
+            }
+            self.sign = Some(check.status);
+            sign = Some(check);
+        } else {
+            self.sign = None;
+            if pdu.password.is_none() && identity.is_some() {
+                rec.experts.push(Finding::NoPassword.item());
+            }
+        }
+        if pdu.password.is_some() {
+            let declared_tls = matches!(cid.securemode, Some(2 | -1 | 5 | 7 | 8));
+            if !ctx.over_tls {
+                let declared = cid.securemode.filter(|_| declared_tls);
+                rec.experts.push(Finding::Cleartext(declared).item());
+            }
+        }
+        self.sdk = match (&cid.sdk_language, &cid.sdk_version) {
+            (Some(l), Some(v)) => Some(format!("{l} {v}")),
+            (Some(x), None) | (None, Some(x)) => Some(x.clone()),
+            (None, None) => None,
+        };
+        rec.login = Some(Box::new(Login {
+            client_id: cid,
+            sign,
+        }));
+    }
+}
+
+/// What a CONNECT says of the login: its client id and, when it has a user name and password,
+/// its sign checked against `secrets`. None when it is not an Alibaba device's login. Pure: the
+/// same on every pass, so the cache keeps none of it.
+pub fn describe_login(pdu: &MqttPdu<'_>, secrets: &Secrets) -> Option<Login> {
+    let cid = ClientId::parse(&String::from_utf8_lossy(pdu.client_id?));
+    let username = pdu.username.map(String::from_utf8_lossy);
+    if !is_alibaba_login(&cid, username.as_deref()) {
+        return None;
+    }
+    let sign = match (username.as_deref().and_then(split_username), pdu.password) {
+        (Some((dn, pk)), Some(pw)) => Some(check_login(&cid, pk, dn, pw, secrets)),
+        _ => None,
+    };
+    Some(Login {
+        client_id: cid,
+        sign,
+    })
+}

@@ -1,0 +1,123 @@
+//! Per-connection state and per-packet analysis: who the device is, how its login went, which
+//! reply answers which request.
+//!
+//! - `record`: what the analysis of one packet says ([`PduRecord`] and its parts)
+//! - `conn`: one connection's state ([`Conn`]) and how each packet moves it
+//! - `pairing`: requests and their replies, by the catalogue's pairing of each topic family
+//!
+//! The glue feeds every MQTT packet of a capture, in frame order, on the first pass only; the
+//! records produced here are cached per frame ([`super::cache`]) and re-rendered on every later
+//! pass.
+
+use std::collections::HashMap;
+
+use super::fxhash::FxMap;
+use super::mqtt::CONNECT;
+use super::secrets::Secrets;
+
+mod conn;
+mod pairing;
+mod record;
+#[cfg(test)]
+mod tests;
+
+pub use conn::{describe_login, split_username, Conn};
+pub use record::*;
+
+/// Open requests kept per connection; beyond this new requests are not tracked (bounded memory
+/// on hostile or very long captures).
+pub const MAX_PENDING: usize = 10_000;
+/// Subscription filters analysed per SUBSCRIBE/UNSUBSCRIBE.
+pub const MAX_FILTERS: usize = 64;
+
+/// Every connection of a capture, and the devices seen on them (to spot one device logged in on
+/// two connections at once).
+#[derive(Debug, Default)]
+pub struct Capture {
+    pub conns: FxMap<u32, Box<Conn>>,
+    devices: HashMap<(String, String), Vec<u32>>,
+}
+
+impl Capture {
+    /// Analyses one MQTT packet of connection `conv` (first pass, in frame order).
+    pub fn analyze(
+        &mut self,
+        conv: u32,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+    ) -> PduRecord {
+        self.analyze_with(conv, pdu, ctx, secrets, Detail::Full)
+    }
+
+    /// [`Self::analyze`]; `detail` says whether the record is shown now (else a PUBLISH's payload is
+    /// read only for what the connection's state needs: its record is described again from the
+    /// packet when shown, as on every later pass).
+    pub fn analyze_with(
+        &mut self,
+        conv: u32,
+        pdu: &MqttPdu<'_>,
+        ctx: &FrameCtx,
+        secrets: &Secrets,
+        detail: Detail,
+    ) -> PduRecord {
+        let conn = self.conns.entry(conv).or_default();
+        let rec = conn.analyze_with(pdu, ctx, secrets, detail);
+        if pdu.msg_type == CONNECT {
+            if let Some(id) = conn
+                .identity
+                .clone()
+                .filter(|i| i.source == IdentitySource::Login)
+            {
+                let key = (id.product_key.clone(), id.device_name.clone());
+                let mine = conn.connect_frame.unwrap_or(ctx.frame);
+                let others = self.devices.entry(key).or_default();
+                for &other in others.iter().filter(|c| **c != conv) {
+                    let Some(o) = self.conns.get_mut(&other) else {
+                        continue;
+                    };
+                    if o.flow.ended_before(ctx.frame) {
+                        continue;
+                    }
+                    if let Some(theirs) = o.connect_frame {
+                        o.flow.overlaps.push(mine);
+                        if let Some(c) = self.conns.get_mut(&conv) {
+                            c.flow.overlaps.push(theirs);
+                        }
+                    }
+                }
+                if !others.contains(&conv) && others.len() < 1024 {
+                    others.push(conv);
+                }
+            }
+        }
+        rec
+    }
+
+    /// A TCP FIN or RST on connection `conv` (first pass).
+    pub fn tcp_end(&mut self, conv: u32, frame: u32, ts_ns: i64, reset: bool) {
+        if let Some(c) = self.conns.get_mut(&conv) {
+            c.flow.on_tcp_end(frame, ts_ns, reset);
+            // After a reset, or a FIN that follows the DISCONNECT, no MQTT can follow: what only
+            // pairing needs is freed, so a capture of many short sessions holds matching state
+            // for the open ones only.
+            if reset || c.flow.disconnect {
+                c.release_matching();
+                // An ended connection overlaps no later login of its device.
+                if let Some(id) = c
+                    .identity
+                    .as_ref()
+                    .filter(|i| i.source == IdentitySource::Login)
+                {
+                    let key = (id.product_key.clone(), id.device_name.clone());
+                    if let Some(convs) = self.devices.get_mut(&key) {
+                        convs.retain(|&other| other != conv);
+                        if convs.is_empty() {
+                            self.devices.remove(&key);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

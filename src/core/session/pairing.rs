@@ -1,0 +1,288 @@
+//! Which reply answers which request: each topic family pairs as its catalogue row says
+//! ([`topic::Pairing`]), MQTT 5 requests by Response Topic and Correlation Data, `/ext/rrpc/`
+//! calls by the id in their topic.
+
+use super::*;
+use crate::core::expert::Finding;
+use crate::core::fxhash::FxMap;
+use crate::core::payload::{self, Body, Payload};
+use crate::core::topic::{self, TopicInfo};
+
+/// The kinds of [`PairKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum KeyKind {
+    /// MQTT 5 Response Topic + Correlation Data.
+    Mqtt5 = 1,
+    /// `/ext/rrpc/{id}/…`: request and response share the topic.
+    ExtRrpc,
+    /// `/sys/…/rrpc/request/{id}` and its response.
+    Rrpc,
+    /// NTP by the device's send time.
+    Ntp,
+    /// Shadow and raw data: the n-th reply answers the n-th request.
+    InOrder,
+    /// Alink by class, identifier, device and id.
+    Alink,
+    /// An Alink id alone (the platform's `/ext/error` names only the id).
+    AlinkId,
+}
+
+/// A request's pairing key: its kind and the parts that must match, digested into 128 bits (two
+/// differently seeded Fx digests, length-prefixed parts), so pending requests cost no allocation
+/// per key. Keys stay within one connection, so a collision could only mis-pair two requests of
+/// the same device in a capture crafted for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PairKey(u64, u64);
+
+impl PairKey {
+    fn of(kind: KeyKind, parts: &[&[u8]]) -> PairKey {
+        use std::hash::Hasher;
+        let digest = |seed: u8| {
+            let mut h = crate::core::fxhash::FxHasher::default();
+            h.write_u64((seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            h.write_u8(kind as u8);
+            for p in parts {
+                h.write_usize(p.len());
+                h.write(p);
+            }
+            h.finish()
+        };
+        PairKey(digest(1), digest(2))
+    }
+
+    fn bytes(&self) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&self.0.to_le_bytes());
+        b[8..].copy_from_slice(&self.1.to_le_bytes());
+        b
+    }
+}
+
+/// The pairing state of an open connection (what a finished one no longer needs).
+#[derive(Debug, Default)]
+pub(super) struct Matching {
+    /// Requests still waiting for a reply, by matching key.
+    pub(super) pending: FxMap<PairKey, usize>,
+    /// Alink requests by id alone, for the platform's `/ext/error` reports.
+    pub(super) alink_by_id: FxMap<PairKey, PairKey>,
+    /// Requests without an id (shadow, up_raw/down_raw): sent and answered counts per stream;
+    /// their replies come in order.
+    pub(super) fifo: FxMap<PairKey, (u64, u64)>,
+    /// SUBSCRIBE filters by packet id, until their SUBACK.
+    pub(super) sub_filters: FxMap<usize, Vec<String>>,
+}
+
+/// The connection's pairing state, made when first needed (again after a late packet).
+pub(super) fn matching(m: &mut Option<Box<Matching>>) -> &mut Matching {
+    m.get_or_insert_with(Box::default)
+}
+
+impl Conn {
+    /// Pairs requests and replies: Alink by topic + id, RRPC by message id, NTP by the device's
+    /// send time, shadow updates in order.
+    pub(super) fn match_request(
+        &mut self,
+        t: &TopicInfo<'_>,
+        p: &Payload,
+        ctx: &FrameCtx,
+        (response_topic, correlation, topic): (Option<&[u8]>, Option<&[u8]>, &str),
+        rec: &mut PduRecord,
+    ) {
+        enum Role {
+            Request(bool),
+            Reply,
+            /// `/ext/rrpc/{id}/…`: request and response share the topic.
+            Either,
+        }
+        let pk = t.product_key.unwrap_or("");
+        let dn = t.device_name.unwrap_or("");
+        let c = t.class;
+        let json_item = |key: &str| -> Option<String> {
+            let items = match &p.body {
+                Body::Json(items) => items,
+                Body::Alink(a) => &a.params,
+                _ => return None,
+            };
+            items
+                .iter()
+                .find(|i| i.depth == 0 && i.key == key)
+                .map(|i| i.value.clone())
+        };
+        let mut fifo_base: Option<PairKey> = None;
+        let mut by_id: Option<PairKey> = None;
+        let (key, role) = if let (Some(rt), Some(cd)) = (response_topic, correlation) {
+            // MQTT 5 request: the reply comes on its Response Topic with its Correlation Data.
+            (
+                PairKey::of(
+                    KeyKind::Mqtt5,
+                    &[String::from_utf8_lossy(rt).as_bytes(), cd],
+                ),
+                Role::Request(true),
+            )
+        } else if let (None, Some(cd)) = (response_topic, correlation) {
+            (
+                PairKey::of(KeyKind::Mqtt5, &[topic.as_bytes(), cd]),
+                Role::Reply,
+            )
+        } else if let Some(rrpc) = t.rrpc_id {
+            let parts = [rrpc.as_bytes(), &[c.index()], pk.as_bytes(), dn.as_bytes()];
+            (PairKey::of(KeyKind::ExtRrpc, &parts), Role::Either)
+        } else {
+            let as_reply = |is_reply: bool| {
+                if is_reply {
+                    Role::Reply
+                } else {
+                    Role::Request(true)
+                }
+            };
+            match c.pairing {
+                topic::Pairing::None => return,
+                topic::Pairing::Rrpc => {
+                    let id = t.identifier.unwrap_or("");
+                    let parts = [pk.as_bytes(), dn.as_bytes(), id.as_bytes()];
+                    (PairKey::of(KeyKind::Rrpc, &parts), as_reply(t.is_reply))
+                }
+                topic::Pairing::Ntp => {
+                    let Some(sent) = json_item("deviceSendTime") else {
+                        return;
+                    };
+                    let parts = [pk.as_bytes(), dn.as_bytes(), sent.as_bytes()];
+                    (PairKey::of(KeyKind::Ntp, &parts), as_reply(t.is_reply))
+                }
+                topic::Pairing::InOrder | topic::Pairing::ShadowReply => {
+                    // No id: the n-th reply answers the n-th request.
+                    let stream = if c.pairing == topic::Pairing::ShadowReply {
+                        if json_item("method").as_deref() != Some("reply") {
+                            return;
+                        }
+                        topic::SHADOW_UPDATE
+                    } else {
+                        c
+                    };
+                    let base = PairKey::of(
+                        KeyKind::InOrder,
+                        &[&[stream.index()], pk.as_bytes(), dn.as_bytes()],
+                    );
+                    let counts = matching(&mut self.matching).fifo.entry(base).or_default();
+                    let nth =
+                        |n: u64| PairKey::of(KeyKind::InOrder, &[&base.bytes(), &n.to_le_bytes()]);
+                    if t.is_reply {
+                        fifo_base = Some(base);
+                        (nth(counts.1 + 1), Role::Reply)
+                    } else {
+                        counts.0 += 1;
+                        (nth(counts.0), Role::Request(true))
+                    }
+                }
+                topic::Pairing::ExtError => {
+                    // The platform's error report for a sub-device's request answers that
+                    // request.
+                    let Some(id) = alink_of(&p.body).and_then(|a| a.id.as_deref()) else {
+                        return;
+                    };
+                    let m = matching(&mut self.matching);
+                    let found = m
+                        .alink_by_id
+                        .get(&PairKey::of(KeyKind::AlinkId, &[id.as_bytes()]))
+                        .copied()
+                        .filter(|k| m.pending.contains_key(k));
+                    let Some(key) = found else { return };
+                    (key, Role::Reply)
+                }
+                topic::Pairing::ById => {
+                    let Some(a) = alink_of(&p.body) else { return };
+                    let Some(id) = a.id.as_deref().filter(|_| t.product_key.is_some()) else {
+                        return;
+                    };
+                    let parts = [
+                        &[c.index()],
+                        t.identifier.unwrap_or("").as_bytes(),
+                        pk.as_bytes(),
+                        dn.as_bytes(),
+                        id.as_bytes(),
+                    ];
+                    if !t.is_reply {
+                        by_id = Some(PairKey::of(KeyKind::AlinkId, &[id.as_bytes()]));
+                    }
+                    let role = if t.is_reply {
+                        Role::Reply
+                    } else {
+                        Role::Request(a.ack != Some(0))
+                    };
+                    (PairKey::of(KeyKind::Alink, &parts), role)
+                }
+            }
+        };
+        let role = match role {
+            Role::Either if matching(&mut self.matching).pending.contains_key(&key) => Role::Reply,
+            Role::Either => Role::Request(true),
+            r => r,
+        };
+        match role {
+            Role::Request(expects_reply) => {
+                let m = matching(&mut self.matching);
+                if m.pending.len() >= MAX_PENDING {
+                    if !self.pending_limit_hit {
+                        self.pending_limit_hit = true;
+                        rec.experts.push(Finding::PendingLimit(MAX_PENDING).item());
+                    }
+                    return;
+                }
+                let idx = self.requests.len();
+                self.requests.push(Request {
+                    frame: ctx.frame,
+                    ts_ns: ctx.ts_ns,
+                    expects_reply,
+                    response: None,
+                });
+                m.pending.insert(key, idx);
+                if let Some(id) = by_id {
+                    m.alink_by_id.insert(id, key);
+                }
+                rec.request = Some(idx);
+            }
+            _ => match matching(&mut self.matching).pending.remove(&key) {
+                Some(idx) => {
+                    let m = matching(&mut self.matching);
+                    if let Some(counts) = fifo_base.and_then(|b| m.fifo.get_mut(&b)) {
+                        counts.1 += 1;
+                    }
+                    let req = &mut self.requests[idx];
+                    req.response = Some(ctx.frame);
+                    let delta_ns = ctx.ts_ns.saturating_sub(req.ts_ns);
+                    rec.reply = Some(ReplyLink {
+                        request_frame: req.frame,
+                        delta_ns,
+                    });
+                    if c == topic::NTP_RESPONSE {
+                        rec.ntp_offset_ms = ntp_offset_ms(&json_item, delta_ns);
+                    }
+                }
+                None => rec.experts.push(Finding::OrphanReply.item()),
+            },
+        }
+    }
+}
+
+/// The NTP offset of the platform's clock over the device's: ((srt − dst) + (sst − drt)) / 2,
+/// where the device's receive time drt (on its own clock) is its send time plus the round trip
+/// seen in the capture.
+fn ntp_offset_ms(item: &dyn Fn(&str) -> Option<String>, round_trip_ns: i64) -> Option<f64> {
+    let num = |k: &str| item(k).and_then(|v| v.parse::<f64>().ok());
+    let (dst, srt, sst) = (
+        num("deviceSendTime")?,
+        num("serverRecvTime")?,
+        num("serverSendTime")?,
+    );
+    let drt = dst + round_trip_ns as f64 / 1e6;
+    Some(((srt - dst) + (sst - drt)) / 2.0)
+}
+
+fn alink_of(b: &Body) -> Option<&payload::Alink> {
+    match b {
+        Body::Alink(a) => Some(a),
+        Body::File(f) => Some(&f.header),
+        _ => None,
+    }
+}

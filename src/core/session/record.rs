@@ -1,0 +1,309 @@
+//! What the analysis of one MQTT packet says: owned data only, so it can be kept for later
+//! passes, and the pure descriptions made again from a packet's bytes when it is shown.
+
+use std::rc::Rc;
+
+use super::MAX_FILTERS;
+use crate::core::clientid::ClientId;
+use crate::core::expert::Finding;
+use crate::core::fields::Ei;
+use crate::core::flow::FlowRecord;
+use crate::core::payload::{self, Payload};
+use crate::core::sign::{SignCheck, SignStatus};
+use crate::core::topic::{self, Class, TopicInfo};
+
+/// The parts of one MQTT packet aliiot reads ([`crate::core::mqtt::parse`]), borrowed from its bytes.
+#[derive(Debug, Default, Clone)]
+pub struct MqttPdu<'a> {
+    /// Message type (high nibble of the first byte).
+    pub msg_type: u8,
+    pub version: Option<u8>,
+    pub keepalive: Option<u16>,
+    pub client_id: Option<&'a [u8]>,
+    pub username: Option<&'a [u8]>,
+    pub password: Option<&'a [u8]>,
+    /// CONNACK return code (3.1/3.1.1) or reason code (5.0).
+    pub connack_code: Option<u8>,
+    /// Whether `connack_code` is an MQTT 5.0 reason code.
+    pub connack_v5: bool,
+    pub topics: Vec<&'a [u8]>,
+    /// PUBLISH payload.
+    pub payload: Option<&'a [u8]>,
+    pub qos: u8,
+    pub dup: bool,
+    pub retain: bool,
+    pub msgid: Option<u16>,
+    /// SUBACK granted QoS / reason codes, in filter order.
+    pub sub_codes: Vec<u8>,
+    /// CONNECT carries a will message.
+    pub will: bool,
+    /// MQTT 5 facts (reason codes, user properties, topic alias, packet length).
+    pub v5: crate::core::mqtt5::V5,
+    /// MQTT 5 request/response: Response Topic and Correlation Data properties.
+    pub response_topic: Option<&'a [u8]>,
+    pub correlation: Option<&'a [u8]>,
+    /// CONNACK Assigned Client Identifier (MQTT 5; the Link SDK's "assigned client id" mode).
+    pub assigned_client_id: Option<&'a [u8]>,
+}
+
+/// Facts about the frame that carries the packet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FrameCtx {
+    pub frame: u32,
+    /// Keys of the sending and receiving endpoints (address + port).
+    pub src: u64,
+    pub dst: u64,
+    /// Transport ports (0 when unknown).
+    pub src_port: u32,
+    pub dst_port: u32,
+    /// Whether TLS carries this MQTT.
+    pub over_tls: bool,
+    /// Capture time, nanoseconds since the Unix epoch.
+    pub ts_ns: i64,
+}
+
+/// How much of a packet's record the caller looks at now (the first pass keeps the same facts
+/// for later passes whatever it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Nothing: no item, column or statistic is made of it now. A PUBLISH's topic is not kept
+    /// in the record and its payload is read only for pairing and counting.
+    Bare,
+    /// Its summary (Info column, statistics): the topic, and the payload's Alink facts.
+    Summary,
+    /// Everything: the packet is shown.
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentitySource {
+    Login = 1,
+    Topic = 2,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub product_key: String,
+    pub device_name: String,
+    pub source: IdentitySource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    DeviceToCloud = 1,
+    CloudToDevice = 2,
+}
+
+/// A request and, once seen, its reply.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub frame: u32,
+    pub ts_ns: i64,
+    /// False for `sys.ack: 0` (no reply wanted).
+    pub expects_reply: bool,
+    pub response: Option<u32>,
+}
+
+/// What a reply answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyLink {
+    pub request_frame: u32,
+    pub delta_ns: i64,
+}
+
+/// A classified topic, owned: its text in one allocation, the parts as ranges of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicView {
+    pub class: Class,
+    pub is_reply: bool,
+    pub wildcard: bool,
+    text: Box<str>,
+    identifier: Option<(u32, u32)>,
+    product_key: Option<(u32, u32)>,
+    device_name: Option<(u32, u32)>,
+    rrpc_id: Option<(u32, u32)>,
+}
+
+impl TopicView {
+    /// `t` is what [`topic::classify`] found in `text`.
+    pub fn new(text: &str, t: &TopicInfo<'_>) -> TopicView {
+        // Where `part` (a slice of `text`) lies in it.
+        let range = |part: Option<&str>| {
+            let part = part?;
+            let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+            let end = start.checked_add(part.len()).filter(|e| *e <= text.len())?;
+            Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+        };
+        TopicView {
+            class: t.class,
+            is_reply: t.is_reply,
+            wildcard: t.wildcard,
+            identifier: range(t.identifier),
+            product_key: range(t.product_key),
+            device_name: range(t.device_name),
+            rrpc_id: range(t.rrpc_id),
+            text: text.into(),
+        }
+    }
+
+    fn part(&self, r: Option<(u32, u32)>) -> Option<&str> {
+        r.and_then(|(a, b)| self.text.get(a as usize..b as usize))
+    }
+    /// Event or service identifier, RRPC / broadcast message id, or the user-topic suffix.
+    pub fn identifier(&self) -> Option<&str> {
+        self.part(self.identifier)
+    }
+    pub fn product_key(&self) -> Option<&str> {
+        self.part(self.product_key)
+    }
+    pub fn device_name(&self) -> Option<&str> {
+        self.part(self.device_name)
+    }
+    /// The `{id}` of an `/ext/rrpc/{id}/…` wrapper.
+    pub fn rrpc_id(&self) -> Option<&str> {
+        self.part(self.rrpc_id)
+    }
+
+    pub fn flow(&self) -> topic::Flow {
+        topic::message_flow(self.class, self.is_reply)
+    }
+}
+
+/// What the CONNECT said, for display.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub client_id: ClientId,
+    pub sign: Option<SignCheck>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connack {
+    pub code: u8,
+    pub accepted: bool,
+    pub meaning: &'static str,
+}
+
+/// The analysis of one MQTT packet; owned data only, so it can be cached for later passes.
+#[derive(Debug, Clone, Default)]
+pub struct PduRecord {
+    pub msg_type: u8,
+    pub direction: Option<Direction>,
+    /// The identity known when this packet was analysed (the connection's may become known later).
+    pub identity: Option<Rc<Identity>>,
+    pub connect_in: Option<u32>,
+    pub login: Option<Box<Login>>,
+    pub connack: Option<Connack>,
+    pub experts: Vec<(Ei, String)>,
+    /// The gateway whose connection carries a sub-device's message.
+    pub gateway: Option<Rc<Identity>>,
+    /// The PUBLISH topic, or every SUBSCRIBE/UNSUBSCRIBE filter.
+    pub topics: Vec<TopicView>,
+    /// SUBSCRIBE/UNSUBSCRIBE filters as sent (at most [`MAX_FILTERS`]).
+    pub filters: Vec<Box<str>>,
+    pub payload: Option<Payload>,
+    /// Index into [`Conn::requests`] when this message is a request.
+    pub request: Option<usize>,
+    pub reply: Option<ReplyLink>,
+    /// Sub-devices a gateway adds or logs in, with their signs checked.
+    pub sub_logins: Vec<SubLogin>,
+    /// NTP: how far the platform's clock is ahead of the device's, in ms.
+    pub ntp_offset_ms: Option<f64>,
+    pub flow: FlowRecord,
+    /// MQTT 5 PUBACK/DISCONNECT reason code and its meaning.
+    pub v5_reason: Option<(u8, &'static str)>,
+    pub assigned_client_id: Option<String>,
+    /// Where the payload's expert items stand among [`Self::experts`] (they are made from the
+    /// payload when shown, not kept).
+    pub payload_experts_at: Option<u8>,
+}
+
+impl PduRecord {
+    /// Whether the packet is an Alink reply with an error code.
+    pub fn alink_error(&self) -> bool {
+        self.payload.as_ref().is_some_and(Payload::alink_error)
+    }
+
+    /// Every expert item of the packet, the payload's in their place.
+    pub fn all_experts(&self) -> Vec<(Ei, String)> {
+        let mut out = self.experts.clone();
+        if let (Some(at), Some(p), Some(t)) =
+            (self.payload_experts_at, &self.payload, self.topics.first())
+        {
+            let at = (at as usize).min(out.len());
+            let items = p
+                .issues
+                .iter()
+                .map(|i| Finding::Payload(i, t.class.name).item());
+            out.splice(at..at, items);
+        }
+        out
+    }
+}
+
+/// A SUBSCRIBE's or UNSUBSCRIBE's filters as sent (at most [`MAX_FILTERS`]), and the Alibaba
+/// ones classified. Pure: read again from the packet on every pass, not kept.
+pub(crate) fn describe_filters(pdu: &MqttPdu<'_>) -> (Vec<Box<str>>, Vec<TopicView>) {
+    let filters: Vec<Box<str>> = pdu
+        .topics
+        .iter()
+        .take(MAX_FILTERS)
+        .map(|f| crate::core::lossy(f).into())
+        .collect();
+    let topics = classify_filters(filters.iter().map(|f| &**f));
+    (filters, topics)
+}
+
+/// The classified SUBSCRIBE/UNSUBSCRIBE filters (the Alibaba ones).
+fn classify_filters<'a>(filters: impl Iterator<Item = &'a str>) -> Vec<TopicView> {
+    filters
+        .filter_map(|f| topic::classify(f).map(|t| TopicView::new(f, &t)))
+        .collect()
+}
+
+/// What a PUBLISH says of itself: its classified topic and analysed payload. Pure: the same on
+/// every pass.
+pub fn describe_publish(
+    topic: Option<&[u8]>,
+    payload: Option<&[u8]>,
+) -> (Vec<TopicView>, Option<Payload>) {
+    describe_publish_as(topic, payload, Detail::Full)
+}
+
+pub(crate) fn describe_publish_as(
+    topic: Option<&[u8]>,
+    payload: Option<&[u8]>,
+    detail: Detail,
+) -> (Vec<TopicView>, Option<Payload>) {
+    let Some(topic_bytes) = topic else {
+        return (Vec::new(), None);
+    };
+    let text = crate::core::lossy(topic_bytes);
+    let Some(t) = topic::classify(&text) else {
+        return (Vec::new(), None);
+    };
+    let payload = payload.map(|b| match detail {
+        Detail::Full => payload::analyze(&t, b),
+        _ => payload::facts(&t, b),
+    });
+    (vec![TopicView::new(&text, &t)], payload)
+}
+
+/// One sub-device in a topo/add or combine/(batch_)login request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubLogin {
+    pub product_key: String,
+    pub device_name: String,
+    pub status: SignStatus,
+}
+
+/// At most this many sub-devices are checked per request.
+pub const MAX_SUB_LOGINS: usize = 64;
+
+/// What a CONNACK code means for an Alibaba device.
+pub fn connack(code: u8, v5: bool) -> Connack {
+    Connack {
+        code,
+        accepted: code == 0,
+        meaning: crate::core::expert::connack_meaning(code, v5),
+    }
+}

@@ -1,0 +1,247 @@
+//! The session's analysis, packet by packet, without Wireshark.
+
+use super::*;
+use crate::core::fields::Ei;
+use crate::core::mqtt::{CONNACK, CONNECT, PUBLISH};
+use crate::core::secrets::Secrets;
+use crate::core::sign::{Algorithm, SignStatus};
+use crate::core::topic;
+
+const PK: &str = "a1B2c3D4e5F";
+
+fn connect<'a>(cid: &'a str, user: &'a str, pw: &'a str) -> MqttPdu<'a> {
+    MqttPdu {
+        msg_type: CONNECT,
+        version: Some(4),
+        keepalive: Some(60),
+        client_id: Some(cid.as_bytes()),
+        username: Some(user.as_bytes()),
+        password: Some(pw.as_bytes()),
+        ..Default::default()
+    }
+}
+
+fn ctx(frame: u32, from_device: bool) -> FrameCtx {
+    let (src, dst) = if from_device { (1, 2) } else { (2, 1) };
+    FrameCtx {
+        frame,
+        src,
+        dst,
+        over_tls: false,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn session_identity_and_sign() {
+    let secret = "3f1d0c9e8b7a6d5c4b3a29180f7e6d02";
+    let cid = "a1B2c3D4e5F&lab-sensor-02|securemode=3,signmethod=hmacsha1,timestamp=1733000000000|";
+    let content = "clientIda1B2c3D4e5F&lab-sensor-02deviceNamelab-sensor-02productKeya1B2c3D4e5Ftimestamp1733000000000";
+    let pw = Algorithm::Sha1.hmac_hex(secret.as_bytes(), content.as_bytes());
+    let mut secrets = Secrets::default();
+    secrets.add_device(PK, "lab-sensor-02", secret);
+    let mut conn = Conn::default();
+    let rec = conn.analyze(
+        &connect(cid, "lab-sensor-02&a1B2c3D4e5F", &pw),
+        &ctx(4, true),
+        &secrets,
+    );
+    let login = rec.login.as_ref().unwrap();
+    assert_eq!(login.sign.as_ref().unwrap().status, SignStatus::Verified);
+    assert_eq!(rec.identity.as_ref().unwrap().device_name, "lab-sensor-02");
+    assert_eq!(rec.direction, Some(Direction::DeviceToCloud));
+    let eis: Vec<Ei> = rec.experts.iter().map(|e| e.0).collect();
+    assert_eq!(eis, [Ei::SignVerified, Ei::Cleartext]);
+
+    let ack = MqttPdu {
+        msg_type: CONNACK,
+        connack_code: Some(0),
+        ..Default::default()
+    };
+    let rec = conn.analyze(&ack, &ctx(6, false), &secrets);
+    assert_eq!(rec.connect_in, Some(4));
+    assert_eq!(rec.direction, Some(Direction::CloudToDevice));
+    assert!(rec.connack.unwrap().accepted);
+    assert!(rec.experts.is_empty());
+    assert_eq!(conn.connack_frame, Some(6));
+}
+
+#[test]
+fn refused_login_with_mismatch_explains() {
+    let mut secrets = Secrets::default();
+    secrets.add_device(PK, "lab-sensor-06", "3f1d0c9e8b7a6d5c4b3a29180f7e6d06");
+    let mut conn = Conn::default();
+    let rec = conn.analyze(
+        &connect(
+            "x|securemode=3,signmethod=hmacsha1,timestamp=1|",
+            "lab-sensor-06&a1B2c3D4e5F",
+            "00",
+        ),
+        &ctx(4, true),
+        &secrets,
+    );
+    assert!(rec.experts.iter().any(|e| e.0 == Ei::SignMismatch
+        && e.1
+            .contains("over 'clientIdxdeviceNamelab-sensor-06productKeya1B2c3D4e5Ftimestamp1'")));
+    let ack = MqttPdu {
+        msg_type: CONNACK,
+        connack_code: Some(0x87),
+        connack_v5: true,
+        ..Default::default()
+    };
+    let rec = conn.analyze(&ack, &ctx(6, false), &secrets);
+    let (ei, msg) = &rec.experts[0];
+    assert_eq!(*ei, Ei::LoginRefused);
+    assert!(
+        msg.starts_with("Login refused (0x87): Not authorized"),
+        "{msg}"
+    );
+    let ack = MqttPdu {
+        msg_type: CONNACK,
+        connack_code: Some(5),
+        ..Default::default()
+    };
+    let rec = conn.analyze(&ack, &ctx(6, false), &secrets);
+    let (ei, msg) = &rec.experts[0];
+    assert_eq!(*ei, Ei::LoginRefused);
+    assert!(
+        msg.starts_with("Login refused (5): Not authorized"),
+        "{msg}"
+    );
+    assert!(
+        msg.ends_with("The sign does not match the secret entered."),
+        "{msg}"
+    );
+}
+
+#[test]
+fn non_alibaba_clients_get_nothing() {
+    let mut conn = Conn::default();
+    let rec = conn.analyze(
+        &connect("mosq-4f2a9c", "alice", "password"),
+        &ctx(1, true),
+        &Secrets::default(),
+    );
+    assert!(rec.login.is_none() && rec.identity.is_none() && rec.experts.is_empty());
+    let publish = MqttPdu {
+        msg_type: PUBLISH,
+        topics: vec![b"home/kitchen/temp"],
+        ..Default::default()
+    };
+    let rec = conn.analyze(&publish, &ctx(3, true), &Secrets::default());
+    assert!(rec.identity.is_none() && rec.experts.is_empty());
+}
+
+#[test]
+fn identity_from_topic_without_connect() {
+    let mut conn = Conn::default();
+    let ack = MqttPdu {
+        msg_type: 4,
+        ..Default::default()
+    };
+    let rec = conn.analyze(&ack, &ctx(1, false), &Secrets::default());
+    assert!(rec.identity.is_none());
+    let publish = MqttPdu {
+        msg_type: PUBLISH,
+        topics: vec![b"/sys/a1B2c3D4e5F/dev-9/thing/event/property/post"],
+        ..Default::default()
+    };
+    let rec = conn.analyze(&publish, &ctx(2, true), &Secrets::default());
+    let id = rec.identity.unwrap();
+    assert_eq!(
+        (id.product_key.as_str(), id.device_name.as_str(), id.source),
+        (PK, "dev-9", IdentitySource::Topic)
+    );
+    assert_eq!(rec.connect_in, None);
+}
+
+#[test]
+fn job_update_pairs_with_its_reply() {
+    let mut conn = Conn::default();
+    let publish = |topic: &'static str, payload: &'static str| MqttPdu {
+        msg_type: PUBLISH,
+        topics: vec![topic.as_bytes()],
+        payload: Some(payload.as_bytes()),
+        ..Default::default()
+    };
+    let s = Secrets::default();
+    let req = publish(
+        "/sys/a1B2c3D4e5F/dev/thing/job/update",
+        r#"{"id":"7","version":"1.0","params":{"taskId":"t1","status":"IN_PROGRESS","progress":50}}"#,
+    );
+    let rec = conn.analyze(&req, &ctx(3, true), &s);
+    assert_eq!(rec.request, Some(0));
+    let reply = publish(
+        "/sys/a1B2c3D4e5F/dev/thing/job/update_reply",
+        r#"{"id":"7","code":200,"data":{}}"#,
+    );
+    let rec = conn.analyze(&reply, &ctx(4, false), &s);
+    assert_eq!(rec.reply.map(|r| r.request_frame), Some(3));
+    assert_eq!(rec.topics[0].class, topic::JOB_UPDATE);
+}
+
+#[test]
+fn reply_time_with_extreme_capture_times() {
+    // The glue saturates odd capture times to i64::MIN / i64::MAX ns; the reply time then
+    // saturates too instead of overflowing.
+    let mut conn = Conn::default();
+    let publish = |topic: &'static [u8], payload: &'static [u8]| MqttPdu {
+        msg_type: PUBLISH,
+        topics: vec![topic],
+        payload: Some(payload),
+        ..Default::default()
+    };
+    let at = |frame, ts_ns, from_device| FrameCtx {
+        ts_ns,
+        ..ctx(frame, from_device)
+    };
+    let req = conn.analyze(
+        &publish(
+            b"/sys/a1B2c3D4e5F/dev/thing/event/property/post",
+            br#"{"id":"1","params":{}}"#,
+        ),
+        &at(1, i64::MIN, true),
+        &Secrets::default(),
+    );
+    assert_eq!(req.request, Some(0));
+    let rep = conn.analyze(
+        &publish(
+            b"/sys/a1B2c3D4e5F/dev/thing/event/property/post_reply",
+            br#"{"id":"1","code":200}"#,
+        ),
+        &at(2, i64::MAX, false),
+        &Secrets::default(),
+    );
+    assert_eq!(
+        rep.reply,
+        Some(ReplyLink {
+            request_frame: 1,
+            delta_ns: i64::MAX
+        })
+    );
+}
+
+#[test]
+fn connect_checks() {
+    let mut conn = Conn::default();
+    let mut p = connect(
+        "x|securemode=2,signmethod=hmacsha1|",
+        "not-a-device-name",
+        "zz",
+    );
+    p.keepalive = Some(5);
+    p.client_id = Some(b"x\xff|securemode=2,signmethod=hmacsha1|");
+    let rec = conn.analyze(&p, &ctx(1, true), &Secrets::default());
+    let eis: Vec<Ei> = rec.experts.iter().map(|e| e.0).collect();
+    assert_eq!(
+        eis,
+        [
+            Ei::NotUtf8,
+            Ei::KeepAlive,
+            Ei::UserNameFormat,
+            Ei::Cleartext
+        ]
+    );
+    assert!(rec.experts[3].1.contains("securemode=2 declares TLS"));
+    assert!(rec.identity.is_none());
+}

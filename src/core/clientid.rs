@@ -111,21 +111,17 @@ pub fn is_known_key(key: &str) -> bool {
     KNOWN_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
 
-/// What a securemode value means (reference §2.3); `None` for values no SDK uses.
-pub fn securemode_meaning(mode: i32) -> Option<&'static str> {
-    Some(match mode {
-        -2 => "dynamic registration / pre-registration-free connection (token)",
-        -1 => "TLS guider: HTTPS pre-auth, then MQTT with iotId/iotToken",
-        0 => "TCP guider, plain",
-        1 => "TCP guider, ID² encrypted",
-        2 => "TLS direct",
-        3 => "TCP direct, plain",
-        4 => "TCP direct, ID² encrypted",
-        5 => "TLS guider, ID² encrypted",
-        7 => "TLS direct, ID² encrypted",
-        8 => "iTLS (ID²)",
-        _ => return None,
-    })
+/// Whether an SDK uses this securemode (the table of reference §2.3 is
+/// [`super::fields::SECUREMODE_VALUES`]).
+pub fn is_known_securemode(mode: i32) -> bool {
+    super::fields::SECUREMODE_VALUES
+        .iter()
+        .any(|(v, _)| *v == mode)
+}
+
+/// Whether a securemode says the connection runs over TLS (reference §2.3).
+pub fn securemode_declares_tls(mode: i32) -> bool {
+    matches!(mode, -1 | 2 | 5 | 7 | 8)
 }
 
 const KNOWN_SIGN_METHODS: &[&str] = &["hmacsha1", "hmacsha256", "hmacmd5", "sha256"];
@@ -199,7 +195,7 @@ impl ClientId {
             match v.parse::<i32>() {
                 Ok(m) => {
                     self.securemode = Some(m);
-                    if securemode_meaning(m).is_none() {
+                    if !is_known_securemode(m) {
                         self.issues
                             .push(ClientIdIssue::UnknownSecureMode(v.to_string()));
                     }

@@ -6,7 +6,9 @@
 //! - [`topic`]: which device a topic names
 //! - [`json`]: a lenient, bounded JSON parser for Alink payloads
 //! - [`flow`]: MQTT-level session flow (acks, keep-alive, how a session ended)
-//! - [`session`]: per-connection state and per-packet analysis
+//! - [`session`]: per-connection state and per-packet analysis (its record model, a connection's
+//!   transitions, request/reply pairing)
+//! - [`expert`]: every finding as a typed value, and the one place its wording is made
 //! - [`cache`]: what is kept of each packet between passes, packed
 //! - [`transport`]: TLS or plain MQTT on an MQTT port, MQTT inside TLS on 443
 //! - [`wsstream`]: MQTT packets cut back out of WebSocket messages

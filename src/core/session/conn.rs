@@ -453,7 +453,9 @@ impl Conn {
             }
         }
         if pdu.password.is_some() {
-            let declared_tls = matches!(cid.securemode, Some(2 | -1 | 5 | 7 | 8));
+            let declared_tls = cid
+                .securemode
+                .is_some_and(crate::core::clientid::securemode_declares_tls);
             if !ctx.over_tls {
                 let declared = cid.securemode.filter(|_| declared_tls);
                 rec.experts.push(Finding::Cleartext(declared).item());

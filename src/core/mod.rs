@@ -9,6 +9,8 @@
 //! - [`session`]: per-connection state and per-packet analysis (its record model, a connection's
 //!   transitions, request/reply pairing)
 //! - [`expert`]: every finding as a typed value, and the one place its wording is made
+//! - [`dissect`]: a capture's packets frame by frame: connection, protocol level, topic aliases,
+//!   first-pass analysis and later-pass restore
 //! - [`cache`]: what is kept of each packet between passes, packed
 //! - [`transport`]: TLS or plain MQTT on an MQTT port, MQTT inside TLS on 443
 //! - [`wsstream`]: MQTT packets cut back out of WebSocket messages
@@ -20,6 +22,7 @@
 
 pub mod cache;
 pub mod clientid;
+pub mod dissect;
 pub mod expert;
 pub mod fields;
 pub mod flow;

@@ -17,11 +17,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use wireshark_sys as ws;
 
-use crate::core::cache::Slot;
 use crate::core::locate::Regions;
 use crate::core::mqtt;
 use crate::core::render;
-use crate::core::session::{Detail, FrameCtx, PduRecord};
+use crate::core::session::{Capture, Detail, FrameCtx, MqttPdu, PduRecord};
 use state::with_state;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -265,9 +264,9 @@ unsafe fn pdus_inner(
     } else {
         Detail::Bare
     };
-    let show =
-        |st: &state::State, conv: u32, rec: &PduRecord, span: mqtt::Span, regions: Regions| {
-            let Some(conn) = st.capture.conns.get(&conv) else {
+    let mut show =
+        |capture: &Capture, conv: u32, rec: &PduRecord, span: mqtt::Span, pdu: &MqttPdu<'_>| {
+            let Some(conn) = capture.conns.get(&conv) else {
                 return;
             };
             if !render::visible(rec, conn) {
@@ -276,6 +275,12 @@ unsafe fn pdus_inner(
             if wants.items || wants.info {
                 let at = span.offset.min(data.len());
                 let shown = span.len.min(data.len() - at);
+                // The packet's parts, to point fields at their bytes: only when items are made.
+                let regions = if wants.items {
+                    Regions::of(span.bytes(data), span.offset, pdu)
+                } else {
+                    Regions::default()
+                };
                 let mut sink =
                     tree::TreeSink::new(pinfo, tree, tvb, Some((at as i32, shown as i32)))
                         .wanting(wants)
@@ -288,54 +293,24 @@ unsafe fn pdus_inner(
                 }
             }
         };
-    // The packet's parts, to point fields at their bytes: only when items are made.
-    let regions = |span: mqtt::Span, pdu: &crate::core::session::MqttPdu<'_>| {
-        if wants.items {
-            Regions::of(span.bytes(data), span.offset, pdu)
-        } else {
-            Regions::default()
-        }
-    };
     let default_version = ws::shim_mqtt_default_version() as u8;
     if !visited {
-        let mut ctx = frame_ctx(pinfo, frame);
+        let ctx = frame_ctx(pinfo, frame);
+        let over_tls = || ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0;
         with_state(|st| {
-            st.flush_before(frame);
             // The frame's packets so far (from earlier calls: TCP reassembly, WebSocket messages).
-            if tapping && st.pending.1.is_empty() {
+            if st.dissection.frame_is_new(frame) && tapping {
                 tap::begin_frame();
             }
-            let conv = st.connections.id(ctx.src, ctx.dst);
-            for span in mqtt::split(data) {
-                let version = st.versions.get(&conv).copied().unwrap_or(default_version);
-                let (mut pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
-                if pdu.msg_type == mqtt::CONNECT {
-                    ctx.over_tls = ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0;
-                }
-                if let Some(level) = pdu.version {
-                    st.versions.insert(conv, level);
-                }
-                // MQTT 5 topic alias: a topic sets it, an empty topic stands for the one it set.
-                let mut alias_topic: Option<std::rc::Rc<[u8]>> = None;
-                if let (mqtt::PUBLISH, Some(alias)) = (pdu.msg_type, pdu.v5.topic_alias) {
-                    let aliases = st.aliases.entry((conv, ctx.src)).or_default();
-                    alias_topic = aliases
-                        .resolve(alias, pdu.topics.first().copied())
-                        .map(std::rc::Rc::from);
-                }
-                if let Some(t) = &alias_topic {
-                    pdu.topics = vec![&t[..]];
-                }
-                let rec = st
-                    .capture
-                    .analyze_with(conv, &pdu, &ctx, &st.secrets, detail);
-                show(st, conv, &rec, span, regions(span, &pdu));
-                st.pending.1.push(Slot {
-                    conv,
-                    alias_topic,
-                    record: rec.into_cached(),
-                });
-            }
+            st.dissection.first_pass(
+                data,
+                ctx,
+                &over_tls,
+                default_version,
+                &st.secrets,
+                detail,
+                &mut show,
+            );
         });
         return;
     }
@@ -351,25 +326,16 @@ unsafe fn pdus_inner(
         return;
     }
     with_state(|st| {
-        st.flush_before(u32::MAX);
-        let slots = st.frames.of(frame);
-        for (span, slot) in mqtt::split(data).zip(slots.iter().skip(first as usize)) {
-            let conv = slot.conv;
-            if !slot.record.needs_packet() && !wants.items {
-                let rec = slot.record.restore(None, None);
-                show(st, conv, &rec, span, Regions::default());
-                continue;
-            }
-            let version = st.versions.get(&conv).copied().unwrap_or(default_version);
-            let (pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
-            let rec = if slot.record.needs_packet() {
-                slot.record
-                    .restore_with(&pdu, slot.alias_topic.as_deref(), &st.secrets, detail)
-            } else {
-                slot.record.restore(None, None)
-            };
-            show(st, conv, &rec, span, regions(span, &pdu));
-        }
+        st.dissection.later_pass(
+            data,
+            frame,
+            first as usize,
+            wants.items,
+            default_version,
+            &st.secrets,
+            detail,
+            &mut show,
+        );
     });
 }
 
@@ -396,13 +362,7 @@ extern "C" fn tcp_flags(pinfo: *mut ws::packet_info, flags: u8) {
         let (src, dst) = (ws::shim_pinfo_src_key(pinfo), ws::shim_pinfo_dst_key(pinfo));
         let frame = ws::shim_pinfo_num(pinfo);
         let ts = abs_ts_ns(pinfo);
-        with_state(|st| {
-            if flags & 0x12 == 0x02 {
-                st.connections.opened(src, dst);
-            } else if let Some(conv) = st.connections.find(src, dst) {
-                st.capture.tcp_end(conv, frame, ts, flags & 0x04 != 0);
-            }
-        });
+        with_state(|st| st.dissection.tcp_flags(src, dst, frame, ts, flags));
     });
 }
 

@@ -9,44 +9,19 @@ use std::ffi::CStr;
 
 use wireshark_sys as ws;
 
-use crate::core::cache::{FrameCache, Slot};
-use crate::core::fxhash::FxMap;
-use crate::core::mqtt::Aliases;
+use crate::core::dissect::Dissection;
 use crate::core::secrets::Secrets;
-use crate::core::session::Capture;
-use crate::core::transport::Connections;
 
 #[derive(Default)]
 pub struct State {
     pub secrets: Secrets,
-    pub capture: Capture,
-    /// Which TCP connection each packet belongs to.
-    pub connections: Connections,
-    pub frames: FrameCache,
+    /// Every connection's and frame's analysis.
+    pub dissection: Dissection,
     pub panics: u32,
     pub ws: WsState,
-    /// First pass: the analysed packets of the frame being dissected, stored in `frames` when the
-    /// next frame begins (a frame's packets can come from several calls: TCP reassembly,
-    /// WebSocket messages).
-    pub pending: (u32, Vec<Slot>),
-    /// MQTT protocol level of each connection, from its CONNECT (MQTT's own rule).
-    pub versions: FxMap<u32, u8>,
-    /// MQTT 5 topic aliases of each (connection, sender).
-    pub aliases: HashMap<(u32, u64), Aliases>,
     /// Connections already given the "no TLS keys" hint, and the frames that carry it.
     pub tls_hinted: std::collections::HashSet<u32>,
     pub tls_hints: std::collections::HashSet<u32>,
-}
-
-impl State {
-    /// Stores the pending first-pass packets of a frame before `frame` is dissected.
-    pub fn flush_before(&mut self, frame: u32) {
-        if self.pending.0 != frame && !self.pending.1.is_empty() {
-            self.frames.store(self.pending.0, &self.pending.1);
-            self.pending.1.clear();
-        }
-        self.pending.0 = frame;
-    }
 }
 
 /// MQTT over WebSocket: each direction's stream, and each message's packets by (frame, n-th
@@ -76,13 +51,8 @@ pub fn note_panic() {
 
 pub fn clear() {
     with_state(|st| {
-        st.capture = Capture::default();
-        st.connections = Connections::default();
-        st.frames = FrameCache::default();
+        st.dissection = Dissection::default();
         st.ws = WsState::default();
-        st.pending = (0, Vec::new());
-        st.versions = FxMap::default();
-        st.aliases = HashMap::new();
         st.tls_hinted.clear();
         st.tls_hints.clear();
     });

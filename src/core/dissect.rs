@@ -1,0 +1,241 @@
+//! A capture's MQTT packets, frame by frame: which connection each belongs to, its MQTT protocol
+//! level and MQTT 5 topic aliases, its analysis on the first pass and its cached facts on later
+//! passes. The glue hands in the bytes MQTT consumed in a frame and shows what comes out.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::cache::{FrameCache, Slot};
+use super::fxhash::FxMap;
+use super::mqtt::{self, Aliases, Span};
+use super::secrets::Secrets;
+use super::session::{Capture, Detail, FrameCtx, MqttPdu, PduRecord};
+use super::transport::Connections;
+
+/// TCP flags: SYN, ACK, RST.
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+const RST: u8 = 0x04;
+
+/// What `show` is given for each packet: the capture's state, the packet's connection, its
+/// record, where it lies in the bytes, and the packet as read.
+pub type Show<'s> = dyn FnMut(&Capture, u32, &PduRecord, Span, &MqttPdu<'_>) + 's;
+
+#[derive(Default)]
+pub struct Dissection {
+    pub capture: Capture,
+    /// Which TCP connection each packet belongs to.
+    pub connections: Connections,
+    frames: FrameCache,
+    /// First pass: the analysed packets of the frame being dissected, stored in `frames` when the
+    /// next frame begins (a frame's packets can come from several calls: TCP reassembly,
+    /// WebSocket messages).
+    pending: (u32, Vec<Slot>),
+    /// MQTT protocol level of each connection, from its CONNECT (MQTT's own rule).
+    versions: FxMap<u32, u8>,
+    /// MQTT 5 topic aliases of each (connection, sender).
+    aliases: HashMap<(u32, u64), Aliases>,
+}
+
+impl Dissection {
+    /// First pass: whether no packet of frame `frame` was analysed yet (a frame's packets can
+    /// come in several calls).
+    pub fn frame_is_new(&mut self, frame: u32) -> bool {
+        self.flush_before(frame);
+        self.pending.1.is_empty()
+    }
+
+    /// Stores the pending first-pass packets of the frame before `frame`.
+    fn flush_before(&mut self, frame: u32) {
+        if self.pending.0 != frame && !self.pending.1.is_empty() {
+            self.frames.store(self.pending.0, &self.pending.1);
+            self.pending.1.clear();
+        }
+        self.pending.0 = frame;
+    }
+
+    /// First pass: analyses the MQTT packets in `data` (the bytes MQTT consumed in frame
+    /// `ctx.frame`), in order, and shows each. `over_tls` says whether TLS carries the frame (asked
+    /// for a CONNECT only); `default_version` is MQTT's protocol level preference, for a
+    /// connection whose CONNECT is not in the capture.
+    #[allow(clippy::too_many_arguments)]
+    pub fn first_pass(
+        &mut self,
+        data: &[u8],
+        mut ctx: FrameCtx,
+        over_tls: &dyn Fn() -> bool,
+        default_version: u8,
+        secrets: &Secrets,
+        detail: Detail,
+        show: &mut Show<'_>,
+    ) {
+        self.flush_before(ctx.frame);
+        let conv = self.connections.id(ctx.src, ctx.dst);
+        for span in mqtt::split(data) {
+            let version = self.version(conv, default_version);
+            let (mut pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
+            if pdu.msg_type == mqtt::CONNECT {
+                ctx.over_tls = over_tls();
+            }
+            if let Some(level) = pdu.version {
+                self.versions.insert(conv, level);
+            }
+            // MQTT 5 topic alias: a topic sets it, an empty topic stands for the one it set.
+            let mut alias_topic: Option<Rc<[u8]>> = None;
+            if let (mqtt::PUBLISH, Some(alias)) = (pdu.msg_type, pdu.v5.topic_alias) {
+                let aliases = self.aliases.entry((conv, ctx.src)).or_default();
+                alias_topic = aliases
+                    .resolve(alias, pdu.topics.first().copied())
+                    .map(Rc::from);
+            }
+            if let Some(t) = &alias_topic {
+                pdu.topics = vec![&t[..]];
+            }
+            let rec = self.capture.analyze_with(conv, &pdu, &ctx, secrets, detail);
+            show(&self.capture, conv, &rec, span, &pdu);
+            self.pending.1.push(Slot {
+                conv,
+                alias_topic,
+                record: rec.into_cached(),
+            });
+        }
+    }
+
+    /// Later passes: frame `frame`'s packets in `data` again, from the `first`-th of the frame
+    /// on, from their cached facts and, when showing them needs it (`items`: fields that point
+    /// at bytes are made), the packet read anew.
+    #[allow(clippy::too_many_arguments)]
+    pub fn later_pass(
+        &mut self,
+        data: &[u8],
+        frame: u32,
+        first: usize,
+        items: bool,
+        default_version: u8,
+        secrets: &Secrets,
+        detail: Detail,
+        show: &mut Show<'_>,
+    ) {
+        self.flush_before(u32::MAX);
+        let slots = self.frames.of(frame);
+        for (span, slot) in mqtt::split(data).zip(slots.iter().skip(first)) {
+            let conv = slot.conv;
+            if !slot.record.needs_packet() && !items {
+                let rec = slot.record.restore(None, None);
+                show(&self.capture, conv, &rec, span, &MqttPdu::default());
+                continue;
+            }
+            let version = self.version(conv, default_version);
+            let (pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
+            let rec = if slot.record.needs_packet() {
+                slot.record
+                    .restore_with(&pdu, slot.alias_topic.as_deref(), secrets, detail)
+            } else {
+                slot.record.restore(None, None)
+            };
+            show(&self.capture, conv, &rec, span, &pdu);
+        }
+    }
+
+    fn version(&self, conv: u32, default_version: u8) -> u8 {
+        self.versions.get(&conv).copied().unwrap_or(default_version)
+    }
+
+    /// TCP flags of a segment (first pass): a SYN without ACK opens a new connection on its
+    /// endpoints; a FIN or RST ends the MQTT session of its connection.
+    pub fn tcp_flags(&mut self, src: u64, dst: u64, frame: u32, ts_ns: i64, flags: u8) {
+        if flags & (SYN | ACK) == SYN {
+            self.connections.opened(src, dst);
+        } else if let Some(conv) = self.connections.find(src, dst) {
+            self.capture.tcp_end(conv, frame, ts_ns, flags & RST != 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::mqtt::PUBLISH;
+
+    /// An MQTT 5 PUBLISH (QoS 0) with a topic alias property.
+    fn publish_v5(topic: &str, alias: u16, payload: &[u8]) -> Vec<u8> {
+        let mut body = Vec::new();
+        body.extend((topic.len() as u16).to_be_bytes());
+        body.extend(topic.as_bytes());
+        body.extend([3, 0x23]);
+        body.extend(alias.to_be_bytes());
+        body.extend(payload);
+        let mut p = vec![0x30, body.len() as u8];
+        p.extend(body);
+        p
+    }
+
+    fn ctx(frame: u32) -> FrameCtx {
+        FrameCtx {
+            frame,
+            src: 1,
+            dst: 2,
+            src_port: 50000,
+            dst_port: 1883,
+            ..FrameCtx::default()
+        }
+    }
+
+    #[test]
+    fn aliases_versions_and_later_passes() {
+        let mut d = Dissection::default();
+        let s = Secrets::default();
+        let topic = "/sys/a1B2c3D4e5F/dev/thing/event/property/post";
+        // Two packets in one frame, the second giving its topic by alias; the level comes from
+        // MQTT's preference (no CONNECT in the capture).
+        let mut data = publish_v5(topic, 3, b"{\"id\":\"1\"}");
+        data.extend(publish_v5("", 3, b"{\"id\":\"2\"}"));
+        let mut seen = Vec::new();
+        let no_tls = || false;
+        d.first_pass(
+            &data,
+            ctx(1),
+            &no_tls,
+            5,
+            &s,
+            Detail::Full,
+            &mut |_, conv, rec, span, _| {
+                seen.push((conv, rec.topics.len(), span.offset, rec.msg_type))
+            },
+        );
+        let second = publish_v5(topic, 3, b"").len() + 10;
+        assert_eq!(seen, [(1, 1, 0, PUBLISH), (1, 1, second, PUBLISH)]);
+        assert!(d.frame_is_new(2));
+        // Later passes: from the cache, the aliased topic included; from the second packet on.
+        let mut again = Vec::new();
+        d.later_pass(
+            &data,
+            1,
+            1,
+            true,
+            5,
+            &s,
+            Detail::Full,
+            &mut |_, _, rec, _, _| {
+                again.push(
+                    rec.topics
+                        .first()
+                        .map(|t| t.product_key().map(str::to_string)),
+                )
+            },
+        );
+        assert_eq!(again, [Some(Some("a1B2c3D4e5F".to_string()))]);
+    }
+
+    #[test]
+    fn tcp_flags_open_and_end_connections() {
+        let mut d = Dissection::default();
+        let conv = d.connections.id(1, 2);
+        d.capture.conns.entry(conv).or_default();
+        d.tcp_flags(1, 2, 5, 0, RST | ACK);
+        assert!(d.capture.conns[&conv].flow.ended());
+        // A new SYN on the same endpoints is a new connection.
+        d.tcp_flags(1, 2, 6, 0, SYN);
+        assert_ne!(d.connections.id(1, 2), conv);
+    }
+}

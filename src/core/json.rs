@@ -1210,6 +1210,13 @@ impl Raw<'_> {
     }
 }
 
+/// [`scan_object`] for `N` keys: their values in the keys' order, or None when the scan cannot
+/// answer (the parser must).
+pub fn scan<'a, const N: usize>(input: &'a [u8], keys: [&str; N]) -> Option<[Option<Raw<'a>>; N]> {
+    let mut out = [None; N];
+    scan_object(input, &keys, &mut out).then_some(out)
+}
+
 /// The first member named `keys[i]` of the JSON object `input`, into `out[i]`, without building
 /// the document: an allocation-free scan for the few members the first pass needs. Strict: it
 /// answers only for RFC 8259 JSON that [`parse`] reads exactly alike (no byte order mark, no

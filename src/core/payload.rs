@@ -267,11 +267,8 @@ fn alink_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Option<Payload> {
     {
         return None;
     }
-    const KEYS: [&str; 6] = ["id", "version", "method", "sys", "code", "message"];
-    let mut m = [None; 6];
-    if !json::scan_object(bytes, &KEYS, &mut m) {
-        return None;
-    }
+    let [id, version, method, sys, code, message] =
+        json::scan(bytes, ["id", "version", "method", "sys", "code", "message"])?;
     let text = |r: Option<json::Raw<'_>>| -> Option<Option<Cow<'static, str>>> {
         match r {
             None => Some(None),
@@ -283,7 +280,7 @@ fn alink_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Option<Payload> {
         }
     };
     let mut a = Alink::default();
-    match m[0] {
+    match id {
         None => {}
         Some(json::Raw::Str(s) | json::Raw::Number(s)) => {
             let (id, suffix) = split_id(s);
@@ -292,20 +289,17 @@ fn alink_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Option<Payload> {
         }
         Some(r) => a.id = text(Some(r))?.map(Cow::into_owned),
     }
-    a.version = text(m[1])?;
-    a.method = match m[2] {
+    a.version = text(version)?;
+    a.method = match method {
         Some(json::Raw::Str(s)) => Some(common(s, t.class)),
         _ => None,
     };
-    if let Some(json::Raw::Object(sys)) = m[3] {
-        let mut ack = [None];
-        if !json::scan_object(sys, &["ack"], &mut ack) {
-            return None;
-        }
-        a.ack = ack[0].and_then(|r| r.as_u64_lenient());
+    if let Some(json::Raw::Object(sys)) = sys {
+        let [ack] = json::scan(sys, ["ack"])?;
+        a.ack = ack.and_then(|r| r.as_u64_lenient());
     }
-    a.code = m[4].and_then(|r| r.as_u64_lenient());
-    a.message = text(m[5])?;
+    a.code = code.and_then(|r| r.as_u64_lenient());
+    a.message = text(message)?;
     let mut issues = Vec::new();
     if let Some(c) = a.code {
         if t.class.is_error_code(c) {

@@ -189,37 +189,11 @@ impl DeviceTable {
     /// The table as text, one line per device, sorted by product and device.
     pub fn render(&self) -> String {
         let mut out = String::from("\n=== Alibaba Cloud IoT devices ===\n");
-        let head = [
-            "Product",
-            "Device",
-            "SDK",
-            "Sessions",
-            "Refused",
-            "Messages",
-            "Errors",
-            "Unanswered",
-            "Worst reply",
-        ];
-        let mut lines: Vec<[String; 9]> = vec![head.map(str::to_string)];
+        let mut lines: Vec<Vec<String>> = vec![COLUMNS.iter().map(|c| c.0.to_string()).collect()];
         for ((pk, dn), r) in &self.rows {
-            lines.push([
-                pk.clone(),
-                dn.clone(),
-                if r.sdk.is_empty() {
-                    "-".into()
-                } else {
-                    r.sdk.clone()
-                },
-                r.sessions.to_string(),
-                r.refused.to_string(),
-                r.messages.to_string(),
-                r.errors.to_string(),
-                r.unanswered.to_string(),
-                r.worst_reply_us
-                    .map_or("-".into(), |us| format!("{:.3} ms", us as f64 / 1000.0)),
-            ]);
+            lines.push(COLUMNS.iter().map(|c| (c.2)(pk, dn, r)).collect());
         }
-        let widths: Vec<usize> = (0..9)
+        let widths: Vec<usize> = (0..COLUMNS.len())
             .map(|i| {
                 lines
                     .iter()
@@ -231,12 +205,13 @@ impl DeviceTable {
         for l in &lines {
             let cells: Vec<String> = l
                 .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    if i < 3 {
-                        format!("{c:<w$}", w = widths[i])
+                .zip(COLUMNS)
+                .zip(&widths)
+                .map(|((c, (_, left, _)), &w)| {
+                    if *left {
+                        format!("{c:<w$}")
                     } else {
-                        format!("{c:>w$}", w = widths[i])
+                        format!("{c:>w$}")
                     }
                 })
                 .collect();
@@ -247,6 +222,30 @@ impl DeviceTable {
         out
     }
 }
+
+/// A column of the device table: its head, whether it is left-aligned, and its cell.
+type Column = (&'static str, bool, fn(&str, &str, &DeviceRow) -> String);
+
+const COLUMNS: &[Column] = &[
+    ("Product", true, |pk, _, _| pk.to_string()),
+    ("Device", true, |_, dn, _| dn.to_string()),
+    ("SDK", true, |_, _, r| {
+        if r.sdk.is_empty() {
+            "-".into()
+        } else {
+            r.sdk.clone()
+        }
+    }),
+    ("Sessions", false, |_, _, r| r.sessions.to_string()),
+    ("Refused", false, |_, _, r| r.refused.to_string()),
+    ("Messages", false, |_, _, r| r.messages.to_string()),
+    ("Errors", false, |_, _, r| r.errors.to_string()),
+    ("Unanswered", false, |_, _, r| r.unanswered.to_string()),
+    ("Worst reply", false, |_, _, r| {
+        r.worst_reply_us
+            .map_or("-".into(), |us| format!("{:.3} ms", us as f64 / 1000.0))
+    }),
+];
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@ use super::fxhash::FxMap;
 use super::mqtt::{CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};
 use super::secrets::Secrets;
 use super::session::{
-    describe_filters, describe_login, describe_publish_as, Connack, Detail, Direction, Identity,
+    describe_filters, describe_login, describe_publish, Connack, Detail, Direction, Identity,
     MqttPdu, PduRecord, ReplyLink, SubLogin,
 };
 
@@ -136,7 +136,7 @@ impl CachedRecord {
             ..PduRecord::default()
         };
         if self.msg_type == PUBLISH {
-            (rec.topics, rec.payload) = describe_publish_as(topic, payload, detail);
+            (rec.topics, rec.payload) = describe_publish(topic, payload, detail);
             rec.payload_experts_at = rec.payload.as_ref().map(|_| 0);
         }
         for item in self.extra.iter().flat_map(|x| x.iter()) {

@@ -93,10 +93,7 @@ pub extern "C" fn plugin_describe() -> u32 {
 pub(crate) fn guard<R>(default: R, f: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
-        Err(_) => {
-            state::note_panic();
-            default
-        }
+        Err(_) => default,
     }
 }
 

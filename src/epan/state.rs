@@ -17,7 +17,6 @@ pub struct State {
     pub secrets: Secrets,
     /// Every connection's and frame's analysis.
     pub dissection: Dissection,
-    pub panics: u32,
     pub ws: WsState,
     /// Connections already given the "no TLS keys" hint, and the frames that carry it.
     pub tls_hinted: std::collections::HashSet<u32>,
@@ -39,14 +38,6 @@ thread_local! {
 /// Runs `f` with the state. Never nested: the glue calls nothing that re-enters aliiot.
 pub fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
     STATE.with(|s| f(&mut s.borrow_mut()))
-}
-
-pub fn note_panic() {
-    let _ = STATE.try_with(|s| {
-        if let Ok(mut s) = s.try_borrow_mut() {
-            s.panics += 1;
-        }
-    });
 }
 
 pub fn clear() {

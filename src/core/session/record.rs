@@ -260,16 +260,9 @@ fn classify_filters<'a>(filters: impl Iterator<Item = &'a str>) -> Vec<TopicView
         .collect()
 }
 
-/// What a PUBLISH says of itself: its classified topic and analysed payload. Pure: the same on
-/// every pass.
-pub fn describe_publish(
-    topic: Option<&[u8]>,
-    payload: Option<&[u8]>,
-) -> (Vec<TopicView>, Option<Payload>) {
-    describe_publish_as(topic, payload, Detail::Full)
-}
-
-pub(crate) fn describe_publish_as(
+/// What a PUBLISH says of itself: its classified topic and analysed payload (with
+/// [`Detail::Full`], else its Alink facts only). Pure: the same on every pass.
+pub(crate) fn describe_publish(
     topic: Option<&[u8]>,
     payload: Option<&[u8]>,
     detail: Detail,

@@ -78,190 +78,231 @@ pub(super) fn matching(m: &mut Option<Box<Matching>>) -> &mut Matching {
     m.get_or_insert_with(Box::default)
 }
 
+/// What a message is to pairing.
+enum Role {
+    /// A request, and whether it wants a reply (`sys.ack: 0` does not).
+    Request(bool),
+    Reply,
+    /// `/ext/rrpc/{id}/…`: request and response share the topic.
+    Either,
+}
+
+/// A message's place in pairing: its key and role, plus what else its kind keeps.
+struct Pair {
+    key: PairKey,
+    role: Role,
+    /// In-order pairing: the stream whose answered count a reply advances.
+    fifo_base: Option<PairKey>,
+    /// An Alink request: its id alone, for the platform's `/ext/error` reports.
+    by_id: Option<PairKey>,
+}
+
+impl Pair {
+    fn new(key: PairKey, role: Role) -> Pair {
+        Pair {
+            key,
+            role,
+            fifo_base: None,
+            by_id: None,
+        }
+    }
+}
+
+/// A top-level member of a JSON payload (or of an Alink message's `params`), as text.
+fn json_item(p: &Payload, key: &str) -> Option<String> {
+    let items = match &p.body {
+        Body::Json(items) => items,
+        Body::Alink(a) => &a.params,
+        _ => return None,
+    };
+    items
+        .iter()
+        .find(|i| i.depth == 0 && i.key == key)
+        .map(|i| i.value.clone())
+}
+
+/// The Alink envelope of a payload (a file chunk's is its header).
+fn alink_of(b: &Body) -> Option<&payload::Alink> {
+    match b {
+        Body::Alink(a) => Some(a),
+        Body::File(f) => Some(&f.header),
+        _ => None,
+    }
+}
+
 impl Conn {
-    /// Pairs requests and replies: Alink by topic + id, RRPC by message id, NTP by the device's
-    /// send time, shadow updates in order.
+    /// Pairs requests and replies: MQTT 5 by Response Topic and Correlation Data, `/ext/rrpc/`
+    /// by the id in its topic, every other family as its catalogue row says.
     pub(super) fn match_request(
         &mut self,
         t: &TopicInfo<'_>,
         p: &Payload,
         ctx: &FrameCtx,
-        (response_topic, correlation, topic): (Option<&[u8]>, Option<&[u8]>, &str),
+        mqtt5: (Option<&[u8]>, Option<&[u8]>, &str),
         rec: &mut PduRecord,
     ) {
-        enum Role {
-            Request(bool),
-            Reply,
-            /// `/ext/rrpc/{id}/…`: request and response share the topic.
-            Either,
+        let Some(pair) = self.pair_of(t, p, mqtt5) else {
+            return;
+        };
+        let m = matching(&mut self.matching);
+        let expects_reply = match pair.role {
+            Role::Either if m.pending.contains_key(&pair.key) => None,
+            Role::Either => Some(true),
+            Role::Request(expects) => Some(expects),
+            Role::Reply => None,
+        };
+        if let Some(expects_reply) = expects_reply {
+            if m.pending.len() >= MAX_PENDING {
+                if !self.pending_limit_hit {
+                    self.pending_limit_hit = true;
+                    rec.experts.push(Finding::PendingLimit(MAX_PENDING).item());
+                }
+                return;
+            }
+            let idx = self.requests.len();
+            self.requests.push(Request {
+                frame: ctx.frame,
+                ts_ns: ctx.ts_ns,
+                expects_reply,
+                response: None,
+            });
+            m.pending.insert(pair.key, idx);
+            if let Some(id) = pair.by_id {
+                m.alink_by_id.insert(id, pair.key);
+            }
+            rec.request = Some(idx);
+            return;
         }
+        let Some(idx) = m.pending.remove(&pair.key) else {
+            rec.experts.push(Finding::OrphanReply.item());
+            return;
+        };
+        if let Some(counts) = pair.fifo_base.and_then(|b| m.fifo.get_mut(&b)) {
+            counts.1 += 1;
+        }
+        let req = &mut self.requests[idx];
+        req.response = Some(ctx.frame);
+        let delta_ns = ctx.ts_ns.saturating_sub(req.ts_ns);
+        rec.reply = Some(ReplyLink {
+            request_frame: req.frame,
+            delta_ns,
+        });
+        if t.class == topic::NTP_RESPONSE {
+            rec.ntp_offset_ms = ntp_offset_ms(&|k| json_item(p, k), delta_ns);
+        }
+    }
+
+    /// The message's key and role; None when it does not pair.
+    fn pair_of(
+        &mut self,
+        t: &TopicInfo<'_>,
+        p: &Payload,
+        (response_topic, correlation, topic): (Option<&[u8]>, Option<&[u8]>, &str),
+    ) -> Option<Pair> {
         let pk = t.product_key.unwrap_or("");
         let dn = t.device_name.unwrap_or("");
         let c = t.class;
-        let json_item = |key: &str| -> Option<String> {
-            let items = match &p.body {
-                Body::Json(items) => items,
-                Body::Alink(a) => &a.params,
-                _ => return None,
-            };
-            items
-                .iter()
-                .find(|i| i.depth == 0 && i.key == key)
-                .map(|i| i.value.clone())
+        let as_reply = |is_reply: bool| {
+            if is_reply {
+                Role::Reply
+            } else {
+                Role::Request(true)
+            }
         };
-        let mut fifo_base: Option<PairKey> = None;
-        let mut by_id: Option<PairKey> = None;
-        let (key, role) = if let (Some(rt), Some(cd)) = (response_topic, correlation) {
+        if let Some(cd) = correlation {
             // MQTT 5 request: the reply comes on its Response Topic with its Correlation Data.
-            (
-                PairKey::of(
-                    KeyKind::Mqtt5,
-                    &[String::from_utf8_lossy(rt).as_bytes(), cd],
+            return Some(match response_topic {
+                Some(rt) => Pair::new(
+                    PairKey::of(
+                        KeyKind::Mqtt5,
+                        &[String::from_utf8_lossy(rt).as_bytes(), cd],
+                    ),
+                    Role::Request(true),
                 ),
-                Role::Request(true),
-            )
-        } else if let (None, Some(cd)) = (response_topic, correlation) {
-            (
-                PairKey::of(KeyKind::Mqtt5, &[topic.as_bytes(), cd]),
-                Role::Reply,
-            )
-        } else if let Some(rrpc) = t.rrpc_id {
-            let parts = [rrpc.as_bytes(), &[c.index()], pk.as_bytes(), dn.as_bytes()];
-            (PairKey::of(KeyKind::ExtRrpc, &parts), Role::Either)
-        } else {
-            let as_reply = |is_reply: bool| {
-                if is_reply {
-                    Role::Reply
-                } else {
-                    Role::Request(true)
-                }
-            };
-            match c.pairing {
-                topic::Pairing::None => return,
-                topic::Pairing::Rrpc => {
-                    let id = t.identifier.unwrap_or("");
-                    let parts = [pk.as_bytes(), dn.as_bytes(), id.as_bytes()];
-                    (PairKey::of(KeyKind::Rrpc, &parts), as_reply(t.is_reply))
-                }
-                topic::Pairing::Ntp => {
-                    let Some(sent) = json_item("deviceSendTime") else {
-                        return;
-                    };
-                    let parts = [pk.as_bytes(), dn.as_bytes(), sent.as_bytes()];
-                    (PairKey::of(KeyKind::Ntp, &parts), as_reply(t.is_reply))
-                }
-                topic::Pairing::InOrder | topic::Pairing::ShadowReply => {
-                    // No id: the n-th reply answers the n-th request.
-                    let stream = if c.pairing == topic::Pairing::ShadowReply {
-                        if json_item("method").as_deref() != Some("reply") {
-                            return;
-                        }
-                        topic::SHADOW_UPDATE
-                    } else {
-                        c
-                    };
-                    let base = PairKey::of(
-                        KeyKind::InOrder,
-                        &[&[stream.index()], pk.as_bytes(), dn.as_bytes()],
-                    );
-                    let counts = matching(&mut self.matching).fifo.entry(base).or_default();
-                    let nth =
-                        |n: u64| PairKey::of(KeyKind::InOrder, &[&base.bytes(), &n.to_le_bytes()]);
-                    if t.is_reply {
-                        fifo_base = Some(base);
-                        (nth(counts.1 + 1), Role::Reply)
-                    } else {
-                        counts.0 += 1;
-                        (nth(counts.0), Role::Request(true))
-                    }
-                }
-                topic::Pairing::ExtError => {
-                    // The platform's error report for a sub-device's request answers that
-                    // request.
-                    let Some(id) = alink_of(&p.body).and_then(|a| a.id.as_deref()) else {
-                        return;
-                    };
-                    let m = matching(&mut self.matching);
-                    let found = m
-                        .alink_by_id
-                        .get(&PairKey::of(KeyKind::AlinkId, &[id.as_bytes()]))
-                        .copied()
-                        .filter(|k| m.pending.contains_key(k));
-                    let Some(key) = found else { return };
-                    (key, Role::Reply)
-                }
-                topic::Pairing::ById => {
-                    let Some(a) = alink_of(&p.body) else { return };
-                    let Some(id) = a.id.as_deref().filter(|_| t.product_key.is_some()) else {
-                        return;
-                    };
-                    let parts = [
-                        &[c.index()],
-                        t.identifier.unwrap_or("").as_bytes(),
-                        pk.as_bytes(),
-                        dn.as_bytes(),
-                        id.as_bytes(),
-                    ];
-                    if !t.is_reply {
-                        by_id = Some(PairKey::of(KeyKind::AlinkId, &[id.as_bytes()]));
-                    }
-                    let role = if t.is_reply {
-                        Role::Reply
-                    } else {
-                        Role::Request(a.ack != Some(0))
-                    };
-                    (PairKey::of(KeyKind::Alink, &parts), role)
-                }
-            }
-        };
-        let role = match role {
-            Role::Either if matching(&mut self.matching).pending.contains_key(&key) => Role::Reply,
-            Role::Either => Role::Request(true),
-            r => r,
-        };
-        match role {
-            Role::Request(expects_reply) => {
-                let m = matching(&mut self.matching);
-                if m.pending.len() >= MAX_PENDING {
-                    if !self.pending_limit_hit {
-                        self.pending_limit_hit = true;
-                        rec.experts.push(Finding::PendingLimit(MAX_PENDING).item());
-                    }
-                    return;
-                }
-                let idx = self.requests.len();
-                self.requests.push(Request {
-                    frame: ctx.frame,
-                    ts_ns: ctx.ts_ns,
-                    expects_reply,
-                    response: None,
-                });
-                m.pending.insert(key, idx);
-                if let Some(id) = by_id {
-                    m.alink_by_id.insert(id, key);
-                }
-                rec.request = Some(idx);
-            }
-            _ => match matching(&mut self.matching).pending.remove(&key) {
-                Some(idx) => {
-                    let m = matching(&mut self.matching);
-                    if let Some(counts) = fifo_base.and_then(|b| m.fifo.get_mut(&b)) {
-                        counts.1 += 1;
-                    }
-                    let req = &mut self.requests[idx];
-                    req.response = Some(ctx.frame);
-                    let delta_ns = ctx.ts_ns.saturating_sub(req.ts_ns);
-                    rec.reply = Some(ReplyLink {
-                        request_frame: req.frame,
-                        delta_ns,
-                    });
-                    if c == topic::NTP_RESPONSE {
-                        rec.ntp_offset_ms = ntp_offset_ms(&json_item, delta_ns);
-                    }
-                }
-                None => rec.experts.push(Finding::OrphanReply.item()),
-            },
+                None => Pair::new(
+                    PairKey::of(KeyKind::Mqtt5, &[topic.as_bytes(), cd]),
+                    Role::Reply,
+                ),
+            });
         }
+        if let Some(rrpc) = t.rrpc_id {
+            let parts = [rrpc.as_bytes(), &[c.index()], pk.as_bytes(), dn.as_bytes()];
+            return Some(Pair::new(
+                PairKey::of(KeyKind::ExtRrpc, &parts),
+                Role::Either,
+            ));
+        }
+        Some(match c.pairing {
+            topic::Pairing::None => return None,
+            topic::Pairing::Rrpc => {
+                let id = t.identifier.unwrap_or("");
+                let parts = [pk.as_bytes(), dn.as_bytes(), id.as_bytes()];
+                Pair::new(PairKey::of(KeyKind::Rrpc, &parts), as_reply(t.is_reply))
+            }
+            topic::Pairing::Ntp => {
+                let sent = json_item(p, "deviceSendTime")?;
+                let parts = [pk.as_bytes(), dn.as_bytes(), sent.as_bytes()];
+                Pair::new(PairKey::of(KeyKind::Ntp, &parts), as_reply(t.is_reply))
+            }
+            topic::Pairing::InOrder | topic::Pairing::ShadowReply => {
+                // No id: the n-th reply answers the n-th request.
+                let stream = if c.pairing == topic::Pairing::ShadowReply {
+                    if json_item(p, "method").as_deref() != Some("reply") {
+                        return None;
+                    }
+                    topic::SHADOW_UPDATE
+                } else {
+                    c
+                };
+                let base = PairKey::of(
+                    KeyKind::InOrder,
+                    &[&[stream.index()], pk.as_bytes(), dn.as_bytes()],
+                );
+                let counts = matching(&mut self.matching).fifo.entry(base).or_default();
+                let nth =
+                    |n: u64| PairKey::of(KeyKind::InOrder, &[&base.bytes(), &n.to_le_bytes()]);
+                if t.is_reply {
+                    Pair {
+                        fifo_base: Some(base),
+                        ..Pair::new(nth(counts.1 + 1), Role::Reply)
+                    }
+                } else {
+                    counts.0 += 1;
+                    Pair::new(nth(counts.0), Role::Request(true))
+                }
+            }
+            topic::Pairing::ExtError => {
+                // The platform's error report for a sub-device's request answers that request.
+                let id = alink_of(&p.body)?.id.as_deref()?;
+                let m = matching(&mut self.matching);
+                let key = m
+                    .alink_by_id
+                    .get(&PairKey::of(KeyKind::AlinkId, &[id.as_bytes()]))
+                    .copied()
+                    .filter(|k| m.pending.contains_key(k))?;
+                Pair::new(key, Role::Reply)
+            }
+            topic::Pairing::ById => {
+                let a = alink_of(&p.body)?;
+                let id = a.id.as_deref().filter(|_| t.product_key.is_some())?;
+                let parts = [
+                    &[c.index()],
+                    t.identifier.unwrap_or("").as_bytes(),
+                    pk.as_bytes(),
+                    dn.as_bytes(),
+                    id.as_bytes(),
+                ];
+                let key = PairKey::of(KeyKind::Alink, &parts);
+                if t.is_reply {
+                    Pair::new(key, Role::Reply)
+                } else {
+                    Pair {
+                        by_id: Some(PairKey::of(KeyKind::AlinkId, &[id.as_bytes()])),
+                        ..Pair::new(key, Role::Request(a.ack != Some(0)))
+                    }
+                }
+            }
+        })
     }
 }
 
@@ -277,12 +318,4 @@ fn ntp_offset_ms(item: &dyn Fn(&str) -> Option<String>, round_trip_ns: i64) -> O
     );
     let drt = dst + round_trip_ns as f64 / 1e6;
     Some(((srt - dst) + (sst - drt)) / 2.0)
-}
-
-fn alink_of(b: &Body) -> Option<&payload::Alink> {
-    match b {
-        Body::Alink(a) => Some(a),
-        Body::File(f) => Some(&f.header),
-        _ => None,
-    }
 }

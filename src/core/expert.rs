@@ -103,6 +103,9 @@ pub enum Finding<'a> {
     /// A session that ended without DISCONNECT: by a TCP RST (true) or FIN.
     AbruptEnd(bool),
     OpenAtEnd,
+    // The transport (glue).
+    /// Encrypted MQTT and no TLS keys to read it.
+    TlsNoKeys,
 }
 
 impl Finding<'_> {
@@ -290,6 +293,13 @@ impl Finding<'_> {
                 ),
             ),
             F::OpenAtEnd => s(Ei::OpenAtEnd, "Session still open when the capture ended"),
+            F::TlsNoKeys => s(
+                Ei::TlsNoKeys,
+                "Encrypted MQTT to the platform and no TLS keys to read it: record a key log \
+(SSLKEYLOGFILE for C/OpenSSL and curl-based clients, node --tls-keylog=FILE for Node SDKs, \
+ssl.SSLContext.keylog_filename for Python) and set it in Preferences › Protocols › TLS › \
+(Pre)-Master-Secret log filename, or embed it with editcap --inject-secrets tls,FILE",
+            ),
         }
     }
 }

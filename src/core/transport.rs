@@ -49,13 +49,6 @@ pub fn has_tls_app_data(b: &[u8]) -> bool {
     false
 }
 
-/// The expert text for encrypted MQTT that cannot be read: how to get a key log.
-pub const TLS_KEY_HINT: &str =
-    "Encrypted MQTT to the platform and no TLS keys to read it: record a key log \
-(SSLKEYLOGFILE for C/OpenSSL and curl-based clients, node --tls-keylog=FILE for Node SDKs, \
-ssl.SSLContext.keylog_filename for Python) and set it in Preferences › Protocols › TLS › \
-(Pre)-Master-Secret log filename, or embed it with editcap --inject-secrets tls,FILE";
-
 /// Which TCP connection a segment belongs to, by its two endpoint keys (address and port), without
 /// Wireshark's conversation table: a lookup there costs about a thousand instructions a packet,
 /// this one a hash of two words. A SYN without ACK opens a new connection on the same endpoints
@@ -106,9 +99,48 @@ pub const MQTT_PORT: u32 = 1883;
 /// MQTT over TLS.
 pub const MQTT_TLS_PORT: u32 = 8883;
 
+/// The hint on encrypted MQTT that cannot be read: once per connection, on its first
+/// undecrypted TLS application data.
+#[derive(Debug, Default)]
+pub struct KeyHints {
+    hinted: std::collections::HashSet<u32>,
+    frames: std::collections::HashSet<u32>,
+}
+
+impl KeyHints {
+    /// Whether frame `frame` carries the hint. `undecrypted`: TLS could not decrypt the frame's
+    /// records, `data` (their bytes) on connection `conv()`.
+    pub fn hint(
+        &mut self,
+        frame: u32,
+        undecrypted: bool,
+        data: &[u8],
+        conv: impl FnOnce() -> u32,
+    ) -> bool {
+        if undecrypted && has_tls_app_data(data) && self.hinted.insert(conv()) {
+            self.frames.insert(frame);
+        }
+        self.frames.contains(&frame)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_hint_once_per_connection() {
+        let app = [23, 3, 3, 0, 2, 0xaa, 0xbb];
+        let handshake = [22, 3, 3, 0, 1, 0];
+        let mut h = KeyHints::default();
+        assert!(!h.hint(3, true, &handshake, || 1));
+        assert!(!h.hint(4, false, &app, || 1), "decrypted: no hint");
+        assert!(h.hint(5, true, &app, || 1));
+        assert!(!h.hint(6, true, &app, || 1), "once per connection");
+        assert!(h.hint(7, true, &app, || 2));
+        // Later passes: the same frames.
+        assert!(h.hint(5, true, &app, || 1) && !h.hint(6, true, &app, || 1));
+    }
 
     #[test]
     fn tls_client_hello() {

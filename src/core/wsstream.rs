@@ -96,6 +96,34 @@ impl Stream {
     }
 }
 
+/// MQTT over WebSocket in a capture: each direction's stream, and each message's pieces by
+/// (frame, n-th WebSocket message of the frame), so every pass cuts them the same way.
+#[derive(Debug, Default)]
+pub struct Streams {
+    streams: std::collections::HashMap<(u32, u64), Stream>,
+    pieces: std::collections::HashMap<(u32, u32), Vec<Piece>>,
+}
+
+impl Streams {
+    /// The pieces of WebSocket message `msg`, the `seq`-th of frame `frame` on `stream`
+    /// (connection, sender): cut from the stream on the first pass, the same again on later ones.
+    pub fn pieces(
+        &mut self,
+        stream: (u32, u64),
+        frame: u32,
+        seq: u32,
+        first_pass: bool,
+        msg: &[u8],
+    ) -> &[Piece] {
+        let key = (frame, seq);
+        if first_pass || !self.pieces.contains_key(&key) {
+            let pieces = self.streams.entry(stream).or_default().push(msg);
+            self.pieces.insert(key, pieces);
+        }
+        self.pieces.get(&key).map_or(&[], Vec::as_slice)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +147,19 @@ mod tests {
         }
         p.extend(body);
         p
+    }
+
+    #[test]
+    fn later_passes_see_the_first_pass_pieces() {
+        let mut s = Streams::default();
+        let p = publish(300);
+        let (head, tail) = p.split_at(100);
+        assert!(s.pieces((1, 7), 10, 0, true, head).is_empty());
+        let cut = s.pieces((1, 7), 11, 0, true, tail).to_vec();
+        assert_eq!(cut, [Piece::Reassembled(p.clone())]);
+        // A later pass in any order: the stream is not cut again.
+        assert_eq!(s.pieces((1, 7), 11, 0, false, tail), &cut[..]);
+        assert!(s.pieces((1, 7), 10, 0, false, head).is_empty());
     }
 
     #[test]

@@ -168,15 +168,7 @@ extern "C" fn ws_pieces(
         );
         let seq = ws::shim_take_index(pinfo, 1, 1);
         with_state(|st| {
-            let w = &mut st.ws;
-            let key = (frame, seq);
-            if !visited || !w.pieces.contains_key(&key) {
-                let pieces = w.streams.entry(stream_key).or_default().push(msg);
-                w.pieces.insert(key, pieces);
-            }
-            let Some(pieces) = w.pieces.get(&key) else {
-                return 0;
-            };
+            let pieces = st.ws.pieces(stream_key, frame, seq, !visited, msg);
             let mut n = 0;
             for (p, slot) in pieces.iter().zip(out.iter_mut()) {
                 *slot = match p {
@@ -378,22 +370,16 @@ extern "C" fn tls_data(
         // SAFETY: the shim passes the tvb's captured bytes, valid for this call.
         let data = std::slice::from_raw_parts(bytes, len);
         let hint = with_state(|st| {
-            if undecrypted != 0 && crate::core::transport::has_tls_app_data(data) {
-                let conv = ws::shim_conversation_index(pinfo);
-                if st.tls_hinted.insert(conv) {
-                    st.tls_hints.insert(frame);
-                }
-            }
-            st.tls_hints.contains(&frame)
+            st.key_hints.hint(frame, undecrypted != 0, data, || {
+                ws::shim_conversation_index(pinfo)
+            })
         });
         if hint {
             let mut sink = tree::TreeSink::new(pinfo, tree, tvb, None);
             use crate::core::render::Sink;
             sink.open(", encrypted MQTT");
-            sink.expert(
-                crate::core::fields::Ei::TlsNoKeys,
-                crate::core::transport::TLS_KEY_HINT,
-            );
+            let (ei, text) = crate::core::expert::Finding::TlsNoKeys.item();
+            sink.expert(ei, &text);
         }
     });
 }

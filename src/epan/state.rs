@@ -4,7 +4,6 @@
 //! dropped when a capture is closed or re-dissected (init and cleanup routines).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::CStr;
 
 use wireshark_sys as ws;
@@ -17,18 +16,10 @@ pub struct State {
     pub secrets: Secrets,
     /// Every connection's and frame's analysis.
     pub dissection: Dissection,
-    pub ws: WsState,
-    /// Connections already given the "no TLS keys" hint, and the frames that carry it.
-    pub tls_hinted: std::collections::HashSet<u32>,
-    pub tls_hints: std::collections::HashSet<u32>,
-}
-
-/// MQTT over WebSocket: each direction's stream, and each message's packets by (frame, n-th
-/// WebSocket message of the frame), so every pass cuts them the same way.
-#[derive(Default)]
-pub struct WsState {
-    pub streams: HashMap<(u32, u64), crate::core::wsstream::Stream>,
-    pub pieces: HashMap<(u32, u32), Vec<crate::core::wsstream::Piece>>,
+    /// MQTT over WebSocket.
+    pub ws: crate::core::wsstream::Streams,
+    /// The "no TLS keys" hint: once per connection.
+    pub key_hints: crate::core::transport::KeyHints,
 }
 
 thread_local! {
@@ -43,9 +34,8 @@ pub fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
 pub fn clear() {
     with_state(|st| {
         st.dissection = Dissection::default();
-        st.ws = WsState::default();
-        st.tls_hinted.clear();
-        st.tls_hints.clear();
+        st.ws = Default::default();
+        st.key_hints = Default::default();
     });
 }
 

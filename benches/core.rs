@@ -4,8 +4,9 @@
 //!
 //!   cargo bench --no-default-features --bench core            (or: make bench-core)
 //!
-//! The glue's work is copied step by step: cut the bytes into packets, read each, analyse it,
-//! keep its compact record; on the later pass restore the record and describe the packet again.
+//! It drives the core as the glue does ([`aliiot::core::dissect::Dissection`]): cut the bytes into
+//! packets, read each, analyse it, keep its compact record; on the later pass restore the record
+//! and describe the packet again; render both into a sink that only counts.
 //! For repeatable counts: valgrind --tool=callgrind target/release/deps/core-<hash> --quick
 //! (--only=shown, say, runs only the passes whose name has that word).
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -36,11 +37,11 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-use aliiot::core::cache::{FrameCache, Slot};
+use aliiot::core::dissect::{Dissection, ACK, FIN};
 use aliiot::core::mqtt;
 use aliiot::core::render::{self, Sink};
 use aliiot::core::secrets::Secrets;
-use aliiot::core::session::{Capture, Detail, FrameCtx};
+use aliiot::core::session::{Detail, FrameCtx};
 
 fn remaining(mut n: usize, out: &mut Vec<u8>) {
     loop {
@@ -168,78 +169,81 @@ impl Sink for Null {
 }
 
 struct Run {
-    capture: Capture,
-    frames: FrameCache,
+    dissection: Dissection,
     packets: usize,
 }
 
-/// The first pass over `frames` (device, connection, bytes); `shown`: items made for each packet
-/// (tshark -V), else only what later packets need (tshark -q -z io,stat,0).
+fn ctx(dev: u64, up: bool, frame: u32) -> FrameCtx {
+    let (src, dst) = if up { (dev, 1) } else { (1, dev) };
+    FrameCtx {
+        frame,
+        src,
+        dst,
+        src_port: if up { 50000 } else { 1883 },
+        dst_port: if up { 1883 } else { 50000 },
+        over_tls: false,
+        ts_ns: frame as i64 * 1_000_000,
+    }
+}
+
+/// The first pass over `frames` (device, bytes; no bytes: the device's FIN); `shown`: items made
+/// for each packet (tshark -V), else only what later packets need (tshark -q -z io,stat,0).
 fn first_pass(all: &[(u64, u32, Frame)], secrets: &Secrets, shown: bool) -> Run {
-    let mut capture = Capture::default();
-    let mut frames = FrameCache::default();
+    let mut d = Dissection::default();
     let mut packets = 0;
     let mut sink = Null::default();
-    for (n, (dev, conv, (up, bytes))) in all.iter().enumerate() {
+    let detail = if shown { Detail::Full } else { Detail::Bare };
+    for (n, (dev, _, (up, bytes))) in all.iter().enumerate() {
         let frame = n as u32 + 1;
-        let (src, dst) = if *up { (*dev, 1) } else { (1, *dev) };
-        let ctx = FrameCtx {
-            frame,
-            src,
-            dst,
-            src_port: if *up { 50000 } else { 1883 },
-            dst_port: if *up { 1883 } else { 50000 },
-            over_tls: false,
-            ts_ns: frame as i64 * 1_000_000,
-        };
+        let ctx = ctx(*dev, *up, frame);
         if bytes.is_empty() {
-            capture.tcp_end(*conv, frame, ctx.ts_ns, false);
+            d.tcp_flags(ctx.src, ctx.dst, frame, ctx.ts_ns, FIN | ACK);
             continue;
         }
-        let mut slots = Vec::new();
-        for span in mqtt::split(bytes) {
-            let (pdu, _) = mqtt::parse(span.bytes(bytes), span.len, mqtt::V311);
-            let detail = if shown { Detail::Full } else { Detail::Bare };
-            let rec = capture.analyze_with(*conv, &pdu, &ctx, secrets, detail);
-            if shown {
-                if let Some(c) = capture.conns.get(conv) {
-                    render::render(&rec, c, frame, false, &mut sink);
+        d.first_pass(
+            bytes,
+            ctx,
+            &|| false,
+            mqtt::V311,
+            secrets,
+            detail,
+            &mut |cap, conv, rec, _, _| {
+                if shown {
+                    if let Some(c) = cap.conns.get(&conv) {
+                        render::render(rec, c, frame, false, &mut sink);
+                    }
                 }
-            }
-            slots.push(Slot {
-                conv: *conv,
-                alias_topic: None,
-                record: rec.into_cached(),
-            });
-            packets += 1;
-        }
-        frames.store(frame, &slots);
+                packets += 1;
+            },
+        );
     }
+    d.frame_is_new(u32::MAX);
     black_box(sink.0);
     Run {
-        capture,
-        frames,
+        dissection: d,
         packets,
     }
 }
 
 /// A later pass: each packet's record restored and described (tshark -2 -V).
-fn later_pass(all: &[(u64, u32, Frame)], run: &Run, secrets: &Secrets) -> usize {
+fn later_pass(all: &[(u64, u32, Frame)], run: &mut Run, secrets: &Secrets) -> usize {
     let mut sink = Null::default();
     for (n, (_, _, (_, bytes))) in all.iter().enumerate() {
         let frame = n as u32 + 1;
-        let slots = run.frames.of(frame);
-        for (span, slot) in mqtt::split(bytes).zip(slots.iter()) {
-            let (pdu, _) = mqtt::parse(span.bytes(bytes), span.len, mqtt::V311);
-            let rec = if slot.record.needs_packet() {
-                slot.record.restore_with(&pdu, None, secrets, Detail::Full)
-            } else {
-                slot.record.restore(None, None)
-            };
-            if let Some(c) = run.capture.conns.get(&slot.conv) {
-                render::render(&rec, c, frame, true, &mut sink);
-            }
-        }
+        run.dissection.later_pass(
+            bytes,
+            frame,
+            0,
+            true,
+            mqtt::V311,
+            secrets,
+            Detail::Full,
+            &mut |cap, conv, rec, _, _| {
+                if let Some(c) = cap.conns.get(&conv) {
+                    render::render(rec, c, frame, true, &mut sink);
+                }
+            },
+        );
     }
     sink.0
 }
@@ -314,17 +318,16 @@ fn main() {
     time("first pass, items made (-V)", &mut || {
         first_pass(&all, &secrets, true).packets
     });
-    let run = first_pass(&all, &secrets, false);
+    let mut run = first_pass(&all, &secrets, false);
     let packets = run.packets;
     time("later pass, items made (-2 -V)", &mut || {
-        black_box(later_pass(&all, &run, &secrets));
+        black_box(later_pass(&all, &mut run, &secrets));
         packets
     });
+    let cache = run.dissection.cache_bytes();
     println!(
-        "cache: {} bytes for {} packets ({:.1} bytes/packet)",
-        run.frames.used(),
-        packets,
-        run.frames.used() as f64 / packets as f64
+        "cache: {cache} bytes for {packets} packets ({:.1} bytes/packet)",
+        cache as f64 / packets as f64
     );
     drop(run);
     if !only.is_empty() {

@@ -12,10 +12,11 @@ use super::secrets::Secrets;
 use super::session::{Capture, Detail, FrameCtx, MqttPdu, PduRecord};
 use super::transport::Connections;
 
-/// TCP flags: SYN, ACK, RST.
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const RST: u8 = 0x04;
+/// TCP flags.
+pub const FIN: u8 = 0x01;
+pub const SYN: u8 = 0x02;
+pub const RST: u8 = 0x04;
+pub const ACK: u8 = 0x10;
 
 /// What `show` is given for each packet: the capture's state, the packet's connection, its
 /// record, where it lies in the bytes, and the packet as read.
@@ -135,6 +136,11 @@ impl Dissection {
             };
             show(&self.capture, conv, &rec, span, &pdu);
         }
+    }
+
+    /// Bytes the packed records of later passes take.
+    pub fn cache_bytes(&self) -> usize {
+        self.frames.used()
     }
 
     fn version(&self, conv: u32, default_version: u8) -> u8 {

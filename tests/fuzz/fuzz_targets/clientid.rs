@@ -34,7 +34,8 @@ fuzz_target!(|data: &[u8]| {
         assert!((0..1_000_000_000).contains(&ns));
     }
     if let Some(m) = cid.securemode {
-        let _ = clientid::securemode_meaning(m);
+        // A mode that declares TLS is one the SDKs use.
+        assert!(!clientid::securemode_declares_tls(m) || clientid::is_known_securemode(m));
     }
     let _ = cid.is_dynamic_registration();
     let _ = cid.uses_token();

@@ -64,6 +64,8 @@ pub(crate) enum Rare {
     Gateway(Rc<Identity>),
     SubLogins(Box<[SubLogin]>),
     NtpOffset(f64),
+    NtpCaptureOffset(f64),
+    EchoOf(u32),
     V5Reason(u8, &'static str),
     PayloadExpertsAt(u8),
     AssignedClientId(Box<str>),
@@ -146,6 +148,8 @@ impl CachedRecord {
                 Rare::Gateway(g) => rec.gateway = Some(g.clone()),
                 Rare::SubLogins(l) => rec.sub_logins = l.to_vec(),
                 Rare::NtpOffset(v) => rec.ntp_offset_ms = Some(*v),
+                Rare::NtpCaptureOffset(v) => rec.ntp_capture_offset_ms = Some(*v),
+                Rare::EchoOf(f) => rec.echo_of = Some(*f),
                 Rare::V5Reason(c, m) => rec.v5_reason = Some((*c, m)),
                 Rare::PayloadExpertsAt(at) => rec.payload_experts_at = Some(*at),
                 Rare::AssignedClientId(id) => rec.assigned_client_id = Some(id.to_string()),
@@ -176,6 +180,12 @@ impl PduRecord {
         }
         if let Some(v) = self.ntp_offset_ms {
             rare.push(Rare::NtpOffset(v));
+        }
+        if let Some(v) = self.ntp_capture_offset_ms {
+            rare.push(Rare::NtpCaptureOffset(v));
+        }
+        if let Some(f) = self.echo_of {
+            rare.push(Rare::EchoOf(f));
         }
         if let Some((c, m)) = self.v5_reason {
             rare.push(Rare::V5Reason(c, m));

@@ -59,6 +59,10 @@ pub enum Finding<'a> {
     /// More requests wait for a reply than are tracked.
     PendingLimit(usize),
     OrphanReply,
+    /// An NTP request whose deviceSendTime is not a time.
+    NtpPlaceholder(&'a str),
+    /// The broker delivered the device's own message (frame) back to it.
+    Echo(u32),
     /// A payload's issue on a topic of class `class`.
     Payload(&'a PayloadIssue, &'a str),
     // MQTT's flow (flow).
@@ -219,6 +223,14 @@ impl Finding<'_> {
                 Ei::OrphanReply,
                 "Reply whose request is not in the capture (or was already answered)",
             ),
+            F::NtpPlaceholder(sent) => (
+                Ei::NtpPlaceholder,
+                format!("deviceSendTime \"{}\" is not a time (a placeholder, or a clock never set): no device clock offset; the response gives the platform's clock against the capture's", super::clientid::truncate(sent, 32)),
+            ),
+            F::Echo(frame) => (
+                Ei::Echo,
+                format!("Echo of the device's own message in frame {frame}: it subscribed to a topic it publishes on, and the broker delivered the message back"),
+            ),
             F::Payload(issue, class) => payload_issue(issue, class),
             F::PacketIdReused { id, first } => (
                 Ei::PacketIdReused,
@@ -330,6 +342,10 @@ fn payload_issue(issue: &PayloadIssue, class: &str) -> (Ei, String) {
             ),
         ),
         PayloadIssue::FileFraming(why) => (Ei::FileFraming, format!("File chunk framing: {why}")),
+        PayloadIssue::SampleScriptReply { id, code } => (
+            Ei::SampleScriptReply,
+            format!("Bytes shaped like the reply of Alibaba's sample data-parsing script (0x02, id, code): id {id}, code {code}; only the product's own script says what they mean"),
+        ),
     }
 }
 

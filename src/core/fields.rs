@@ -219,6 +219,10 @@ fields! {
         "Result of checking the sub-device's sign against the device secrets entered";
     NtpOffset => "Clock offset", "aliiot.ntp.clock_offset", Kind::F64,
         "NTP: seconds the platform's clock is ahead of the device's (from the device's and platform's times and the round trip in the capture)";
+    NtpCaptureOffset => "Platform clock offset", "aliiot.ntp.capture_offset", Kind::F64,
+        "NTP without a usable device time: seconds the platform's clock (middle of serverRecvTime and serverSendTime) is ahead of the capture's clock (middle of the request's and response's capture times)";
+    EchoOf => "Echo of", "aliiot.echo_of", Kind::FrameRequest,
+        "The device's own PUBLISH this message repeats: the broker delivered it back because the device subscribed to its own topic";
     OtaStep => "OTA step", "aliiot.ota.step", Kind::I32(&[]),
         "OTA progress: 0–100 percent, or -1 upgrade, -2 download, -3 checksum, -4 flashing failed";
     ShadowMethod => "Shadow method", "aliiot.shadow.method", Kind::Str,
@@ -390,6 +394,9 @@ experts! {
     TlsNoKeys => "aliiot.tls_no_keys", Decryption, Note, "Encrypted MQTT: no TLS keys to decrypt it";
     PlatformLimit => "aliiot.mqtt5.platform_limit", Protocol, Warn, "Beyond the platform's MQTT 5 limits";
     ReasonCode => "aliiot.mqtt5.reason", ResponseCode, Warn, "MQTT 5 reason code reports a failure";
+    SampleScriptReply => "aliiot.raw.sample_script_shape", Protocol, Chat, "Pass-through bytes shaped like the sample data-parsing script's reply";
+    NtpPlaceholder => "aliiot.ntp.placeholder_time", Protocol, Note, "NTP request whose deviceSendTime is not a time";
+    Echo => "aliiot.echo", Sequence, Note, "The device's own message delivered back to it";
     InternalError => "aliiot.internal_error", Malformed, Error, "aliiot could not analyse this packet";
 }
 

@@ -103,6 +103,8 @@ pub enum PayloadIssue {
     FileCrc { stored: u16, computed: u16 },
     /// A file chunk frame that does not add up.
     FileFraming(String),
+    /// Pass-through bytes with the shape of the sample data-parsing script's reply.
+    SampleScriptReply { id: u32, code: u8 },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -211,6 +213,16 @@ fn parsed_facts_or_full(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload 
             named: Vec::new(),
         };
     }
+    if carries == Carries::Raw && !looks_like_json(bytes) {
+        if let Some(shape) = sample_script_reply(bytes) {
+            issues.push(shape);
+        }
+        return Payload {
+            body: binary(bytes),
+            issues,
+            named: Vec::new(),
+        };
+    }
     let expect_json = matches!(carries, Carries::Alink | Carries::Json);
     if !expect_json && !looks_like_json(bytes) {
         return Payload {
@@ -236,7 +248,7 @@ fn parsed_facts_or_full(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload 
         issues.push(PayloadIssue::LenientJson(n.clone()));
     }
     let v = &parsed.value;
-    let alink_body = carries == Carries::Alink && v.is_object();
+    let alink_body = matches!(carries, Carries::Alink | Carries::Raw) && v.is_object();
     if full || !alink_body {
         scan_secrets(v, 0, &mut issues);
     }
@@ -259,7 +271,7 @@ fn parsed_facts_or_full(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload 
 /// answer ([`json::scan_object`]); None leaves it to the parser.
 fn alink_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Option<Payload> {
     // A firmware description has fields of its own: left to the parser.
-    if carries(t) != Carries::Alink
+    if !matches!(carries(t), Carries::Alink | Carries::Raw)
         || matches!(
             t.class.content,
             Content::FirmwareReport | Content::FirmwareOffer | Content::FirmwarePush
@@ -367,6 +379,18 @@ fn named_members(
         }
     }
     out
+}
+
+/// Bytes shaped like the reply of Alibaba's sample data-parsing script (reference §6.1: `0x02`,
+/// a 4-byte id, a 1-byte code): a hint, since only the product's own script gives them meaning.
+fn sample_script_reply(b: &[u8]) -> Option<PayloadIssue> {
+    match *b {
+        [0x02, a, b, c, d, code] => Some(PayloadIssue::SampleScriptReply {
+            id: u32::from_be_bytes([a, b, c, d]),
+            code,
+        }),
+        _ => None,
+    }
 }
 
 fn looks_like_json(b: &[u8]) -> bool {
@@ -911,6 +935,38 @@ mod tests {
                 len: 100,
                 hex: format!("{}…", "ff".repeat(64))
             }
+        );
+    }
+
+    #[test]
+    fn up_raw_reply_is_bytes_unless_json() {
+        let reply = info("/sys/pk1234567/dev/thing/model/up_raw_reply");
+        // The sample script's reply: 0x02, id 1, code 0.
+        let p = analyze(&reply, &[2, 0, 0, 0, 1, 0]);
+        assert_eq!(
+            p.body,
+            Body::Binary {
+                len: 6,
+                hex: "020000000100".into()
+            }
+        );
+        assert_eq!(
+            p.issues,
+            [PayloadIssue::SampleScriptReply { id: 1, code: 0 }]
+        );
+        // Other bytes: no hint, no JSON warning.
+        assert!(analyze(&reply, &[1, 2, 3]).issues.is_empty());
+        assert!(analyze(&reply, b"{broken").issues.is_empty());
+        // A script that answers in JSON: an Alink reply, its code read.
+        let p = analyze(&reply, br#"{"id":"9","code":6813,"data":{}}"#);
+        let Body::Alink(a) = &p.body else {
+            panic!("{p:?}")
+        };
+        assert_eq!((a.id.as_deref(), a.code), (Some("9"), Some(6813)));
+        assert_eq!(p.issues, [PayloadIssue::ErrorCode(6813)]);
+        assert_eq!(
+            facts(&reply, br#"{"id":"9","code":6813,"data":{}}"#).issues,
+            [PayloadIssue::ErrorCode(6813)]
         );
     }
 

@@ -138,6 +138,13 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
         sink.field(Hf::NtpOffset, Value::F64(ms / 1000.0));
         sink.append(" s");
     }
+    if let Some(ms) = rec.ntp_capture_offset_ms {
+        sink.field(Hf::NtpCaptureOffset, Value::F64(ms / 1000.0));
+        sink.append(" s");
+    }
+    if let Some(f) = rec.echo_of {
+        sink.field(Hf::EchoOf, Value::U32(f));
+    }
     for l in &rec.sub_logins {
         sink.push_text(
             Ett::Sign,

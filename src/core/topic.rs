@@ -27,6 +27,9 @@ pub enum Carries {
     Opaque,
     /// Bytes (pass-through data, RRPC), JSON only inside an `/ext/rrpc/` call that looks like it.
     Binary,
+    /// Pass-through bytes a product's data-parsing script made (the reply to `up_raw`): shown
+    /// as bytes, read as an Alink reply only when they are JSON.
+    Raw,
     /// The chunked file framing of reference §6.2.
     FileChunk,
 }
@@ -48,6 +51,10 @@ pub enum Pairing {
     Ntp,
     /// The platform's error report names a gateway's failed request by its Alink id.
     ExtError,
+    /// The legacy firmware query: answered, when there is firmware, by an upgrade push.
+    OtaQuery,
+    /// An upgrade push: the answer to a pending firmware query, else unsolicited.
+    OtaPush,
 }
 
 /// Payload members with fields of their own.
@@ -200,7 +207,7 @@ classes! {
         description: "Device reads its desired property values" };
     DESIRED_DELETE = ALINK { name: "thing.property.desired.delete", flow: Flow::Up,
         description: "Device clears desired property values" };
-    UP_RAW = ALINK { name: "thing.model.up_raw", flow: Flow::Up, carries: [Carries::Binary, Carries::Alink], pairing: Pairing::InOrder,
+    UP_RAW = ALINK { name: "thing.model.up_raw", flow: Flow::Up, carries: [Carries::Binary, Carries::Raw], pairing: Pairing::InOrder,
         description: "Device sends pass-through (binary) data" };
     DOWN_RAW = ALINK { name: "thing.model.down_raw", flow: Flow::Down, carries: [Carries::Binary, Carries::Binary], pairing: Pairing::InOrder,
         description: "Platform sends pass-through (binary) data" };
@@ -290,11 +297,11 @@ classes! {
         description: "Platform broadcasts to every online device of a product" };
     OTA_INFORM = OTA { name: "ota.inform", flow: Flow::Up, content: Content::FirmwareReport,
         description: "Device reports its firmware version" };
-    OTA_UPGRADE = OTA { name: "ota.upgrade", flow: Flow::Down, content: Content::FirmwarePush,
+    OTA_UPGRADE = OTA { name: "ota.upgrade", flow: Flow::Down, content: Content::FirmwarePush, pairing: Pairing::OtaPush,
         description: "Platform pushes a firmware upgrade" };
     OTA_PROGRESS = OTA { name: "ota.progress", flow: Flow::Up, content: Content::OtaStep,
         description: "Device reports upgrade progress" };
-    OTA_REQUEST = OTA { name: "ota.request", flow: Flow::Up,
+    OTA_REQUEST = OTA { name: "ota.request", flow: Flow::Up, pairing: Pairing::OtaQuery,
         description: "Device asks for firmware (legacy)" };
     SHADOW_UPDATE = JSON { name: "shadow.update", flow: Flow::Up, content: Content::Shadow, pairing: Pairing::InOrder,
         description: "Device updates or reads its shadow" };
@@ -832,7 +839,7 @@ mod tests {
         assert_eq!(reply_suffix(PROPERTY_POST, false), "");
         assert_eq!(
             (UP_RAW.carries(false), UP_RAW.carries(true)),
-            (Carries::Binary, Carries::Alink)
+            (Carries::Binary, Carries::Raw)
         );
         assert_eq!(FILE_DOWNLOAD.carries(true), Carries::FileChunk);
         assert!(OTA_UPGRADE.is_error_code(1001) && !OTA_UPGRADE.is_error_code(1000));

@@ -39,6 +39,8 @@ pub struct Conn {
     /// SDK language and version from the client id (`lan`, `_v`).
     pub sdk: Option<String>,
     pub(super) pending_limit_hit: bool,
+    /// The device subscribed to a topic it publishes on: the broker echoes its messages.
+    pub(super) echoes: bool,
 }
 
 /// The sub-device entries of a topo/add (`params: [..]`), combine/login (`params: {..}`) or
@@ -262,7 +264,13 @@ impl Conn {
             PUBLISH => {
                 self.analyze_publish(pdu, ctx, secrets, detail, &mut rec);
             }
-            SUBSCRIBE | UNSUBSCRIBE => (rec.filters, rec.topics) = describe_filters(pdu),
+            SUBSCRIBE | UNSUBSCRIBE => {
+                (rec.filters, rec.topics) = describe_filters(pdu);
+                // A device that subscribes to a topic it publishes on gets its own messages back.
+                if pdu.msg_type == SUBSCRIBE {
+                    self.echoes |= rec.topics.iter().any(|t| t.flow() == topic::Flow::Up);
+                }
+            }
             _ => {}
         }
         rec
@@ -320,17 +328,21 @@ impl Conn {
                 payload::facts(&t, b)
             }
         });
+        if self.echoes && t.flow() == topic::Flow::Up {
+            rec.echo_of = self.echo(rec.direction, &topic_text, pdu.payload, ctx.frame);
+            if let Some(f) = rec.echo_of {
+                rec.experts.push(Finding::Echo(f).item());
+            }
+        }
         if let Some(p) = &payload {
             // The payload's own expert items are made from the payload when it is shown; this
             // is where they stand among the packet's.
             rec.payload_experts_at = Some(rec.experts.len().min(u8::MAX as usize) as u8);
-            self.match_request(
-                &t,
-                p,
-                ctx,
-                (pdu.response_topic, pdu.correlation, &topic_text),
-                rec,
-            );
+            // An echo is neither a request nor a reply.
+            if rec.echo_of.is_none() {
+                let mqtt5 = (pdu.response_topic, pdu.correlation, &*topic_text);
+                self.match_request(&t, p, ctx, mqtt5, rec);
+            }
         }
         if !t.is_reply && c.logs_sub_devices_in() {
             if let Some(v) = pdu.payload.and_then(|b| crate::core::json::parse(b).ok()) {

@@ -26,6 +26,8 @@ enum KeyKind {
     Alink,
     /// An Alink id alone (the platform's `/ext/error` names only the id).
     AlinkId,
+    /// The legacy firmware query and its upgrade push, by device.
+    Ota,
 }
 
 /// A request's pairing key: its kind and the parts that must match, digested into 128 bits (two
@@ -71,6 +73,9 @@ pub(super) struct Matching {
     pub(super) fifo: FxMap<PairKey, (u64, u64)>,
     /// SUBSCRIBE filters by packet id, until their SUBACK.
     pub(super) sub_filters: FxMap<usize, Vec<String>>,
+    /// On a connection whose device subscribed to a topic it publishes on: its recent
+    /// messages by a digest of topic and payload, to know their echoes.
+    uplinks: FxMap<u64, u32>,
 }
 
 /// The connection's pairing state, made when first needed (again after a late packet).
@@ -131,6 +136,35 @@ fn alink_of(b: &Body) -> Option<&payload::Alink> {
 }
 
 impl Conn {
+    /// On a connection whose messages come back: a device message is remembered, a message
+    /// from the broker that repeats one (same topic and payload) is its echo (returns its frame).
+    pub(super) fn echo(
+        &mut self,
+        direction: Option<Direction>,
+        topic: &str,
+        payload: Option<&[u8]>,
+        frame: u32,
+    ) -> Option<u32> {
+        use std::hash::Hasher;
+        const MAX_UPLINKS: usize = 256;
+        let mut h = crate::core::fxhash::FxHasher::default();
+        h.write(topic.as_bytes());
+        h.write_u8(0xff);
+        h.write(payload.unwrap_or_default());
+        let digest = h.finish();
+        let m = matching(&mut self.matching);
+        match direction? {
+            Direction::DeviceToCloud => {
+                if m.uplinks.len() >= MAX_UPLINKS {
+                    m.uplinks.clear();
+                }
+                m.uplinks.insert(digest, frame);
+                None
+            }
+            Direction::CloudToDevice => m.uplinks.remove(&digest),
+        }
+    }
+
     /// Pairs requests and replies: MQTT 5 by Response Topic and Correlation Data, `/ext/rrpc/`
     /// by the id in its topic, every other family as its catalogue row says.
     pub(super) fn match_request(
@@ -141,6 +175,11 @@ impl Conn {
         mqtt5: (Option<&[u8]>, Option<&[u8]>, &str),
         rec: &mut PduRecord,
     ) {
+        if t.class == topic::NTP_REQUEST {
+            if let Some(sent) = json_item(p, "deviceSendTime").filter(|s| !plausible_ms(s)) {
+                rec.experts.push(Finding::NtpPlaceholder(&sent).item());
+            }
+        }
         let Some(pair) = self.pair_of(t, p, mqtt5) else {
             return;
         };
@@ -188,7 +227,17 @@ impl Conn {
             delta_ns,
         });
         if t.class == topic::NTP_RESPONSE {
-            rec.ntp_offset_ms = ntp_offset_ms(&|k| json_item(p, k), delta_ns);
+            let item = |k: &str| json_item(p, k);
+            match ntp_offset_ms(&item, delta_ns) {
+                Some(Clock::Device(ms)) => rec.ntp_offset_ms = Some(ms),
+                Some(Clock::Capture(ms)) => {
+                    // The platform's clock at the middle of its times, against the capture's at
+                    // the middle of the request's and response's.
+                    let mid_ms = (req.ts_ns as f64 + delta_ns as f64 / 2.0) / 1e6;
+                    rec.ntp_capture_offset_ms = Some(ms - mid_ms);
+                }
+                None => {}
+            }
         }
     }
 
@@ -271,6 +320,18 @@ impl Conn {
                     Pair::new(nth(counts.0), Role::Request(true))
                 }
             }
+            topic::Pairing::OtaQuery | topic::Pairing::OtaPush => {
+                // The legacy firmware query; the platform answers with an upgrade push when it
+                // has firmware, so neither side is missing when the other is.
+                let key = PairKey::of(KeyKind::Ota, &[pk.as_bytes(), dn.as_bytes()]);
+                if c.pairing == topic::Pairing::OtaQuery {
+                    Pair::new(key, Role::Request(false))
+                } else if matching(&mut self.matching).pending.contains_key(&key) {
+                    Pair::new(key, Role::Reply)
+                } else {
+                    return None;
+                }
+            }
             topic::Pairing::ExtError => {
                 // The platform's error report for a sub-device's request answers that request.
                 let id = alink_of(&p.body)?.id.as_deref()?;
@@ -306,16 +367,31 @@ impl Conn {
     }
 }
 
-/// The NTP offset of the platform's clock over the device's: ((srt − dst) + (sst − drt)) / 2,
-/// where the device's receive time drt (on its own clock) is its send time plus the round trip
-/// seen in the capture.
-fn ntp_offset_ms(item: &dyn Fn(&str) -> Option<String>, round_trip_ns: i64) -> Option<f64> {
+/// The earliest deviceSendTime taken for a time: 2000-01-01 in ms (the C SDK 3.x sends "1234").
+const PLAUSIBLE_MS: f64 = 946_684_800_000.0;
+
+fn plausible_ms(sent: &str) -> bool {
+    sent.parse::<f64>().is_ok_and(|ms| ms >= PLAUSIBLE_MS)
+}
+
+/// Whose clock the platform's is measured against.
+enum Clock {
+    /// The device's: ((srt − dst) + (sst − drt)) / 2, where the device's receive time drt (on its
+    /// own clock) is its send time plus the round trip seen in the capture.
+    Device(f64),
+    /// None usable (a placeholder send time): the middle of the platform's two times, for the
+    /// caller to set against the capture's clock.
+    Capture(f64),
+}
+
+fn ntp_offset_ms(item: &dyn Fn(&str) -> Option<String>, round_trip_ns: i64) -> Option<Clock> {
     let num = |k: &str| item(k).and_then(|v| v.parse::<f64>().ok());
-    let (dst, srt, sst) = (
-        num("deviceSendTime")?,
-        num("serverRecvTime")?,
-        num("serverSendTime")?,
-    );
-    let drt = dst + round_trip_ns as f64 / 1e6;
-    Some(((srt - dst) + (sst - drt)) / 2.0)
+    let (srt, sst) = (num("serverRecvTime")?, num("serverSendTime")?);
+    match num("deviceSendTime").filter(|dst| *dst >= PLAUSIBLE_MS) {
+        Some(dst) => {
+            let drt = dst + round_trip_ns as f64 / 1e6;
+            Some(Clock::Device(((srt - dst) + (sst - drt)) / 2.0))
+        }
+        None => Some(Clock::Capture((srt + sst) / 2.0)),
+    }
 }

@@ -208,6 +208,11 @@ pub struct PduRecord {
     pub sub_logins: Vec<SubLogin>,
     /// NTP: how far the platform's clock is ahead of the device's, in ms.
     pub ntp_offset_ms: Option<f64>,
+    /// NTP without a usable device time: how far the platform's clock is ahead of the
+    /// capture's, in ms.
+    pub ntp_capture_offset_ms: Option<f64>,
+    /// The device's own PUBLISH this one repeats (the broker's echo of it).
+    pub echo_of: Option<u32>,
     pub flow: FlowRecord,
     /// MQTT 5 PUBACK/DISCONNECT reason code and its meaning.
     pub v5_reason: Option<(u8, &'static str)>,

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::core::fields::Ei;
-use crate::core::mqtt::{CONNACK, CONNECT, PUBLISH};
+use crate::core::mqtt::{CONNACK, CONNECT, PUBLISH, SUBSCRIBE};
 use crate::core::secrets::Secrets;
 use crate::core::sign::{Algorithm, SignStatus};
 use crate::core::topic;
@@ -153,6 +153,90 @@ fn identity_from_topic_without_connect() {
         (PK, "dev-9", IdentitySource::Topic)
     );
     assert_eq!(rec.connect_in, None);
+}
+
+fn publish<'a>(topic: &'a str, payload: &'a [u8]) -> MqttPdu<'a> {
+    MqttPdu {
+        msg_type: PUBLISH,
+        topics: vec![topic.as_bytes()],
+        payload: Some(payload),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn ntp_with_a_placeholder_send_time() {
+    let mut conn = Conn::default();
+    let s = Secrets::default();
+    let at = |frame: u32, from_device: bool, ms: i64| FrameCtx {
+        ts_ns: ms * 1_000_000,
+        ..ctx(frame, from_device)
+    };
+    let req = publish(
+        "/ext/ntp/a1B2c3D4e5F/dev/request",
+        br#"{"deviceSendTime":"1234"}"#,
+    );
+    let rec = conn.analyze(&req, &at(3, true, 1_733_000_000_000), &s);
+    assert_eq!(rec.experts.len(), 1);
+    assert_eq!(rec.experts[0].0, Ei::NtpPlaceholder);
+    let resp = publish(
+        "/ext/ntp/a1B2c3D4e5F/dev/response",
+        br#"{"deviceSendTime":"1234","serverRecvTime":"1733000002010","serverSendTime":"1733000002030"}"#,
+    );
+    let rec = conn.analyze(&resp, &at(4, false, 1_733_000_000_040), &s);
+    assert_eq!(rec.reply.map(|r| r.request_frame), Some(3));
+    assert_eq!(rec.ntp_offset_ms, None);
+    // Platform 2020 ms past the capture's middle (…0 020).
+    assert_eq!(rec.ntp_capture_offset_ms, Some(2000.0));
+    // A real send time: the device's clock offset, as before.
+    let req = publish(
+        "/ext/ntp/a1B2c3D4e5F/dev/request",
+        br#"{"deviceSendTime":"1733000000000"}"#,
+    );
+    assert!(conn
+        .analyze(&req, &at(5, true, 1_733_000_000_000), &s)
+        .experts
+        .is_empty());
+    let resp = publish(
+        "/ext/ntp/a1B2c3D4e5F/dev/response",
+        br#"{"deviceSendTime":"1733000000000","serverRecvTime":"1733000000510","serverSendTime":"1733000000510"}"#,
+    );
+    let rec = conn.analyze(&resp, &at(6, false, 1_733_000_000_020), &s);
+    assert_eq!(
+        (rec.ntp_offset_ms, rec.ntp_capture_offset_ms),
+        (Some(500.0), None)
+    );
+}
+
+#[test]
+fn legacy_ota_request_upgrade_and_echo() {
+    let mut conn = Conn::default();
+    let s = Secrets::default();
+    let (pk, dn) = ("a1RIsMLz2BJ", "example1");
+    let request_topic = format!("/ota/device/request/{pk}/{dn}");
+    let upgrade_topic = format!("/ota/device/upgrade/{pk}/{dn}");
+    // An upgrade nobody asked for is not an orphan reply.
+    let push = br#"{"code":"1000","data":{"version":"2.0"},"id":1,"message":"success"}"#;
+    let rec = conn.analyze(&publish(&upgrade_topic, push), &ctx(2, false), &s);
+    assert_eq!((rec.reply, rec.experts.len()), (None, 0));
+    // The C SDK subscribes to its own request topic: the broker echoes the request back.
+    let sub = MqttPdu {
+        msg_type: SUBSCRIBE,
+        msgid: Some(1),
+        topics: vec![request_topic.as_bytes()],
+        ..Default::default()
+    };
+    conn.analyze(&sub, &ctx(3, true), &s);
+    let ask = br#"{"id":"2","params":{"version":"1.0"}}"#;
+    let rec = conn.analyze(&publish(&request_topic, ask), &ctx(4, true), &s);
+    assert_eq!(rec.request, Some(0));
+    let rec = conn.analyze(&publish(&request_topic, ask), &ctx(5, false), &s);
+    assert_eq!((rec.echo_of, rec.request, rec.reply), (Some(4), None, None));
+    assert_eq!(rec.experts[0].0, Ei::Echo);
+    let rec = conn.analyze(&publish(&upgrade_topic, push), &ctx(6, false), &s);
+    assert_eq!(rec.reply.map(|r| r.request_frame), Some(4));
+    assert_eq!(conn.requests[0].response, Some(6));
+    assert!(!conn.requests[0].expects_reply);
 }
 
 #[test]

@@ -266,9 +266,14 @@ impl Conn {
             }
             SUBSCRIBE | UNSUBSCRIBE => {
                 (rec.filters, rec.topics) = describe_filters(pdu);
-                // A device that subscribes to a topic it publishes on gets its own messages back.
+                // A device that subscribes to a topic it publishes on gets its own messages back
+                // (the C SDK subscribes to its OTA request topic and to thing/service/+, which
+                // its service replies match).
                 if pdu.msg_type == SUBSCRIBE {
-                    self.echoes |= rec.topics.iter().any(|t| t.flow() == topic::Flow::Up);
+                    self.echoes |= rec
+                        .topics
+                        .iter()
+                        .any(|t| t.wildcard || t.flow() == topic::Flow::Up);
                 }
             }
             _ => {}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Records captures 30-31 (see ../lab-manifest.json): traffic of Alibaba's C SDK 3.x
+# (aliyun/iotkit-embedded, plain TCP, its public demo device a1RIsMLz2BJ/example1) against a local
+# mosquitto on 127.0.0.1:1883; the platform side is c_sdk_cloud.py on a second, uncaptured listener
+# 127.0.0.1:11884. Only the device <-> broker streams on port 1883 are captured.
+#
+# The SDK is not part of this repository. C_SDK_BIN must name a folder holding
+#   mqtt-example   the SDK's own MQTT example, unchanged
+#   linkkit-lab    the SDK's linkkit solo example with its main loop replaced by the sequence
+#                  lab-manifest.json lists for capture 31 (one of each device message; with the
+#                  argument "cota" only a thing/config/get), its FOTA/COTA callbacks not
+#                  downloading
+# The SDK connects to {pk}.iot-as-mqtt.cn-shanghai.aliyuncs.com:1883: that name must resolve to
+# 127.0.0.1 (an /etc/hosts line), so nothing leaves the machine.
+# Needs: mosquitto, dumpcap (root or the wireshark group), python3 with paho-mqtt 1.6.1
+# (PY=<python>). Usage: C_SDK_BIN=<dir> c-sdk-record.sh [output dir]   (default: tests/captures)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-$(dirname "$here")}
+bin=${C_SDK_BIN:?C_SDK_BIN: the folder with mqtt-example and linkkit-lab}
+PY=${PY:-python3}
+host=a1RIsMLz2BJ.iot-as-mqtt.cn-shanghai.aliyuncs.com
+if [ "$(getent hosts "$host" | awk '{print $1}')" != 127.0.0.1 ]; then
+  echo "c-sdk-record.sh: $host must resolve to 127.0.0.1 (add it to /etc/hosts)" >&2
+  exit 2
+fi
+tmp=$(mktemp -d); chmod 755 "$tmp"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+printf 'listener 1883 127.0.0.1\nlistener 11884 127.0.0.1\nallow_anonymous true\n' >"$tmp/mosquitto.conf"
+chmod 644 "$tmp/mosquitto.conf"
+mosquitto -c "$tmp/mosquitto.conf" 2>>"$tmp/broker.log" & pids+=($!); sleep 0.7
+
+# capture NAME CMD...: dumpcap on lo, tcp port 1883, around the commands; a fresh platform each time
+capture() {
+  local name=$1; shift
+  "$PY" "$here/c_sdk_cloud.py" 2>>"$tmp/cloud.log" & local pf=$!; sleep 0.8
+  dumpcap -q -i lo -f "tcp port 1883" -w "$tmp/$name" 2>/dev/null & local dp=$!; sleep 1.5
+  "$@"
+  sleep 1
+  kill -INT "$dp"; wait "$dp" 2>/dev/null || true
+  kill "$pf"; wait "$pf" 2>/dev/null || true
+  cp "$tmp/$name" "$out/$name"
+  echo "wrote $out/$name"
+}
+
+# The stock MQTT example publishes on its user topic every 4 s until it is stopped: 10 s of it,
+# then SIGTERM (the session ends without DISCONNECT, as when such a device loses power).
+basic() { timeout 10 "$bin/mqtt-example" >"$tmp/basic.log" 2>&1 || true; }
+# The lab driver: a first session with one of each message and the platform's calls, ended by
+# DISCONNECT; a second session that asks for its remote configuration.
+linkkit() {
+  timeout 40 "$bin/linkkit-lab" >"$tmp/linkkit.log" 2>&1
+  timeout 20 "$bin/linkkit-lab" cota >>"$tmp/linkkit.log" 2>&1
+}
+capture 30-c-sdk3-mqtt-basic.pcapng basic
+capture 31-c-sdk3-linkkit.pcapng linkkit

@@ -258,8 +258,11 @@ impl Conn {
                 Role::Request(true)
             }
         };
-        if let Some(cd) = correlation {
-            // MQTT 5 request: the reply comes on its Response Topic with its Correlation Data.
+        // MQTT 5 request/response, for topics the platform does not pair itself: the Link SDK
+        // 4.x sets a Response Topic and Correlation Data on its property posts, and the platform
+        // still answers on `_reply` by the Alink id.
+        if let Some(cd) = correlation.filter(|_| c.pairing == topic::Pairing::None) {
+            // The reply comes on its Response Topic with its Correlation Data.
             return Some(match response_topic {
                 Some(rt) => Pair::new(
                     PairKey::of(

@@ -239,6 +239,63 @@ fn legacy_ota_request_upgrade_and_echo() {
     assert!(!conn.requests[0].expects_reply);
 }
 
+/// The Link SDK 4.x MQTT 5 demo sets a Response Topic (the post's own topic) and Correlation Data
+/// "12345" on every property post, the repeated topic given by alias; the platform answers on
+/// `_reply` by id. Both posts pair with their replies.
+#[test]
+fn mqtt5_properties_do_not_hide_alink_pairing() {
+    let mut conn = Conn::default();
+    let s = Secrets::default();
+    let post = "/sys/a1B2c3D4e5F/dev/thing/event/property/post";
+    let reply = "/sys/a1B2c3D4e5F/dev/thing/event/property/post_reply";
+    let req = |id: &'static [u8]| MqttPdu {
+        response_topic: Some(post.as_bytes()),
+        correlation: Some(b"12345"),
+        ..publish(post, id)
+    };
+    assert_eq!(
+        conn.analyze(&req(br#"{"id":"1","params":{}}"#), &ctx(3, true), &s)
+            .request,
+        Some(0)
+    );
+    assert_eq!(
+        conn.analyze(&req(br#"{"id":"2","params":{}}"#), &ctx(4, true), &s)
+            .request,
+        Some(1)
+    );
+    let r1 = conn.analyze(
+        &publish(reply, br#"{"id":"1","code":200}"#),
+        &ctx(5, false),
+        &s,
+    );
+    let r2 = conn.analyze(
+        &publish(reply, br#"{"id":"2","code":200}"#),
+        &ctx(6, false),
+        &s,
+    );
+    assert_eq!(
+        (
+            r1.reply.map(|r| r.request_frame),
+            r2.reply.map(|r| r.request_frame)
+        ),
+        (Some(3), Some(4))
+    );
+    // On a topic the platform does not pair, MQTT 5 request/response pairs as MQTT says.
+    let user = "/a1B2c3D4e5F/dev/user/get";
+    let ask = MqttPdu {
+        response_topic: Some(b"/a1B2c3D4e5F/dev/user/answer"),
+        correlation: Some(b"c-1"),
+        ..publish(user, b"ping")
+    };
+    assert_eq!(conn.analyze(&ask, &ctx(7, true), &s).request, Some(2));
+    let answer = MqttPdu {
+        correlation: Some(b"c-1"),
+        ..publish("/a1B2c3D4e5F/dev/user/answer", b"pong")
+    };
+    let rec = conn.analyze(&answer, &ctx(8, false), &s);
+    assert_eq!(rec.reply.map(|r| r.request_frame), Some(7));
+}
+
 #[test]
 fn job_update_pairs_with_its_reply() {
     let mut conn = Conn::default();

@@ -9,6 +9,7 @@ use common::{harness, rows};
 
 const BASIC: &str = "30-c-sdk3-mqtt-basic.pcapng";
 const LINKKIT: &str = "31-c-sdk3-linkkit.pcapng";
+const LINK4_V5: &str = "32-link-sdk41-mqtt5.pcapng";
 /// The SDK's public demo device (wrappers/os/ubuntu/HAL_OS_linux.c).
 const SECRET: &str =
     "uat:aliiot_device_secrets:\"a1RIsMLz2BJ\",\"example1\",\"RDXf67itLqZCwdMCRrw0N5FHbv5D7jrE\"";
@@ -199,4 +200,46 @@ fn c_sdk_up_raw_reply_is_bytes() {
         &["frame.number"],
     );
     assert!(r.is_empty(), "{r:?}");
+}
+
+/// The Link SDK 4.1.0 over MQTT 5: the second post gives its topic by alias, and each post carries
+/// a Response Topic and Correlation Data; the platform answers on `post_reply` by id. Both posts
+/// pair (before, both were "no reply" and both replies orphans). Its login: `_conn=tls_0` on plain
+/// TCP, `ext=3`, keep-alive 1200, verified.
+#[test]
+fn link_sdk_mqtt5_aliases_and_response_topics() {
+    let h = harness();
+    let secret = "uat:aliiot_device_secrets:\"g1namrqiS1h\",\"mqtt_v5_demo_device\",\"7a34b94dc12921c516a60d26c3512f05\"";
+    let r = h.fields(
+        LINK4_V5,
+        &["-2", "-o", secret],
+        "mqtt.msgtype == 3",
+        &[
+            "frame.number",
+            "aliiot.topic.class",
+            "aliiot.alink.id",
+            "aliiot.request_in",
+            "aliiot.response_in",
+            "_ws.expert.message",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "10 thing.event.property.post|thing.event.property.post 1|2  13|15 ",
+            "13 thing.event.property.post 1 10  ",
+            "15 thing.event.property.post 2 10  ",
+        ]
+    );
+    let r = h.fields(
+        LINK4_V5,
+        &["-o", secret],
+        "mqtt.msgtype == 1",
+        &[
+            "aliiot.clientid.sdk_version",
+            "mqtt.kalive",
+            "aliiot.sign.status",
+        ],
+    );
+    assert_eq!(rows(&r), ["sdk-c-4.1.0 1200 1"]);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Records captures 30-31 (see ../lab-manifest.json): traffic of Alibaba's C SDK 3.x
+# Records captures 30-32 (see ../lab-manifest.json): traffic of Alibaba's C SDK 3.x
 # (aliyun/iotkit-embedded, plain TCP, its public demo device a1RIsMLz2BJ/example1) against a local
 # mosquitto on 127.0.0.1:1883; the platform side is c_sdk_cloud.py on a second, uncaptured listener
 # 127.0.0.1:11884. Only the device <-> broker streams on port 1883 are captured.
@@ -10,6 +10,10 @@
 #                  lab-manifest.json lists for capture 31 (one of each device message; with the
 #                  argument "cota" only a thing/config/get), its FOTA/COTA callbacks not
 #                  downloading
+# LINK_SDK_BIN (capture 32) names a folder holding
+#   mqtt-v5-lab    the Link SDK 4.1.0 mqtt_v5_basic_demo, pointed at 127.0.0.1:1883 over plain TCP,
+#                  subscribing to its post_reply, its second post with id "2", disconnecting after
+#                  3 s (lab-manifest.json lists what it sends)
 # The SDK connects to {pk}.iot-as-mqtt.cn-shanghai.aliyuncs.com:1883: that name must resolve to
 # 127.0.0.1 (an /etc/hosts line), so nothing leaves the machine.
 # Needs: mosquitto, dumpcap (root or the wireshark group), python3 with paho-mqtt 1.6.1
@@ -57,3 +61,8 @@ linkkit() {
 }
 capture 30-c-sdk3-mqtt-basic.pcapng basic
 capture 31-c-sdk3-linkkit.pcapng linkkit
+if [ -n "${LINK_SDK_BIN:-}" ]; then
+  # Link SDK 4.1.0 over MQTT 5: topic aliases, a Response Topic and Correlation Data on each post.
+  v5() { timeout 20 "$LINK_SDK_BIN/mqtt-v5-lab" >"$tmp/v5.log" 2>&1; }
+  capture 32-link-sdk41-mqtt5.pcapng v5
+fi

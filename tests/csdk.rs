@@ -243,3 +243,30 @@ fn link_sdk_mqtt5_aliases_and_response_topics() {
     );
     assert_eq!(rows(&r), ["sdk-c-4.1.0 1200 1"]);
 }
+
+/// The Link SDK's MQTT 5 "assigned client id" mode: no client id prefix, a sign over an empty
+/// clientId: verified, and both posts paired.
+#[test]
+fn link_sdk_assigned_client_id() {
+    let h = harness();
+    let secret = "uat:aliiot_device_secrets:\"g1namrqiS1h\",\"mqtt_v5_demo_device\",\"7a34b94dc12921c516a60d26c3512f05\"";
+    let cap = "33-link-sdk41-mqtt5-assigned-id.pcapng";
+    let r = h.fields(
+        cap,
+        &["-o", secret],
+        "mqtt.msgtype == 1",
+        &[
+            "aliiot.clientid.prefix",
+            "aliiot.device_name",
+            "aliiot.sign.status",
+        ],
+    );
+    assert_eq!(rows(&r), [" mqtt_v5_demo_device 1"]);
+    let r = h.fields(
+        cap,
+        &["-2", "-o", secret],
+        "aliiot.response_in || aliiot.request_in || aliiot.reply.orphan || aliiot.request.unanswered",
+        &["frame.number", "aliiot.request_in", "aliiot.response_in"],
+    );
+    assert_eq!(rows(&r), ["10  16|16", "16 10|10 "]);
+}

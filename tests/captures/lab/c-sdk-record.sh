@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Records captures 30-32 (see ../lab-manifest.json): traffic of Alibaba's C SDK 3.x
+# Records captures 30-33 (see ../lab-manifest.json): traffic of Alibaba's C SDK 3.x
 # (aliyun/iotkit-embedded, plain TCP, its public demo device a1RIsMLz2BJ/example1) against a local
 # mosquitto on 127.0.0.1:1883; the platform side is c_sdk_cloud.py on a second, uncaptured listener
 # 127.0.0.1:11884. Only the device <-> broker streams on port 1883 are captured.
@@ -14,6 +14,7 @@
 #   mqtt-v5-lab    the Link SDK 4.1.0 mqtt_v5_basic_demo, pointed at 127.0.0.1:1883 over plain TCP,
 #                  subscribing to its post_reply, its second post with id "2", disconnecting after
 #                  3 s (lab-manifest.json lists what it sends)
+#   mqtt-v5-assigned-lab  the same with use_assigned_clientid = 1 (capture 33)
 # The SDK connects to {pk}.iot-as-mqtt.cn-shanghai.aliyuncs.com:1883: that name must resolve to
 # 127.0.0.1 (an /etc/hosts line), so nothing leaves the machine.
 # Needs: mosquitto, dumpcap (root or the wireshark group), python3 with paho-mqtt 1.6.1
@@ -65,4 +66,7 @@ if [ -n "${LINK_SDK_BIN:-}" ]; then
   # Link SDK 4.1.0 over MQTT 5: topic aliases, a Response Topic and Correlation Data on each post.
   v5() { timeout 20 "$LINK_SDK_BIN/mqtt-v5-lab" >"$tmp/v5.log" 2>&1; }
   capture 32-link-sdk41-mqtt5.pcapng v5
+  # The same in the SDK's "assigned client id" mode: an empty client id prefix, signed as such.
+  v5_assigned() { timeout 20 "$LINK_SDK_BIN/mqtt-v5-assigned-lab" >"$tmp/v5a.log" 2>&1; }
+  capture 33-link-sdk41-mqtt5-assigned-id.pcapng v5_assigned
 fi

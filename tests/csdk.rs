@@ -270,3 +270,36 @@ fn link_sdk_assigned_client_id() {
     );
     assert_eq!(rows(&r), ["10  16|16", "16 10|10 "]);
 }
+
+/// The C SDK over TLS 1.2 on port 443 with RSA key exchange (keys embedded): MQTT found from its
+/// CONNECT, the login verified with no clear-text warning, `frame.protocols` as stock shows it
+/// with MQTT decoded on 443.
+#[test]
+fn c_sdk_over_tls_on_443() {
+    let h = harness();
+    let cap = "34-c-sdk3-tls.pcapng";
+    let r = h.fields(
+        cap,
+        &["-o", SECRET],
+        "aliiot && mqtt.msgtype <= 3",
+        &[
+            "frame.number",
+            "frame.protocols",
+            "aliiot.topic.class",
+            "aliiot.sign.status",
+            "_ws.expert.message",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "13 eth:ethertype:ip:tcp:tls:mqtt  1 Login sign verified (HMAC-SHA256 with the device secret)",
+            "14 eth:ethertype:ip:tcp:tls:mqtt   ",
+            "15 eth:ethertype:ip:tcp:tls:mqtt thing.deviceinfo.update  ",
+            "17 eth:ethertype:ip:tcp:tls:mqtt:mqtt:mqtt ota.inform|user|user  ",
+            "20 eth:ethertype:ip:tcp:tls:mqtt:mqtt user  ",
+            "22 eth:ethertype:ip:tcp:tls:mqtt user  ",
+            "23 eth:ethertype:ip:tcp:tls:mqtt user  ",
+        ]
+    );
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Records captures 30-33 (see ../lab-manifest.json): traffic of Alibaba's C SDK 3.x
+# Records captures 30-34 (see ../lab-manifest.json): traffic of Alibaba's C SDK 3.x
 # (aliyun/iotkit-embedded, plain TCP, its public demo device a1RIsMLz2BJ/example1) against a local
 # mosquitto on 127.0.0.1:1883; the platform side is c_sdk_cloud.py on a second, uncaptured listener
 # 127.0.0.1:11884. Only the device <-> broker streams on port 1883 are captured.
@@ -10,6 +10,10 @@
 #                  lab-manifest.json lists for capture 31 (one of each device message; with the
 #                  argument "cota" only a thing/config/get), its FOTA/COTA callbacks not
 #                  downloading
+# C_SDK_TLS_BIN and LAB_TLS (capture 34): the same SDK built with TLS (it then dials port 443 and
+# offers RSA key exchange suites only), trusting LAB_TLS/ca.pem in place of the platform's root;
+# LAB_TLS/server.pem and server.key (RSA, for the SDK's host name) serve TLS 1.2 on 127.0.0.1:443.
+# The session keys come from the RSA key (tshark --export-tls-session-keys) and are embedded.
 # LINK_SDK_BIN (capture 32) names a folder holding
 #   mqtt-v5-lab    the Link SDK 4.1.0 mqtt_v5_basic_demo, pointed at 127.0.0.1:1883 over plain TCP,
 #                  subscribing to its post_reply, its second post with id "2", disconnecting after
@@ -35,14 +39,20 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 printf 'listener 1883 127.0.0.1\nlistener 11884 127.0.0.1\nallow_anonymous true\n' >"$tmp/mosquitto.conf"
+if [ -n "${C_SDK_TLS_BIN:-}" ]; then
+  # root: port 443; RSA key exchange, as the SDK offers
+  printf 'user root\nlistener 443 127.0.0.1\ncafile %s/ca.pem\ncertfile %s/server.pem\nkeyfile %s/server.key\ntls_version tlsv1.2\nciphers AES256-SHA256:AES128-SHA256:AES256-SHA:AES128-SHA\n' \
+    "$LAB_TLS" "$LAB_TLS" "$LAB_TLS" >>"$tmp/mosquitto.conf"
+fi
 chmod 644 "$tmp/mosquitto.conf"
 mosquitto -c "$tmp/mosquitto.conf" 2>>"$tmp/broker.log" & pids+=($!); sleep 0.7
 
-# capture NAME CMD...: dumpcap on lo, tcp port 1883, around the commands; a fresh platform each time
+# capture NAME CMD...: dumpcap on lo, tcp port 1883 (PORT), around the commands; a fresh platform
+# each time
 capture() {
   local name=$1; shift
   "$PY" "$here/c_sdk_cloud.py" 2>>"$tmp/cloud.log" & local pf=$!; sleep 0.8
-  dumpcap -q -i lo -f "tcp port 1883" -w "$tmp/$name" 2>/dev/null & local dp=$!; sleep 1.5
+  dumpcap -q -i lo -f "tcp port ${PORT:-1883}" -w "$tmp/$name" 2>/dev/null & local dp=$!; sleep 1.5
   "$@"
   sleep 1
   kill -INT "$dp"; wait "$dp" 2>/dev/null || true
@@ -69,4 +79,14 @@ if [ -n "${LINK_SDK_BIN:-}" ]; then
   # The same in the SDK's "assigned client id" mode: an empty client id prefix, signed as such.
   v5_assigned() { timeout 20 "$LINK_SDK_BIN/mqtt-v5-assigned-lab" >"$tmp/v5a.log" 2>&1; }
   capture 33-link-sdk41-mqtt5-assigned-id.pcapng v5_assigned
+fi
+if [ -n "${C_SDK_TLS_BIN:-}" ]; then
+  # The stock MQTT example over TLS 1.2 (RSA key exchange), 6 s.
+  tls_basic() { timeout 6 "$C_SDK_TLS_BIN/mqtt-example" >"$tmp/tls.log" 2>&1 || true; }
+  PORT=443 capture 34-c-sdk3-tls.raw.pcapng tls_basic
+  tshark -n -r "$out/34-c-sdk3-tls.raw.pcapng" -o "uat:rsa_keys:\"$LAB_TLS/server.key\",\"\"" \
+    --export-tls-session-keys "$out/34-c-sdk3-tls.keylog" >/dev/null
+  editcap --inject-secrets "tls,$out/34-c-sdk3-tls.keylog" "$out/34-c-sdk3-tls.raw.pcapng" "$out/34-c-sdk3-tls.pcapng"
+  rm "$out/34-c-sdk3-tls.raw.pcapng"
+  echo "wrote $out/34-c-sdk3-tls.pcapng (keys embedded) and 34-c-sdk3-tls.keylog"
 fi

@@ -303,3 +303,63 @@ fn c_sdk_over_tls_on_443() {
         ]
     );
 }
+
+/// The Link SDK 4.x data model: requests without `method`, replies with only id, code and data,
+/// a synchronous service answered on its own `/ext/rrpc/` topic, keep-alive 1200 with a PINGREQ
+/// every 25 s (no keep-alive warning), `_conn` in the client id (not signed, no warning).
+#[test]
+fn link_sdk_data_model() {
+    let h = harness();
+    let secret = "uat:aliiot_device_secrets:\"a18wPzZJzNG\",\"data_model_basic_demo\",\"uwMTmVAMnGGHaAkqmeDY6cHxxBMTP3TD\"";
+    let cap = "35-link-sdk41-data-model.pcapng";
+    let r = h.fields(
+        cap,
+        &["-2", "-o", secret],
+        "mqtt.msgtype == 3",
+        &[
+            "frame.number",
+            "aliiot.topic.class",
+            "aliiot.alink.id",
+            "aliiot.alink.method",
+            "aliiot.request_in",
+            "aliiot.response_in",
+        ],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "13 thing.event.property.post 1   15",
+            "15 thing.event.property.post 1 thing.event.property.post 13 ",
+            "17 thing.service.property.set 1101 thing.service.property.set  19",
+            "19 thing.service.property.set 1101  17 ",
+            "21 thing.service.invoke 1102 thing.service.ToggleLightSwitch  22",
+            "22 thing.service.invoke 1102  21 ",
+            "24 thing.service.invoke 1103 thing.service.SetLightSwitchTimer  25",
+            "25 thing.service.invoke 1103  24 ",
+            "27 thing.event.post 2   29",
+            "29 thing.event.post 2 thing.event.Error.post 27 ",
+            "31 thing.model.down_raw    ",
+            "33 thing.model.up_raw    35",
+            "35 thing.model.up_raw   33 ",
+            "37 thing.property.desired.get 3   39",
+            "39 thing.property.desired.get 3 thing.property.desired.get 37 ",
+            "45 thing.event.property.post 4   47",
+            "47 thing.event.property.post 4 thing.event.property.post 45 ",
+        ]
+    );
+    // Warnings: clear-text credentials and the down_raw the demo answers with up_raw instead.
+    let r = h.fields(
+        cap,
+        &["-2", "-o", secret],
+        "aliiot && _ws.expert.severity >= 6291456",
+        &["frame.number"],
+    );
+    assert_eq!(rows(&r), ["4", "31"]);
+    let r = h.fields(
+        cap,
+        &["-o", secret],
+        "mqtt.msgtype == 12",
+        &["frame.number", "mqtt.kalive"],
+    );
+    assert_eq!(rows(&r).len(), 2);
+}

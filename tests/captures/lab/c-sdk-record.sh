@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Records captures 30-34 (see ../lab-manifest.json): traffic of Alibaba's C SDK 3.x
+# Records captures 30-35 (see ../lab-manifest.json): traffic of Alibaba's C SDK 3.x
 # (aliyun/iotkit-embedded, plain TCP, its public demo device a1RIsMLz2BJ/example1) against a local
 # mosquitto on 127.0.0.1:1883; the platform side is c_sdk_cloud.py on a second, uncaptured listener
 # 127.0.0.1:11884. Only the device <-> broker streams on port 1883 are captured.
@@ -19,6 +19,10 @@
 #                  subscribing to its post_reply, its second post with id "2", disconnecting after
 #                  3 s (lab-manifest.json lists what it sends)
 #   mqtt-v5-assigned-lab  the same with use_assigned_clientid = 1 (capture 33)
+#   data-model-lab the Link SDK 4.1.0 data_model_basic_demo over MQTT 3.1.1, plain TCP on 1883, its
+#                  reply blocks enabled, main loop: property post, event post, desired get, 30 s,
+#                  property post, disconnect (capture 35; behind minibroker.py, which subscribes
+#                  a _ss=1 login to its system topics as the platform does)
 # The SDK connects to {pk}.iot-as-mqtt.cn-shanghai.aliyuncs.com:1883: that name must resolve to
 # 127.0.0.1 (an /etc/hosts line), so nothing leaves the machine.
 # Needs: mosquitto, dumpcap (root or the wireshark group), python3 with paho-mqtt 1.6.1
@@ -45,13 +49,13 @@ if [ -n "${C_SDK_TLS_BIN:-}" ]; then
     "$LAB_TLS" "$LAB_TLS" "$LAB_TLS" >>"$tmp/mosquitto.conf"
 fi
 chmod 644 "$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" 2>>"$tmp/broker.log" & pids+=($!); sleep 0.7
+mosquitto -c "$tmp/mosquitto.conf" 2>>"$tmp/broker.log" & mq=$!; pids+=($mq); sleep 0.7
 
 # capture NAME CMD...: dumpcap on lo, tcp port 1883 (PORT), around the commands; a fresh platform
 # each time
 capture() {
   local name=$1; shift
-  "$PY" "$here/c_sdk_cloud.py" 2>>"$tmp/cloud.log" & local pf=$!; sleep 0.8
+  "$PY" "$here/c_sdk_cloud.py" ${CLOUD_ARGS:-} 2>>"$tmp/cloud.log" & local pf=$!; sleep 0.8
   dumpcap -q -i lo -f "tcp port ${PORT:-1883}" -w "$tmp/$name" 2>/dev/null & local dp=$!; sleep 1.5
   "$@"
   sleep 1
@@ -90,3 +94,12 @@ if [ -n "${C_SDK_TLS_BIN:-}" ]; then
   rm "$out/34-c-sdk3-tls.raw.pcapng"
   echo "wrote $out/34-c-sdk3-tls.pcapng (keys embedded) and 34-c-sdk3-tls.keylog"
 fi
+if [ -n "${LINK_SDK_BIN:-}" ]; then
+  # The Link SDK 4.x data model over MQTT 3.1.1: no reply SUBSCRIBEs (it relies on _ss=1), so
+  # the platform-like minibroker.py in place of mosquitto; the platform's calls in the 4.x way.
+  kill "$mq"; wait "$mq" 2>/dev/null || true; sleep 0.3
+  MINIBROKER_SS=1 PYTHONPATH="$here" "$PY" "$here/minibroker.py" 2>>"$tmp/broker.log" & pids+=($!); sleep 0.7
+  data_model() { timeout 60 "$LINK_SDK_BIN/data-model-lab" >"$tmp/dm.log" 2>&1; }
+  CLOUD_ARGS=--link4 capture 35-link-sdk41-data-model.pcapng data_model
+fi
+

@@ -11,9 +11,12 @@ once the device's first property post arrives.
 - The legacy firmware query /ota/device/request/{pk}/{dn}: an upgrade push on
   /ota/device/upgrade/{pk}/{dn} (code "1000"), its URL on a closed loopback port.
 - After the first property post: a property set, an asynchronous service call, an RRPC call
-  (/sys/{pk}/{dn}/rrpc/request/{id}) and pass-through data (thing/model/down_raw).
+  (/sys/{pk}/{dn}/rrpc/request/{id}; with --link4 the Link SDK 4.x's synchronous service call
+  /ext/rrpc/{id}/sys/{pk}/{dn}/thing/service/{service}) and pass-through data (thing/model/down_raw).
+- thing/property/desired/get: the desired value of each property asked for.
 
-Connects to the uncaptured listener 127.0.0.1:11884.  Usage: c_sdk_cloud.py  (runs until killed)
+Connects to the uncaptured listener 127.0.0.1:11884.  Usage: c_sdk_cloud.py [--link4]  (runs
+until killed)
 """
 import json
 import sys
@@ -23,6 +26,7 @@ import time
 import paho.mqtt.client as mqtt
 
 sent = set()        # (topic, payload) the platform published itself (mosquitto echoes them to '#')
+LINK4 = "--link4" in sys.argv[1:]
 calls_made = set()  # devices the platform already called
 
 
@@ -56,12 +60,19 @@ def platform_calls(c, pk, dn):
     pub(c, base + "/thing/service/property/set",
         {"method": "thing.service.property.set", "id": "1101", "params": {"LightSwitch": 1},
          "version": "1.0.0"}, delay=0.3)
-    pub(c, base + "/thing/service/Operation_Service",
-        {"method": "thing.service.Operation_Service", "id": "1102",
+    # The service each SDK's example answers (the Link SDK 4.x demo replies as ToggleLightSwitch).
+    service = "ToggleLightSwitch" if LINK4 else "Operation_Service"
+    pub(c, base + "/thing/service/" + service,
+        {"method": "thing.service." + service, "id": "1102",
          "params": {"NumberA": 2, "NumberB": 3}, "version": "1.0.0"}, delay=0.6)
-    pub(c, base + "/rrpc/request/1733000000000301",
-        {"method": "thing.service.Operation_Service", "id": "1103",
-         "params": {"NumberA": 4, "NumberB": 5}, "version": "1.0.0"}, delay=0.9)
+    if LINK4:
+        pub(c, "/ext/rrpc/1733000000000401" + base + "/thing/service/SetLightSwitchTimer",
+            {"method": "thing.service.SetLightSwitchTimer", "id": "1103",
+             "params": {"Timer": 10}, "version": "1.0.0"}, delay=0.9)
+    else:
+        pub(c, base + "/rrpc/request/1733000000000301",
+            {"method": "thing.service.Operation_Service", "id": "1103",
+             "params": {"NumberA": 4, "NumberB": 5}, "version": "1.0.0"}, delay=0.9)
     pub(c, base + "/thing/model/down_raw", bytes([0x01, 0x00, 0x00, 0x04, 0x57, 0x01]), delay=1.2)
 
 
@@ -85,6 +96,10 @@ def on_message(c, _u, m):
                 platform_calls(c, pk, dn)
         elif suffix.startswith("thing/event/") and suffix.endswith("/post") and req:
             pub(c, t + "_reply", reply(req, "thing.event.%s.post" % parts[6]), delay=0.05)
+        elif suffix == "thing/property/desired/get" and req:
+            names = req.get("params") if isinstance(req.get("params"), list) else []
+            pub(c, t + "_reply", reply(req, "thing.property.desired.get",
+                                       {n: {"value": 1, "version": 3} for n in names}), delay=0.05)
         elif suffix in ("thing/deviceinfo/update", "thing/deviceinfo/delete") and req:
             pub(c, t + "_reply", reply(req, suffix.replace("/", ".")), delay=0.05)
         elif suffix == "thing/config/get" and req:

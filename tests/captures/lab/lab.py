@@ -16,6 +16,10 @@ DEVICES = {
     ("a1GwPkXyz12", "lab-gw-02"): "7c1e5a9d3b2f48e6a0c4d8b2f6e1a302",       # gateway (linkkit)
     ("a1SubPk0001", "lab-sub-01"): "5e2b8f1c4a7d90e3b6f2c5a8d1e4b701",      # sub-device
     ("a1SubPk0001", "lab-sub-02"): "5e2b8f1c4a7d90e3b6f2c5a8d1e4b702",      # sub-device; secret issued by thing/sub/register_reply
+    # The public demo devices of Alibaba's C SDKs (c-sdk-record.sh)
+    ("a1RIsMLz2BJ", "example1"): "RDXf67itLqZCwdMCRrw0N5FHbv5D7jrE",        # iotkit-embedded 3.x
+    ("g1namrqiS1h", "mqtt_v5_demo_device"): "7a34b94dc12921c516a60d26c3512f05",  # Link SDK 4.1 MQTT 5 demo
+    ("a18wPzZJzNG", "data_model_basic_demo"): "uwMTmVAMnGGHaAkqmeDY6cHxxBMTP3TD",  # Link SDK 4.1 data model demo
 }
 GW_PK = "a1GwPkXyz12"
 SUB_PK = "a1SubPk0001"

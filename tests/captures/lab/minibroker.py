@@ -4,6 +4,10 @@
   RRPC response on /ext/rrpc/{id}/... to the device although the device subscribed that filter);
 * it checks every CONNECT the Alibaba way (reference sections 2.5 and 3.1) and refuses bad ones
   with CONNACK 4; clients on the platform port (11884) are not checked;
+* with MINIBROKER_SS=1, a login whose client id says _ss=1 is subscribed by the broker to its
+  device's system topics /sys/{pk}/{dn}/# and synchronous calls /ext/rrpc/+/sys/{pk}/{dn}/# (the
+  platform's server-side subscription, which the Link SDK 4.x relies on: it subscribes to no reply
+  topic itself);
 * dynamic registration: after CONNECT with authType=register it pushes /ext/register with the
   deviceSecret, with authType=regnwl it pushes /ext/regnwl with clientId + deviceToken (the device
   does not subscribe); connwl logins are checked against the issued deviceToken.
@@ -12,6 +16,7 @@ Usage: minibroker.py   (device port 1883, platform port 11884; runs until killed
 """
 import asyncio
 import json
+import os
 import sys
 
 import lab
@@ -183,6 +188,11 @@ class Conn:
             return False
         self.send(b"\x20\x02\x00\x00")
         clients.add(self)
+        _, ps = params_of(cid)
+        if os.environ.get("MINIBROKER_SS") == "1" and ps.get("_ss") == "1" and "&" in user:
+            dn, pk = user.split("&", 1)
+            self.subs["/sys/%s/%s/#" % (pk, dn)] = 1
+            self.subs["/ext/rrpc/+/sys/%s/%s/#" % (pk, dn)] = 1
         if dyn:
             await self.w.drain()
             await asyncio.sleep(0.2)

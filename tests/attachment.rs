@@ -236,6 +236,7 @@ const DELIBERATE: &[&str] = &[
     "24b-mqtt-over-wss-mqttjs.pcapng",
     "25-ws-split-and-coalesced.pcapng",
     "28-mqtt-tls-on-443.pcapng",
+    "34-c-sdk3-tls.pcapng",
 ];
 
 /// Every other layer is exactly what tshark without the plugin shows: MQTT's own fields, TCP and

@@ -15,7 +15,7 @@ use super::fxhash::FxMap;
 use super::mqtt::{CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};
 use super::secrets::Secrets;
 use super::session::{
-    describe_filters, describe_login, describe_publish, Connack, Detail, Direction, Identity,
+    describe_connect, describe_filters, describe_publish, Connack, Detail, Direction, Identity,
     MqttPdu, PduRecord, ReplyLink, SubLogin,
 };
 
@@ -53,6 +53,8 @@ pub struct CachedRecord {
     pub(crate) ack_delta_ns: i64,
     /// Everything rare, in one allocation only when present.
     pub(crate) extra: Option<Rc<[Rare]>>,
+    /// A CONNECT whose first expert items are made again from its bytes: whether TLS carried it.
+    pub(crate) connect_experts: Option<bool>,
 }
 
 /// The rare parts of a record, only those present: a CONNECT's login, a CONNACK's result, expert
@@ -99,7 +101,14 @@ impl CachedRecord {
     ) -> PduRecord {
         let mut rec = self.restore_as(topic.or(pdu.topics.first().copied()), pdu.payload, detail);
         if self.msg_type == CONNECT {
-            rec.login = describe_login(pdu, secrets).map(Box::new);
+            let tls = self.connect_experts.unwrap_or(false);
+            let view = describe_connect(pdu, secrets, tls);
+            rec.login = view.login.map(Box::new);
+            if self.connect_experts.is_some() {
+                // The CONNECT's own expert items come first, as on the first pass.
+                rec.connect_experts = Some((view.experts.len().min(255) as u8, tls));
+                rec.experts.splice(0..0, view.experts);
+            }
         }
         if matches!(self.msg_type, SUBSCRIBE | UNSUBSCRIBE) {
             (rec.filters, rec.topics) = describe_filters(pdu);
@@ -169,8 +178,10 @@ impl PduRecord {
         if let Some(c) = self.connack {
             rare.push(Rare::Connack(c));
         }
-        if !self.experts.is_empty() {
-            rare.push(Rare::Experts(self.experts.into()));
+        // A CONNECT's own expert items are made again from the packet when shown.
+        let own = self.connect_experts.map_or(0, |(n, _)| n as usize);
+        if self.experts.len() > own {
+            rare.push(Rare::Experts(self.experts[own..].into()));
         }
         if let Some(g) = self.gateway {
             rare.push(Rare::Gateway(g));
@@ -216,6 +227,7 @@ impl PduRecord {
             ack_to: nz(self.flow.ack_to.map(|(f, _)| f as usize), 0),
             ack_delta_ns: self.flow.ack_to.map_or(0, |(_, d)| d),
             extra: (!rare.is_empty()).then(|| Rc::from(rare)),
+            connect_experts: self.connect_experts.map(|(_, tls)| tls),
         }
     }
 }
@@ -327,6 +339,8 @@ const DUP_OF: u8 = 8;
 const REPLY: u8 = 16;
 const ACK: u8 = 32;
 const ALIAS_TOPIC: u8 = 64;
+/// A CONNECT whose own expert items are made again (a byte follows: whether TLS carried it).
+const CONNECT_EXPERTS: u8 = 128;
 
 impl FrameCache {
     /// Number of frames with slots.
@@ -422,8 +436,12 @@ impl FrameCache {
             | (r.dup_of.is_some() as u8 * DUP_OF)
             | (r.reply_to.is_some() as u8 * REPLY)
             | (r.ack_to.is_some() as u8 * ACK)
-            | (s.alias_topic.is_some() as u8 * ALIAS_TOPIC);
+            | (s.alias_topic.is_some() as u8 * ALIAS_TOPIC)
+            | (r.connect_experts.is_some() as u8 * CONNECT_EXPERTS);
         out.push(flags);
+        if let Some(tls) = r.connect_experts {
+            out.push(tls as u8);
+        }
         put(out, s.conv as u64);
         if let Some(id) = &r.identity {
             let next = self.identities.len() as u32;
@@ -468,6 +486,7 @@ impl FrameCache {
     fn decode(&self, frame: u32, r: &mut Reader<'_>) -> Slot {
         let head = r.byte();
         let flags = r.byte();
+        let connect_experts = (flags & CONNECT_EXPERTS != 0).then(|| r.byte() != 0);
         let conv = r.u32();
         let identity = (head & 0x40 != 0)
             .then(|| r.var())
@@ -527,6 +546,7 @@ impl FrameCache {
                 ack_to,
                 ack_delta_ns,
                 extra,
+                connect_experts,
             },
         }
     }

@@ -203,9 +203,6 @@ impl Conn {
             self.connack_frame = None;
             self.flow.version = pdu.version.unwrap_or(4);
             self.flow.keepalive = pdu.keepalive;
-            if pdu.will && self.flow.version == 4 {
-                rec.experts.push(Finding::Will.item());
-            }
             self.analyze_connect(pdu, ctx, secrets, &mut rec);
         } else if self.identity.is_none() {
             self.identity_from_topics(pdu);
@@ -399,112 +396,124 @@ impl Conn {
         secrets: &Secrets,
         rec: &mut PduRecord,
     ) {
-        let Some(cid_bytes) = pdu.client_id else {
+        let view = describe_connect(pdu, secrets, ctx.over_tls);
+        rec.experts.extend(view.experts);
+        if let Ok(n) = u8::try_from(rec.experts.len()) {
+            rec.connect_experts = Some((n, ctx.over_tls));
+        }
+        if pdu.client_id.is_none() {
             // MQTT could not read the client id (truncated or malformed CONNECT): nothing to say.
             return;
-        };
-        let mut experts = Vec::new();
-        let cid_text = text(cid_bytes, "Client id", &mut experts);
-        let cid = ClientId::parse(&cid_text);
-        let username = pdu.username.map(|u| text(u, "User name", &mut experts));
-        if !is_alibaba_login(&cid, username.as_deref()) {
+        }
+        let Some(login) = view.login else {
+            // Not an Alibaba device's login.
             self.identity = None;
             self.sign = None;
             return;
-        }
-        rec.experts.append(&mut experts);
-        self.client_id_without_params = !cid.has_params;
-        for issue in &cid.issues {
-            rec.experts.push(Finding::ClientId(issue).item());
-        }
-        let dynreg = cid.is_dynamic_registration();
-        if let Some(k) = pdu.keepalive {
-            if !dynreg && !(30..=1200).contains(&k) {
-                rec.experts.push(Finding::KeepAlive(k).item());
-            }
-        }
-        let identity = username.as_deref().and_then(split_username);
-        match (&username, identity) {
-            (Some(_), Some((dn, pk))) => {
-                self.identity = Some(Rc::new(Identity {
-                    product_key: pk.to_string(),
-                    device_name: dn.to_string(),
-                    source: IdentitySource::Login,
-                }))
-            }
-            (Some(u), None) => {
-                self.identity = None;
-                if !cid.uses_token() {
-                    rec.experts.push(Finding::UserNameFormat(u).item());
-                }
-            }
-            (None, _) => {
-                self.identity = None;
-                rec.experts.push(Finding::NoUserName.item());
-            }
-        }
-        let mut sign = None;
-        if let (Some((dn, pk)), Some(pw)) = (identity, pdu.password) {
-            let check = check_login(&cid, pk, dn, pw, secrets);
-            if check.password_not_hex && check.status != SignStatus::NotASign {
-                rec.experts.push(Finding::PasswordNotHex.item());
-            }
-            match check.status {
-                SignStatus::Verified => rec.experts.push(Finding::SignVerified(&check).item()),
-                SignStatus::Mismatch => {
-                    let mismatch = Finding::SignMismatch {
-                        check: &check,
-                        device_name: dn,
-                        product_key: pk,
-                    };
-                    rec.experts.push(mismatch.item());
-                }
-                _ => {}
-            }
-            self.sign = Some(check.status);
-            sign = Some(check);
-        } else {
-            self.sign = None;
-            if pdu.password.is_none() && identity.is_some() {
-                rec.experts.push(Finding::NoPassword.item());
-            }
-        }
-        if pdu.password.is_some() {
-            let declared_tls = cid
-                .securemode
-                .is_some_and(crate::core::clientid::securemode_declares_tls);
-            if !ctx.over_tls {
-                let declared = cid.securemode.filter(|_| declared_tls);
-                rec.experts.push(Finding::Cleartext(declared).item());
-            }
-        }
+        };
+        self.client_id_without_params = !login.client_id.has_params;
+        self.identity = view.identity.map(|(pk, dn)| {
+            Rc::new(Identity {
+                product_key: pk,
+                device_name: dn,
+                source: IdentitySource::Login,
+            })
+        });
+        self.sign = login.sign.as_ref().map(|c| c.status);
+        let cid = &login.client_id;
         self.sdk = match (&cid.sdk_language, &cid.sdk_version) {
             (Some(l), Some(v)) => Some(format!("{l} {v}")),
             (Some(x), None) | (None, Some(x)) => Some(x.clone()),
             (None, None) => None,
         };
-        rec.login = Some(Box::new(Login {
-            client_id: cid,
-            sign,
-        }));
+        rec.login = Some(Box::new(login));
     }
 }
 
-/// What a CONNECT says of the login: its client id and, when it has a user name and password,
-/// its sign checked against `secrets`. None when it is not an Alibaba device's login. Pure: the
-/// same on every pass, so the cache keeps none of it.
-pub fn describe_login(pdu: &MqttPdu<'_>, secrets: &Secrets) -> Option<Login> {
-    let cid = ClientId::parse(&String::from_utf8_lossy(pdu.client_id?));
-    let username = pdu.username.map(String::from_utf8_lossy);
-    if !is_alibaba_login(&cid, username.as_deref()) {
-        return None;
+/// What a CONNECT says of itself: its login (the client id, and the sign checked against
+/// `secrets` when it has a user name and password), the device it names, and the expert items
+/// that follow from its bytes (`over_tls`: whether TLS carried it). No login without a client id
+/// or when it is not an Alibaba device's. Pure: the same on every pass, so the cache keeps none
+/// of it.
+pub struct ConnectView {
+    pub login: Option<Login>,
+    /// (product key, device name) from the user name.
+    pub identity: Option<(String, String)>,
+    pub experts: Vec<(Ei, String)>,
+}
+
+pub fn describe_connect(pdu: &MqttPdu<'_>, secrets: &Secrets, over_tls: bool) -> ConnectView {
+    let mut experts = Vec::new();
+    if pdu.will && pdu.version.unwrap_or(4) == 4 {
+        experts.push(Finding::Will.item());
     }
-    let sign = match (username.as_deref().and_then(split_username), pdu.password) {
-        (Some((dn, pk)), Some(pw)) => Some(check_login(&cid, pk, dn, pw, secrets)),
-        _ => None,
+    let Some(cid_bytes) = pdu.client_id else {
+        return ConnectView {
+            login: None,
+            identity: None,
+            experts,
+        };
     };
-    Some(Login {
-        client_id: cid,
-        sign,
-    })
+    let mut utf8 = Vec::new();
+    let cid_text = text(cid_bytes, "Client id", &mut utf8);
+    let cid = ClientId::parse(&cid_text);
+    let username = pdu.username.map(|u| text(u, "User name", &mut utf8));
+    if !is_alibaba_login(&cid, username.as_deref()) {
+        return ConnectView {
+            login: None,
+            identity: None,
+            experts,
+        };
+    }
+    experts.append(&mut utf8);
+    for issue in &cid.issues {
+        experts.push(Finding::ClientId(issue).item());
+    }
+    if let Some(k) = pdu.keepalive {
+        if !cid.is_dynamic_registration() && !(30..=1200).contains(&k) {
+            experts.push(Finding::KeepAlive(k).item());
+        }
+    }
+    let identity = username.as_deref().and_then(split_username);
+    match (&username, identity) {
+        (Some(u), None) if !cid.uses_token() => experts.push(Finding::UserNameFormat(u).item()),
+        (None, _) => experts.push(Finding::NoUserName.item()),
+        _ => {}
+    }
+    let mut sign = None;
+    if let (Some((dn, pk)), Some(pw)) = (identity, pdu.password) {
+        let check = check_login(&cid, pk, dn, pw, secrets);
+        if check.password_not_hex && check.status != SignStatus::NotASign {
+            experts.push(Finding::PasswordNotHex.item());
+        }
+        match check.status {
+            SignStatus::Verified => experts.push(Finding::SignVerified(&check).item()),
+            SignStatus::Mismatch => {
+                let mismatch = Finding::SignMismatch {
+                    check: &check,
+                    device_name: dn,
+                    product_key: pk,
+                };
+                experts.push(mismatch.item());
+            }
+            _ => {}
+        }
+        sign = Some(check);
+    } else if pdu.password.is_none() && identity.is_some() {
+        experts.push(Finding::NoPassword.item());
+    }
+    if pdu.password.is_some() && !over_tls {
+        let declared = cid
+            .securemode
+            .filter(|m| crate::core::clientid::securemode_declares_tls(*m));
+        experts.push(Finding::Cleartext(declared).item());
+    }
+    ConnectView {
+        identity: identity.map(|(dn, pk)| (pk.to_string(), dn.to_string())),
+        login: Some(Login {
+            client_id: cid,
+            sign,
+        }),
+        experts,
+    }
 }

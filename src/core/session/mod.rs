@@ -21,7 +21,7 @@ mod record;
 #[cfg(test)]
 mod tests;
 
-pub use conn::{describe_login, split_username, Conn};
+pub use conn::{describe_connect, split_username, Conn, ConnectView};
 pub use record::*;
 
 /// Open requests kept per connection; beyond this new requests are not tracked (bounded memory

@@ -220,6 +220,9 @@ pub struct PduRecord {
     /// Where the payload's expert items stand among [`Self::experts`] (they are made from the
     /// payload when shown, not kept).
     pub payload_experts_at: Option<u8>,
+    /// A CONNECT: how many of [`Self::experts`], first, follow from its bytes alone
+    /// ([`super::describe_connect`]; made again when shown, not kept), and whether TLS carried it.
+    pub connect_experts: Option<(u8, bool)>,
 }
 
 impl PduRecord {

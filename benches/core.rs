@@ -160,7 +160,7 @@ impl Sink for Null {
         self.0 += l.len();
     }
     fn pop(&mut self) {}
-    fn expert(&mut self, _: aliiot::core::fields::Ei, m: &str) {
+    fn expert(&mut self, _: aliiot::core::expert::Ei, m: &str) {
         self.0 += m.len();
     }
     fn info(&mut self, t: &str) {

@@ -68,7 +68,7 @@ fn plugin_loads_with_version_fields_and_no_heuristic() {
                 .is_some_and(|a| a.starts_with("aliiot."))
         })
         .count();
-    let n_experts = aliiot::core::fields::EXPERTS.len();
+    let n_experts = aliiot::core::expert::EXPERTS.len();
     assert_eq!(n_registered, aliiot::core::fields::FIELDS.len() + n_experts);
 
     // No heuristic on MQTT's payloads: one that claimed them would change what stock shows

@@ -9,7 +9,7 @@
 use std::num::NonZeroU32;
 use std::rc::Rc;
 
-use super::fields::Ei;
+use super::expert::Ei;
 use super::flow::FlowRecord;
 use super::fxhash::FxMap;
 use super::mqtt::{CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};

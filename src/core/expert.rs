@@ -1,12 +1,102 @@
-//! Expert items: what every module of the core finds, as typed values, and the one place their
-//! wording is made. A module says *what* it found ([`Finding`], or its own issue type such as
-//! [`PayloadIssue`] and [`ClientIdIssue`]); [`Finding::item`] says it in words, under its expert
-//! field ([`Ei`], registered from `fields.rs`).
+//! Expert items: every one aliiot registers ([`EXPERTS`]: filter name, group, severity), what
+//! every module of the core finds, as typed values ([`Finding`], or a module's own issue type
+//! such as [`PayloadIssue`] and [`ClientIdIssue`]), and the one place their wording is made
+//! ([`Finding::item`]). A new expert item is a row below, a `Finding` with its words, and the
+//! module that finds it.
 
 use super::clientid::ClientIdIssue;
-use super::fields::Ei;
 use super::payload::{self, PayloadIssue};
 use super::sign::{SecretKind, SignCheck};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Group {
+    Protocol,
+    Malformed,
+    Security,
+    ResponseCode,
+    Sequence,
+    Decryption,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Severity {
+    Chat,
+    Note,
+    Warn,
+    Error,
+}
+
+pub struct ExpertDef {
+    pub abbrev: &'static str,
+    pub group: Group,
+    pub severity: Severity,
+    pub summary: &'static str,
+}
+
+macro_rules! experts {
+    ($($id:ident => $abbrev:literal, $group:ident, $sev:ident, $summary:literal;)*) => {
+        /// An expert item of aliiot's (index into [`EXPERTS`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(usize)]
+        pub enum Ei { $($id,)* }
+        pub const EXPERTS: &[ExpertDef] = &[
+            $(ExpertDef { abbrev: $abbrev, group: Group::$group, severity: Severity::$sev, summary: $summary },)*
+        ];
+    };
+}
+
+// Every expert item: its filter name, group, severity and summary (`aliiot.…` in -Y filters).
+experts! {
+    SignVerified => "aliiot.sign.verified", Security, Chat, "Login sign verified";
+    SignMismatch => "aliiot.sign.mismatch", Security, Warn, "Login sign does not match the secret";
+    PasswordNotHex => "aliiot.password.not_hex", Protocol, Warn, "Password is not a hex HMAC digest";
+    NoParams => "aliiot.clientid.no_params", Protocol, Warn, "Client id has no |securemode=…,signmethod=…| part";
+    EscapedCommas => "aliiot.clientid.escaped_commas", Protocol, Warn, "Client id contains backslash-escaped commas";
+    UnknownSecureMode => "aliiot.clientid.unknown_securemode", Protocol, Warn, "Unknown securemode";
+    UnknownSignMethod => "aliiot.clientid.unknown_signmethod", Protocol, Warn, "Unknown signmethod";
+    BadTimestamp => "aliiot.clientid.bad_timestamp", Protocol, Warn, "Client id timestamp is not a number of ms or s";
+    PrefixTooLong => "aliiot.clientid.prefix_too_long", Protocol, Warn, "Client id prefix longer than 64 characters";
+    ClientIdMalformed => "aliiot.clientid.malformed", Malformed, Warn, "Malformed client id parameter list";
+    KeepAlive => "aliiot.keepalive_out_of_range", Protocol, Warn, "Keep-alive outside 30–1200 s";
+    Cleartext => "aliiot.cleartext_credentials", Security, Warn, "Login credentials sent in clear";
+    UserNameFormat => "aliiot.username.not_device", Protocol, Note, "User name is not deviceName&productKey";
+    LoginRefused => "aliiot.login.refused", ResponseCode, Warn, "The platform refused the login";
+    NotUtf8 => "aliiot.not_utf8", Malformed, Warn, "Text field is not valid UTF-8";
+    Truncated => "aliiot.truncated", Malformed, Warn, "CONNECT lacks fields aliiot needs";
+    ForeignTopic => "aliiot.topic.foreign_device", Protocol, Warn, "Topic names another device than the session's";
+    BadJson => "aliiot.payload.bad_json", Malformed, Warn, "Payload is not valid JSON";
+    LenientJson => "aliiot.payload.lenient_json", Protocol, Note, "Payload JSON needed leniency";
+    ErrorCode => "aliiot.alink.error_code", ResponseCode, Warn, "Alink reply with an error code";
+    Credential => "aliiot.payload.credential", Security, Warn, "Payload carries a credential in clear";
+    PayloadTruncated => "aliiot.payload.truncated", Protocol, Note, "Payload shown in part";
+    Unanswered => "aliiot.request.unanswered", Sequence, Warn, "Request without a reply in the capture";
+    OrphanReply => "aliiot.reply.orphan", Sequence, Note, "Reply whose request is not in the capture";
+    ShadowError => "aliiot.shadow.error", ResponseCode, Warn, "Device shadow reply with an error";
+    OtaFailed => "aliiot.ota.failed", ResponseCode, Warn, "The device reports a failed OTA upgrade";
+    FileCrc => "aliiot.file.crc_mismatch", Malformed, Warn, "File chunk CRC-16 does not match its data";
+    FileFraming => "aliiot.file.bad_framing", Malformed, Warn, "File chunk framing does not add up";
+    Unacked => "aliiot.unacknowledged", Sequence, Warn, "QoS 1 PUBLISH never acknowledged";
+    OrphanAck => "aliiot.ack.orphan", Sequence, Note, "Acknowledgement without its packet in the capture";
+    PacketIdReused => "aliiot.packet_id_reused", Sequence, Warn, "Packet id reused before acknowledgement";
+    DupPublish => "aliiot.retransmission", Sequence, Note, "PUBLISH retransmitted (DUP)";
+    SubscriptionRefused => "aliiot.subscription_refused", ResponseCode, Warn, "Subscription refused";
+    KeepAliveGap => "aliiot.keepalive_exceeded", Sequence, Warn, "Device silent longer than 1.5 × keep-alive";
+    QoS2 => "aliiot.qos2", Protocol, Warn, "QoS 2 is not supported by the platform";
+    Retain => "aliiot.retain_unsupported", Protocol, Warn, "Retained messages are not supported on MQTT 3.1.1";
+    Will => "aliiot.will_unsupported", Protocol, Warn, "Will messages are not supported on MQTT 3.1.1";
+    AbruptEnd => "aliiot.session.abrupt_end", Sequence, Warn, "Session ended without DISCONNECT";
+    OpenAtEnd => "aliiot.session.open_at_end", Sequence, Note, "Session still open when the capture ended";
+    LikelyLost => "aliiot.likely_lost", Sequence, Warn, "QoS 0 message sent right before an abrupt end";
+    DuplicateSession => "aliiot.session.duplicate", Sequence, Warn, "Same device logged in on two connections at once";
+    TrackingLimit => "aliiot.tracking_limit", Sequence, Note, "Too many open requests or acknowledgements to track";
+    TlsNoKeys => "aliiot.tls_no_keys", Decryption, Note, "Encrypted MQTT: no TLS keys to decrypt it";
+    PlatformLimit => "aliiot.mqtt5.platform_limit", Protocol, Warn, "Beyond the platform's MQTT 5 limits";
+    ReasonCode => "aliiot.mqtt5.reason", ResponseCode, Warn, "MQTT 5 reason code reports a failure";
+    SampleScriptReply => "aliiot.raw.sample_script_shape", Protocol, Chat, "Pass-through bytes shaped like the sample data-parsing script's reply";
+    NtpPlaceholder => "aliiot.ntp.placeholder_time", Protocol, Note, "NTP request whose deviceSendTime is not a time";
+    Echo => "aliiot.echo", Sequence, Note, "The device's own message delivered back to it";
+    InternalError => "aliiot.internal_error", Malformed, Error, "aliiot could not analyse this packet";
+}
 
 /// Why a refused login was probably refused, from what aliiot knows of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -433,6 +523,12 @@ pub fn connack_meaning(code: u8, v5: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows() {
+        assert_eq!(Ei::InternalError as usize, EXPERTS.len() - 1);
+        assert!(EXPERTS.iter().all(|e| !e.summary.is_empty()));
+    }
 
     #[test]
     fn wording() {

@@ -1,7 +1,8 @@
 //! Every field, subtree and expert item aliiot shows, as plain data.
 //!
 //! The epan glue registers these tables with Wireshark; the core refers to them only through the
-//! [`Hf`], [`Ett`] and [`Ei`] enums, so it can be tested without Wireshark.
+//! [`Hf`] and [`Ett`] enums, so it can be tested without Wireshark. Expert items are registered
+//! from [`super::expert`], with their wording.
 
 /// The type and display of a field, mapped by the glue to an ftenum and a BASE_/display value.
 #[derive(Debug, Clone, Copy)]
@@ -311,95 +312,6 @@ pub enum Ett {
 }
 pub const ETT_COUNT: usize = 9;
 
-#[derive(Debug, Clone, Copy)]
-pub enum Group {
-    Protocol,
-    Malformed,
-    Security,
-    ResponseCode,
-    Sequence,
-    Decryption,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum Severity {
-    Chat,
-    Note,
-    Warn,
-    Error,
-}
-
-pub struct ExpertDef {
-    pub abbrev: &'static str,
-    pub group: Group,
-    pub severity: Severity,
-    pub summary: &'static str,
-}
-
-macro_rules! experts {
-    ($($id:ident => $abbrev:literal, $group:ident, $sev:ident, $summary:literal;)*) => {
-        /// An expert item of aliiot's (index into [`EXPERTS`]).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        #[repr(usize)]
-        pub enum Ei { $($id,)* }
-        pub const EXPERTS: &[ExpertDef] = &[
-            $(ExpertDef { abbrev: $abbrev, group: Group::$group, severity: Severity::$sev, summary: $summary },)*
-        ];
-    };
-}
-
-experts! {
-    SignVerified => "aliiot.sign.verified", Security, Chat, "Login sign verified";
-    SignMismatch => "aliiot.sign.mismatch", Security, Warn, "Login sign does not match the secret";
-    PasswordNotHex => "aliiot.password.not_hex", Protocol, Warn, "Password is not a hex HMAC digest";
-    NoParams => "aliiot.clientid.no_params", Protocol, Warn, "Client id has no |securemode=…,signmethod=…| part";
-    EscapedCommas => "aliiot.clientid.escaped_commas", Protocol, Warn, "Client id contains backslash-escaped commas";
-    UnknownSecureMode => "aliiot.clientid.unknown_securemode", Protocol, Warn, "Unknown securemode";
-    UnknownSignMethod => "aliiot.clientid.unknown_signmethod", Protocol, Warn, "Unknown signmethod";
-    BadTimestamp => "aliiot.clientid.bad_timestamp", Protocol, Warn, "Client id timestamp is not a number of ms or s";
-    PrefixTooLong => "aliiot.clientid.prefix_too_long", Protocol, Warn, "Client id prefix longer than 64 characters";
-    ClientIdMalformed => "aliiot.clientid.malformed", Malformed, Warn, "Malformed client id parameter list";
-    KeepAlive => "aliiot.keepalive_out_of_range", Protocol, Warn, "Keep-alive outside 30–1200 s";
-    Cleartext => "aliiot.cleartext_credentials", Security, Warn, "Login credentials sent in clear";
-    UserNameFormat => "aliiot.username.not_device", Protocol, Note, "User name is not deviceName&productKey";
-    LoginRefused => "aliiot.login.refused", ResponseCode, Warn, "The platform refused the login";
-    NotUtf8 => "aliiot.not_utf8", Malformed, Warn, "Text field is not valid UTF-8";
-    Truncated => "aliiot.truncated", Malformed, Warn, "CONNECT lacks fields aliiot needs";
-    ForeignTopic => "aliiot.topic.foreign_device", Protocol, Warn, "Topic names another device than the session's";
-    BadJson => "aliiot.payload.bad_json", Malformed, Warn, "Payload is not valid JSON";
-    LenientJson => "aliiot.payload.lenient_json", Protocol, Note, "Payload JSON needed leniency";
-    ErrorCode => "aliiot.alink.error_code", ResponseCode, Warn, "Alink reply with an error code";
-    Credential => "aliiot.payload.credential", Security, Warn, "Payload carries a credential in clear";
-    PayloadTruncated => "aliiot.payload.truncated", Protocol, Note, "Payload shown in part";
-    Unanswered => "aliiot.request.unanswered", Sequence, Warn, "Request without a reply in the capture";
-    OrphanReply => "aliiot.reply.orphan", Sequence, Note, "Reply whose request is not in the capture";
-    ShadowError => "aliiot.shadow.error", ResponseCode, Warn, "Device shadow reply with an error";
-    OtaFailed => "aliiot.ota.failed", ResponseCode, Warn, "The device reports a failed OTA upgrade";
-    FileCrc => "aliiot.file.crc_mismatch", Malformed, Warn, "File chunk CRC-16 does not match its data";
-    FileFraming => "aliiot.file.bad_framing", Malformed, Warn, "File chunk framing does not add up";
-    Unacked => "aliiot.unacknowledged", Sequence, Warn, "QoS 1 PUBLISH never acknowledged";
-    OrphanAck => "aliiot.ack.orphan", Sequence, Note, "Acknowledgement without its packet in the capture";
-    PacketIdReused => "aliiot.packet_id_reused", Sequence, Warn, "Packet id reused before acknowledgement";
-    DupPublish => "aliiot.retransmission", Sequence, Note, "PUBLISH retransmitted (DUP)";
-    SubscriptionRefused => "aliiot.subscription_refused", ResponseCode, Warn, "Subscription refused";
-    KeepAliveGap => "aliiot.keepalive_exceeded", Sequence, Warn, "Device silent longer than 1.5 × keep-alive";
-    QoS2 => "aliiot.qos2", Protocol, Warn, "QoS 2 is not supported by the platform";
-    Retain => "aliiot.retain_unsupported", Protocol, Warn, "Retained messages are not supported on MQTT 3.1.1";
-    Will => "aliiot.will_unsupported", Protocol, Warn, "Will messages are not supported on MQTT 3.1.1";
-    AbruptEnd => "aliiot.session.abrupt_end", Sequence, Warn, "Session ended without DISCONNECT";
-    OpenAtEnd => "aliiot.session.open_at_end", Sequence, Note, "Session still open when the capture ended";
-    LikelyLost => "aliiot.likely_lost", Sequence, Warn, "QoS 0 message sent right before an abrupt end";
-    DuplicateSession => "aliiot.session.duplicate", Sequence, Warn, "Same device logged in on two connections at once";
-    TrackingLimit => "aliiot.tracking_limit", Sequence, Note, "Too many open requests or acknowledgements to track";
-    TlsNoKeys => "aliiot.tls_no_keys", Decryption, Note, "Encrypted MQTT: no TLS keys to decrypt it";
-    PlatformLimit => "aliiot.mqtt5.platform_limit", Protocol, Warn, "Beyond the platform's MQTT 5 limits";
-    ReasonCode => "aliiot.mqtt5.reason", ResponseCode, Warn, "MQTT 5 reason code reports a failure";
-    SampleScriptReply => "aliiot.raw.sample_script_shape", Protocol, Chat, "Pass-through bytes shaped like the sample data-parsing script's reply";
-    NtpPlaceholder => "aliiot.ntp.placeholder_time", Protocol, Note, "NTP request whose deviceSendTime is not a time";
-    Echo => "aliiot.echo", Sequence, Note, "The device's own message delivered back to it";
-    InternalError => "aliiot.internal_error", Malformed, Error, "aliiot could not analyse this packet";
-}
-
 /// Whether a field is made from a PUBLISH's payload (Alink members, properties, JSON, shadow,
 /// OTA, file chunks): the first pass reads a payload in full only when one of these is wanted.
 pub fn from_payload(f: &FieldDef) -> bool {
@@ -436,11 +348,11 @@ mod tests {
             assert!(!f.blurb.is_empty(), "{} needs a blurb", f.abbrev);
             assert!(seen.insert(f.abbrev), "duplicate {}", f.abbrev);
         }
-        for e in EXPERTS {
+        // Expert items are filterable names too: none may repeat a field's.
+        for e in crate::core::expert::EXPERTS {
             assert!(e.abbrev.starts_with("aliiot."));
             assert!(seen.insert(e.abbrev), "duplicate {}", e.abbrev);
         }
         assert_eq!(Hf::ResponseTime as usize, FIELDS.len() - 1);
-        assert_eq!(Ei::InternalError as usize, EXPERTS.len() - 1);
     }
 }

@@ -7,8 +7,8 @@ use std::collections::VecDeque;
 
 use super::fxhash::FxMap;
 
+use super::expert::Ei;
 use super::expert::Finding;
-use super::fields::Ei;
 
 pub use super::mqtt::{
     DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBLISH, PUBREC, SUBACK, SUBSCRIBE, UNSUBACK,

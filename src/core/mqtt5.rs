@@ -1,8 +1,8 @@
 //! MQTT 5.0 on the platform (protocol reference §8): reason codes explained for an Alibaba
 //! device, and the platform's limits checked.
 
+use super::expert::Ei;
 use super::expert::Finding;
-use super::fields::Ei;
 
 /// At most this many user properties per CONNECT or PUBLISH.
 pub const MAX_USER_PROPERTIES: u32 = 20;

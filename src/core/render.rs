@@ -3,8 +3,9 @@
 //! recorder, so what the user sees is tested without Wireshark.
 
 use super::clientid::TimestampUnit;
+use super::expert::Ei;
 use super::expert::Finding;
-use super::fields::{Ei, Ett, Hf};
+use super::fields::{Ett, Hf};
 use super::mqtt::{CONNACK, CONNECT, PUBLISH};
 use super::payload::{self, Body, TreeItem};
 use super::session::{Conn, PduRecord, TopicView};

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use wireshark_sys as ws;
 
-use crate::core::fields::{Ei, Ett, Group, Hf, Kind, Severity, ETT_COUNT, EXPERTS, FIELDS};
+use crate::core::expert::{Ei, Group, Severity, EXPERTS};
+use crate::core::fields::{Ett, Hf, Kind, ETT_COUNT, FIELDS};
 
 const N_FIELDS: usize = FIELDS.len();
 const N_EXPERTS: usize = EXPERTS.len();

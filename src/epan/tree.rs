@@ -7,7 +7,8 @@ use std::ffi::c_char;
 use wireshark_sys as ws;
 
 use super::registry::{ei, ett, hf, proto};
-use crate::core::fields::{Ei, Ett, Hf};
+use crate::core::expert::Ei;
+use crate::core::fields::{Ett, Hf};
 use crate::core::locate::{self, Regions};
 use crate::core::render::{Sink, Value};
 

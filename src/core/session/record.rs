@@ -5,8 +5,8 @@ use std::rc::Rc;
 
 use super::MAX_FILTERS;
 use crate::core::clientid::ClientId;
+use crate::core::expert::Ei;
 use crate::core::expert::Finding;
-use crate::core::fields::Ei;
 use crate::core::flow::FlowRecord;
 use crate::core::payload::{self, Payload};
 use crate::core::sign::{SignCheck, SignStatus};

@@ -1,7 +1,7 @@
 //! The session's analysis, packet by packet, without Wireshark.
 
 use super::*;
-use crate::core::fields::Ei;
+use crate::core::expert::Ei;
 use crate::core::mqtt::{CONNACK, CONNECT, PUBLISH, SUBSCRIBE};
 use crate::core::secrets::Secrets;
 use crate::core::sign::{Algorithm, SignStatus};

@@ -18,7 +18,8 @@
 use std::sync::OnceLock;
 
 use aliiot::core::clientid::ClientId;
-use aliiot::core::fields::{Ei, Ett, Hf};
+use aliiot::core::expert::Ei;
+use aliiot::core::fields::{Ett, Hf};
 use aliiot::core::mqtt::CONNECT;
 use aliiot::core::mqtt5::V5;
 use aliiot::core::render::{self, Sink, Value};

@@ -164,31 +164,6 @@ impl Conn {
         secrets: &Secrets,
         detail: Detail,
     ) -> PduRecord {
-        let rec = self.analyze_packet(pdu, ctx, secrets, detail);
-        if detail != Detail::Full {
-            return rec;
-        }
-        // What later passes show must be what the first pass showed.
-        debug_assert_eq!(
-            format!(
-                "{:?}",
-                rec.clone()
-                    .into_cached()
-                    .restore_with(pdu, None, secrets, Detail::Full)
-            ),
-            format!("{rec:?}"),
-            "a cached record restores to the record it came from"
-        );
-        rec
-    }
-
-    fn analyze_packet(
-        &mut self,
-        pdu: &MqttPdu<'_>,
-        ctx: &FrameCtx,
-        secrets: &Secrets,
-        detail: Detail,
-    ) -> PduRecord {
         let mut rec = PduRecord {
             msg_type: pdu.msg_type,
             assigned_client_id: pdu
@@ -275,6 +250,17 @@ impl Conn {
             }
             _ => {}
         }
+        // What later passes show must be what the first pass showed.
+        debug_assert!(
+            detail != Detail::Full
+                || format!(
+                    "{:?}",
+                    rec.clone()
+                        .into_cached()
+                        .restore_with(pdu, None, secrets, Detail::Full)
+                ) == format!("{rec:?}"),
+            "a cached record restores to the record it came from: {rec:?}"
+        );
         rec
     }
 

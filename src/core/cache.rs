@@ -12,10 +12,10 @@ use std::rc::Rc;
 use super::expert::Ei;
 use super::flow::FlowRecord;
 use super::fxhash::FxMap;
-use super::mqtt::{CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};
+use super::mqtt::{CONNACK, CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};
 use super::secrets::Secrets;
 use super::session::{
-    describe_connect, describe_filters, describe_publish, Connack, Detail, Direction, Identity,
+    connack, describe_connect, describe_filters, describe_publish, Detail, Direction, Identity,
     MqttPdu, PduRecord, ReplyLink, SubLogin,
 };
 
@@ -61,7 +61,6 @@ pub struct CachedRecord {
 /// items, SUBSCRIBE filters, SUBACK results…
 #[derive(Debug, Clone)]
 pub(crate) enum Rare {
-    Connack(Connack),
     Experts(Box<[(Ei, String)]>),
     Gateway(Rc<Identity>),
     SubLogins(Box<[SubLogin]>),
@@ -84,7 +83,10 @@ impl CachedRecord {
     /// Whether showing the packet needs the packet again ([`Self::restore_with`]): a PUBLISH's
     /// topic and payload, a CONNECT's login.
     pub fn needs_packet(&self) -> bool {
-        matches!(self.msg_type, PUBLISH | CONNECT | SUBSCRIBE | UNSUBSCRIBE)
+        matches!(
+            self.msg_type,
+            PUBLISH | CONNECT | CONNACK | SUBSCRIBE | UNSUBSCRIBE
+        )
     }
 
     /// The full record again, from the cached facts and the same packet read anew: a PUBLISH's
@@ -112,6 +114,9 @@ impl CachedRecord {
         }
         if matches!(self.msg_type, SUBSCRIBE | UNSUBSCRIBE) {
             (rec.filters, rec.topics) = describe_filters(pdu);
+        }
+        if self.msg_type == CONNACK {
+            rec.connack = pdu.connack_code.map(|c| connack(c, pdu.connack_v5));
         }
         rec
     }
@@ -152,7 +157,6 @@ impl CachedRecord {
         }
         for item in self.extra.iter().flat_map(|x| x.iter()) {
             match item {
-                Rare::Connack(c) => rec.connack = Some(*c),
                 Rare::Experts(e) => rec.experts = e.to_vec(),
                 Rare::Gateway(g) => rec.gateway = Some(g.clone()),
                 Rare::SubLogins(l) => rec.sub_logins = l.to_vec(),
@@ -175,9 +179,7 @@ impl PduRecord {
     pub fn into_cached(self) -> CachedRecord {
         // A CONNECT's login is described again from the packet when shown (restore_with).
         let mut rare = Vec::new();
-        if let Some(c) = self.connack {
-            rare.push(Rare::Connack(c));
-        }
+        // A CONNACK's result is read again from the packet when shown.
         // A CONNECT's own expert items are made again from the packet when shown.
         let own = self.connect_experts.map_or(0, |(n, _)| n as usize);
         if self.experts.len() > own {

@@ -70,7 +70,9 @@ pub(crate) enum Rare {
     V5Reason(u8, &'static str),
     PayloadExpertsAt(u8),
     AssignedClientId(Box<str>),
-    SubResults(Box<[(String, u8)]>),
+    /// A SUBACK's filters and codes in one allocation: each code, its filter's length (u32 LE)
+    /// and UTF-8.
+    SubResults(Box<[u8]>),
     KeepaliveGap(i64),
 }
 
@@ -166,7 +168,7 @@ impl CachedRecord {
                 Rare::V5Reason(c, m) => rec.v5_reason = Some((*c, m)),
                 Rare::PayloadExpertsAt(at) => rec.payload_experts_at = Some(*at),
                 Rare::AssignedClientId(id) => rec.assigned_client_id = Some(id.to_string()),
-                Rare::SubResults(r) => rec.flow.sub_results = r.to_vec(),
+                Rare::SubResults(r) => rec.flow.sub_results = unpack_sub_results(r),
                 Rare::KeepaliveGap(g) => rec.flow.keepalive_gap_ns = Some(*g),
             }
         }
@@ -211,7 +213,7 @@ impl PduRecord {
             rare.push(Rare::PayloadExpertsAt(at));
         }
         if !self.flow.sub_results.is_empty() {
-            rare.push(Rare::SubResults(self.flow.sub_results.into()));
+            rare.push(Rare::SubResults(pack_sub_results(&self.flow.sub_results)));
         }
         if let Some(g) = self.flow.keepalive_gap_ns {
             rare.push(Rare::KeepaliveGap(g));
@@ -232,6 +234,27 @@ impl PduRecord {
             connect_experts: self.connect_experts.map(|(_, tls)| tls),
         }
     }
+}
+
+fn pack_sub_results(r: &[(String, u8)]) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(r.iter().map(|(f, _)| f.len() + 5).sum());
+    for (filter, code) in r {
+        out.push(*code);
+        out.extend((filter.len() as u32).to_le_bytes());
+        out.extend(filter.as_bytes());
+    }
+    out.into()
+}
+
+fn unpack_sub_results(b: &[u8]) -> Vec<(String, u8)> {
+    let mut out = Vec::new();
+    let mut rest = b;
+    while let [code, l0, l1, l2, l3, tail @ ..] = rest {
+        let n = (u32::from_le_bytes([*l0, *l1, *l2, *l3]) as usize).min(tail.len());
+        out.push((String::from_utf8_lossy(&tail[..n]).into_owned(), *code));
+        rest = &tail[n..];
+    }
+    out
 }
 
 const CHUNK: usize = 1 << 20;
@@ -557,6 +580,17 @@ impl FrameCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sub_results_pack() {
+        let r = vec![
+            ("/a/#".to_string(), 0x80),
+            ("".to_string(), 1),
+            ("/ü".to_string(), 0),
+        ];
+        assert_eq!(unpack_sub_results(&pack_sub_results(&r)), r);
+        assert!(unpack_sub_results(&[]).is_empty());
+    }
     use crate::core::secrets::Secrets;
     use crate::core::session::{Capture, FrameCtx, MqttPdu};
 

@@ -383,10 +383,11 @@ impl Conn {
         rec: &mut PduRecord,
     ) {
         let view = describe_connect(pdu, secrets, ctx.over_tls);
-        rec.experts.extend(view.experts);
-        if let Ok(n) = u8::try_from(rec.experts.len()) {
+        // They lead the record's experts: a CONNECT has none before them.
+        if let Ok(n) = u8::try_from(view.experts.len()) {
             rec.connect_experts = Some((n, ctx.over_tls));
         }
+        rec.experts.extend(view.experts);
         if pdu.client_id.is_none() {
             // MQTT could not read the client id (truncated or malformed CONNECT): nothing to say.
             return;

@@ -28,6 +28,8 @@ enum KeyKind {
     AlinkId,
     /// The legacy firmware query and its upgrade push, by device.
     Ota,
+    /// A device message by topic and payload, to know its echo.
+    Echo,
 }
 
 /// A request's pairing key: its kind and the parts that must match, digested into 128 bits (two
@@ -75,7 +77,7 @@ pub(super) struct Matching {
     pub(super) sub_filters: FxMap<usize, Vec<String>>,
     /// On a connection whose device subscribed to a topic it publishes on: its recent
     /// messages by a digest of topic and payload, to know their echoes.
-    uplinks: FxMap<u64, u32>,
+    uplinks: FxMap<PairKey, u32>,
 }
 
 /// The connection's pairing state, made when first needed (again after a late packet).
@@ -145,13 +147,11 @@ impl Conn {
         payload: Option<&[u8]>,
         frame: u32,
     ) -> Option<u32> {
-        use std::hash::Hasher;
         const MAX_UPLINKS: usize = 256;
-        let mut h = crate::core::fxhash::FxHasher::default();
-        h.write(topic.as_bytes());
-        h.write_u8(0xff);
-        h.write(payload.unwrap_or_default());
-        let digest = h.finish();
+        let digest = PairKey::of(
+            KeyKind::Echo,
+            &[topic.as_bytes(), payload.unwrap_or_default()],
+        );
         let m = matching(&mut self.matching);
         match direction? {
             Direction::DeviceToCloud => {
@@ -227,15 +227,9 @@ impl Conn {
             delta_ns,
         });
         if t.class == topic::NTP_RESPONSE {
-            let item = |k: &str| json_item(p, k);
-            match ntp_offset_ms(&item, delta_ns) {
+            match ntp_offset_ms(&|k| json_item(p, k), req.ts_ns, ctx.ts_ns) {
                 Some(Clock::Device(ms)) => rec.ntp_offset_ms = Some(ms),
-                Some(Clock::Capture(ms)) => {
-                    // The platform's clock at the middle of its times, against the capture's at
-                    // the middle of the request's and response's.
-                    let mid_ms = (req.ts_ns as f64 + delta_ns as f64 / 2.0) / 1e6;
-                    rec.ntp_capture_offset_ms = Some(ms - mid_ms);
-                }
+                Some(Clock::Capture(ms)) => rec.ntp_capture_offset_ms = Some(ms),
                 None => {}
             }
         }
@@ -377,24 +371,32 @@ fn plausible_ms(sent: &str) -> bool {
     sent.parse::<f64>().is_ok_and(|ms| ms >= PLAUSIBLE_MS)
 }
 
-/// Whose clock the platform's is measured against.
+/// How far the platform's clock is ahead, in ms, and of whose.
 enum Clock {
     /// The device's: ((srt − dst) + (sst − drt)) / 2, where the device's receive time drt (on its
     /// own clock) is its send time plus the round trip seen in the capture.
     Device(f64),
-    /// None usable (a placeholder send time): the middle of the platform's two times, for the
-    /// caller to set against the capture's clock.
+    /// The capture's, when the device sent no usable time: the middle of the platform's two
+    /// times against the middle of the request's and the response's capture times.
     Capture(f64),
 }
 
-fn ntp_offset_ms(item: &dyn Fn(&str) -> Option<String>, round_trip_ns: i64) -> Option<Clock> {
+fn ntp_offset_ms(
+    item: &dyn Fn(&str) -> Option<String>,
+    request_ns: i64,
+    response_ns: i64,
+) -> Option<Clock> {
     let num = |k: &str| item(k).and_then(|v| v.parse::<f64>().ok());
     let (srt, sst) = (num("serverRecvTime")?, num("serverSendTime")?);
+    let round_trip_ms = response_ns.saturating_sub(request_ns) as f64 / 1e6;
     match num("deviceSendTime").filter(|dst| *dst >= PLAUSIBLE_MS) {
         Some(dst) => {
-            let drt = dst + round_trip_ns as f64 / 1e6;
+            let drt = dst + round_trip_ms;
             Some(Clock::Device(((srt - dst) + (sst - drt)) / 2.0))
         }
-        None => Some(Clock::Capture((srt + sst) / 2.0)),
+        None => {
+            let capture_mid_ms = request_ns as f64 / 1e6 + round_trip_ms / 2.0;
+            Some(Clock::Capture((srt + sst) / 2.0 - capture_mid_ms))
+        }
     }
 }

@@ -355,11 +355,24 @@ fn link_sdk_data_model() {
         &["frame.number"],
     );
     assert_eq!(rows(&r), ["4", "31"]);
+    // Keep-alive 1200 in the CONNECT, a PINGREQ right after connecting and again 25 s later: no
+    // keep-alive warning.
+    let r = h.fields(cap, &["-o", secret], "mqtt.msgtype == 1", &["mqtt.kalive"]);
+    assert_eq!(rows(&r), ["1200"]);
     let r = h.fields(
         cap,
         &["-o", secret],
         "mqtt.msgtype == 12",
-        &["frame.number", "mqtt.kalive"],
+        &["frame.time_relative"],
     );
-    assert_eq!(rows(&r).len(), 2);
+    assert_eq!(r.len(), 2, "{r:?}");
+    let gap = r[1][0].parse::<f64>().unwrap() - r[0][0].parse::<f64>().unwrap();
+    assert!((24.5..25.5).contains(&gap), "{gap}");
+    let r = h.fields(
+        cap,
+        &["-2", "-o", secret],
+        "aliiot.keepalive_exceeded || aliiot.keepalive_out_of_range",
+        &["frame.number"],
+    );
+    assert!(r.is_empty(), "{r:?}");
 }

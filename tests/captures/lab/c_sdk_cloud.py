@@ -20,34 +20,18 @@ until killed)
 """
 import json
 import sys
-import threading
 import time
 
 import paho.mqtt.client as mqtt
 
-sent = set()        # (topic, payload) the platform published itself (mosquitto echoes them to '#')
+import lab
+
 LINK4 = "--link4" in sys.argv[1:]
 calls_made = set()  # devices the platform already called
 
 
-def log(*a):
-    print("c-sdk-cloud:", *a, file=sys.stderr, flush=True)
-
-
-def pub(c, topic, payload, qos=0, delay=0.0):
-    if isinstance(payload, (dict, list)):
-        payload = json.dumps(payload, separators=(",", ":"))
-    if isinstance(payload, str):
-        payload = payload.encode()
-    sent.add((topic, payload))
-
-    def go():
-        c.publish(topic, payload, qos)
-        log("->", topic, payload[:100])
-    if delay:
-        threading.Timer(delay, go).start()
-    else:
-        go()
+PLATFORM = lab.Publisher("c-sdk-cloud")
+log, pub = PLATFORM.log, PLATFORM.pub
 
 
 def reply(req, method, data=None):
@@ -78,7 +62,7 @@ def platform_calls(c, pk, dn):
 
 def on_message(c, _u, m):
     t, p = m.topic, m.payload
-    if (t, p) in sent:
+    if PLATFORM.own(t, p):
         return
     log("<-", t, p[:100])
     parts = t.split("/")

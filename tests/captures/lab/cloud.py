@@ -11,37 +11,19 @@ import json
 import re
 import struct
 import sys
-import threading
 import time
 
 import paho.mqtt.client as mqtt
 
 import lab
 
-sent = set()            # payloads the platform published itself (mosquitto echoes them to '#')
 logged_in = {}          # (subpk, subdn) -> (gwpk, gwdn)
 last_gw = {}            # (subpk, subdn) -> gateway of the last session
 issued = {}             # secrets handed out by thing/sub/register_reply
 
 
-def log(*a):
-    print("platform:", *a, file=sys.stderr, flush=True)
-
-
-def pub(c, topic, payload, qos=0, delay=0.0):
-    if isinstance(payload, (dict, list)):
-        payload = json.dumps(payload, separators=(",", ":"))
-    if isinstance(payload, str):
-        payload = payload.encode()
-    sent.add((topic, payload))
-
-    def go():
-        c.publish(topic, payload, qos)
-        log("->", topic, payload[:120])
-    if delay:
-        threading.Timer(delay, go).start()
-    else:
-        go()
+PLATFORM = lab.Publisher("platform")
+log, pub = PLATFORM.log, PLATFORM.pub
 
 
 def ok(req, data=None, method=None, code=200):
@@ -66,7 +48,7 @@ FILE_BLOB = bytes((i * 37 + 11) & 0xFF for i in range(96))   # the 'file' the la
 
 def on_message(c, _u, m):
     t, p = m.topic, m.payload
-    if (t, p) in sent:
+    if PLATFORM.own(t, p):
         sent.discard((t, p))
         return
     log("<-", t, p[:120])

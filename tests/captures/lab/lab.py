@@ -1,7 +1,11 @@
-"""Shared made-up credentials and Alibaba sign helpers for the lab captures 10-16."""
+"""Shared made-up credentials, Alibaba sign helpers and the scripted platform's publisher for the
+lab captures."""
 import hashlib
 import hmac
+import json
 import re
+import sys
+import threading
 
 HOST, PORT = "127.0.0.1", 1883          # devices (the port that is captured)
 PLATFORM_PORT = 11884                   # the platform stand-in uses a second listener, not captured
@@ -58,3 +62,34 @@ def lenient_json_loads(text):
     """JSON with trailing commas tolerated (Link SDK 4.x writes some)."""
     import json
     return json.loads(re.sub(r",\s*([}\]])", r"\1", text))
+
+
+class Publisher:
+    """What a scripted platform publishes (JSON or bytes, now or after a delay), remembered: its
+    client subscribes to '#', so mosquitto hands its own messages back and they must not be
+    answered (`own`)."""
+
+    def __init__(self, name):
+        self.name, self.sent = name, set()
+
+    def log(self, *a):
+        print(self.name + ":", *a, file=sys.stderr, flush=True)
+
+    def own(self, topic, payload):
+        return (topic, payload) in self.sent
+
+    def pub(self, c, topic, payload, qos=0, delay=0.0):
+        if isinstance(payload, (dict, list)):
+            payload = json.dumps(payload, separators=(",", ":"))
+        if isinstance(payload, str):
+            payload = payload.encode()
+        self.sent.add((topic, payload))
+
+        def go():
+            c.publish(topic, payload, qos)
+            self.log("->", topic, payload[:120])
+        if delay:
+            threading.Timer(delay, go).start()
+        else:
+            go()
+

@@ -70,8 +70,7 @@ pub(crate) enum Rare {
     V5Reason(u8, &'static str),
     PayloadExpertsAt(u8),
     AssignedClientId(Box<str>),
-    /// A SUBACK's filters and codes in one allocation: each code, its filter's length (u32 LE)
-    /// and UTF-8.
+    /// A SUBACK's filters and codes in one allocation (see [`pack_sub_results`]).
     SubResults(Box<[u8]>),
     KeepaliveGap(i64),
 }
@@ -168,7 +167,9 @@ impl CachedRecord {
                 Rare::V5Reason(c, m) => rec.v5_reason = Some((*c, m)),
                 Rare::PayloadExpertsAt(at) => rec.payload_experts_at = Some(*at),
                 Rare::AssignedClientId(id) => rec.assigned_client_id = Some(id.to_string()),
-                Rare::SubResults(r) => rec.flow.sub_results = unpack_sub_results(r),
+                Rare::SubResults(r) => {
+                    rec.flow.sub_results = unpack_sub_results(r, self.identity.as_deref())
+                }
                 Rare::KeepaliveGap(g) => rec.flow.keepalive_gap_ns = Some(*g),
             }
         }
@@ -213,7 +214,8 @@ impl PduRecord {
             rare.push(Rare::PayloadExpertsAt(at));
         }
         if !self.flow.sub_results.is_empty() {
-            rare.push(Rare::SubResults(pack_sub_results(&self.flow.sub_results)));
+            let packed = pack_sub_results(&self.flow.sub_results, self.identity.as_deref());
+            rare.push(Rare::SubResults(packed));
         }
         if let Some(g) = self.flow.keepalive_gap_ns {
             rare.push(Rare::KeepaliveGap(g));
@@ -236,22 +238,57 @@ impl PduRecord {
     }
 }
 
-fn pack_sub_results(r: &[(String, u8)]) -> Box<[u8]> {
+/// The part of a filter that names the connection's device, `/{pk}/{dn}/`: most filters have it
+/// (`/sys/{pk}/{dn}/thing/…`), so it is kept once, in the identity, not in every filter.
+fn device_part(id: Option<&Identity>) -> Option<String> {
+    id.map(|i| format!("/{}/{}/", i.product_key(), i.device_name()))
+}
+
+/// Each code, its filter's length (u32 LE; the top bit says the device part follows), then,
+/// with the device part, where it goes (u16 LE), then the rest of the filter's UTF-8.
+fn pack_sub_results(r: &[(String, u8)], id: Option<&Identity>) -> Box<[u8]> {
+    let part = device_part(id);
     let mut out = Vec::with_capacity(r.iter().map(|(f, _)| f.len() + 5).sum());
     for (filter, code) in r {
         out.push(*code);
-        out.extend((filter.len() as u32).to_le_bytes());
-        out.extend(filter.as_bytes());
+        let at = part
+            .as_deref()
+            .and_then(|p| filter.find(p).map(|at| (at, p.len())))
+            .filter(|(at, _)| *at <= u16::MAX as usize);
+        match at {
+            Some((at, n)) if filter.len() < 1 << 31 => {
+                let rest = [&filter[..at], &filter[at + n..]].concat();
+                out.extend((rest.len() as u32 | 1 << 31).to_le_bytes());
+                out.extend((at as u16).to_le_bytes());
+                out.extend(rest.as_bytes());
+            }
+            _ => {
+                out.extend((filter.len() as u32 & !(1 << 31)).to_le_bytes());
+                out.extend(filter.as_bytes());
+            }
+        }
     }
     out.into()
 }
 
-fn unpack_sub_results(b: &[u8]) -> Vec<(String, u8)> {
+fn unpack_sub_results(b: &[u8], id: Option<&Identity>) -> Vec<(String, u8)> {
+    let part = device_part(id).unwrap_or_default();
     let mut out = Vec::new();
     let mut rest = b;
     while let [code, l0, l1, l2, l3, tail @ ..] = rest {
-        let n = (u32::from_le_bytes([*l0, *l1, *l2, *l3]) as usize).min(tail.len());
-        out.push((String::from_utf8_lossy(&tail[..n]).into_owned(), *code));
+        let len = u32::from_le_bytes([*l0, *l1, *l2, *l3]);
+        let (mut at, mut tail) = (None, tail);
+        if len & 1 << 31 != 0 {
+            let [a0, a1, t @ ..] = tail else { break };
+            at = Some(u16::from_le_bytes([*a0, *a1]) as usize);
+            tail = t;
+        }
+        let n = ((len & !(1 << 31)) as usize).min(tail.len());
+        let mut filter = String::from_utf8_lossy(&tail[..n]).into_owned();
+        if let Some(at) = at.filter(|at| filter.is_char_boundary(*at)) {
+            filter.insert_str(at, &part);
+        }
+        out.push((filter, *code));
         rest = &tail[n..];
     }
     out
@@ -588,8 +625,25 @@ mod tests {
             ("".to_string(), 1),
             ("/ü".to_string(), 0),
         ];
-        assert_eq!(unpack_sub_results(&pack_sub_results(&r)), r);
-        assert!(unpack_sub_results(&[]).is_empty());
+        assert_eq!(unpack_sub_results(&pack_sub_results(&r, None), None), r);
+        assert!(unpack_sub_results(&[], None).is_empty());
+        // The device's own part of a filter is kept once, in the identity.
+        let id = Identity::new(
+            "a1B2c3D4e5F",
+            "dev",
+            crate::core::session::IdentitySource::Login,
+        );
+        let mine = vec![
+            ("/sys/a1B2c3D4e5F/dev/thing/service/+".to_string(), 1),
+            ("/a1B2c3D4e5F/dev/user/get".to_string(), 0),
+            ("/a1B2c3D4e5F/other/user/get".to_string(), 0x80),
+        ];
+        let packed = pack_sub_results(&mine, Some(&id));
+        assert_eq!(
+            packed.len(),
+            3 * 5 + 2 * 2 + "/systhing/service/+user/get".len() + 27
+        );
+        assert_eq!(unpack_sub_results(&packed, Some(&id)), mine);
     }
     use crate::core::secrets::Secrets;
     use crate::core::session::{Capture, FrameCtx, MqttPdu};

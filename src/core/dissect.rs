@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::cache::{FrameCache, Slot};
-use super::fxhash::FxMap;
 use super::mqtt::{self, Aliases, Span};
 use super::secrets::Secrets;
 use super::session::{Capture, Detail, FrameCtx, MqttPdu, PduRecord};
@@ -32,8 +31,6 @@ pub struct Dissection {
     /// next frame begins (a frame's packets can come from several calls: TCP reassembly,
     /// WebSocket messages).
     pending: (u32, Vec<Slot>),
-    /// MQTT protocol level of each connection, from its CONNECT (MQTT's own rule).
-    versions: FxMap<u32, u8>,
     /// MQTT 5 topic aliases of each (connection, sender).
     aliases: HashMap<(u32, u64), Aliases>,
 }
@@ -79,7 +76,7 @@ impl Dissection {
                 ctx.over_tls = over_tls();
             }
             if let Some(level) = pdu.version {
-                self.versions.insert(conv, level);
+                self.capture.conns.entry(conv).or_default().mqtt_level = Some(level);
             }
             // MQTT 5 topic alias: a topic sets it, an empty topic stands for the one it set.
             let mut alias_topic: Option<Rc<[u8]>> = None;
@@ -144,7 +141,11 @@ impl Dissection {
     }
 
     fn version(&self, conv: u32, default_version: u8) -> u8 {
-        self.versions.get(&conv).copied().unwrap_or(default_version)
+        self.capture
+            .conns
+            .get(&conv)
+            .and_then(|c| c.mqtt_level)
+            .unwrap_or(default_version)
     }
 
     /// TCP flags of a segment (first pass): a SYN without ACK opens a new connection on its

@@ -60,11 +60,14 @@ fn live(l: &mut Option<Box<Live>>) -> &mut Live {
 pub struct FlowState {
     pub version: u8,
     pub keepalive: Option<u16>,
-    last_device_ts: Option<i64>,
+    /// When the device last sent something (valid once `device_seen`).
+    last_device_ts: i64,
+    device_seen: bool,
     pub exchanges: Vec<Exchange>,
     /// What pairs packets with their acknowledgements while the connection is open.
     live: Option<Box<Live>>,
-    pub first_ts: Option<i64>,
+    /// The first packet's time (valid once `last_frame` is set: frames count from 1).
+    first_ts: i64,
     pub last_ts: i64,
     /// The last MQTT frame of the connection (where the end is shown).
     pub last_frame: u32,
@@ -75,11 +78,19 @@ pub struct FlowState {
     pub refused: bool,
     pub reset: Option<u32>,
     pub fin: Option<u32>,
-    end_ts: Option<i64>,
-    pub likely_lost: Vec<u32>,
-    /// CONNECT frames of other connections of the same device that overlapped this one.
-    pub overlaps: Vec<u32>,
+    /// When the TCP connection ended (valid once `reset` or `fin` is set).
+    end_ts: i64,
+    /// QoS 0 messages sent right before an abrupt end, and CONNECT frames of other connections
+    /// of the same device that overlapped this one: rare, so in one list.
+    marks: Vec<(u32, Mark)>,
     open_limit_hit: bool,
+}
+
+/// What [`FlowState`] remembers of another frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    LikelyLost,
+    Overlap,
 }
 
 /// What the flow analysis says about one packet.
@@ -144,23 +155,44 @@ impl FlowState {
 
     /// A TCP FIN or RST in this connection (first pass).
     pub fn on_tcp_end(&mut self, frame: u32, ts_ns: i64, reset: bool) {
+        if self.reset.is_none() && self.fin.is_none() {
+            self.end_ts = ts_ns;
+        }
         if reset {
             self.reset.get_or_insert(frame);
         } else {
             self.fin.get_or_insert(frame);
         }
-        self.end_ts.get_or_insert(ts_ns);
         if !self.disconnect && !self.refused {
             // QoS 0 publishes shortly before an abrupt end were probably never delivered.
             let end = ts_ns;
-            self.likely_lost = self
+            self.marks.retain(|(_, m)| *m != Mark::LikelyLost);
+            let lost = self
                 .live
                 .iter()
                 .flat_map(|l| l.recent_qos0.iter())
                 .filter(|(_, t)| end.saturating_sub(*t) <= LOST_WINDOW_NS)
-                .map(|(f, _)| *f)
-                .collect();
+                .map(|(f, _)| (*f, Mark::LikelyLost));
+            self.marks.extend(lost);
         }
+    }
+
+    /// Whether `frame` is a QoS 0 message probably lost in an abrupt end.
+    pub fn likely_lost(&self, frame: u32) -> bool {
+        self.marks.contains(&(frame, Mark::LikelyLost))
+    }
+
+    /// CONNECT frames of other connections of the same device that overlapped this one.
+    pub fn overlaps(&self) -> impl Iterator<Item = u32> + '_ {
+        self.marks
+            .iter()
+            .filter(|(_, m)| *m == Mark::Overlap)
+            .map(|(f, _)| *f)
+    }
+
+    /// Another connection of the same device, logged in at `connect_frame`, overlapped this one.
+    pub fn add_overlap(&mut self, connect_frame: u32) {
+        self.marks.push((connect_frame, Mark::Overlap));
     }
 
     /// Frees what only matching needs, once the connection can carry no more MQTT (see
@@ -220,13 +252,15 @@ impl FlowState {
         experts: &mut Vec<(Ei, String)>,
     ) -> FlowRecord {
         let mut rec = FlowRecord::default();
-        self.first_ts.get_or_insert(p.ts_ns);
+        if self.last_frame == 0 {
+            self.first_ts = p.ts_ns;
+        }
         self.last_ts = p.ts_ns;
         self.last_frame = p.frame;
         // Keep-alive: the device must send something within 1.5 × keep-alive.
         if p.from_device == Some(true) {
-            if let (Some(last), Some(ka)) = (self.last_device_ts, self.keepalive.filter(|k| *k > 0))
-            {
+            let last = Some(self.last_device_ts).filter(|_| self.device_seen);
+            if let (Some(last), Some(ka)) = (last, self.keepalive.filter(|k| *k > 0)) {
                 // Capture times can be anything (the glue saturates them): no overflow.
                 let gap = p.ts_ns.saturating_sub(last);
                 if gap.saturating_mul(2) > ka as i64 * 3_000_000_000 {
@@ -238,7 +272,8 @@ impl FlowState {
                     experts.push(gap.item());
                 }
             }
-            self.last_device_ts = Some(p.ts_ns);
+            self.last_device_ts = p.ts_ns;
+            self.device_seen = true;
         } else if p.from_device == Some(false) {
             live(&mut self.live).recent_qos0.clear();
         }
@@ -340,8 +375,12 @@ impl FlowState {
 
     /// Session length in nanoseconds, first packet to the end (or the last packet).
     pub fn duration_ns(&self) -> i64 {
-        let end = self.end_ts.unwrap_or(self.last_ts).max(self.last_ts);
-        end.saturating_sub(self.first_ts.unwrap_or(end))
+        if self.last_frame == 0 {
+            return 0;
+        }
+        let ended = self.reset.is_some() || self.fin.is_some();
+        let end = if ended { self.end_ts } else { self.last_ts }.max(self.last_ts);
+        end.saturating_sub(self.first_ts)
     }
 }
 
@@ -455,7 +494,8 @@ mod tests {
         assert_eq!(ex.last().unwrap().0, Ei::KeepAliveGap);
         f.on_tcp_end(5, 91_000_000_000, true);
         assert_eq!(f.end(), End::Reset);
-        assert_eq!(f.likely_lost, [4]);
+        assert!(f.likely_lost(4));
+        assert_eq!(f.marks.len(), 1);
         assert_eq!(f.duration_ns(), 91_000_000_000);
     }
 
@@ -486,7 +526,7 @@ mod tests {
             Some((1, i64::MAX))
         );
         f.on_tcp_end(5, i64::MAX, true);
-        assert_eq!(f.likely_lost, Vec::<u32>::new());
+        assert!(f.marks.is_empty());
         assert_eq!(f.duration_ns(), i64::MAX);
     }
 

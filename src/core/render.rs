@@ -94,39 +94,39 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
         match (rec.msg_type, sign, rec.connack) {
             (CONNECT, Some(s), _) => format!(
                 ", {} ({}), {}",
-                id.device_name,
-                id.product_key,
+                id.device_name(),
+                id.product_key(),
                 s.status.label()
             ),
             (CONNACK, _, Some(c)) => format!(
                 ", {} ({}), login {}",
-                id.device_name,
-                id.product_key,
+                id.device_name(),
+                id.product_key(),
                 if c.accepted { "accepted" } else { "refused" }
             ),
             (PUBLISH, _, _) if !rec.topics.is_empty() => {
                 let t = &rec.topics[0];
                 format!(
                     ", {} ({}), {}{}",
-                    id.device_name,
-                    id.product_key,
+                    id.device_name(),
+                    id.product_key(),
                     t.class.name,
                     reply_word(t)
                 )
             }
-            _ => format!(", {} ({})", id.device_name, id.product_key),
+            _ => format!(", {} ({})", id.device_name(), id.product_key()),
         }
     };
     sink.open(&summary);
-    sink.field(Hf::ProductKey, Value::Str(&id.product_key));
-    sink.field(Hf::DeviceName, Value::Str(&id.device_name));
+    sink.field(Hf::ProductKey, Value::Str(id.product_key()));
+    sink.field(Hf::DeviceName, Value::Str(id.device_name()));
     sink.field(Hf::IdentitySource, Value::U32(id.source as u32));
     if let Some(d) = rec.direction {
         sink.field(Hf::Direction, Value::U32(d as u32));
     }
     if let Some(gw) = &rec.gateway {
-        sink.field(Hf::GatewayProductKey, Value::Str(&gw.product_key));
-        sink.field(Hf::GatewayDeviceName, Value::Str(&gw.device_name));
+        sink.field(Hf::GatewayProductKey, Value::Str(gw.product_key()));
+        sink.field(Hf::GatewayDeviceName, Value::Str(gw.device_name()));
     }
     if let Some(f) = rec.connect_in {
         sink.field(Hf::ConnectIn, Value::U32(f));
@@ -229,8 +229,8 @@ fn render_info(rec: &PduRecord, id: &super::session::Identity, sink: &mut dyn Si
     if let Some(login) = &rec.login {
         sink.info(&format!(
             " · {} ({}){}",
-            id.device_name,
-            id.product_key,
+            id.device_name(),
+            id.product_key(),
             login
                 .sign
                 .as_ref()
@@ -241,7 +241,7 @@ fn render_info(rec: &PduRecord, id: &super::session::Identity, sink: &mut dyn Si
     if let Some(c) = rec.connack {
         sink.info(&format!(
             " · {} login {}",
-            id.device_name,
+            id.device_name(),
             if c.accepted {
                 "accepted".to_string()
             } else {
@@ -334,15 +334,15 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
     if let Some(gap) = f.keepalive_gap_ns {
         sink.field(Hf::KeepAliveGap, ns_value(gap));
     }
-    if final_pass && flow.likely_lost.contains(&frame) {
+    if final_pass && flow.likely_lost(frame) {
         expert(sink, Finding::LikelyLost);
     }
     let is_connect = rec.msg_type == CONNECT && conn.connect_frame == Some(frame);
     let is_last = final_pass && flow.last_frame == frame;
     if is_connect {
-        for other in &flow.overlaps {
-            sink.field(Hf::SessionOther, Value::U32(*other));
-            expert(sink, Finding::DuplicateSession(*other));
+        for other in flow.overlaps() {
+            sink.field(Hf::SessionOther, Value::U32(other));
+            expert(sink, Finding::DuplicateSession(other));
         }
     }
     if !(final_pass && (is_connect || is_last)) {

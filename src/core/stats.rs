@@ -46,8 +46,8 @@ pub fn tap_record(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool) ->
             .and_then(|i| conn.requests.get(i))
             .is_some_and(|r| r.expects_reply && r.response.is_none());
     Some(TapRecord {
-        product_key: id.product_key.clone(),
-        device_name: id.device_name.clone(),
+        product_key: id.product_key().to_string(),
+        device_name: id.device_name().to_string(),
         class: topic.map(|t| t.class),
         is_reply: topic.is_some_and(|t| t.is_reply),
         up: rec.direction.map(|d| d == Direction::DeviceToCloud),
@@ -61,7 +61,7 @@ pub fn tap_record(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool) ->
         reply_time_us: rec.reply.map(|r| r.delta_ns / 1000),
         unanswered,
         end: (final_pass && conn.flow.last_frame == frame).then(|| conn.flow.end()),
-        sdk: conn.sdk.clone(),
+        sdk: conn.sdk.as_deref().map(str::to_string),
     })
 }
 

@@ -37,7 +37,9 @@ pub struct Conn {
     /// MQTT-level flow: acknowledgements, keep-alive, how the session ended.
     pub flow: FlowState,
     /// SDK language and version from the client id (`lan`, `_v`).
-    pub sdk: Option<String>,
+    pub sdk: Option<Box<str>>,
+    /// MQTT protocol level from the CONNECT (MQTT's own rule: the last CONNECT that says one).
+    pub mqtt_level: Option<u8>,
     pub(super) pending_limit_hit: bool,
     /// The device subscribed to a topic it publishes on: the broker echoes its messages.
     pub(super) echoes: bool,
@@ -288,22 +290,18 @@ impl Conn {
             (self.identity.clone(), t.product_key, t.device_name)
         {
             if login.source == IdentitySource::Login
-                && (login.product_key != pk || login.device_name != dn)
+                && (login.product_key() != pk || login.device_name() != dn)
                 && !c.names_gateway_session()
             {
                 if self.is_gateway {
                     rec.gateway = Some(login.clone());
-                    rec.identity = Some(Rc::new(Identity {
-                        product_key: pk.to_string(),
-                        device_name: dn.to_string(),
-                        source: IdentitySource::Topic,
-                    }));
+                    rec.identity = Some(Rc::new(Identity::new(pk, dn, IdentitySource::Topic)));
                 } else if !t.wildcard {
                     let foreign = Finding::ForeignTopic {
                         product_key: pk,
                         device_name: dn,
-                        login_product_key: &login.product_key,
-                        login_device_name: &login.device_name,
+                        login_product_key: login.product_key(),
+                        login_device_name: login.device_name(),
                     };
                     rec.experts.push(foreign.item());
                 }
@@ -365,11 +363,11 @@ impl Conn {
                 device_name: Some(dn),
             }) = topic::device_of(t)
             {
-                self.identity = Some(Rc::new(Identity {
-                    product_key: product_key.to_string(),
-                    device_name: dn.to_string(),
-                    source: IdentitySource::Topic,
-                }));
+                self.identity = Some(Rc::new(Identity::new(
+                    product_key,
+                    dn,
+                    IdentitySource::Topic,
+                )));
                 return;
             }
         }
@@ -399,18 +397,14 @@ impl Conn {
             return;
         };
         self.client_id_without_params = !login.client_id.has_params;
-        self.identity = view.identity.map(|(pk, dn)| {
-            Rc::new(Identity {
-                product_key: pk,
-                device_name: dn,
-                source: IdentitySource::Login,
-            })
-        });
+        self.identity = view
+            .identity
+            .map(|(pk, dn)| Rc::new(Identity::new(&pk, &dn, IdentitySource::Login)));
         self.sign = login.sign.as_ref().map(|c| c.status);
         let cid = &login.client_id;
         self.sdk = match (&cid.sdk_language, &cid.sdk_version) {
-            (Some(l), Some(v)) => Some(format!("{l} {v}")),
-            (Some(x), None) | (None, Some(x)) => Some(x.clone()),
+            (Some(l), Some(v)) => Some(format!("{l} {v}").into_boxed_str()),
+            (Some(x), None) | (None, Some(x)) => Some(x.as_str().into()),
             (None, None) => None,
         };
         rec.login = Some(Box::new(login));

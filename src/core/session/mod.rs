@@ -10,6 +10,7 @@
 //! pass.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::fxhash::FxMap;
 use super::mqtt::CONNECT;
@@ -35,7 +36,7 @@ pub const MAX_FILTERS: usize = 64;
 #[derive(Debug, Default)]
 pub struct Capture {
     pub conns: FxMap<u32, Box<Conn>>,
-    devices: HashMap<(String, String), Vec<u32>>,
+    devices: HashMap<Rc<Identity>, Vec<u32>>,
 }
 
 impl Capture {
@@ -69,9 +70,8 @@ impl Capture {
                 .clone()
                 .filter(|i| i.source == IdentitySource::Login)
             {
-                let key = (id.product_key.clone(), id.device_name.clone());
                 let mine = conn.connect_frame.unwrap_or(ctx.frame);
-                let others = self.devices.entry(key).or_default();
+                let others = self.devices.entry(id).or_default();
                 for &other in others.iter().filter(|c| **c != conv) {
                     let Some(o) = self.conns.get_mut(&other) else {
                         continue;
@@ -80,9 +80,9 @@ impl Capture {
                         continue;
                     }
                     if let Some(theirs) = o.connect_frame {
-                        o.flow.overlaps.push(mine);
+                        o.flow.add_overlap(mine);
                         if let Some(c) = self.conns.get_mut(&conv) {
-                            c.flow.overlaps.push(theirs);
+                            c.flow.add_overlap(theirs);
                         }
                     }
                 }
@@ -109,11 +109,10 @@ impl Capture {
                     .as_ref()
                     .filter(|i| i.source == IdentitySource::Login)
                 {
-                    let key = (id.product_key.clone(), id.device_name.clone());
-                    if let Some(convs) = self.devices.get_mut(&key) {
+                    if let Some(convs) = self.devices.get_mut(id) {
                         convs.retain(|&other| other != conv);
                         if convs.is_empty() {
-                            self.devices.remove(&key);
+                            self.devices.remove(id);
                         }
                     }
                 }

@@ -75,17 +75,42 @@ pub enum Detail {
     Full,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IdentitySource {
     Login = 1,
     Topic = 2,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Whose a packet is: a product key and device name, kept in one allocation (a capture holds one
+/// per connection).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Identity {
-    pub product_key: String,
-    pub device_name: String,
+    /// The product key followed by the device name.
+    text: Box<str>,
+    /// Where the device name begins in `text`.
+    split: u32,
     pub source: IdentitySource,
+}
+
+impl Identity {
+    pub fn new(product_key: &str, device_name: &str, source: IdentitySource) -> Identity {
+        let text = [product_key, device_name].concat().into_boxed_str();
+        // A name longer than 4 GiB cannot come from one MQTT packet.
+        let split = u32::try_from(product_key.len()).unwrap_or(u32::MAX);
+        Identity {
+            text,
+            split,
+            source,
+        }
+    }
+
+    pub fn product_key(&self) -> &str {
+        self.text.get(..self.split as usize).unwrap_or("")
+    }
+
+    pub fn device_name(&self) -> &str {
+        self.text.get(self.split as usize..).unwrap_or("")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

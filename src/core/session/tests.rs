@@ -48,7 +48,10 @@ fn session_identity_and_sign() {
     );
     let login = rec.login.as_ref().unwrap();
     assert_eq!(login.sign.as_ref().unwrap().status, SignStatus::Verified);
-    assert_eq!(rec.identity.as_ref().unwrap().device_name, "lab-sensor-02");
+    assert_eq!(
+        rec.identity.as_ref().unwrap().device_name(),
+        "lab-sensor-02"
+    );
     assert_eq!(rec.direction, Some(Direction::DeviceToCloud));
     let eis: Vec<Ei> = rec.experts.iter().map(|e| e.0).collect();
     assert_eq!(eis, [Ei::SignVerified, Ei::Cleartext]);
@@ -149,7 +152,7 @@ fn identity_from_topic_without_connect() {
     let rec = conn.analyze(&publish, &ctx(2, true), &Secrets::default());
     let id = rec.identity.unwrap();
     assert_eq!(
-        (id.product_key.as_str(), id.device_name.as_str(), id.source),
+        (id.product_key(), id.device_name(), id.source),
         (PK, "dev-9", IdentitySource::Topic)
     );
     assert_eq!(rec.connect_in, None);

@@ -18,6 +18,7 @@ use super::session::{
     connack, describe_connect, describe_filters, describe_publish, Detail, Direction, Identity,
     MqttPdu, PduRecord, ReplyLink, SubLogin,
 };
+use super::tsl::InForce;
 
 /// One analysed MQTT packet of a frame. Everything a later pass needs of the packet itself is
 /// read again from its bytes, but for a topic MQTT 5 gave by alias (the packet has none).
@@ -101,8 +102,10 @@ impl CachedRecord {
         topic: Option<&[u8]>,
         secrets: &Secrets,
         detail: Detail,
+        models: InForce<'_>,
     ) -> PduRecord {
-        let mut rec = self.restore_as(topic.or(pdu.topics.first().copied()), pdu.payload, detail);
+        let topic = topic.or(pdu.topics.first().copied());
+        let mut rec = self.restore_as(topic, pdu.payload, detail, models);
         if self.msg_type == CONNECT {
             let tls = self.connect_experts.unwrap_or(false);
             let view = describe_connect(pdu, secrets, tls);
@@ -125,7 +128,7 @@ impl CachedRecord {
     /// The full record again: the cached facts, plus the PUBLISH topic and payload described
     /// anew from the same packet (the bytes the first pass analysed).
     pub fn restore(&self, topic: Option<&[u8]>, payload: Option<&[u8]>) -> PduRecord {
-        self.restore_as(topic, payload, Detail::Full)
+        self.restore_as(topic, payload, Detail::Full, InForce::NONE)
     }
 
     fn restore_as(
@@ -133,6 +136,7 @@ impl CachedRecord {
         topic: Option<&[u8]>,
         payload: Option<&[u8]>,
         detail: Detail,
+        models: InForce<'_>,
     ) -> PduRecord {
         let mut rec = PduRecord {
             msg_type: self.msg_type,
@@ -153,7 +157,7 @@ impl CachedRecord {
             ..PduRecord::default()
         };
         if self.msg_type == PUBLISH {
-            (rec.topics, rec.payload) = describe_publish(topic, payload, detail);
+            (rec.topics, rec.payload) = describe_publish(topic, payload, detail, models);
             rec.payload_experts_at = rec.payload.as_ref().map(|_| 0);
         }
         for item in self.extra.iter().flat_map(|x| x.iter()) {

@@ -126,8 +126,9 @@ impl Dissection {
             let version = self.version(conv, default_version);
             let (pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
             let rec = if slot.record.needs_packet() {
+                let models = self.capture.tsl.at(frame);
                 slot.record
-                    .restore_with(&pdu, slot.alias_topic.as_deref(), secrets, detail)
+                    .restore_with(&pdu, slot.alias_topic.as_deref(), secrets, detail, models)
             } else {
                 slot.record.restore(None, None)
             };

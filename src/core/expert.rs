@@ -7,6 +7,8 @@
 use super::clientid::ClientIdIssue;
 use super::payload::{self, PayloadIssue};
 use super::sign::{SecretKind, SignCheck};
+use super::tsl::check::TslIssue;
+use super::tsl::load::LoadError;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Group {
@@ -95,6 +97,38 @@ experts! {
     SampleScriptReply => "aliiot.raw.sample_script_shape", Protocol, Chat, "Pass-through bytes shaped like the sample data-parsing script's reply";
     NtpPlaceholder => "aliiot.ntp.placeholder_time", Protocol, Note, "NTP request whose deviceSendTime is not a time";
     Echo => "aliiot.echo", Sequence, Note, "The device's own message delivered back to it";
+    // The thing model (TSL reference §5.2: E → Error, W → Warning, N → Note).
+    TslUnknownProperty => "aliiot.tsl.unknown_property", Protocol, Error, "TSL: property not in the thing model";
+    TslUnknownModule => "aliiot.tsl.unknown_module", Protocol, Error, "TSL: module prefix names no loaded module";
+    TslTypeMismatch => "aliiot.tsl.type_mismatch", Protocol, Error, "TSL: value of the wrong JSON type";
+    TslNumberAsString => "aliiot.tsl.number_as_string", Protocol, Warn, "TSL: number sent as a string";
+    TslNotInteger => "aliiot.tsl.not_integer", Protocol, Error, "TSL: int or enum value with a fraction";
+    TslOutOfRange => "aliiot.tsl.out_of_range", Protocol, Error, "TSL: value outside the model's min/max";
+    TslOffStep => "aliiot.tsl.off_step", Protocol, Note, "TSL: value not on the model's step";
+    TslTextTooLong => "aliiot.tsl.text_too_long", Protocol, Error, "TSL: text longer than the model's length";
+    TslEnumValue => "aliiot.tsl.enum_value", Protocol, Error, "TSL: enum value not in the model";
+    TslBoolValue => "aliiot.tsl.bool_value", Protocol, Error, "TSL: bool value other than 0 or 1";
+    TslBoolLiteral => "aliiot.tsl.bool_literal", Protocol, Warn, "TSL: bool sent as true/false";
+    TslDateValue => "aliiot.tsl.date_value", Protocol, Error, "TSL: date that is not a millisecond timestamp";
+    TslDateNumber => "aliiot.tsl.date_number", Protocol, Warn, "TSL: date sent as a number";
+    TslStructLacks => "aliiot.tsl.struct_member_missing", Protocol, Warn, "TSL: struct lacks a member";
+    TslStructUnknown => "aliiot.tsl.struct_member_unknown", Protocol, Error, "TSL: struct member not in the model";
+    TslArrayTooLong => "aliiot.tsl.array_too_long", Protocol, Error, "TSL: array longer than the model's size";
+    TslArrayItem => "aliiot.tsl.array_item", Protocol, Error, "TSL: array item of the wrong type";
+    TslUnknownEvent => "aliiot.tsl.unknown_event", Protocol, Error, "TSL: event not in the thing model";
+    TslUnknownOutput => "aliiot.tsl.unknown_output", Protocol, Error, "TSL: output not in the event's or service's outputs";
+    TslEventNotWrapped => "aliiot.tsl.event_not_wrapped", Protocol, Note, "TSL: event outputs not wrapped in \"value\"";
+    TslUnknownService => "aliiot.tsl.unknown_service", Protocol, Error, "TSL: service not in the thing model";
+    TslMissingInput => "aliiot.tsl.missing_input", Protocol, Warn, "TSL: service call lacks an input";
+    TslUnknownInput => "aliiot.tsl.unknown_input", Protocol, Error, "TSL: service call with an input not in the model";
+    TslReadOnly => "aliiot.tsl.read_only", Protocol, Error, "TSL: set of a read-only property";
+    TslFloatWithoutPoint => "aliiot.tsl.float_without_point", Protocol, Warn, "TSL: float or double without a decimal point";
+    TslTooManyProperties => "aliiot.tsl.too_many_properties", Protocol, Error, "TSL: more than 200 properties in one post";
+    TslSyncServiceAsync => "aliiot.tsl.sync_service_async", Protocol, Note, "TSL: sync service delivered asynchronously";
+    TslMore => "aliiot.tsl.more", Protocol, Note, "TSL: more findings than are shown";
+    TslExplainsError => "aliiot.tsl.explains_error", ResponseCode, Note, "Error reply to a request the thing model finds fault with";
+    TslLearned => "aliiot.tsl.learned", Protocol, Chat, "Thing model taken from the capture";
+    TslTemplateBad => "aliiot.tsl.template_unreadable", Malformed, Warn, "Thing model in a dsltemplate reply cannot be read";
     InternalError => "aliiot.internal_error", Malformed, Error, "aliiot could not analyse this packet";
 }
 
@@ -200,6 +234,22 @@ pub enum Finding<'a> {
     // The transport (glue).
     /// Encrypted MQTT and no TLS keys to read it.
     TlsNoKeys,
+    // The thing model.
+    Tsl(&'a TslIssue),
+    /// An error reply (`code`) to the request in `frame`, which had `findings`.
+    TslExplainsError {
+        code: u64,
+        frame: u32,
+        findings: u8,
+    },
+    /// A dsltemplate reply's model, now in force for product `.0`.
+    TslLearned(&'a str),
+    TslTemplateBad(&'a LoadError),
+    /// A dsltemplate reply on product `topic`'s topic carries product `model`'s model.
+    TslTemplateOther {
+        topic: &'a str,
+        model: &'a str,
+    },
 }
 
 impl Finding<'_> {
@@ -395,6 +445,31 @@ impl Finding<'_> {
                 ),
             ),
             F::OpenAtEnd => s(Ei::OpenAtEnd, "Session still open when the capture ended"),
+            F::Tsl(i) => tsl_issue(i),
+            F::TslExplainsError {
+                code,
+                frame,
+                findings,
+            } => (
+                Ei::TslExplainsError,
+                format!(
+                    "Code {code} answers the request in frame {frame}, which breaks the thing model \
+({findings} finding{}): likely why the platform refused it",
+                    if findings == 1 { "" } else { "s" }
+                ),
+            ),
+            F::TslLearned(pk) => (
+                Ei::TslLearned,
+                format!("Thing model of product {pk} taken from this reply: later messages are checked against it"),
+            ),
+            F::TslTemplateBad(e) => (
+                Ei::TslTemplateBad,
+                format!("The thing model in this reply cannot be read: {e}"),
+            ),
+            F::TslTemplateOther { topic, model } => (
+                Ei::TslTemplateBad,
+                format!("The thing model in this reply is product {model}'s, not {topic}'s: not used"),
+            ),
             F::TlsNoKeys => s(
                 Ei::TlsNoKeys,
                 "Encrypted MQTT to the platform and no TLS keys to read it: record a key log \
@@ -403,6 +478,97 @@ ssl.SSLContext.keylog_filename for Python) and set it in Preferences › Protoco
 (Pre)-Master-Secret log filename, or embed it with editcap --inject-secrets tls,FILE",
             ),
         }
+    }
+}
+
+/// A thing-model finding, in the TSL reference's words (§5.2).
+fn tsl_issue(i: &TslIssue) -> (Ei, String) {
+    use TslIssue as T;
+    match i {
+        T::UnknownProperty { id } => (Ei::TslUnknownProperty, format!("TSL: unknown property \"{id}\"")),
+        T::UnknownModule { module } => (Ei::TslUnknownModule, format!("TSL: unknown module \"{module}\"")),
+        T::TypeMismatch { id, expects, got } => (
+            Ei::TslTypeMismatch,
+            format!("TSL: type mismatch: \"{id}\" expects {expects}, got {got}"),
+        ),
+        T::NumberAsString { id } => (Ei::TslNumberAsString, format!("TSL: \"{id}\" number sent as string")),
+        T::NotInteger { id, value } => (Ei::TslNotInteger, format!("TSL: \"{id}\" expects an integer, got {value}")),
+        T::AboveMax { id, value, max } => (
+            Ei::TslOutOfRange,
+            format!("TSL: out of range: \"{id}\"={value} is above the model's maximum {max}"),
+        ),
+        T::BelowMin { id, value, min } => (
+            Ei::TslOutOfRange,
+            format!("TSL: out of range: \"{id}\"={value} is below the model's minimum {min}"),
+        ),
+        T::OffStep { id, value, step } => (Ei::TslOffStep, format!("TSL: \"{id}\"={value} off step {step}")),
+        T::TextTooLong { id, chars, bytes, length } => (
+            Ei::TslTextTooLong,
+            format!("TSL: text too long: \"{id}\" {chars} > {length} characters ({bytes} bytes)"),
+        ),
+        T::EnumValue { id, value, keys } => (
+            Ei::TslEnumValue,
+            format!("TSL: enum \"{id}\"={value} not in {{{keys}}}"),
+        ),
+        T::BoolValue { id, value } => (Ei::TslBoolValue, format!("TSL: bool \"{id}\" must be 0 or 1, got {value}")),
+        T::BoolLiteral { id, value } => (
+            Ei::TslBoolLiteral,
+            format!("TSL: bool \"{id}\" must be 0 or 1, got {value}"),
+        ),
+        T::DateValue { id } => (Ei::TslDateValue, format!("TSL: date \"{id}\" is not a millisecond timestamp")),
+        T::DateNumber { id } => (Ei::TslDateNumber, format!("TSL: date \"{id}\" sent as number")),
+        T::StructLacks { id, member } => (
+            Ei::TslStructLacks,
+            format!("TSL: struct \"{id}\" lacks \"{member}\""),
+        ),
+        T::StructUnknown { id, member } => (
+            Ei::TslStructUnknown,
+            format!("TSL: struct \"{id}\" has unknown member \"{member}\""),
+        ),
+        T::ArrayTooLong { id, items, size } => (
+            Ei::TslArrayTooLong,
+            format!("TSL: array \"{id}\" has {items} items > size {size}"),
+        ),
+        T::ArrayItem { id, index, expects } => (
+            Ei::TslArrayItem,
+            format!("TSL: \"{id}\"[{index}] is not {expects}"),
+        ),
+        T::UnknownEvent { id } => (Ei::TslUnknownEvent, format!("TSL: unknown event \"{id}\"")),
+        T::UnknownEventOutput { event, output } => (
+            Ei::TslUnknownOutput,
+            format!("TSL: event \"{event}\" has unknown output \"{output}\""),
+        ),
+        T::EventNotWrapped => (
+            Ei::TslEventNotWrapped,
+            "TSL: event params not wrapped in \"value\" (the Link and Node SDKs send them so)".into(),
+        ),
+        T::UnknownService { id } => (Ei::TslUnknownService, format!("TSL: unknown service \"{id}\"")),
+        T::MissingInput { service, input } => (
+            Ei::TslMissingInput,
+            format!("TSL: service \"{service}\" lacks input \"{input}\""),
+        ),
+        T::UnknownInput { service, input } => (
+            Ei::TslUnknownInput,
+            format!("TSL: service \"{service}\" has unknown input \"{input}\""),
+        ),
+        T::UnknownReplyOutput { service, output } => (
+            Ei::TslUnknownOutput,
+            format!("TSL: service \"{service}\" reply has unknown output \"{output}\""),
+        ),
+        T::ReadOnly { id } => (Ei::TslReadOnly, format!("TSL: write to read-only property \"{id}\"")),
+        T::FloatWithoutPoint { id } => (
+            Ei::TslFloatWithoutPoint,
+            format!("TSL: \"{id}\" float without decimal point (docs require e.g. 10.0)"),
+        ),
+        T::TooManyProperties { count } => (
+            Ei::TslTooManyProperties,
+            format!("TSL: {count} properties in one post (limit 200, code 6106)"),
+        ),
+        T::SyncServiceAsync { service } => (
+            Ei::TslSyncServiceAsync,
+            format!("TSL: sync service \"{service}\" delivered async (product may be verification-free)"),
+        ),
+        T::More { count } => (Ei::TslMore, format!("TSL: {count} more findings not shown")),
     }
 }
 

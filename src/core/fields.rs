@@ -200,6 +200,22 @@ fields! {
         "Property value when it is a number (filter with >, <)";
     PropertyTime => "Time", "aliiot.property.time", Kind::AbsTimeUtc,
         "Time the device gave the property value ({value, time} form)";
+    PropertyDisplayName => "Display name", "aliiot.property.display_name", Kind::Str,
+        "Name the product's thing model (TSL) gives the property, event output or service argument";
+    PropertyDataType => "Data type", "aliiot.property.data_type", Kind::Str,
+        "The thing model's data type of the value (int, float, double, text, date, bool, enum, struct, array)";
+    PropertyUnit => "Unit", "aliiot.property.unit", Kind::Str,
+        "Unit symbol the thing model gives a number (°C, %)";
+    PropertyUnitName => "Unit name", "aliiot.property.unit_name", Kind::Str,
+        "Unit name the thing model gives a number";
+    PropertyValueName => "Value name", "aliiot.property.value_name", Kind::Str,
+        "Name the thing model gives a bool or enum value (on, off, auto…)";
+    TslViolation => "Thing model finding", "aliiot.tsl.violation", Kind::Str,
+        "What a value or message breaks in the product's thing model (TSL), and why";
+    TslSource => "Thing model", "aliiot.tsl.source", Kind::Str,
+        "Where the thing model the message was checked against came from: a file of the TSL folder, or a dsltemplate reply in the capture";
+    TslCauseFrame => "Request the thing model faults", "aliiot.tsl.cause_frame", Kind::FrameRequest,
+        "The request this error reply answers, whose thing-model findings likely explain the error";
     EventTime => "Event time", "aliiot.event.time", Kind::AbsTimeUtc,
         "Time the device gave the event";
     JsonKey => "Key", "aliiot.json.key", Kind::Str,
@@ -324,6 +340,7 @@ pub fn from_payload(f: &FieldDef) -> bool {
         "aliiot.ota.",
         "aliiot.file.",
         "aliiot.event.",
+        "aliiot.tsl.",
     ];
     PREFIXES.iter().any(|p| f.abbrev.starts_with(p))
 }

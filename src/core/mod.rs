@@ -19,6 +19,7 @@
 //! - [`mqtt5`]: MQTT 5 reason codes and the platform's limits
 //! - [`fields`]: every field, subtree and expert item, as data
 //! - [`render`]: turns analysis into fields through the [`render::Sink`] trait
+//! - [`tsl`]: the thing model: TSL files read, Alink values described and checked against them
 
 pub mod cache;
 pub mod clientid;
@@ -39,6 +40,7 @@ pub mod sign;
 pub mod stats;
 pub mod topic;
 pub mod transport;
+pub mod tsl;
 pub mod wsstream;
 
 /// Text of bytes as [`String::from_utf8_lossy`] gives it, checked first the fast way (a word at a

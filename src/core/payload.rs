@@ -4,7 +4,9 @@
 use super::fields::Hf;
 use super::json::{self, Value};
 use super::topic::{Carries, Class, Content, TopicInfo};
+use super::tsl::{self, model::ProductModel};
 use std::borrow::Cow;
+use std::rc::Rc;
 
 /// At most this many JSON members are shown per payload (the rest are counted).
 pub const MAX_TREE_ITEMS: usize = 256;
@@ -32,6 +34,8 @@ pub struct Property {
     pub value_num: Option<f64>,
     /// UTC milliseconds.
     pub time: Option<u64>,
+    /// What the product's thing model says of it (only with a model).
+    pub tsl: Option<Box<tsl::PropertyTsl>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -56,6 +60,23 @@ pub struct Alink {
     pub data: Vec<TreeItem>,
     /// OTA progress step: 0–100 percent, or a negative failure code.
     pub ota_step: Option<i32>,
+    /// What `properties` are to the thing model (event outputs, service arguments…).
+    pub args: tsl::Args,
+    /// The message described against its product's thing model: the model, and findings about
+    /// the message as a whole (each value's are in its [`Property::tsl`]).
+    pub tsl: Option<Box<tsl::Described>>,
+}
+
+impl Alink {
+    /// Every thing-model finding: the message's, then each value's.
+    pub fn tsl_findings(&self) -> impl Iterator<Item = &tsl::check::TslIssue> {
+        self.tsl.iter().flat_map(|d| d.issues.iter()).chain(
+            self.properties
+                .iter()
+                .filter_map(|p| p.tsl.as_ref())
+                .flat_map(|t| t.issues.iter()),
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +137,14 @@ pub struct Payload {
 }
 
 impl Payload {
+    /// How many thing-model findings the payload has.
+    pub fn tsl_findings(&self) -> usize {
+        match &self.body {
+            Body::Alink(a) if a.tsl.is_some() => a.tsl_findings().count(),
+            _ => 0,
+        }
+    }
+
     /// Whether the payload is an Alink reply with an error code.
     pub fn alink_error(&self) -> bool {
         self.issues
@@ -150,8 +179,9 @@ fn carries(t: &TopicInfo<'_>) -> Carries {
 /// Keys whose values are credentials: shown masked in aliiot's tree.
 const SECRET_KEYS: &[&str] = &["deviceSecret", "deviceToken", "productSecret"];
 
-pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
-    analyze_with(t, bytes, true)
+/// The payload in full; with its product's thing model, described and checked against it.
+pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8], model: Option<&Rc<ProductModel>>) -> Payload {
+    analyze_with(t, bytes, true, model)
 }
 
 /// What the first pass needs of a payload nobody is shown yet: everything but the trees of an
@@ -159,10 +189,15 @@ pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
 /// id, code, `sys.ack`, method and version are kept, for pairing and counting). The packet's
 /// items are made from [`analyze`] when it is shown.
 pub fn facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
-    analyze_with(t, bytes, false)
+    analyze_with(t, bytes, false, None)
 }
 
-fn analyze_with(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload {
+fn analyze_with(
+    t: &TopicInfo<'_>,
+    bytes: &[u8],
+    full: bool,
+    model: Option<&Rc<ProductModel>>,
+) -> Payload {
     if !full {
         if let Some(p) = alink_facts(t, bytes) {
             // The scan and the parser agree (checked in debug builds, the fuzz targets' too).
@@ -174,18 +209,23 @@ fn analyze_with(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload {
             return p;
         }
     }
-    parsed_facts_or_full(t, bytes, full)
+    parsed_facts_or_full(t, bytes, full, model)
 }
 
 /// [`facts`] through the parser.
 fn parsed_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
-    let mut p = parsed_facts_or_full(t, bytes, false);
+    let mut p = parsed_facts_or_full(t, bytes, false, None);
     // Only what alink_facts gives: the Alink facts and their error code.
     p.issues.retain(|i| matches!(i, PayloadIssue::ErrorCode(_)));
     p
 }
 
-fn parsed_facts_or_full(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload {
+fn parsed_facts_or_full(
+    t: &TopicInfo<'_>,
+    bytes: &[u8],
+    full: bool,
+    model: Option<&Rc<ProductModel>>,
+) -> Payload {
     let mut issues = Vec::new();
     if bytes.is_empty() {
         return Payload {
@@ -254,7 +294,7 @@ fn parsed_facts_or_full(t: &TopicInfo<'_>, bytes: &[u8], full: bool) -> Payload 
     }
     let named = named_members(t, v, &mut issues);
     let body = if alink_body {
-        Body::Alink(Box::new(alink(t, v, &mut issues, full)))
+        Body::Alink(Box::new(alink(t, v, &mut issues, full, model)))
     } else {
         let mut items = Vec::new();
         tree(v, 0, &mut items, &mut issues);
@@ -532,7 +572,13 @@ fn embedded_or_self(v: &Value) -> std::borrow::Cow<'_, Value> {
     }
 }
 
-fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>, full: bool) -> Alink {
+fn alink(
+    t: &TopicInfo<'_>,
+    v: &Value,
+    issues: &mut Vec<PayloadIssue>,
+    full: bool,
+    model: Option<&Rc<ProductModel>>,
+) -> Alink {
     let mut a = Alink::default();
     if let Some(id) = v.get("id") {
         let text = value_text(id);
@@ -560,14 +606,22 @@ fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>, full: boo
     if !full {
         return a;
     }
-    if let Some(p) = v.get("params") {
-        let p = embedded_or_self(p);
+    let params = v.get("params").map(embedded_or_self);
+    let data = v.get("data").map(embedded_or_self);
+    if let Some(mut d) = model.and_then(|m| tsl::describe(m, t, params.as_deref(), data.as_deref()))
+    {
+        a.properties = std::mem::take(&mut d.values);
+        a.args = d.args;
+        a.tsl = Some(Box::new(d));
+    }
+    let described = a.tsl.is_some();
+    if let Some(p) = params {
         if t.is_reply {
             tree(&p, 0, &mut a.params, issues);
         } else {
             match t.class.content {
-                Content::Properties => properties(&p, &mut a.properties),
-                Content::BatchProperties => {
+                Content::Properties if !described => properties(&p, &mut a.properties),
+                Content::BatchProperties if !described => {
                     if let Some(props) = p.get("properties") {
                         batch_properties(props, &mut a.properties);
                     }
@@ -586,9 +640,8 @@ fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>, full: boo
             tree(&p, 0, &mut a.params, issues);
         }
     }
-    if let Some(d) = v.get("data") {
-        let d = embedded_or_self(d);
-        if t.class.content == Content::DesiredProperties && t.is_reply {
+    if let Some(d) = data {
+        if t.class.content == Content::DesiredProperties && t.is_reply && !described {
             properties(&d, &mut a.properties);
         }
         tree(&d, 0, &mut a.data, issues);
@@ -596,7 +649,8 @@ fn alink(t: &TopicInfo<'_>, v: &Value, issues: &mut Vec<PayloadIssue>, full: boo
     a
 }
 
-fn property(name: &str, v: &Value) -> Property {
+/// A property value `v` (or `{value, time}`) as shown.
+pub fn property(name: &str, v: &Value) -> Property {
     let (value, time) = match v {
         Value::Object(_) if v.get("value").is_some() => (
             v.get("value").unwrap_or(&Value::Null),
@@ -613,6 +667,7 @@ fn property(name: &str, v: &Value) -> Property {
         value: text,
         value_num: value.as_f64(),
         time,
+        tsl: None,
     }
 }
 
@@ -686,7 +741,7 @@ fn file_chunk(
     let (header_bytes, rest) = rest.split_at(header_len as usize);
     let (chunk, crc_bytes) = rest.split_at(rest.len() - 2);
     let header = match json::parse(header_bytes) {
-        Ok(p) if p.value.is_object() => alink(t, &p.value, issues, true),
+        Ok(p) if p.value.is_object() => alink(t, &p.value, issues, true, None),
         _ => {
             issues.push(PayloadIssue::FileFraming(
                 "the header is not a JSON object".into(),
@@ -783,6 +838,11 @@ mod tests {
     use super::*;
     use crate::core::topic;
 
+    /// Without a thing model.
+    fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
+        super::analyze(t, bytes, None)
+    }
+
     #[test]
     fn scanned_facts_match_parsed_facts() {
         let t = topic::classify("/sys/a1B2c3D4e5F/dev/thing/event/property/post").unwrap();
@@ -836,19 +896,22 @@ mod tests {
                     name: "Power".into(),
                     value: "on".into(),
                     value_num: None,
-                    time: Some(1524448722000)
+                    time: Some(1524448722000),
+                    tsl: None,
                 },
                 Property {
                     name: "WF".into(),
                     value: "23.6".into(),
                     value_num: Some(23.6),
-                    time: Some(1524448722000)
+                    time: Some(1524448722000),
+                    tsl: None,
                 },
                 Property {
                     name: "temperature".into(),
                     value: "21".into(),
                     value_num: Some(21.0),
-                    time: None
+                    time: None,
+                    tsl: None,
                 },
             ]
         );

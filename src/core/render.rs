@@ -131,7 +131,7 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
     if let Some(f) = rec.connect_in {
         sink.field(Hf::ConnectIn, Value::U32(f));
     }
-    render_links(rec, conn, final_pass, sink);
+    render_links(rec, conn, frame, final_pass, sink);
     for t in &rec.topics {
         render_topic(t, sink);
     }
@@ -262,15 +262,24 @@ fn publish_info(t: &TopicView, body: &Body) -> String {
     s.push_str(t.class.name);
     s.push_str(reply_word(t));
     if let Body::Alink(a) = body {
+        use std::fmt::Write;
         if let Some(c) = a.code {
-            use std::fmt::Write;
             let _ = write!(s, " {c}");
+        }
+        if a.tsl.is_some() {
+            match a.tsl_findings().count() {
+                0 => {}
+                1 => s.push_str(" [1 TSL finding]"),
+                n => {
+                    let _ = write!(s, " [{n} TSL findings]");
+                }
+            }
         }
     }
     s
 }
 
-fn render_links(rec: &PduRecord, conn: &Conn, final_pass: bool, sink: &mut dyn Sink) {
+fn render_links(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: &mut dyn Sink) {
     if let Some(req) = rec.request.and_then(|i| conn.requests.get(i)) {
         match req.response {
             Some(f) => sink.field(Hf::ResponseIn, Value::U32(f)),
@@ -281,6 +290,27 @@ fn render_links(rec: &PduRecord, conn: &Conn, final_pass: bool, sink: &mut dyn S
     if let Some(r) = rec.reply {
         sink.field(Hf::RequestIn, Value::U32(r.request_frame));
         sink.field(Hf::ResponseTime, ns_value(r.delta_ns));
+        // An error reply to a request the thing model finds fault with: likely why.
+        let code = rec.payload.as_ref().and_then(|p| match &p.body {
+            Body::Alink(a) => a.code.filter(|c| *c != 200),
+            _ => None,
+        });
+        // The request of that frame this frame answers (a frame can carry several).
+        let from = conn.requests.partition_point(|q| q.frame < r.request_frame);
+        let request = conn.requests[from..]
+            .iter()
+            .take_while(|q| q.frame == r.request_frame)
+            .find(|q| q.response == Some(frame))
+            .filter(|q| q.tsl_findings > 0);
+        if let (Some(code), Some(q)) = (code, request) {
+            sink.field(Hf::TslCauseFrame, Value::U32(q.frame));
+            let f = Finding::TslExplainsError {
+                code,
+                frame: q.frame,
+                findings: q.tsl_findings,
+            };
+            expert(sink, f);
+        }
     }
 }
 
@@ -497,31 +527,100 @@ fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
     if let Some(t) = a.event_time {
         sink.field(Hf::EventTime, ms_time(t));
     }
+    if let Some(d) = &a.tsl {
+        sink.field(Hf::TslSource, Value::Str(&d.model.source.describe()));
+        for i in &d.issues {
+            tsl_finding(sink, i);
+        }
+    }
     if !a.properties.is_empty() {
         sink.push_text(
             Ett::Property,
-            &format!("Properties ({})", a.properties.len()),
+            &shown_label(sink, || {
+                format!("{} ({})", a.args.label(), a.properties.len())
+            }),
         );
         for p in &a.properties {
-            sink.push_text(
-                Ett::Property,
-                &shown_label(sink, || format!("{} = {}", p.name, p.value)),
-            );
-            sink.field(Hf::PropertyName, Value::Str(&p.name));
-            sink.field(Hf::PropertyValue, Value::Str(&p.value));
-            if let Some(n) = p.value_num {
-                sink.field(Hf::PropertyValueNum, Value::F64(n));
-            }
-            if let Some(t) = p.time {
-                sink.field(Hf::PropertyTime, ms_time(t));
-            }
-            sink.pop();
+            render_property(p, sink);
         }
         sink.pop();
     }
     render_tree("Params", &a.params, sink);
     render_tree("Data", &a.data, sink);
     sink.pop();
+}
+
+/// A property (or event output, service argument, struct member, array item) with what the
+/// thing model says of it.
+fn render_property(p: &payload::Property, sink: &mut dyn Sink) {
+    let def = p.tsl.as_ref().and_then(|t| t.def.as_ref());
+    sink.push_text(
+        Ett::Property,
+        &shown_label(sink, || {
+            let mut s = match def {
+                Some(d) if *d.display_name != *p.name => {
+                    format!("{} ({}) = {}", d.display_name, p.name, p.value)
+                }
+                _ => format!("{} = {}", p.name, p.value),
+            };
+            if let Some(d) = def {
+                if let Some(u) = &d.unit {
+                    s.push(' ');
+                    s.push_str(u);
+                }
+                if let Some(n) = &d.value_name {
+                    s.push_str(&format!(" ({n})"));
+                }
+            }
+            if let Some(n) = p.tsl.as_ref().map(|t| t.issues.len()).filter(|n| *n > 0) {
+                s.push_str(&format!(
+                    " [{n} TSL finding{}]",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+            s
+        }),
+    );
+    sink.field(Hf::PropertyName, Value::Str(&p.name));
+    sink.field(Hf::PropertyValue, Value::Str(&p.value));
+    if let Some(n) = def.and_then(|d| d.value_name.as_ref()) {
+        sink.append(&shown_label(sink, || format!(" ({n})")));
+    }
+    if let Some(n) = p.value_num {
+        sink.field(Hf::PropertyValueNum, Value::F64(n));
+    }
+    if let Some(t) = p.time {
+        sink.field(Hf::PropertyTime, ms_time(t));
+    }
+    if let Some(t) = &p.tsl {
+        if let Some(d) = &t.def {
+            sink.field(Hf::PropertyDisplayName, Value::Str(&d.display_name));
+            sink.field(Hf::PropertyDataType, Value::Str(d.data_type));
+            if let Some(u) = &d.unit {
+                sink.field(Hf::PropertyUnit, Value::Str(u));
+            }
+            if let Some(u) = &d.unit_name {
+                sink.field(Hf::PropertyUnitName, Value::Str(u));
+            }
+            if let Some(n) = &d.value_name {
+                sink.field(Hf::PropertyValueName, Value::Str(n));
+            }
+        }
+        for i in &t.issues {
+            tsl_finding(sink, i);
+        }
+        for m in &t.members {
+            render_property(m, sink);
+        }
+    }
+    sink.pop();
+}
+
+/// A thing-model finding: its field and its expert item, in the same words.
+fn tsl_finding(sink: &mut dyn Sink, i: &super::tsl::check::TslIssue) {
+    let (ei, text) = Finding::Tsl(i).item();
+    sink.field(Hf::TslViolation, Value::Str(&text));
+    sink.expert(ei, &text);
 }
 
 fn render_body(body: &Body, sink: &mut dyn Sink) {

@@ -81,6 +81,30 @@ pub enum Content {
     FirmwarePush,
 }
 
+/// What a message of the class is to the thing model (TSL): which of its parts the model checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TslRole {
+    None,
+    /// `params`: property values (`{id: v}` or `{id: {value, time}}`).
+    PropertyPost,
+    /// `params`: values of writable properties.
+    PropertySet,
+    /// `params`: property identifiers; the reply's `data`: their values.
+    PropertyGet,
+    /// `params`: identifiers; the reply's `data`: `{id: {value, version}}`.
+    DesiredGet,
+    /// `params`: `{id: {version}}`.
+    DesiredDelete,
+    /// `params.properties`: `{id: [{value, time}]}`; `params.events`: `{id: [{value, time}]}`.
+    BatchPost,
+    /// The topic's identifier is an event; `params` (or `params.value`) its outputs.
+    EventPost,
+    /// The topic's identifier is a service; `params` its inputs, the reply's `data` its outputs.
+    Service,
+    /// The reply's `data` is the product's thing model.
+    Template,
+}
+
 /// [`ClassRow::gateway`]: a gateway's request (its session is a gateway's).
 pub const MARKS: u8 = 1;
 /// [`ClassRow::gateway`]: the request logs sub-devices in (their signs can be checked).
@@ -107,6 +131,8 @@ pub struct ClassRow {
     pub gateway: u8,
     /// Its replies come on the request topic + `_reply` (and say " reply" in the Info column).
     pub twin: bool,
+    /// What the thing model checks in its messages.
+    pub tsl: TslRole,
 }
 
 /// A class is a reference to its catalogue row.
@@ -155,6 +181,7 @@ const ALINK: ClassRow = ClassRow {
     pairing: Pairing::ById,
     gateway: 0,
     twin: true,
+    tsl: TslRole::None,
 };
 const OTA: ClassRow = ClassRow {
     pairing: Pairing::None,
@@ -187,25 +214,25 @@ macro_rules! classes {
 // The catalogue (reference §4). A row's base names its kind: ALINK (Alink request and `_reply`
 // paired by id), OTA (Alink, not paired), JSON, OPAQUE and BINARY (not paired).
 classes! {
-    PROPERTY_POST = ALINK { name: "thing.event.property.post", flow: Flow::Up, content: Content::Properties,
+    PROPERTY_POST = ALINK { name: "thing.event.property.post", flow: Flow::Up, content: Content::Properties, tsl: TslRole::PropertyPost,
         description: "Device reports property values" };
-    EVENT_POST = ALINK { name: "thing.event.post", flow: Flow::Up, content: Content::EventTime,
+    EVENT_POST = ALINK { name: "thing.event.post", flow: Flow::Up, content: Content::EventTime, tsl: TslRole::EventPost,
         description: "Device reports an event" };
-    PROPERTY_BATCH_POST = ALINK { name: "thing.event.property.batch.post", flow: Flow::Up, content: Content::BatchProperties,
+    PROPERTY_BATCH_POST = ALINK { name: "thing.event.property.batch.post", flow: Flow::Up, content: Content::BatchProperties, tsl: TslRole::BatchPost,
         description: "Device reports properties and events in batch" };
     PROPERTY_PACK_POST = ALINK { name: "thing.event.property.pack.post", flow: Flow::Up, gateway: MARKS,
         description: "Gateway reports properties and events of its sub-devices" };
     PROPERTY_HISTORY_POST = ALINK { name: "thing.event.property.history.post", flow: Flow::Up,
         description: "Device reports historical property values" };
-    PROPERTY_SET = ALINK { name: "thing.service.property.set", flow: Flow::Down, content: Content::Properties,
+    PROPERTY_SET = ALINK { name: "thing.service.property.set", flow: Flow::Down, content: Content::Properties, tsl: TslRole::PropertySet,
         description: "Platform sets device properties" };
-    PROPERTY_GET = ALINK { name: "thing.service.property.get", flow: Flow::Down,
+    PROPERTY_GET = ALINK { name: "thing.service.property.get", flow: Flow::Down, tsl: TslRole::PropertyGet,
         description: "Platform reads device properties" };
-    SERVICE_INVOKE = ALINK { name: "thing.service.invoke", flow: Flow::Down,
+    SERVICE_INVOKE = ALINK { name: "thing.service.invoke", flow: Flow::Down, tsl: TslRole::Service,
         description: "Platform calls a device service (asynchronous)" };
-    DESIRED_GET = ALINK { name: "thing.property.desired.get", flow: Flow::Up, content: Content::DesiredProperties,
+    DESIRED_GET = ALINK { name: "thing.property.desired.get", flow: Flow::Up, content: Content::DesiredProperties, tsl: TslRole::DesiredGet,
         description: "Device reads its desired property values" };
-    DESIRED_DELETE = ALINK { name: "thing.property.desired.delete", flow: Flow::Up,
+    DESIRED_DELETE = ALINK { name: "thing.property.desired.delete", flow: Flow::Up, tsl: TslRole::DesiredDelete,
         description: "Device clears desired property values" };
     UP_RAW = ALINK { name: "thing.model.up_raw", flow: Flow::Up, carries: [Carries::Binary, Carries::Raw], pairing: Pairing::InOrder,
         description: "Device sends pass-through (binary) data" };
@@ -227,7 +254,7 @@ classes! {
         description: "Platform pushes log settings" };
     LOG_POST = ALINK { name: "thing.log.post", flow: Flow::Up,
         description: "Device uploads log lines" };
-    DSLTEMPLATE_GET = ALINK { name: "thing.dsltemplate.get", flow: Flow::Up,
+    DSLTEMPLATE_GET = ALINK { name: "thing.dsltemplate.get", flow: Flow::Up, tsl: TslRole::Template,
         description: "Device asks for its thing model (TSL)" };
     DYNAMICTSL_GET = ALINK { name: "thing.dynamicTsl.get", flow: Flow::Up,
         description: "Device asks for its dynamic thing model" };

@@ -20,6 +20,8 @@ pub struct State {
     pub ws: crate::core::wsstream::Streams,
     /// The "no TLS keys" hint: once per connection.
     pub key_hints: crate::core::transport::KeyHints,
+    /// The TSL folder's models, read again only when the folder changes.
+    pub tsl_folder: crate::core::tsl::folder::Folder,
 }
 
 thread_local! {
@@ -34,6 +36,7 @@ pub fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
 pub fn clear() {
     with_state(|st| {
         st.dissection = Dissection::default();
+        st.dissection.capture.tsl.files = st.tsl_folder.models.clone();
         st.ws = Default::default();
         st.key_hints = Default::default();
     });
@@ -85,8 +88,15 @@ pub fn reset_and_load_secrets() {
             }
         }
     }
+    // SAFETY: the preference's string, valid until preferences change (not during this call).
+    let folder = unsafe { cstr(ws::shim_pref_tsl_folder()) };
     with_state(|st| {
         st.secrets = secrets;
+        if let Some(messages) = st.tsl_folder.refresh(folder) {
+            for m in messages {
+                warn(&format!("aliiot: {m}"));
+            }
+        }
     });
     clear();
 }

@@ -364,6 +364,7 @@ static guint n_device_secrets;
 static product_secret_rec *product_secrets;
 static guint n_product_secrets;
 static const char *keys_file_pref = "";
+static const char *tsl_folder_pref = "";
 
 UAT_CSTRING_CB_DEF(dsec, product_key, device_secret_rec)
 UAT_CSTRING_CB_DEF(dsec, device_name, device_secret_rec)
@@ -473,11 +474,21 @@ void shim_register_prefs(int proto, void (*apply_cb)(void))
         "A text file with one secret per line: 'productKey,deviceName,deviceSecret' for a device, "
         "'productKey,productSecret' for a product; '#' starts a comment. Read when a capture is "
         "opened, in addition to the tables above.", &keys_file_pref, FALSE);
+    prefs_register_directory_preference(m, "tsl_folder", "Thing model (TSL) folder",
+        "A folder of thing model files as the IoT console exports them (*.json, one per product, "
+        "found by profile.productKey whatever the file name; custom-module files join their "
+        "product). Properties, events and services are then named, given units and checked "
+        "against the model. Read when a capture is opened.", &tsl_folder_pref);
 }
 
 const char *shim_pref_keys_file(void)
 {
     return keys_file_pref ? keys_file_pref : "";
+}
+
+const char *shim_pref_tsl_folder(void)
+{
+    return tsl_folder_pref ? tsl_folder_pref : "";
 }
 
 unsigned shim_device_secret_count(void) { return n_device_secrets; }

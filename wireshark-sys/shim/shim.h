@@ -80,6 +80,7 @@ unsigned shim_mqtt_default_version(void);
 /* Preferences: a keys-file path and the two secrets tables. */
 void shim_register_prefs(int proto, void (*apply_cb)(void));
 const char *shim_pref_keys_file(void);
+const char *shim_pref_tsl_folder(void);
 
 /* One row of either secrets table; strings are owned by the UAT, valid until the next update. */
 typedef struct shim_secret {

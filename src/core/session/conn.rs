@@ -16,6 +16,7 @@ use crate::core::secrets::Secrets;
 use crate::core::sign::{check_login, SignStatus};
 use crate::core::topic;
 use crate::core::transport::is_broker_port;
+use crate::core::tsl::InForce;
 
 /// One MQTT connection (a transport conversation).
 #[derive(Debug, Default)]
@@ -155,16 +156,18 @@ impl Conn {
 
     /// Analyses one packet of this connection (first pass only).
     pub fn analyze(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, secrets: &Secrets) -> PduRecord {
-        self.analyze_with(pdu, ctx, secrets, Detail::Full)
+        self.analyze_with(pdu, ctx, secrets, Detail::Full, InForce::NONE)
     }
 
-    /// [`Self::analyze`], reading a PUBLISH's payload in full only for [`Detail::Full`].
+    /// [`Self::analyze`], reading a PUBLISH's payload in full only for [`Detail::Full`] or when a
+    /// thing model checks it (`models`: those in force).
     pub fn analyze_with(
         &mut self,
         pdu: &MqttPdu<'_>,
         ctx: &FrameCtx,
         secrets: &Secrets,
         detail: Detail,
+        models: InForce<'_>,
     ) -> PduRecord {
         let mut rec = PduRecord {
             msg_type: pdu.msg_type,
@@ -236,7 +239,7 @@ impl Conn {
         rec.v5_reason = crate::core::mqtt5::check(pdu.msg_type, &pdu.v5, &mut rec.experts);
         match pdu.msg_type {
             PUBLISH => {
-                self.analyze_publish(pdu, ctx, secrets, detail, &mut rec);
+                self.analyze_publish(pdu, ctx, secrets, detail, models, &mut rec);
             }
             SUBSCRIBE | UNSUBSCRIBE => {
                 (rec.filters, rec.topics) = describe_filters(pdu);
@@ -257,9 +260,13 @@ impl Conn {
             detail != Detail::Full
                 || format!(
                     "{:?}",
-                    rec.clone()
-                        .into_cached()
-                        .restore_with(pdu, None, secrets, Detail::Full)
+                    rec.clone().into_cached().restore_with(
+                        pdu,
+                        None,
+                        secrets,
+                        Detail::Full,
+                        models
+                    )
                 ) == format!("{rec:?}"),
             "a cached record restores to the record it came from: {rec:?}"
         );
@@ -272,6 +279,7 @@ impl Conn {
         ctx: &FrameCtx,
         secrets: &Secrets,
         detail: Detail,
+        models: InForce<'_>,
         rec: &mut PduRecord,
     ) {
         let Some(topic_bytes) = pdu.topics.first() else {
@@ -307,9 +315,14 @@ impl Conn {
                 }
             }
         }
+        // A message its product's thing model checks is read in full on the first pass, however
+        // it is shown: its reply can then point at what the platform objected to.
+        let model = (t.class.tsl != topic::TslRole::None)
+            .then(|| t.product_key.and_then(|pk| models.get(pk)))
+            .flatten();
         let payload = pdu.payload.map(|b| {
-            if detail == Detail::Full {
-                payload::analyze(&t, b)
+            if detail == Detail::Full || model.is_some() {
+                payload::analyze(&t, b, model)
             } else {
                 payload::facts(&t, b)
             }

@@ -12,9 +12,11 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::expert::Finding;
 use super::fxhash::FxMap;
 use super::mqtt::CONNECT;
 use super::secrets::Secrets;
+use super::tsl::Tsl;
 
 mod conn;
 mod pairing;
@@ -37,6 +39,8 @@ pub const MAX_FILTERS: usize = 64;
 pub struct Capture {
     pub conns: FxMap<u32, Box<Conn>>,
     devices: HashMap<Rc<Identity>, Vec<u32>>,
+    /// The thing models: the TSL folder's (set by the glue) and those the capture carries.
+    pub tsl: Tsl,
 }
 
 impl Capture {
@@ -63,14 +67,21 @@ impl Capture {
         detail: Detail,
     ) -> PduRecord {
         let conn = self.conns.entry(conv).or_default();
-        let rec = conn.analyze_with(pdu, ctx, secrets, detail);
-        if pdu.msg_type == CONNECT {
-            if let Some(id) = conn
-                .identity
-                .clone()
+        let mut rec = conn.analyze_with(pdu, ctx, secrets, detail, self.tsl.at(ctx.frame));
+        if pdu.msg_type == super::mqtt::PUBLISH {
+            self.learn_model(&mut rec, pdu, ctx.frame);
+        } else if pdu.msg_type == CONNECT {
+            if let Some(id) = self
+                .conns
+                .get(&conv)
+                .and_then(|c| c.identity.clone())
                 .filter(|i| i.source == IdentitySource::Login)
             {
-                let mine = conn.connect_frame.unwrap_or(ctx.frame);
+                let mine = self
+                    .conns
+                    .get(&conv)
+                    .and_then(|c| c.connect_frame)
+                    .unwrap_or(ctx.frame);
                 let others = self.devices.entry(id).or_default();
                 for &other in others.iter().filter(|c| **c != conv) {
                     let Some(o) = self.conns.get_mut(&other) else {
@@ -92,6 +103,37 @@ impl Capture {
             }
         }
         rec
+    }
+
+    /// A `thing/dsltemplate/get_reply` carries its product's thing model: in force from the next
+    /// frame on, where no TSL file gives one.
+    fn learn_model(&mut self, rec: &mut PduRecord, pdu: &MqttPdu<'_>, frame: u32) {
+        let Some(t) = rec.topics.first() else { return };
+        if t.class.tsl != super::topic::TslRole::Template || !t.is_reply {
+            return;
+        }
+        let Some(pk) = t.product_key() else { return };
+        if self.tsl.files.get(pk).is_some() {
+            return;
+        }
+        let Some(data) = pdu.payload.and_then(super::tsl::template_data) else {
+            return;
+        };
+        match super::tsl::load::parse(&data) {
+            Ok(file) if &*file.product_key == pk => {
+                let model = file.into_product(super::tsl::Source::Capture(frame));
+                self.tsl.learned.add(frame, model);
+                rec.experts.push(Finding::TslLearned(pk).item());
+            }
+            Ok(file) => {
+                let other = Finding::TslTemplateOther {
+                    topic: pk,
+                    model: &file.product_key,
+                };
+                rec.experts.push(other.item());
+            }
+            Err(e) => rec.experts.push(Finding::TslTemplateBad(&e).item()),
+        }
     }
 
     /// A TCP FIN or RST on connection `conv` (first pass).

@@ -203,6 +203,7 @@ impl Conn {
                 frame: ctx.frame,
                 ts_ns: ctx.ts_ns,
                 expects_reply,
+                tsl_findings: p.tsl_findings().min(u8::MAX as usize) as u8,
                 response: None,
             });
             m.pending.insert(pair.key, idx);

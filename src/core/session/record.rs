@@ -126,6 +126,8 @@ pub struct Request {
     pub ts_ns: i64,
     /// False for `sys.ack: 0` (no reply wanted).
     pub expects_reply: bool,
+    /// How many thing-model findings the request had (at most 255).
+    pub tsl_findings: u8,
     pub response: Option<u32>,
 }
 
@@ -299,6 +301,7 @@ pub(crate) fn describe_publish(
     topic: Option<&[u8]>,
     payload: Option<&[u8]>,
     detail: Detail,
+    models: crate::core::tsl::InForce<'_>,
 ) -> (Vec<TopicView>, Option<Payload>) {
     let Some(topic_bytes) = topic else {
         return (Vec::new(), None);
@@ -307,8 +310,13 @@ pub(crate) fn describe_publish(
     let Some(t) = topic::classify(&text) else {
         return (Vec::new(), None);
     };
+    let model = (t.class.tsl != topic::TslRole::None)
+        .then(|| t.product_key.and_then(|pk| models.get(pk)))
+        .flatten();
+    // As on the first pass: a message its product's model checks is read in full.
     let payload = payload.map(|b| match detail {
-        Detail::Full => payload::analyze(&t, b),
+        Detail::Full => payload::analyze(&t, b, model),
+        _ if model.is_some() => payload::analyze(&t, b, model),
         _ => payload::facts(&t, b),
     });
     (vec![TopicView::new(&text, &t)], payload)

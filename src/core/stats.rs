@@ -71,6 +71,214 @@ pub trait StatsSink {
     fn tick(&mut self, path: &[&str]);
     /// Adds a sample to the average node at the end of `path`.
     fn sample(&mut self, path: &[&str], value: i64);
+    /// Counts one under each node of `path` and adds a sample to the last (its average, minimum
+    /// and maximum).
+    fn sample_f64(&mut self, path: &[&str], value: f64) {
+        let _ = value;
+        self.tick(path);
+    }
+    /// Counts `n` under a child `name` of the node the last call reached (not counting its
+    /// ancestors again).
+    fn add_to_last(&mut self, name: &str, n: u32);
+}
+
+/// One property value a device reported (`tshark -z aliiot,properties`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertySample {
+    pub name: String,
+    /// The thing model's name for it.
+    pub display_name: Option<String>,
+    pub value: String,
+    pub value_num: Option<f64>,
+    /// Thing-model findings about this value.
+    pub findings: u32,
+}
+
+/// The property values of one packet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyRecord {
+    pub product_key: String,
+    pub device_name: String,
+    pub samples: Vec<PropertySample>,
+}
+
+/// The property values a device reports in a packet (posts, batch posts, get replies): none for
+/// a packet from the cloud (a set is a wish, not a value).
+pub fn property_record(rec: &PduRecord, conn: &Conn) -> Option<PropertyRecord> {
+    if rec.direction != Some(Direction::DeviceToCloud) {
+        return None;
+    }
+    let Some(Body::Alink(a)) = rec.payload.as_ref().map(|p| &p.body) else {
+        return None;
+    };
+    if a.properties.is_empty() || a.args != super::tsl::Args::Properties {
+        return None;
+    }
+    let id = rec.identity.as_ref().or(conn.identity.as_ref())?;
+    let samples = a
+        .properties
+        .iter()
+        .map(|p| {
+            let tsl = p.tsl.as_deref();
+            PropertySample {
+                name: p.name.clone(),
+                display_name: tsl
+                    .and_then(|t| t.def.as_ref())
+                    .map(|d| d.display_name.to_string()),
+                value: p.value.clone(),
+                value_num: p.value_num,
+                findings: tsl.map_or(0, |t| t.issues.len() as u32),
+            }
+        })
+        .collect();
+    Some(PropertyRecord {
+        product_key: id.product_key().to_string(),
+        device_name: id.device_name().to_string(),
+        samples,
+    })
+}
+
+/// The properties statistics tree (Statistics › Alibaba Cloud IoT properties): product, device,
+/// property, with each number's average, minimum and maximum, and the thing-model findings.
+pub fn apply_properties(r: &PropertyRecord, sink: &mut dyn StatsSink) {
+    let (pk, dn) = (r.product_key.as_str(), r.device_name.as_str());
+    for s in &r.samples {
+        let path = [pk, dn, s.name.as_str()];
+        match s.value_num {
+            Some(v) => sink.sample_f64(&path, v),
+            None => sink.tick(&path),
+        }
+        if s.findings > 0 {
+            sink.add_to_last("TSL findings", s.findings);
+        }
+    }
+}
+
+/// One line per product, device and property (`tshark -z aliiot,properties`).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PropertyRow {
+    pub display_name: Option<String>,
+    pub count: u32,
+    pub numbers: u32,
+    pub min: f64,
+    pub max: f64,
+    pub sum: f64,
+    pub last: String,
+    pub findings: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct PropertyTable {
+    rows: std::collections::BTreeMap<(String, String, String), PropertyRow>,
+}
+
+/// The longest last value shown (in characters).
+const MAX_LAST: usize = 24;
+
+impl PropertyTable {
+    pub fn add(&mut self, r: &PropertyRecord) {
+        for s in &r.samples {
+            let key = (r.product_key.clone(), r.device_name.clone(), s.name.clone());
+            let row = self.rows.entry(key).or_default();
+            if row.display_name.is_none() {
+                row.display_name.clone_from(&s.display_name);
+            }
+            row.count += 1;
+            if let Some(v) = s.value_num {
+                if row.numbers == 0 {
+                    (row.min, row.max) = (v, v);
+                }
+                row.numbers += 1;
+                row.min = row.min.min(v);
+                row.max = row.max.max(v);
+                row.sum += v;
+            }
+            row.last = if s.value.chars().count() > MAX_LAST {
+                s.value.chars().take(MAX_LAST - 1).chain(['…']).collect()
+            } else {
+                s.value.clone()
+            };
+            row.findings += s.findings;
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.rows.clear();
+    }
+
+    /// The table as text, sorted by product, device and property.
+    pub fn render(&self) -> String {
+        let num = |r: &PropertyRow, v: f64| {
+            if r.numbers == 0 {
+                "-".to_string()
+            } else {
+                format!("{}", (v * 1e6).round() / 1e6)
+            }
+        };
+        let mut lines: Vec<Vec<String>> = vec![[
+            "Product",
+            "Device",
+            "Property",
+            "Name",
+            "Count",
+            "Min",
+            "Avg",
+            "Max",
+            "Last",
+            "TSL findings",
+        ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect()];
+        for ((pk, dn, name), r) in &self.rows {
+            lines.push(vec![
+                pk.clone(),
+                dn.clone(),
+                name.clone(),
+                r.display_name.clone().unwrap_or_else(|| "-".into()),
+                r.count.to_string(),
+                num(r, r.min),
+                num(r, r.sum / r.numbers.max(1) as f64),
+                num(r, r.max),
+                r.last.clone(),
+                r.findings.to_string(),
+            ]);
+        }
+        table("Alibaba Cloud IoT properties", &lines, &[4, 5, 6, 7, 9])
+    }
+}
+
+/// A text table: a title, a head line and rows, columns padded (`right`: right-aligned).
+fn table(title: &str, lines: &[Vec<String>], right: &[usize]) -> String {
+    let n = lines.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..n)
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = format!("\n=== {title} ===\n");
+    for l in lines {
+        let cells: Vec<String> = l
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let w = widths[i];
+                if right.contains(&i) {
+                    format!("{c:>w$}")
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out.push_str("===\n");
+    out
 }
 
 pub const DEVICES: &str = "Devices";
@@ -188,38 +396,12 @@ impl DeviceTable {
 
     /// The table as text, one line per device, sorted by product and device.
     pub fn render(&self) -> String {
-        let mut out = String::from("\n=== Alibaba Cloud IoT devices ===\n");
         let mut lines: Vec<Vec<String>> = vec![COLUMNS.iter().map(|c| c.0.to_string()).collect()];
         for ((pk, dn), r) in &self.rows {
             lines.push(COLUMNS.iter().map(|c| (c.2)(pk, dn, r)).collect());
         }
-        let widths: Vec<usize> = (0..COLUMNS.len())
-            .map(|i| {
-                lines
-                    .iter()
-                    .map(|l| l[i].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for l in &lines {
-            let cells: Vec<String> = l
-                .iter()
-                .zip(COLUMNS)
-                .zip(&widths)
-                .map(|((c, (_, left, _)), &w)| {
-                    if *left {
-                        format!("{c:<w$}")
-                    } else {
-                        format!("{c:>w$}")
-                    }
-                })
-                .collect();
-            out.push_str(cells.join("  ").trim_end());
-            out.push('\n');
-        }
-        out.push_str("===\n");
-        out
+        let right: Vec<usize> = (0..COLUMNS.len()).filter(|i| !COLUMNS[*i].1).collect();
+        table("Alibaba Cloud IoT devices", &lines, &right)
     }
 }
 
@@ -260,6 +442,9 @@ mod tests {
         fn sample(&mut self, path: &[&str], value: i64) {
             self.0.push(format!("{} <- {value}", path.join("/")));
         }
+        fn add_to_last(&mut self, name: &str, n: u32) {
+            self.0.push(format!("+{n} {name}"));
+        }
     }
 
     #[test]
@@ -293,6 +478,50 @@ mod tests {
              Product      Device         SDK           Sessions  Refused  Messages  Errors  Unanswered  Worst reply\n\
              a1B2c3D4e5F  lab-sensor-02  NodeJS 1.2.8         1        0         1       1           0    42.122 ms\n\
              ===\n"
+        );
+    }
+
+    #[test]
+    fn property_table_and_tree() {
+        let sample = |name: &str, value: &str, num, findings| PropertySample {
+            name: name.into(),
+            display_name: (name == "temperature").then(|| "Temperature".into()),
+            value: value.into(),
+            value_num: num,
+            findings,
+        };
+        let r = PropertyRecord {
+            product_key: "a1B2c3D4e5F".into(),
+            device_name: "lab-sensor-02".into(),
+            samples: vec![
+                sample("temperature", "23.6", Some(23.6), 1),
+                sample("mode", "\"a very long text value that goes on\"", None, 0),
+            ],
+        };
+        let mut t = PropertyTable::default();
+        t.add(&r);
+        let mut r2 = r.clone();
+        r2.samples.truncate(1);
+        r2.samples[0].value_num = Some(-1.5);
+        r2.samples[0].value = "-1.5".into();
+        t.add(&r2);
+        assert_eq!(
+            t.render(),
+            "\n=== Alibaba Cloud IoT properties ===\n\
+             Product      Device         Property     Name         Count   Min    Avg   Max  Last                      TSL findings\n\
+             a1B2c3D4e5F  lab-sensor-02  mode         -                1     -      -     -  \"a very long text value…             0\n\
+             a1B2c3D4e5F  lab-sensor-02  temperature  Temperature      2  -1.5  11.05  23.6  -1.5                                 2\n\
+             ===\n"
+        );
+        let mut sink = Rec::default();
+        apply_properties(&r, &mut sink);
+        assert_eq!(
+            sink.0,
+            [
+                "a1B2c3D4e5F/lab-sensor-02/temperature",
+                "+1 TSL findings",
+                "a1B2c3D4e5F/lab-sensor-02/mode"
+            ]
         );
     }
 

@@ -242,11 +242,12 @@ unsafe fn pdus_inner(
     let visited = ws::shim_pinfo_visited(pinfo) != 0;
     #[cfg(feature = "panic-hook")]
     panic_hook(frame);
-    let tapping = tap::listening();
+    let properties = tap::listening_properties();
+    let tapping = tap::listening() || properties;
     let publish =
         mqtt::split(data).any(|sp| sp.bytes(data).first().map(|b| b >> 4) == Some(mqtt::PUBLISH));
     let wants = tree::Wants::of(pinfo, tree, publish);
-    let detail = if wants.payload {
+    let detail = if wants.payload || properties {
         Detail::Full
     } else if wants.items || wants.info || tapping {
         Detail::Summary
@@ -279,6 +280,11 @@ unsafe fn pdus_inner(
             if tapping {
                 if let Some(r) = crate::core::stats::tap_record(rec, conn, frame, visited) {
                     tap::queue(pinfo, r);
+                }
+                if properties {
+                    if let Some(r) = crate::core::stats::property_record(rec, conn) {
+                        tap::queue_properties(pinfo, r);
+                    }
                 }
             }
         };

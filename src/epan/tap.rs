@@ -1,6 +1,8 @@
-//! aliiot's tap and its statistics tree (`tshark -z aliiot,tree`, Statistics › Alibaba Cloud IoT).
-//! The tree's content comes from the core ([`crate::core::stats`]); this only moves records to
-//! Wireshark's stats_tree.
+//! aliiot's taps and their statistics: the tree (`tshark -z aliiot,tree`, Statistics › Alibaba
+//! Cloud IoT) and the device table (`-z aliiot,devices`) over the `aliiot` tap; the properties
+//! tree (Statistics › Alibaba Cloud IoT properties) and table (`-z aliiot,properties`) over the
+//! `aliiot_properties` tap, whose records exist only while one of them listens. Their content comes
+//! from the core ([`crate::core::stats`]); this only moves records to Wireshark.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -10,9 +12,10 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use wireshark_sys as ws;
 
 use super::guard;
-use crate::core::stats::{self, DeviceTable, StatsSink, TapRecord};
+use crate::core::stats::{self, DeviceTable, PropertyRecord, PropertyTable, StatsSink, TapRecord};
 
 static TAP: AtomicI32 = AtomicI32::new(-1);
+static PROPERTIES_TAP: AtomicI32 = AtomicI32::new(-1);
 
 thread_local! {
     /// The current frame's records; the tap hands Wireshark their index + 1 (taps run before the
@@ -21,11 +24,18 @@ thread_local! {
     /// Node ids of each stats tree instance's top-level nodes.
     static TOP_IDS: RefCell<HashMap<usize, Vec<c_int>>> = RefCell::new(HashMap::new());
     static DEVICES: RefCell<DeviceTable> = RefCell::new(DeviceTable::default());
+    /// The current frame's property records (as RECORDS).
+    static PROPERTY_RECORDS: RefCell<Vec<PropertyRecord>> = const { RefCell::new(Vec::new()) };
+    static PROPERTIES: RefCell<PropertyTable> = RefCell::new(PropertyTable::default());
 }
 
 pub fn register_tap() {
     TAP.store(
         unsafe { ws::shim_register_tap(c"aliiot".as_ptr()) },
+        Ordering::Relaxed,
+    );
+    PROPERTIES_TAP.store(
+        unsafe { ws::shim_register_tap(c"aliiot_properties".as_ptr()) },
         Ordering::Relaxed,
     );
 }
@@ -34,14 +44,37 @@ pub fn register_plugin() {
     unsafe { ws::shim_tap_register_plugin(Some(register_listeners)) };
 }
 
+fn has_listener(tap: &AtomicI32) -> bool {
+    let tap = tap.load(Ordering::Relaxed);
+    tap >= 0 && unsafe { ws::shim_have_tap_listener(tap) } != 0
+}
+
 /// Whether anyone listens (statistics open): only then are records built.
 pub fn listening() -> bool {
-    let tap = TAP.load(Ordering::Relaxed);
-    tap >= 0 && unsafe { ws::shim_have_tap_listener(tap) } != 0
+    has_listener(&TAP)
+}
+
+/// Whether the properties statistics listen: then payloads are read in full.
+pub fn listening_properties() -> bool {
+    has_listener(&PROPERTIES_TAP)
 }
 
 pub fn begin_frame() {
     RECORDS.with(|r| r.borrow_mut().clear());
+    PROPERTY_RECORDS.with(|r| r.borrow_mut().clear());
+}
+
+pub unsafe fn queue_properties(pinfo: *mut ws::packet_info, rec: PropertyRecord) {
+    let idx = PROPERTY_RECORDS.with(|r| {
+        let mut r = r.borrow_mut();
+        r.push(rec);
+        r.len()
+    });
+    ws::shim_tap_queue(
+        PROPERTIES_TAP.load(Ordering::Relaxed),
+        pinfo,
+        idx as *const c_void,
+    );
 }
 
 pub unsafe fn queue(pinfo: *mut ws::packet_info, rec: TapRecord) {
@@ -56,20 +89,123 @@ pub unsafe fn queue(pinfo: *mut ws::packet_info, rec: TapRecord) {
 extern "C" fn register_listeners() {
     guard((), || unsafe {
         ws::shim_register_stats_tree(
+            0,
             c"aliiot".as_ptr(),
             c"aliiot".as_ptr(),
             c"Alibaba Cloud IoT".as_ptr(),
             Some(st_init),
             Some(st_packet),
         );
+        ws::shim_register_stats_tree(
+            1,
+            c"aliiot_properties".as_ptr(),
+            c"aliiot_properties".as_ptr(),
+            c"Alibaba Cloud IoT properties".as_ptr(),
+            None,
+            Some(st_properties_packet),
+        );
         ws::shim_register_cli_stat(
+            0,
+            c"aliiot".as_ptr(),
             c"aliiot,devices".as_ptr(),
             c"Alibaba Cloud IoT devices".as_ptr(),
             Some(devices_reset),
             Some(devices_packet),
             Some(devices_draw),
         );
+        ws::shim_register_cli_stat(
+            1,
+            c"aliiot_properties".as_ptr(),
+            c"aliiot,properties".as_ptr(),
+            c"Alibaba Cloud IoT properties".as_ptr(),
+            Some(properties_reset),
+            Some(properties_packet),
+            Some(properties_draw),
+        );
     });
+}
+
+fn property_record(data: *const c_void) -> Option<PropertyRecord> {
+    let idx = (data as usize).wrapping_sub(1);
+    PROPERTY_RECORDS.with(|r| r.borrow().get(idx).cloned())
+}
+
+extern "C" fn properties_reset() {
+    guard((), || PROPERTIES.with(|d| d.borrow_mut().clear()));
+}
+
+extern "C" fn properties_packet(data: *const c_void) {
+    guard((), || {
+        if let Some(r) = property_record(data) {
+            PROPERTIES.with(|d| d.borrow_mut().add(&r));
+        }
+    });
+}
+
+extern "C" fn properties_draw() {
+    guard((), || print(&PROPERTIES.with(|d| d.borrow().render())));
+}
+
+fn print(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+extern "C" fn st_properties_packet(st: *mut ws::stats_tree, data: *const c_void) -> c_int {
+    guard(0, || {
+        let Some(rec) = property_record(data) else {
+            return 0;
+        };
+        stats::apply_properties(&rec, &mut TreeSink { st, last: 0 });
+        1
+    })
+}
+
+/// A stats tree whose paths start at its root.
+struct TreeSink {
+    st: *mut ws::stats_tree,
+    /// The node the last call reached.
+    last: c_int,
+}
+
+impl TreeSink {
+    /// The node of each name of `path` but the last, from the root; the last one's parent.
+    fn parent(&self, path: &[&str]) -> c_int {
+        let mut parent = 0;
+        for name in &path[..path.len().saturating_sub(1)] {
+            parent = unsafe { ws::shim_st_tick(self.st, cstring(name).as_ptr(), parent, 1) };
+        }
+        parent
+    }
+}
+
+impl StatsSink for TreeSink {
+    fn tick(&mut self, path: &[&str]) {
+        let parent = self.parent(path);
+        if let Some(leaf) = path.last() {
+            self.last = unsafe { ws::shim_st_tick(self.st, cstring(leaf).as_ptr(), parent, 1) };
+        }
+    }
+
+    fn sample(&mut self, path: &[&str], value: i64) {
+        self.sample_f64(path, value as f64);
+    }
+
+    fn sample_f64(&mut self, path: &[&str], value: f64) {
+        let parent = self.parent(path);
+        if let Some(leaf) = path.last() {
+            self.last =
+                unsafe { ws::shim_st_avg_float(self.st, cstring(leaf).as_ptr(), parent, value) };
+        }
+    }
+
+    fn add_to_last(&mut self, name: &str, n: u32) {
+        for _ in 0..n {
+            unsafe { ws::shim_st_tick(self.st, cstring(name).as_ptr(), self.last, 0) };
+        }
+    }
 }
 
 fn record(data: *const c_void) -> Option<TapRecord> {
@@ -90,13 +226,7 @@ extern "C" fn devices_packet(data: *const c_void) {
 }
 
 extern "C" fn devices_draw() {
-    guard((), || {
-        let text = DEVICES.with(|d| d.borrow().render());
-        use std::io::Write;
-        let mut out = std::io::stdout();
-        let _ = out.write_all(text.as_bytes());
-        let _ = out.flush();
-    });
+    guard((), || print(&DEVICES.with(|d| d.borrow().render())));
 }
 
 fn cstring(s: &str) -> CString {
@@ -143,6 +273,8 @@ impl StatsSink for StSink {
             };
         }
     }
+
+    fn add_to_last(&mut self, _name: &str, _n: u32) {}
 
     fn sample(&mut self, path: &[&str], value: i64) {
         let (Some(top), Some(leaf)) = (path.first(), path.last()) else {

@@ -546,79 +546,115 @@ void shim_tap_register_plugin(void (*register_listeners)(void))
     tap_register_plugin(&aliiot_tap_plugin);
 }
 
-static shim_st_packet_fn rust_st_packet;
+/* Two statistics trees and two text statistics, each in its slot: Wireshark's callbacks carry no
+ * context of ours, so each slot has its own trampoline. */
+#define SHIM_SLOTS 2
+static shim_st_packet_fn rust_st_packet[SHIM_SLOTS];
 
-static tap_packet_status st_packet_trampoline(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt,
-                                              const void *data, tap_flags_t flags)
+static tap_packet_status st_packet(int slot, stats_tree *st, const void *data)
 {
-    (void)pinfo; (void)edt; (void)flags;
-    return rust_st_packet && rust_st_packet(st, data) ? TAP_PACKET_REDRAW : TAP_PACKET_DONT_REDRAW;
+    return rust_st_packet[slot] && rust_st_packet[slot](st, data) ? TAP_PACKET_REDRAW : TAP_PACKET_DONT_REDRAW;
 }
 
-void shim_register_stats_tree(const char *tap, const char *abbr, const char *name,
+static tap_packet_status st_packet_trampoline0(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt,
+                                               const void *data, tap_flags_t flags)
+{
+    (void)pinfo; (void)edt; (void)flags;
+    return st_packet(0, st, data);
+}
+
+static tap_packet_status st_packet_trampoline1(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt,
+                                               const void *data, tap_flags_t flags)
+{
+    (void)pinfo; (void)edt; (void)flags;
+    return st_packet(1, st, data);
+}
+
+void shim_register_stats_tree(unsigned slot, const char *tap, const char *abbr, const char *name,
                               shim_st_init_fn init, shim_st_packet_fn packet)
 {
-    rust_st_packet = packet;
+    if (slot >= SHIM_SLOTS)
+        return;
+    rust_st_packet[slot] = packet;
+    stat_tree_packet_cb cb = slot == 0 ? st_packet_trampoline0 : st_packet_trampoline1;
 #if SHIM_WS_4_4
-    stats_tree_cfg *cfg = stats_tree_register_plugin(tap, abbr, name, 0, st_packet_trampoline, init, NULL);
+    stats_tree_cfg *cfg = stats_tree_register_plugin(tap, abbr, name, 0, cb, init, NULL);
     stats_tree_set_group(cfg, REGISTER_PACKET_STAT_GROUP_UNSORTED);
 #else
-    stats_tree_register_plugin(tap, abbr, name, 0, st_packet_trampoline, init, NULL);
+    stats_tree_register_plugin(tap, abbr, name, 0, cb, init, NULL);
 #endif
 }
 
-static void (*cli_reset)(void);
-static void (*cli_packet)(const void *data);
-static void (*cli_draw)(void);
-static const char *cli_prefix;
+typedef struct {
+    const char *tap;
+    const char *cli;
+    void (*reset)(void);
+    void (*packet)(const void *data);
+    void (*draw)(void);
+    stat_tap_ui ui;
+} cli_slot;
 
-static void cli_reset_trampoline(void *tapdata) { (void)tapdata; if (cli_reset) cli_reset(); }
+static cli_slot cli_slots[SHIM_SLOTS];
+
+static void cli_reset_trampoline(void *tapdata)
+{
+    cli_slot *c = tapdata;
+    if (c->reset)
+        c->reset();
+}
 
 static tap_packet_status cli_packet_trampoline(void *tapdata, packet_info *pinfo, epan_dissect_t *edt,
                                                const void *data, tap_flags_t flags)
 {
-    (void)tapdata; (void)pinfo; (void)edt; (void)flags;
-    if (cli_packet)
-        cli_packet(data);
+    cli_slot *c = tapdata;
+    (void)pinfo; (void)edt; (void)flags;
+    if (c->packet)
+        c->packet(data);
     return TAP_PACKET_REDRAW;
 }
 
-static void cli_draw_trampoline(void *tapdata) { (void)tapdata; if (cli_draw) cli_draw(); }
-
-static int cli_tapdata;
+static void cli_draw_trampoline(void *tapdata)
+{
+    cli_slot *c = tapdata;
+    if (c->draw)
+        c->draw();
+}
 
 static shim_stat_init_ret cli_init(const char *opt_arg, void *userdata)
 {
-    (void)userdata;
+    cli_slot *c = userdata;
     const char *filter = NULL;
-    size_t n = strlen(cli_prefix);
-    if (opt_arg && strncmp(opt_arg, cli_prefix, n) == 0 && opt_arg[n] == ',')
+    size_t n = strlen(c->cli);
+    if (opt_arg && strncmp(opt_arg, c->cli, n) == 0 && opt_arg[n] == ',')
         filter = opt_arg + n + 1;
-    GString *err = register_tap_listener("aliiot", &cli_tapdata, filter, 0, cli_reset_trampoline,
+    GString *err = register_tap_listener(c->tap, c, filter, 0, cli_reset_trampoline,
                                          cli_packet_trampoline, cli_draw_trampoline, NULL);
     if (err) {
-        fprintf(stderr, "aliiot: cannot register the %s statistic: %s\n", cli_prefix, err->str);
+        fprintf(stderr, "aliiot: cannot register the %s statistic: %s\n", c->cli, err->str);
         g_string_free(err, TRUE);
         SHIM_STAT_INIT_RETURN(0);
     }
     SHIM_STAT_INIT_RETURN(1);
 }
 
-void shim_register_cli_stat(const char *cli, const char *title, void (*reset)(void),
-                            void (*packet)(const void *data), void (*draw)(void))
+void shim_register_cli_stat(unsigned slot, const char *tap, const char *cli, const char *title,
+                            void (*reset)(void), void (*packet)(const void *data), void (*draw)(void))
 {
-    static stat_tap_ui ui;
-    cli_reset = reset;
-    cli_packet = packet;
-    cli_draw = draw;
-    cli_prefix = cli;
-    ui.group = REGISTER_STAT_GROUP_GENERIC;
-    ui.title = title;
-    ui.cli_string = cli;
-    ui.tap_init_cb = cli_init;
-    ui.nparams = 0;
-    ui.params = NULL;
-    register_stat_tap_ui(&ui, NULL);
+    if (slot >= SHIM_SLOTS)
+        return;
+    cli_slot *c = &cli_slots[slot];
+    c->tap = tap;
+    c->cli = cli;
+    c->reset = reset;
+    c->packet = packet;
+    c->draw = draw;
+    c->ui.group = REGISTER_STAT_GROUP_GENERIC;
+    c->ui.title = title;
+    c->ui.cli_string = cli;
+    c->ui.tap_init_cb = cli_init;
+    c->ui.nparams = 0;
+    c->ui.params = NULL;
+    register_stat_tap_ui(&c->ui, c);
 }
 
 int shim_st_node(stats_tree *st, const char *name, int parent, int with_children)
@@ -634,6 +670,11 @@ int shim_st_tick(stats_tree *st, const char *name, int parent, int with_children
 int shim_st_avg(stats_tree *st, const char *name, int parent, int value)
 {
     return stats_tree_manip_node_int(MN_AVERAGE, st, name, parent, 0, value);
+}
+
+int shim_st_avg_float(stats_tree *st, const char *name, int parent, double value)
+{
+    return stats_tree_manip_node_float(MN_AVERAGE, st, name, parent, 1, (float)value);
 }
 
 /* ------------------------------------------------------------------ packet_info */

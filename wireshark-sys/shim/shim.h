@@ -106,16 +106,19 @@ typedef struct _stats_tree stats_tree;
 typedef void (*shim_st_init_fn)(stats_tree *st);
 /* Returns non-zero when the packet changed the tree. */
 typedef int (*shim_st_packet_fn)(stats_tree *st, const void *data);
-void shim_register_stats_tree(const char *tap, const char *abbr, const char *name,
+/* Two trees can be registered, in slots 0 and 1. */
+void shim_register_stats_tree(unsigned slot, const char *tap, const char *abbr, const char *name,
                               shim_st_init_fn init, shim_st_packet_fn packet);
 int shim_st_node(stats_tree *st, const char *name, int parent, int with_children);
 int shim_st_tick(stats_tree *st, const char *name, int parent, int with_children);
 /* Adds a sample to an average node (count, average, min and max are shown). */
 int shim_st_avg(stats_tree *st, const char *name, int parent, int value);
-/* A `tshark -z <cli>[,<filter>]` statistic over the aliiot tap: `packet` per tapped record,
+/* The same with a floating-point sample; the node can have children. */
+int shim_st_avg_float(stats_tree *st, const char *name, int parent, double value);
+/* A `tshark -z <cli>[,<filter>]` statistic over tap `tap` (two slots, 0 and 1): `packet` per tapped record,
  * `draw` prints the result, `reset` clears it. */
-void shim_register_cli_stat(const char *cli, const char *title, void (*reset)(void),
-                            void (*packet)(const void *data), void (*draw)(void));
+void shim_register_cli_stat(unsigned slot, const char *tap, const char *cli, const char *title,
+                            void (*reset)(void), void (*packet)(const void *data), void (*draw)(void));
 
 /* ---- packet_info ---- */
 uint32_t shim_pinfo_num(packet_info *pinfo);

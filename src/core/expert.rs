@@ -454,7 +454,7 @@ impl Finding<'_> {
                 Ei::TslExplainsError,
                 format!(
                     "Code {code} answers the request in frame {frame}, which breaks the thing model \
-({findings} finding{}): likely why the platform refused it",
+({findings} finding{}): likely why it was refused",
                     if findings == 1 { "" } else { "s" }
                 ),
             ),

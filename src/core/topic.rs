@@ -101,7 +101,8 @@ pub enum TslRole {
     EventPost,
     /// The topic's identifier is a service; `params` its inputs, the reply's `data` its outputs.
     Service,
-    /// The reply's `data` is the product's thing model.
+    /// The reply's `data` is the product's thing model (`thing/dsltemplate/get`, and
+    /// `thing/dynamicTsl/get`, which the C SDK 3.x's TSL-driven mode asks).
     Template,
 }
 
@@ -256,7 +257,7 @@ classes! {
         description: "Device uploads log lines" };
     DSLTEMPLATE_GET = ALINK { name: "thing.dsltemplate.get", flow: Flow::Up, tsl: TslRole::Template,
         description: "Device asks for its thing model (TSL)" };
-    DYNAMICTSL_GET = ALINK { name: "thing.dynamicTsl.get", flow: Flow::Up,
+    DYNAMICTSL_GET = ALINK { name: "thing.dynamicTsl.get", flow: Flow::Up, tsl: TslRole::Template,
         description: "Device asks for its dynamic thing model" };
     OTA_FIRMWARE_GET = ALINK { name: "thing.ota.firmware.get", flow: Flow::Up, content: Content::FirmwareOffer,
         description: "Device asks for a firmware upgrade" };

@@ -36,8 +36,11 @@ fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
-        if e.file_type().unwrap().is_file() {
+        let kind = e.file_type().unwrap();
+        if kind.is_file() {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        } else if kind.is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
         }
     }
 }
@@ -74,6 +77,10 @@ pub fn harness() -> &'static Harness {
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures"),
             &dir.join("captures"),
         );
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tsl"),
+            &dir.join("tsl"),
+        );
         make_world_readable(&dir);
         let uid = Command::new("id").arg("-u").output().expect("id -u");
         let as_root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
@@ -91,6 +98,21 @@ pub fn harness() -> &'static Harness {
 impl Harness {
     pub fn capture(&self, name: &str) -> String {
         self.dir.join("captures").join(name).display().to_string()
+    }
+
+    /// A folder of thing model files from tests/tsl, as `-o aliiot.tsl_folder:…` takes it.
+    pub fn tsl_folder(&self, name: &str) -> String {
+        format!(
+            "aliiot.tsl_folder:{}",
+            self.dir.join("tsl").join(name).display()
+        )
+    }
+
+    /// A new folder in the test folder, readable by the user tshark runs as.
+    pub fn scratch(&self, name: &str) -> std::path::PathBuf {
+        let d = self.dir.join("scratch").join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        d
     }
 
     /// Runs tshark; returns (stdout, stderr, success).

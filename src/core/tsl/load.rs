@@ -86,7 +86,25 @@ impl TslFile {
 
 /// Reads one TSL document.
 pub fn parse(bytes: &[u8]) -> Result<TslFile, LoadError> {
-    let raw: RawFile = serde_json::from_slice(bytes)?;
+    // A thing model is an object (serde would read an array into the struct, member by member).
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    if let Some(at) = text.iter().position(|b| !b.is_ascii_whitespace()) {
+        if text[at] != b'{' {
+            let line = 1 + text[..at].iter().filter(|b| **b == b'\n').count();
+            let column = at
+                - text[..at]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |n| n + 1)
+                + 1;
+            return Err(LoadError {
+                line,
+                column,
+                message: "not a thing model: a JSON object was expected".into(),
+            });
+        }
+    }
+    let raw: RawFile = serde_json::from_slice(text)?;
     let whole = |message: String| LoadError {
         line: 0,
         column: 0,
@@ -178,7 +196,7 @@ pub fn parse(bytes: &[u8]) -> Result<TslFile, LoadError> {
 // ---------------------------------------------------------------------------------- raw form
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "a thing model object")]
 struct RawFile {
     #[serde(default)]
     profile: Option<RawProfile>,
@@ -193,14 +211,14 @@ struct RawFile {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "a profile object")]
 struct RawProfile {
     #[serde(default)]
     product_key: Option<String>,
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "a property object")]
 struct RawProperty {
     identifier: String,
     #[serde(default)]
@@ -212,7 +230,7 @@ struct RawProperty {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an argument object")]
 struct RawParam {
     identifier: String,
     #[serde(default)]
@@ -239,7 +257,7 @@ impl RawParam {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "an event object")]
 struct RawEvent {
     identifier: String,
     #[serde(default)]
@@ -251,7 +269,7 @@ struct RawEvent {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "a service object")]
 struct RawService {
     identifier: String,
     #[serde(default)]
@@ -477,7 +495,7 @@ impl<'de> Deserialize<'de> for RawDataType {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", expecting = "a specs object")]
 struct RawRange {
     #[serde(default)]
     min: NumStr,
@@ -492,12 +510,14 @@ struct RawRange {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a specs object")]
 struct RawText {
     #[serde(default)]
     length: NumStr,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(expecting = "a specs object")]
 struct RawArray {
     #[serde(default)]
     size: NumStr,

@@ -458,7 +458,7 @@ fn with_tsl(name: &str, value: &Value, param: Option<&Param>, issues: Vec<TslIss
     let mut p = payload::property(name, value);
     p.time = None;
     let def = param.map(|prm| def_of(&prm.name, &prm.data_type, p.value_num));
-    let members = param.map_or_else(Vec::new, |prm| members(&prm.data_type, value));
+    let members = param.map_or_else(Vec::new, |prm| members(&prm.name, &prm.data_type, value));
     p.tsl = Some(Box::new(PropertyTsl {
         def,
         members,
@@ -478,8 +478,9 @@ fn def_of(name: &str, dt: &DataType, num: Option<f64>) -> Def {
     }
 }
 
-/// A struct's members or an array's items, each with its definition.
-fn members(dt: &DataType, value: &Value) -> Vec<Property> {
+/// A struct's members or an array's items (named after `parent`, the array's display name), each
+/// with its definition.
+fn members(parent: &str, dt: &DataType, value: &Value) -> Vec<Property> {
     match (dt, value) {
         (DataType::Struct(params), Value::Object(given)) => given
             .iter()
@@ -493,7 +494,10 @@ fn members(dt: &DataType, value: &Value) -> Vec<Property> {
             .iter()
             .take(MAX_MEMBERS)
             .enumerate()
-            .map(|(i, v)| with_members(&format!("[{i}]"), v, Some(("", &**item))))
+            .map(|(i, v)| {
+                let name = format!("{parent} [{i}]");
+                with_members(&format!("[{i}]"), v, Some((&name, &**item)))
+            })
             .collect(),
         _ => Vec::new(),
     }
@@ -503,8 +507,8 @@ fn with_members(name: &str, v: &Value, def: Option<(&str, &DataType)>) -> Proper
     let mut p = payload::property(name, v);
     p.time = None;
     p.tsl = Some(Box::new(PropertyTsl {
-        def: def.map(|(n, dt)| def_of(if n.is_empty() { name } else { n }, dt, p.value_num)),
-        members: def.map_or_else(Vec::new, |(_, dt)| members(dt, v)),
+        def: def.map(|(n, dt)| def_of(n, dt, p.value_num)),
+        members: def.map_or_else(Vec::new, |(n, dt)| members(n, dt, v)),
         issues: Vec::new(),
     }));
     p

@@ -208,7 +208,8 @@ impl Module {
 pub enum Source {
     /// A file of the TSL folder (its path).
     File(Box<str>),
-    /// The `data` of a `thing/dsltemplate/get_reply` in this frame of the capture.
+    /// The `data` of a `thing/dsltemplate/get_reply` (or `thing/dynamicTsl/get_reply`) in this
+    /// frame of the capture.
     Capture(u32),
 }
 
@@ -216,7 +217,7 @@ impl Source {
     pub fn describe(&self) -> String {
         match self {
             Source::File(p) => format!("file {p}"),
-            Source::Capture(f) => format!("capture, thing/dsltemplate/get_reply in frame {f}"),
+            Source::Capture(f) => format!("capture, the thing model reply in frame {f}"),
         }
     }
 }

@@ -195,7 +195,21 @@ fn a_bad_file_says_where_and_what() {
     let e = bad(r#"{"profile": {"productKey": "p1"}, "properties": [{"identifier": "a"}]}"#);
     assert_eq!(e.message, "property \"a\" has no dataType");
     assert_eq!(bad("").message, "EOF while parsing a value");
-    assert_eq!(bad("\u{feff}{}").line, 1);
+    // A byte order mark is allowed; a document that is not an object is not a model.
+    assert_eq!(
+        bad("\u{feff}{}").message,
+        "not a thing model: no profile.productKey"
+    );
+    let e = bad("\n  [1, 2]");
+    assert_eq!(
+        (e.line, e.column, e.message.as_str()),
+        (2, 3, "not a thing model: a JSON object was expected")
+    );
+    let e = bad(r#"{"profile": 5}"#);
+    assert_eq!(
+        e.message,
+        "invalid type: integer `5`, expected a profile object"
+    );
 }
 
 #[test]

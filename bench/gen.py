@@ -12,8 +12,10 @@ device's replies, PINGREQ/PINGRESP, DISCONNECT, FIN. Sessions overlap in time (a
 --concurrency open at once); seq/ack numbers and lengths are consistent, so Wireshark's TCP
 analysis flags nothing. IP/TCP checksums are left 0 (Wireshark does not check them by default).
 
-Also writes <out without .pcap>.json (frames, devices, products, a sample device, ...) and
-<...>.keys (`productKey,deviceName,deviceSecret` lines, for `-o aliiot.keys_file:...`).
+Also writes <out without .pcap>.json (frames, devices, products, a sample device, ...),
+<...>.keys (`productKey,deviceName,deviceSecret` lines, for `-o aliiot.keys_file:...`) and
+<...>-tsl/ (a thing model per product, for `-o aliiot.tsl_folder:...`; every value the capture
+carries is within it).
 Standard library only; deterministic for a given --seed and --frames.
 """
 import argparse, hashlib, heapq, hmac, json, os, random, struct, sys, time
@@ -47,13 +49,43 @@ PRODUCTS = [
      lambda r: {"Brightness": r.randint(10, 100)}),
     ("aq-sensor-{:d}", lambda r: {"PM25": r.randint(3, 160), "CO2": r.randint(400, 1800),
                                   "temperature": round(r.uniform(15, 30), 1)},
-     ("StartSelfTest", lambda r: {"mode": r.choice(["quick", "full"])}, {"passed": True}),
+     ("StartSelfTest", lambda r: {"mode": r.choice(["quick", "full"])}, {"passed": 1}),
      lambda r: {"AlarmThreshold": r.choice([75, 100, 150])}),
     ("A4CF12{:06X}", lambda r: {"PowerSwitch": r.randint(0, 1), "RealTimePower": round(r.uniform(0, 2000), 1)},
      ("SetCountdown", lambda r: {"seconds": r.choice([60, 300, 900])}, {"accepted": 1}),
      lambda r: {"PowerSwitch": r.randint(0, 1)}),
 ]
 ERRORS = [(460, "request parameter error"), (6813, "topic illegal")]
+
+
+def tsl(pk, i):
+    """A thing model for product i: its posted and set properties, its service, all in range."""
+    r = R(i)
+    post, (sid, mkin, out), mkset = PRODUCTS[i][1], PRODUCTS[i][2], PRODUCTS[i][3]
+
+    def dtype(name, sample):
+        if isinstance(sample, bool):
+            return {"type": "bool", "specs": {"0": "false", "1": "true"}}
+        if isinstance(sample, int):
+            return {"type": "int", "specs": {"min": "-100000", "max": "100000", "step": "1", "unit": "u",
+                                              "unitName": name + " unit"}}
+        if isinstance(sample, float):
+            return {"type": "double", "specs": {"min": "-100000", "max": "100000", "unit": "u",
+                                                 "unitName": name + " unit"}}
+        return {"type": "text", "specs": {"length": "64"}}
+
+    def params(d):
+        return [{"identifier": k, "name": k.capitalize(), "dataType": dtype(k, v)} for k, v in d.items()]
+
+    props = {**post(r), **mkset(r)}
+    return {"schema": "https://iotx-tsl.oss-ap-southeast-1.aliyuncs.com/schema.json",
+            "profile": {"productKey": pk},
+            "properties": [dict(p, accessMode="rw", required=False) for p in params(props)],
+            "events": [{"identifier": "post", "name": "post", "type": "info", "required": True,
+                        "method": "thing.event.property.post", "outputData": params(props)}],
+            "services": [{"identifier": sid, "name": sid, "callType": "async", "required": False,
+                          "method": "thing.service." + sid, "inputData": params(mkin(r)),
+                          "outputData": params(out)}]}
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -298,6 +330,10 @@ def main():
     base = a.out[:-5] if a.out.endswith(".pcap") else a.out
     with open(base + ".keys", "w") as k:
         k.writelines(f"{p['pk']},{p['dn']},{p['secret']}\n" for p in plans)
+    os.makedirs(base + "-tsl", exist_ok=True)
+    for i, pk in enumerate(pks):
+        with open(os.path.join(base + "-tsl", pk + ".json"), "w") as t:
+            json.dump(tsl(pk, i), t, indent=1)
     events = sorted([(p["start"], 1) for p in plans] + [(p["start"] + p["duration"], -1) for p in plans])
     open_now = peak = 0
     for _, d in events:

@@ -49,5 +49,13 @@ row filter -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" "|||" -n -r "$
 row fields -n -r "$TMP/f.pcap" -T fields -e aliiot.device_name "|||" -n -r "$TMP/f.pcap" -T fields -e mqtt.username
 row twopass -n -2 -r "$TMP/f.pcap" "|||" -n -2 -r "$TMP/f.pcap"
 row tree -n -2 -q -r "$TMP/f.pcap" -z aliiot,tree "|||" -n -2 -q -r "$TMP/f.pcap" -z io,stat,0
+# With a thing model for every product (aliiot only: tshark without the plugin has no such
+# preference): every property post, set and service call is described and checked.
+tsl=(-o "aliiot.tsl_folder:$TMP/f-tsl")
+row "read, TSL" -n -r "$TMP/f.pcap" "${tsl[@]}" "|||" -n -r "$TMP/f.pcap"
+row "iostat, TSL" -n -q -r "$TMP/f.pcap" -z io,stat,0 "${tsl[@]}" "|||" -n -q -r "$TMP/f.pcap" -z io,stat,0
+row "filter, TSL" -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" "${tsl[@]}" "|||" -n -r "$TMP/f.pcap" -Y "mqtt.username contains \"&$pk\""
+row "fields, TSL" -n -r "$TMP/f.pcap" -T fields -e aliiot.device_name "${tsl[@]}" "|||" -n -r "$TMP/f.pcap" -T fields -e mqtt.username
+row "twopass, TSL" -n -2 -r "$TMP/f.pcap" "${tsl[@]}" "|||" -n -2 -r "$TMP/f.pcap"
 row nomqtt-read -n -r "$TMP/off.pcap" "|||" -n -r "$TMP/off.pcap"
 row nomqtt-iostat -n -q -r "$TMP/off.pcap" -z io,stat,0 "|||" -n -q -r "$TMP/off.pcap" -z io,stat,0

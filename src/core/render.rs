@@ -266,15 +266,6 @@ fn publish_info(t: &TopicView, body: &Body) -> String {
         if let Some(c) = a.code {
             let _ = write!(s, " {c}");
         }
-        if a.tsl.is_some() {
-            match a.tsl_findings().count() {
-                0 => {}
-                1 => s.push_str(" [1 TSL finding]"),
-                n => {
-                    let _ = write!(s, " [{n} TSL findings]");
-                }
-            }
-        }
     }
     s
 }

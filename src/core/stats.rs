@@ -78,8 +78,10 @@ pub trait StatsSink {
         self.tick(path);
     }
     /// Counts `n` under a child `name` of the node the last call reached (not counting its
-    /// ancestors again).
-    fn add_to_last(&mut self, name: &str, n: u32);
+    /// ancestors again). Only the properties tree has such children.
+    fn add_to_last(&mut self, name: &str, n: u32) {
+        let _ = (name, n);
+    }
 }
 
 /// One property value a device reported (`tshark -z aliiot,properties`).

@@ -274,8 +274,6 @@ impl StatsSink for StSink {
         }
     }
 
-    fn add_to_last(&mut self, _name: &str, _n: u32) {}
-
     fn sample(&mut self, path: &[&str], value: i64) {
         let (Some(top), Some(leaf)) = (path.first(), path.last()) else {
             return;

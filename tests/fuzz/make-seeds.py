@@ -10,6 +10,7 @@ of each tests/fuzz/fuzz_targets/*.rs), plus a few hand-written edge cases. Seeds
 MAX_SEED bytes are left out so the set stays small.
 """
 
+import glob
 import hashlib
 import os
 import random
@@ -337,6 +338,21 @@ def main():
     put("payload", bytes([file_topic]) + struct.pack(">H", len(header)) + header + chunk + struct.pack("<H", crc), "edge")
     put("username", b"dev&with&amps&a1B2c3D4e5F", "edge")
     put("wsstream", bytes([1, 0xC0, 1, 0x00, 1, 0xE0, 1, 0x00]), "edge")
+
+    # The thing model (tsl target): the TSL files of the tests (mode 0), and payloads against the
+    # thermostat's model (a mode byte picks the topic, as in fuzz_targets/tsl.rs).
+    for f in sorted(glob.glob(os.path.join(ROOT, "tests", "tsl", "*", "*.json"))):
+        with open(f, "rb") as fh:
+            data = fh.read()
+        put("tsl", b"\x00" + data[:MAX_SEED - 1] if len(data) >= MAX_SEED else b"\x00" + data, "file")
+    for mode, payload in [
+            (1, b'{"id":"1","params":{"CurrentTemperature":120.5,"WorkMode":7,"Schedule":{"Hour":25},"History":[1,"x",2,3,4]}}'),
+            (11, b'{"id":"2","params":{"offset":7.5,"force":1}}'),
+            (12, b'{"id":"3","code":200,"data":{"result":1,"note":2}}'),
+            (9, b'{"id":"4","params":{"value":{"Temperature":250.0,"Extra":1},"time":1}}'),
+            (8, b'{"id":"5","params":{"properties":{"CurrentTemperature":[{"value":1,"time":2}]},"events":{"Overheat":[{"value":{}}]}}}'),
+            (6, b'{"id":"6","code":200,"data":{"TargetTemperature":{"value":50,"version":3}}}')]:
+        put("tsl", bytes([mode]) + payload, "payload")
 
     # Inputs that made a target fail once (the bug is fixed; kept as regression seeds).
     # wsstream: a packet with remaining length 0 split after its first byte was held back until

@@ -315,18 +315,23 @@ impl Conn {
                 }
             }
         }
-        // A message its product's thing model checks is read in full on the first pass, however
-        // it is shown: its reply can then point at what the platform objected to.
         let model = (t.class.tsl != topic::TslRole::None)
             .then(|| t.product_key.and_then(|pk| models.get(pk)))
             .flatten();
         let payload = pdu.payload.map(|b| {
-            if detail == Detail::Full || model.is_some() {
+            if detail == Detail::Full {
                 payload::analyze(&t, b, model)
             } else {
                 payload::facts(&t, b)
             }
         });
+        // A request its product's model checks but that is not shown now: checked only if an
+        // error reply comes (so the reply can point at what was refused), from a copy kept
+        // until its reply.
+        let unchecked = pdu
+            .payload
+            .filter(|_| model.is_some() && detail != Detail::Full && !t.is_reply)
+            .map(|b| (&*topic_text, b));
         if self.echoes && t.flow() == topic::Flow::Up {
             rec.echo_of = self.echo(rec.direction, &topic_text, pdu.payload, ctx.frame);
             if let Some(f) = rec.echo_of {
@@ -340,7 +345,7 @@ impl Conn {
             // An echo is neither a request nor a reply.
             if rec.echo_of.is_none() {
                 let mqtt5 = (pdu.response_topic, pdu.correlation, &*topic_text);
-                self.match_request(&t, p, ctx, mqtt5, rec);
+                self.match_request(&t, p, ctx, mqtt5, (unchecked, models), rec);
             }
         }
         if !t.is_reply && c.logs_sub_devices_in() {

@@ -7,6 +7,7 @@ use crate::core::expert::Finding;
 use crate::core::fxhash::FxMap;
 use crate::core::payload::{self, Body, Payload};
 use crate::core::topic::{self, TopicInfo};
+use crate::core::tsl::InForce;
 
 /// The kinds of [`PairKey`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +79,34 @@ pub(super) struct Matching {
     /// On a connection whose device subscribed to a topic it publishes on: its recent
     /// messages by a digest of topic and payload, to know their echoes.
     uplinks: FxMap<PairKey, u32>,
+    /// Requests a thing model checks that were not described yet, by index: their topic and
+    /// payload ([`pack_request`]), until their reply.
+    unchecked: FxMap<usize, Box<[u8]>>,
+}
+
+/// A request's topic and payload in one allocation: the topic's length (u16 LE), topic, payload.
+fn pack_request(topic: &str, payload: &[u8]) -> Option<Box<[u8]>> {
+    let n = u16::try_from(topic.len()).ok()?;
+    let mut out = Vec::with_capacity(2 + topic.len() + payload.len());
+    out.extend(n.to_le_bytes());
+    out.extend(topic.as_bytes());
+    out.extend(payload);
+    Some(out.into())
+}
+
+/// How many thing-model findings a packed request has.
+fn findings_of(packed: &[u8], models: InForce<'_>) -> u8 {
+    let [a, b, rest @ ..] = packed else { return 0 };
+    let n = u16::from_le_bytes([*a, *b]) as usize;
+    let (Some(topic), Some(payload)) = (rest.get(..n), rest.get(n..)) else {
+        return 0;
+    };
+    let Some(t) = std::str::from_utf8(topic).ok().and_then(topic::classify) else {
+        return 0;
+    };
+    let model = t.product_key.and_then(|pk| models.get(pk));
+    let p = crate::core::payload::analyze(&t, payload, model);
+    p.tsl_findings().min(u8::MAX as usize) as u8
 }
 
 /// The connection's pairing state, made when first needed (again after a late packet).
@@ -167,12 +196,15 @@ impl Conn {
 
     /// Pairs requests and replies: MQTT 5 by Response Topic and Correlation Data, `/ext/rrpc/`
     /// by the id in its topic, every other family as its catalogue row says.
+    /// `unchecked`: a request's topic and payload that its product's model checks but that was
+    /// not described against it (checked should an error reply come); `models`: those in force.
     pub(super) fn match_request(
         &mut self,
         t: &TopicInfo<'_>,
         p: &Payload,
         ctx: &FrameCtx,
         mqtt5: (Option<&[u8]>, Option<&[u8]>, &str),
+        (unchecked, models): (Option<(&str, &[u8])>, InForce<'_>),
         rec: &mut PduRecord,
     ) {
         if t.class == topic::NTP_REQUEST {
@@ -210,6 +242,9 @@ impl Conn {
             if let Some(id) = pair.by_id {
                 m.alink_by_id.insert(id, pair.key);
             }
+            if let Some(packed) = unchecked.and_then(|(t, b)| pack_request(t, b)) {
+                m.unchecked.insert(idx, packed);
+            }
             rec.request = Some(idx);
             return;
         }
@@ -220,7 +255,12 @@ impl Conn {
         if let Some(counts) = pair.fifo_base.and_then(|b| m.fifo.get_mut(&b)) {
             counts.1 += 1;
         }
+        let packed = m.unchecked.remove(&idx);
         let req = &mut self.requests[idx];
+        // Refused: what the model says of the request (the reply points at it).
+        if let Some(packed) = packed.filter(|_| p.alink_error()) {
+            req.tsl_findings = findings_of(&packed, models);
+        }
         req.response = Some(ctx.frame);
         let delta_ns = ctx.ts_ns.saturating_sub(req.ts_ns);
         rec.reply = Some(ReplyLink {

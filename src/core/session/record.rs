@@ -313,10 +313,8 @@ pub(crate) fn describe_publish(
     let model = (t.class.tsl != topic::TslRole::None)
         .then(|| t.product_key.and_then(|pk| models.get(pk)))
         .flatten();
-    // As on the first pass: a message its product's model checks is read in full.
     let payload = payload.map(|b| match detail {
         Detail::Full => payload::analyze(&t, b, model),
-        _ if model.is_some() => payload::analyze(&t, b, model),
         _ => payload::facts(&t, b),
     });
     (vec![TopicView::new(&text, &t)], payload)

@@ -4,9 +4,8 @@
 use super::fields::Hf;
 use super::json::{self, Value};
 use super::topic::{Carries, Class, Content, TopicInfo};
-use super::tsl::{self, model::ProductModel};
+use super::tsl::{self, InForce};
 use std::borrow::Cow;
-use std::rc::Rc;
 
 /// At most this many JSON members are shown per payload (the rest are counted).
 pub const MAX_TREE_ITEMS: usize = 256;
@@ -179,9 +178,10 @@ fn carries(t: &TopicInfo<'_>) -> Carries {
 /// Keys whose values are credentials: shown masked in aliiot's tree.
 const SECRET_KEYS: &[&str] = &["deviceSecret", "deviceToken", "productSecret"];
 
-/// The payload in full; with its product's thing model, described and checked against it.
-pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8], model: Option<&Rc<ProductModel>>) -> Payload {
-    analyze_with(t, bytes, true, model)
+/// The payload in full; with its product's thing model (among `models`), described and checked
+/// against it.
+pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8], models: InForce<'_>) -> Payload {
+    analyze_with(t, bytes, true, models)
 }
 
 /// What the first pass needs of a payload nobody is shown yet: everything but the trees of an
@@ -189,15 +189,10 @@ pub fn analyze(t: &TopicInfo<'_>, bytes: &[u8], model: Option<&Rc<ProductModel>>
 /// id, code, `sys.ack`, method and version are kept, for pairing and counting). The packet's
 /// items are made from [`analyze`] when it is shown.
 pub fn facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
-    analyze_with(t, bytes, false, None)
+    analyze_with(t, bytes, false, InForce::NONE)
 }
 
-fn analyze_with(
-    t: &TopicInfo<'_>,
-    bytes: &[u8],
-    full: bool,
-    model: Option<&Rc<ProductModel>>,
-) -> Payload {
+fn analyze_with(t: &TopicInfo<'_>, bytes: &[u8], full: bool, models: InForce<'_>) -> Payload {
     if !full {
         if let Some(p) = alink_facts(t, bytes) {
             // The scan and the parser agree (checked in debug builds, the fuzz targets' too).
@@ -209,12 +204,12 @@ fn analyze_with(
             return p;
         }
     }
-    parsed_facts_or_full(t, bytes, full, model)
+    parsed_facts_or_full(t, bytes, full, models)
 }
 
 /// [`facts`] through the parser.
 fn parsed_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
-    let mut p = parsed_facts_or_full(t, bytes, false, None);
+    let mut p = parsed_facts_or_full(t, bytes, false, InForce::NONE);
     // Only what alink_facts gives: the Alink facts and their error code.
     p.issues.retain(|i| matches!(i, PayloadIssue::ErrorCode(_)));
     p
@@ -224,7 +219,7 @@ fn parsed_facts_or_full(
     t: &TopicInfo<'_>,
     bytes: &[u8],
     full: bool,
-    model: Option<&Rc<ProductModel>>,
+    models: InForce<'_>,
 ) -> Payload {
     let mut issues = Vec::new();
     if bytes.is_empty() {
@@ -294,7 +289,7 @@ fn parsed_facts_or_full(
     }
     let named = named_members(t, v, &mut issues);
     let body = if alink_body {
-        Body::Alink(Box::new(alink(t, v, &mut issues, full, model)))
+        Body::Alink(Box::new(alink(t, v, &mut issues, full, models)))
     } else {
         let mut items = Vec::new();
         tree(v, 0, &mut items, &mut issues);
@@ -577,7 +572,7 @@ fn alink(
     v: &Value,
     issues: &mut Vec<PayloadIssue>,
     full: bool,
-    model: Option<&Rc<ProductModel>>,
+    models: InForce<'_>,
 ) -> Alink {
     let mut a = Alink::default();
     if let Some(id) = v.get("id") {
@@ -608,8 +603,7 @@ fn alink(
     }
     let params = v.get("params").map(embedded_or_self);
     let data = v.get("data").map(embedded_or_self);
-    if let Some(mut d) = model.and_then(|m| tsl::describe(m, t, params.as_deref(), data.as_deref()))
-    {
+    if let Some(mut d) = tsl::describe(models, t, params.as_deref(), data.as_deref()) {
         a.properties = std::mem::take(&mut d.values);
         a.args = d.args;
         a.tsl = Some(Box::new(d));
@@ -741,7 +735,7 @@ fn file_chunk(
     let (header_bytes, rest) = rest.split_at(header_len as usize);
     let (chunk, crc_bytes) = rest.split_at(rest.len() - 2);
     let header = match json::parse(header_bytes) {
-        Ok(p) if p.value.is_object() => alink(t, &p.value, issues, true, None),
+        Ok(p) if p.value.is_object() => alink(t, &p.value, issues, true, InForce::NONE),
         _ => {
             issues.push(PayloadIssue::FileFraming(
                 "the header is not a JSON object".into(),
@@ -840,7 +834,7 @@ mod tests {
 
     /// Without a thing model.
     fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
-        super::analyze(t, bytes, None)
+        super::analyze(t, bytes, InForce::NONE)
     }
 
     #[test]

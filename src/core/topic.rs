@@ -97,6 +97,9 @@ pub enum TslRole {
     DesiredDelete,
     /// `params.properties`: `{id: [{value, time}]}`; `params.events`: `{id: [{value, time}]}`.
     BatchPost,
+    /// A gateway's `params.properties` and `params.events` (as a property post's and an event
+    /// post's), and each of `params.subDevices` (`identity` names its product and device).
+    PackPost,
     /// The topic's identifier is an event; `params` (or `params.value`) its outputs.
     EventPost,
     /// The topic's identifier is a service; `params` its inputs, the reply's `data` its outputs.
@@ -221,7 +224,7 @@ classes! {
         description: "Device reports an event" };
     PROPERTY_BATCH_POST = ALINK { name: "thing.event.property.batch.post", flow: Flow::Up, content: Content::BatchProperties, tsl: TslRole::BatchPost,
         description: "Device reports properties and events in batch" };
-    PROPERTY_PACK_POST = ALINK { name: "thing.event.property.pack.post", flow: Flow::Up, gateway: MARKS,
+    PROPERTY_PACK_POST = ALINK { name: "thing.event.property.pack.post", flow: Flow::Up, gateway: MARKS, tsl: TslRole::PackPost,
         description: "Gateway reports properties and events of its sub-devices" };
     PROPERTY_HISTORY_POST = ALINK { name: "thing.event.property.history.post", flow: Flow::Up,
         description: "Device reports historical property values" };

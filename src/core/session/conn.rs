@@ -320,7 +320,7 @@ impl Conn {
             .flatten();
         let payload = pdu.payload.map(|b| {
             if detail == Detail::Full {
-                payload::analyze(&t, b, model)
+                payload::analyze(&t, b, models)
             } else {
                 payload::facts(&t, b)
             }

@@ -104,8 +104,7 @@ fn findings_of(packed: &[u8], models: InForce<'_>) -> u8 {
     let Some(t) = std::str::from_utf8(topic).ok().and_then(topic::classify) else {
         return 0;
     };
-    let model = t.product_key.and_then(|pk| models.get(pk));
-    let p = crate::core::payload::analyze(&t, payload, model);
+    let p = crate::core::payload::analyze(&t, payload, models);
     p.tsl_findings().min(u8::MAX as usize) as u8
 }
 

@@ -310,11 +310,8 @@ pub(crate) fn describe_publish(
     let Some(t) = topic::classify(&text) else {
         return (Vec::new(), None);
     };
-    let model = (t.class.tsl != topic::TslRole::None)
-        .then(|| t.product_key.and_then(|pk| models.get(pk)))
-        .flatten();
     let payload = payload.map(|b| match detail {
-        Detail::Full => payload::analyze(&t, b, model),
+        Detail::Full => payload::analyze(&t, b, models),
         _ => payload::facts(&t, b),
     });
     (vec![TopicView::new(&text, &t)], payload)

@@ -56,6 +56,8 @@ pub enum Args {
     EventOutputs,
     ServiceInputs,
     ServiceOutputs,
+    /// A gateway's pack post: its own and its sub-devices' properties and event outputs.
+    Pack,
 }
 
 impl Args {
@@ -65,6 +67,7 @@ impl Args {
             Args::EventOutputs => "Event outputs",
             Args::ServiceInputs => "Service inputs",
             Args::ServiceOutputs => "Service outputs",
+            Args::Pack => "Gateway and sub-device values",
         }
     }
 }
@@ -185,14 +188,20 @@ pub fn template_data(payload: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
 
 /// Describes an Alink message `v` of topic `t` against `model`; `None` when its class carries
 /// nothing the model says anything about.
-/// `params` and `data` are the message's members (a double-encoded one already decoded).
+/// `params` and `data` are the message's members (a double-encoded one already decoded); the
+/// model is the topic's product's among `models` (a gateway's pack post also names its
+/// sub-devices' products).
 pub fn describe(
-    model: &Rc<ProductModel>,
+    models: InForce<'_>,
     t: &TopicInfo<'_>,
     params: Option<&Value>,
     data: Option<&Value>,
 ) -> Option<Described> {
     let role = t.class.tsl;
+    if role == TslRole::None {
+        return None;
+    }
+    let model = models.get(t.product_key?)?;
     let mut d = Described {
         model: model.clone(),
         values: Vec::new(),
@@ -271,6 +280,21 @@ pub fn describe(
                 }
             }
         }
+        (TslRole::PackPost, false) => {
+            d.args = Args::Pack;
+            if let Some(p) = params {
+                pack_entry(m, None, p, &mut d.values, &mut msg);
+                for sub in p.get("subDevices").and_then(Value::as_array).unwrap_or(&[]) {
+                    let identity = sub.get("identity");
+                    let field = |k| identity.and_then(|i| i.get(k)).and_then(Value::as_str);
+                    if let (Some(pk), Some(dn)) = (field("productKey"), field("deviceName")) {
+                        if let Some(sm) = models.get(pk) {
+                            pack_entry(sm, Some(dn), sub, &mut d.values, &mut msg);
+                        }
+                    }
+                }
+            }
+        }
         (TslRole::EventPost, false) => {
             d.args = Args::EventOutputs;
             let id = t.identifier.unwrap_or("");
@@ -343,6 +367,35 @@ pub fn describe(
     }
     d.issues = msg.finish();
     Some(d)
+}
+
+/// One device's part of a pack post: `properties` (`{id: {value, time}}`) and `events`
+/// (`{id: {value: {…}, time}}`); a sub-device's values are shown under its name.
+fn pack_entry(
+    m: &ProductModel,
+    device: Option<&str>,
+    entry: &Value,
+    values: &mut Vec<Property>,
+    msg: &mut Issues,
+) {
+    let from = values.len();
+    if let Some(Value::Object(props)) = entry.get("properties") {
+        for (k, pv) in props.iter().take(payload::MAX_PROPERTIES) {
+            values.push(property(m, k, pv, &["value", "time"], false));
+        }
+    }
+    if let Some(Value::Object(events)) = entry.get("events") {
+        for (id, ev) in events {
+            event(m, id, ev, values, msg);
+        }
+    }
+    if let Some(dn) = device {
+        for v in &mut values[from..] {
+            if let Some(d) = v.tsl.as_mut().and_then(|t| t.def.as_mut()) {
+                d.display_name = format!("{dn}: {}", d.display_name).into();
+            }
+        }
+    }
 }
 
 /// Is `id` a property of the model? Says so when not.

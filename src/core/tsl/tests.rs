@@ -385,10 +385,25 @@ fn severities_follow_the_reference() {
     assert_eq!(severity(&T::EventNotWrapped), "Note");
 }
 
+/// The thermostat's model and, for a gateway's sub-devices, a light's (product a1SubPk0001).
+fn models() -> super::Tsl {
+    let mut tsl = super::Tsl::default();
+    tsl.files.insert((*model()).clone());
+    let light = load::parse(
+        br#"{"profile":{"productKey":"a1SubPk0001"},"properties":[
+            {"identifier":"Brightness","name":"Brightness","dataType":{"type":"int","specs":{"min":"0","max":"100","unit":"%"}}}]}"#,
+    )
+    .unwrap();
+    tsl.files
+        .insert(light.into_product(Source::File("light.json".into())));
+    tsl
+}
+
 fn described(topic: &str, payload: &str) -> super::Described {
     let t = topic::classify(topic).unwrap();
     let v = value(payload);
-    describe(&model(), &t, v.get("params"), v.get("data")).unwrap()
+    let tsl = models();
+    describe(tsl.at(1), &t, v.get("params"), v.get("data")).unwrap()
 }
 
 fn all_words(d: &super::Described) -> Vec<String> {
@@ -616,4 +631,50 @@ fn too_many_properties_and_too_many_findings() {
     let found = all_words(&d);
     assert_eq!(found.len(), 65);
     assert_eq!(found[64], "TSL: 37 more findings not shown");
+}
+
+#[test]
+fn a_gateways_pack_post() {
+    let d = described(
+        &format!("{SYS}event/property/pack/post"),
+        r#"{"id":"14","params":{
+            "properties":{"CurrentTemperature":{"value":90.5,"time":1}},
+            "events":{"Overheat":{"value":{"Temperature":95.0,"Level":3},"time":1}},
+            "subDevices":[
+              {"identity":{"productKey":"a1SubPk0001","deviceName":"lamp-1"},
+               "properties":{"Brightness":{"value":120,"time":1}}},
+              {"identity":{"productKey":"a1NoModel01","deviceName":"x"},
+               "properties":{"Anything":{"value":1,"time":1}}}]}}"#,
+    );
+    assert_eq!(d.args, Args::Pack);
+    assert_eq!(
+        all_words(&d),
+        [
+            r#"TSL: out of range: "CurrentTemperature"=90.5 is above the model's maximum 20"#,
+            r#"TSL: event "Overheat" has unknown output "Level""#,
+            r#"TSL: out of range: "Brightness"=120 is above the model's maximum 100"#,
+        ]
+    );
+    let names: Vec<&str> = d
+        .values
+        .iter()
+        .map(|p| {
+            p.tsl
+                .as_ref()
+                .unwrap()
+                .def
+                .as_ref()
+                .map_or(&*p.name, |d| &*d.display_name)
+        })
+        .collect();
+    // A sub-device whose product has no model: its values are not listed.
+    assert_eq!(
+        names,
+        [
+            "Current temperature",
+            "Temperature",
+            "Level",
+            "lamp-1: Brightness"
+        ]
+    );
 }

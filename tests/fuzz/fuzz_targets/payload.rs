@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let t = topic::classify(TOPICS[pick as usize % TOPICS.len()]).expect("listed topics classify");
-    let p = payload::analyze(&t, bytes, None);
+    let p = payload::analyze(&t, bytes, aliiot::core::tsl::InForce::NONE);
     // The first pass's facts (debug assertions, on here, check the scan against the parser).
     let _ = payload::facts(&t, bytes);
 

@@ -4,8 +4,6 @@
 //! topic the mode picks, checked against the thermostat's model).
 #![no_main]
 
-use std::rc::Rc;
-
 use aliiot::core::payload::{self, Body};
 use aliiot::core::topic;
 use aliiot::core::tsl::{self, load, Source};
@@ -22,6 +20,7 @@ const TOPICS: &[&str] = &[
     "/sys/a1B2c3D4e5F/dev/thing/property/desired/get_reply",
     "/sys/a1B2c3D4e5F/dev/thing/property/desired/delete",
     "/sys/a1B2c3D4e5F/dev/thing/event/property/batch/post",
+    "/sys/a1B2c3D4e5F/dev/thing/event/property/pack/post",
     "/sys/a1B2c3D4e5F/dev/thing/event/Overheat/post",
     "/sys/a1B2c3D4e5F/dev/thing/event/light:Blink/post",
     "/sys/a1B2c3D4e5F/dev/thing/service/Calibrate",
@@ -36,19 +35,21 @@ fuzz_target!(|data: &[u8]| {
     };
     if mode == 0 {
         if let Ok(file) = load::parse(bytes) {
-            let model = Rc::new(file.into_product(Source::Capture(1)));
+            let mut models = tsl::Tsl::default();
+            models.files.insert(file.into_product(Source::Capture(1)));
             // A model read from anything describes a payload without trouble.
             let t = topic::classify(TOPICS[0]).unwrap();
-            let _ = payload::analyze(&t, br#"{"id":"1","params":{"a":1,"b":"x","c":[1,{}]}}"#, Some(&model));
+            let _ = payload::analyze(&t, br#"{"id":"1","params":{"a":1,"b":"x","c":[1,{}]}}"#, models.at(2));
         } else if let Some(e) = load::parse(bytes).err() {
             assert!(!e.message.is_empty());
         }
         let _ = tsl::template_data(bytes);
         return;
     }
-    let model = Rc::new(load::parse(THERMOSTAT).unwrap().into_product(Source::Capture(1)));
+    let mut models = tsl::Tsl::default();
+    models.files.insert(load::parse(THERMOSTAT).unwrap().into_product(Source::Capture(1)));
     let t = topic::classify(TOPICS[mode as usize % TOPICS.len()]).expect("listed topics classify");
-    let p = payload::analyze(&t, bytes, Some(&model));
+    let p = payload::analyze(&t, bytes, models.at(2));
     if let Body::Alink(a) = &p.body {
         assert!(a.properties.len() <= payload::MAX_PROPERTIES);
         let n = a.tsl_findings().count();

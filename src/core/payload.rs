@@ -645,13 +645,18 @@ fn alink(
 
 /// A property value `v` (or `{value, time}`) as shown.
 pub fn property(name: &str, v: &Value) -> Property {
-    let (value, time) = match v {
-        Value::Object(_) if v.get("value").is_some() => (
+    match v {
+        Value::Object(_) if v.get("value").is_some() => value_property(
+            name,
             v.get("value").unwrap_or(&Value::Null),
             v.get("time").and_then(Value::as_u64_lenient),
         ),
-        _ => (v, None),
-    };
+        _ => value_property(name, v, None),
+    }
+}
+
+/// A value as shown, as it is (no `{value, time}` wrapper taken off).
+pub fn value_property(name: &str, value: &Value, time: Option<u64>) -> Property {
     let text = match value {
         Value::Object(_) | Value::Array(_) => value.to_compact(200),
         _ => value_text(value),

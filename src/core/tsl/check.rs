@@ -147,14 +147,6 @@ impl Issues {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty() && self.dropped == 0
-    }
-
-    pub fn len(&self) -> usize {
-        self.list.len() + self.dropped
-    }
-
     /// The findings, the count of dropped ones last.
     pub fn finish(mut self) -> Vec<TslIssue> {
         if self.dropped > 0 {
@@ -275,7 +267,7 @@ pub fn check_value(dt: &DataType, v: &Value, id: &str, out: &mut Issues) {
         DataType::Struct(members) => match v {
             Value::Object(m) => {
                 for (k, mv) in m {
-                    match members.iter().find(|p| &*p.identifier == k) {
+                    match super::model::param(members, k) {
                         Some(p) => check_value(&p.data_type, mv, &format!("{id}.{k}"), out),
                         None => out.push(TslIssue::StructUnknown {
                             id: id.into(),

@@ -83,29 +83,6 @@ pub struct Described {
     pub issues: Vec<TslIssue>,
 }
 
-impl Described {
-    /// How many findings in all.
-    pub fn count(&self) -> usize {
-        self.issues.len()
-            + self
-                .values
-                .iter()
-                .filter_map(|p| p.tsl.as_ref())
-                .map(|t| t.issues.len())
-                .sum::<usize>()
-    }
-
-    /// Every finding: the message's, then each value's.
-    pub fn all(&self) -> impl Iterator<Item = &TslIssue> {
-        self.issues.iter().chain(
-            self.values
-                .iter()
-                .filter_map(|p| p.tsl.as_ref())
-                .flat_map(|t| t.issues.iter()),
-        )
-    }
-}
-
 /// The thing models of a capture: the TSL folder's, and those the capture carried.
 #[derive(Debug, Default, Clone)]
 pub struct Tsl {
@@ -496,7 +473,7 @@ fn arguments(
         return;
     };
     for (k, v) in given.iter().take(payload::MAX_PROPERTIES) {
-        let param = list.iter().find(|p| &*p.identifier == k);
+        let param = model::param(list, k);
         let mut issues = Issues::default();
         match param {
             Some(p) => check_value(&p.data_type, v, k, &mut issues),
@@ -508,13 +485,21 @@ fn arguments(
 
 /// A value with what the model says of it.
 fn with_tsl(name: &str, value: &Value, param: Option<&Param>, issues: Vec<TslIssue>) -> Property {
-    let mut p = payload::property(name, value);
-    p.time = None;
-    let def = param.map(|prm| def_of(&prm.name, &prm.data_type, p.value_num));
-    let members = param.map_or_else(Vec::new, |prm| members(&prm.name, &prm.data_type, value));
+    described(name, value, param.map(|p| (&*p.name, &p.data_type)), issues)
+}
+
+/// A value (as it is: a wrapper is taken off before) with its display name and data type, and its
+/// members.
+fn described(
+    name: &str,
+    value: &Value,
+    def: Option<(&str, &DataType)>,
+    issues: Vec<TslIssue>,
+) -> Property {
+    let mut p = payload::value_property(name, value, None);
     p.tsl = Some(Box::new(PropertyTsl {
-        def,
-        members,
+        def: def.map(|(n, dt)| def_of(n, dt, p.value_num)),
+        members: def.map_or_else(Vec::new, |(n, dt)| members(n, dt, value)),
         issues,
     }));
     p
@@ -539,8 +524,8 @@ fn members(parent: &str, dt: &DataType, value: &Value) -> Vec<Property> {
             .iter()
             .take(MAX_MEMBERS)
             .map(|(k, v)| {
-                let prm = params.iter().find(|p| &*p.identifier == k);
-                with_members(k, v, prm.map(|p| (&*p.name, &p.data_type)))
+                let prm = model::param(params, k);
+                described(k, v, prm.map(|p| (&*p.name, &p.data_type)), Vec::new())
             })
             .collect(),
         (DataType::Array(_, item), Value::Array(items)) => items
@@ -549,22 +534,11 @@ fn members(parent: &str, dt: &DataType, value: &Value) -> Vec<Property> {
             .enumerate()
             .map(|(i, v)| {
                 let name = format!("{parent} [{i}]");
-                with_members(&format!("[{i}]"), v, Some((&name, &**item)))
+                described(&format!("[{i}]"), v, Some((&name, &**item)), Vec::new())
             })
             .collect(),
         _ => Vec::new(),
     }
-}
-
-fn with_members(name: &str, v: &Value, def: Option<(&str, &DataType)>) -> Property {
-    let mut p = payload::property(name, v);
-    p.time = None;
-    p.tsl = Some(Box::new(PropertyTsl {
-        def: def.map(|(n, dt)| def_of(n, dt, p.value_num)),
-        members: def.map_or_else(Vec::new, |(n, dt)| members(n, dt, v)),
-        issues: Vec::new(),
-    }));
-    p
 }
 
 #[cfg(test)]

@@ -82,10 +82,16 @@ impl DataType {
     /// A struct's member by identifier.
     pub fn member(&self, id: &str) -> Option<&Param> {
         match self {
-            DataType::Struct(members) => members.iter().find(|m| &*m.identifier == id),
+            DataType::Struct(members) => param(members, id),
             _ => None,
         }
     }
+}
+
+/// The parameter of a list (a struct's members, an event's outputs, a service's arguments) with
+/// identifier `id`.
+pub fn param<'a>(list: &'a [Param], id: &str) -> Option<&'a Param> {
+    list.iter().find(|p| &*p.identifier == id)
 }
 
 /// A property's data, an event's output or a service's input or output argument, or a struct's
@@ -128,22 +134,6 @@ pub struct Service {
     pub sync: bool,
     pub inputs: Vec<Param>,
     pub outputs: Vec<Param>,
-}
-
-impl Service {
-    pub fn input(&self, id: &str) -> Option<&Param> {
-        self.inputs.iter().find(|p| &*p.identifier == id)
-    }
-
-    pub fn output(&self, id: &str) -> Option<&Param> {
-        self.outputs.iter().find(|p| &*p.identifier == id)
-    }
-}
-
-impl Event {
-    pub fn output(&self, id: &str) -> Option<&Param> {
-        self.outputs.iter().find(|p| &*p.identifier == id)
-    }
 }
 
 /// One module: the default one (no id) or a custom one (`functionBlockId`).
@@ -305,9 +295,5 @@ impl Models {
 
     pub fn is_empty(&self) -> bool {
         self.products.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.products.len()
     }
 }

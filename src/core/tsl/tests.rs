@@ -678,3 +678,19 @@ fn a_gateways_pack_post() {
         ]
     );
 }
+
+/// A value is shown as sent: an argument or member that is an object with a `value` key is not
+/// taken for a `{value, time}` wrapper (only property posts and desired replies have one).
+#[test]
+fn objects_with_a_value_key_stay_whole() {
+    let d = described(
+        &format!("{SYS}service/Calibrate"),
+        r#"{"id":"15","params":{"offset":{"value":1}}}"#,
+    );
+    assert_eq!(d.values[0].value, r#"{"value":1}"#);
+    assert_eq!(d.values[0].value_num, None);
+    assert_eq!(
+        all_words(&d),
+        [r#"TSL: type mismatch: "offset" expects double, got object"#]
+    );
+}

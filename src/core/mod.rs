@@ -19,6 +19,7 @@
 //! - [`mqtt5`]: MQTT 5 reason codes and the platform's limits
 //! - [`fields`]: every field, subtree and expert item, as data
 //! - [`render`]: turns analysis into fields through the [`render::Sink`] trait
+//! - [`swar`]: eight bytes at a time, for the scanners' runs of plain bytes
 //! - [`tsl`]: the thing model: TSL files read, Alink values described and checked against them
 
 pub mod cache;
@@ -38,6 +39,7 @@ pub mod secrets;
 pub mod session;
 pub mod sign;
 pub mod stats;
+pub mod swar;
 pub mod topic;
 pub mod transport;
 pub mod tsl;

@@ -1223,8 +1223,14 @@ pub fn scan<'a, const N: usize>(input: &'a [u8], keys: [&str; N]) -> Option<[Opt
 /// trailing data or commas, valid UTF-8, at most 32 levels, no escapes in a wanted string), and
 /// returns false otherwise, when the caller parses the document instead.
 pub fn scan_object<'a>(input: &'a [u8], keys: &[&str], out: &mut [Option<Raw<'a>>]) -> bool {
+    // UTF-8 checked once for the whole input (an ASCII run is a few instructions a word): every
+    // string and number is then a slice of `text` between ASCII delimiters.
+    let Ok(text) = std::str::from_utf8(input) else {
+        return false;
+    };
     let mut s = Scan {
         b: input,
+        text,
         at: 0,
         nodes: 0,
     };
@@ -1251,6 +1257,8 @@ const STRING_STOP: [u8; 256] = {
 
 struct Scan<'a> {
     b: &'a [u8],
+    /// `b`, valid UTF-8.
+    text: &'a str,
     at: usize,
     nodes: usize,
 }
@@ -1267,16 +1275,24 @@ impl<'a> Scan<'a> {
     fn eat(&mut self, c: u8) -> Option<()> {
         (self.peek()? == c).then(|| self.at += 1)
     }
-    /// A string: its raw content (escapes as written) and whether it has escapes. Non-ASCII
-    /// content is checked to be UTF-8 here; ASCII content is UTF-8 already.
-    fn string(&mut self) -> Option<(&'a [u8], bool)> {
+    /// A string: its raw content (escapes as written) and whether it has escapes.
+    fn string(&mut self) -> Option<(&'a str, bool)> {
         self.eat(b'"')?;
         let b = self.b;
         let start = self.at;
         let mut i = start;
-        let (mut escaped, mut ascii) = (false, true);
+        let mut escaped = false;
         loop {
-            // Plain bytes in a tight loop; the table marks the ones that stop it.
+            // Plain bytes a word at a time, then in a tight loop; the table marks the ones
+            // that stop it.
+            while let Some(w) = b.get(i..i + 8) {
+                let stops = super::swar::json_string_stops(w);
+                if stops != 0 {
+                    i += (stops.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            }
             while STRING_STOP[*b.get(i)? as usize] == 0 {
                 i += 1;
             }
@@ -1299,19 +1315,14 @@ impl<'a> Scan<'a> {
                         _ => return None,
                     }
                 }
-                0x80.. => {
-                    ascii = false;
-                    i += 1;
-                }
+                // Non-ASCII: the input is valid UTF-8 (checked once in scan_object).
+                0x80.. => i += 1,
                 _ => return None,
             }
         }
         self.at = i + 1;
-        let raw = &b[start..i];
-        if !ascii {
-            std::str::from_utf8(raw).ok()?;
-        }
-        Some((raw, escaped))
+        // Between two quotes: on character boundaries.
+        Some((self.text.get(start..i)?, escaped))
     }
     /// Skips digits; how many.
     fn digits(&mut self) -> usize {
@@ -1343,7 +1354,7 @@ impl<'a> Scan<'a> {
                 return None;
             }
         }
-        std::str::from_utf8(&self.b[start..self.at]).ok()
+        self.text.get(start..self.at)
     }
     fn literal(&mut self, word: &[u8]) -> Option<()> {
         (self.b.get(self.at..self.at + word.len())? == word).then(|| self.at += word.len())
@@ -1371,7 +1382,7 @@ impl<'a> Scan<'a> {
                 if escaped {
                     Raw::Escaped
                 } else {
-                    Raw::Str(std::str::from_utf8(raw).ok()?)
+                    Raw::Str(raw)
                 }
             }
             b't' => {
@@ -1433,7 +1444,12 @@ impl<'a> Scan<'a> {
             let wanted = if escaped || keys.is_empty() {
                 None
             } else {
-                keys.iter().position(|k| k.as_bytes() == key)
+                // Length and first byte first: most members are not wanted.
+                keys.iter().position(|k| {
+                    k.len() == key.len()
+                        && k.as_bytes().first() == key.as_bytes().first()
+                        && *k == key
+                })
             };
             match wanted {
                 Some(i) => {

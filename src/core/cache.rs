@@ -104,7 +104,7 @@ impl CachedRecord {
         detail: Detail,
         models: InForce<'_>,
     ) -> PduRecord {
-        let topic = topic.or(pdu.topics.first().copied());
+        let topic = topic.or(pdu.topic);
         let mut rec = self.restore_as(topic, pdu.payload, detail, models);
         if self.msg_type == CONNECT {
             let tls = self.connect_experts.unwrap_or(false);
@@ -698,7 +698,7 @@ mod tests {
                     msg_type: 3,
                     qos: 1,
                     msgid: Some(5),
-                    topics: vec![b"/sys/a1B2c3D4e5F/dev/thing/event/property/post"],
+                    topic: Some(b"/sys/a1B2c3D4e5F/dev/thing/event/property/post"),
                     payload: Some(post),
                     ..Default::default()
                 },
@@ -715,7 +715,7 @@ mod tests {
             (
                 MqttPdu {
                     msg_type: 3,
-                    topics: vec![b"/sys/a1B2c3D4e5F/dev/thing/event/property/post_reply"],
+                    topic: Some(b"/sys/a1B2c3D4e5F/dev/thing/event/property/post_reply"),
                     payload: Some(reply),
                     ..Default::default()
                 },
@@ -731,7 +731,7 @@ mod tests {
                 .into_cached();
             let slot = Slot {
                 conv: 7,
-                alias_topic: (i == 4).then(|| Rc::from(pdu.topics[0])),
+                alias_topic: (i == 4).then(|| Rc::from(pdu.topic.unwrap())),
                 record: rec,
             };
             cache.store(frame, std::slice::from_ref(&slot));

@@ -82,12 +82,10 @@ impl Dissection {
             let mut alias_topic: Option<Rc<[u8]>> = None;
             if let (mqtt::PUBLISH, Some(alias)) = (pdu.msg_type, pdu.v5.topic_alias) {
                 let aliases = self.aliases.entry((conv, ctx.src)).or_default();
-                alias_topic = aliases
-                    .resolve(alias, pdu.topics.first().copied())
-                    .map(Rc::from);
+                alias_topic = aliases.resolve(alias, pdu.topic).map(Rc::from);
             }
             if let Some(t) = &alias_topic {
-                pdu.topics = vec![&t[..]];
+                pdu.topic = Some(&t[..]);
             }
             let rec = self.capture.analyze_with(conv, &pdu, &ctx, secrets, detail);
             show(&self.capture, conv, &rec, span, &pdu);

@@ -30,7 +30,7 @@ impl Regions {
         Regions {
             client_id: at(pdu.client_id),
             username: at(pdu.username),
-            topic: at(pdu.topics.first().copied()),
+            topic: at(pdu.topic),
             payload: at(pdu.payload),
         }
     }

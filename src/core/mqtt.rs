@@ -289,9 +289,7 @@ fn body_fields<'a>(
             pdu.dup = first & 0x08 != 0;
             pdu.retain = first & 0x01 != 0;
             let topic = r.lstr()?;
-            if !topic.is_empty() {
-                pdu.topics.push(topic);
-            }
+            pdu.topic = (!topic.is_empty()).then_some(topic);
             if pdu.qos > 0 {
                 pdu.msgid = Some(r.u16()?);
             }
@@ -473,7 +471,7 @@ mod tests {
         assert_eq!(info, Parsed::default());
         assert_eq!(p.qos, 1);
         assert_eq!(p.msgid, Some(7));
-        assert_eq!(p.topics, [&b"t/1"[..]]);
+        assert_eq!(p.topic, Some(&b"t/1"[..]));
         assert_eq!(p.v5.topic_alias, Some(3));
         assert_eq!(p.response_topic, Some(&b"r"[..]));
         assert_eq!(p.correlation, Some(&b"cd"[..]));
@@ -495,7 +493,7 @@ mod tests {
             b[1] = (b.len() - 2) as u8;
             let (p, info) = parse(&b, b.len(), V50);
             assert!(info.malformed, "{props:?}");
-            assert_eq!(p.topics, [&b"t"[..]]);
+            assert_eq!(p.topic, Some(&b"t"[..]));
             assert_eq!(p.payload, None);
         }
     }

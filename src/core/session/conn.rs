@@ -282,7 +282,7 @@ impl Conn {
         models: InForce<'_>,
         rec: &mut PduRecord,
     ) {
-        let Some(topic_bytes) = pdu.topics.first() else {
+        let Some(topic_bytes) = pdu.topic else {
             return;
         };
         let topic_text = crate::core::lossy(topic_bytes);
@@ -372,7 +372,7 @@ impl Conn {
     }
 
     fn identity_from_topics(&mut self, pdu: &MqttPdu<'_>) {
-        for t in &pdu.topics {
+        for t in pdu.topic.iter().chain(&pdu.topics) {
             let Ok(t) = std::str::from_utf8(t) else {
                 continue;
             };

@@ -26,6 +26,9 @@ pub struct MqttPdu<'a> {
     pub connack_code: Option<u8>,
     /// Whether `connack_code` is an MQTT 5.0 reason code.
     pub connack_v5: bool,
+    /// PUBLISH topic (None when empty: an MQTT 5 alias stands for it).
+    pub topic: Option<&'a [u8]>,
+    /// SUBSCRIBE/UNSUBSCRIBE topic filters.
     pub topics: Vec<&'a [u8]>,
     /// PUBLISH payload.
     pub payload: Option<&'a [u8]>,

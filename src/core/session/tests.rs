@@ -128,7 +128,7 @@ fn non_alibaba_clients_get_nothing() {
     assert!(rec.login.is_none() && rec.identity.is_none() && rec.experts.is_empty());
     let publish = MqttPdu {
         msg_type: PUBLISH,
-        topics: vec![b"home/kitchen/temp"],
+        topic: Some(b"home/kitchen/temp"),
         ..Default::default()
     };
     let rec = conn.analyze(&publish, &ctx(3, true), &Secrets::default());
@@ -146,7 +146,7 @@ fn identity_from_topic_without_connect() {
     assert!(rec.identity.is_none());
     let publish = MqttPdu {
         msg_type: PUBLISH,
-        topics: vec![b"/sys/a1B2c3D4e5F/dev-9/thing/event/property/post"],
+        topic: Some(b"/sys/a1B2c3D4e5F/dev-9/thing/event/property/post"),
         ..Default::default()
     };
     let rec = conn.analyze(&publish, &ctx(2, true), &Secrets::default());
@@ -161,7 +161,7 @@ fn identity_from_topic_without_connect() {
 fn publish<'a>(topic: &'a str, payload: &'a [u8]) -> MqttPdu<'a> {
     MqttPdu {
         msg_type: PUBLISH,
-        topics: vec![topic.as_bytes()],
+        topic: Some(topic.as_bytes()),
         payload: Some(payload),
         ..Default::default()
     }
@@ -304,7 +304,7 @@ fn job_update_pairs_with_its_reply() {
     let mut conn = Conn::default();
     let publish = |topic: &'static str, payload: &'static str| MqttPdu {
         msg_type: PUBLISH,
-        topics: vec![topic.as_bytes()],
+        topic: Some(topic.as_bytes()),
         payload: Some(payload.as_bytes()),
         ..Default::default()
     };
@@ -331,7 +331,7 @@ fn reply_time_with_extreme_capture_times() {
     let mut conn = Conn::default();
     let publish = |topic: &'static [u8], payload: &'static [u8]| MqttPdu {
         msg_type: PUBLISH,
-        topics: vec![topic],
+        topic: Some(topic),
         payload: Some(payload),
         ..Default::default()
     };

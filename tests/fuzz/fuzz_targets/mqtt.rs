@@ -30,7 +30,7 @@ fuzz_target!(|input: &[u8]| {
         }
         // Everything read borrows from the packet's own bytes.
         for s in pdu.topics.iter().copied().chain(
-            [pdu.client_id, pdu.username, pdu.password, pdu.payload, pdu.response_topic,
+            [pdu.topic, pdu.client_id, pdu.username, pdu.password, pdu.payload, pdu.response_topic,
              pdu.correlation, pdu.assigned_client_id]
                 .into_iter()
                 .flatten(),

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use aliiot::core::clientid::ClientId;
 use aliiot::core::expert::Ei;
 use aliiot::core::fields::{Ett, Hf};
-use aliiot::core::mqtt::CONNECT;
+use aliiot::core::mqtt::{CONNECT, PUBLISH};
 use aliiot::core::mqtt5::V5;
 use aliiot::core::render::{self, Sink, Value};
 use aliiot::core::secrets::Secrets;
@@ -319,6 +319,8 @@ fuzz_target!(|data: &[u8]| {
                 Tag::CLIENT_ID => pdu.client_id = Some(v),
                 Tag::USERNAME => pdu.username = Some(v),
                 Tag::PASSWORD => pdu.password = Some(v),
+                // A PUBLISH has one topic; other packets' topics are filters.
+                Tag::TOPIC if pdu.msg_type == PUBLISH && pdu.topic.is_none() => pdu.topic = Some(v),
                 Tag::TOPIC => pdu.topics.push(v),
                 Tag::PAYLOAD => pdu.payload = Some(v),
                 Tag::VERSION => pdu.version = v.first().copied(),

@@ -224,7 +224,7 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
 /// The Info column's text for one packet (a packet is one of PUBLISH, CONNECT, CONNACK at most).
 fn render_info(rec: &PduRecord, id: &super::session::Identity, sink: &mut dyn Sink) {
     if let (PUBLISH, Some(p), Some(t)) = (rec.msg_type, &rec.payload, rec.topics.first()) {
-        sink.info(&publish_info(t, &p.body));
+        publish_info(t, &p.body, sink);
     }
     if let Some(login) = &rec.login {
         sink.info(&format!(
@@ -255,19 +255,62 @@ fn reply_word(t: &TopicView) -> &'static str {
     super::topic::reply_suffix(t.class, t.is_reply)
 }
 
-fn publish_info(t: &TopicView, body: &Body) -> String {
-    // Pushed, not formatted: this runs for every PUBLISH whose Info column is shown.
-    let mut s = String::with_capacity(48);
-    s.push_str(" · ");
-    s.push_str(t.class.name);
-    s.push_str(reply_word(t));
+fn publish_info(t: &TopicView, body: &Body, sink: &mut dyn Sink) {
+    // Made on the stack: this runs for every PUBLISH whose Info column is shown.
+    use std::fmt::Write;
+    let mut s = StackText::<96>::default();
+    let _ = s.write_str(" · ");
+    let _ = s.write_str(t.class.name);
+    let _ = s.write_str(reply_word(t));
     if let Body::Alink(a) = body {
-        use std::fmt::Write;
         if let Some(c) = a.code {
             let _ = write!(s, " {c}");
         }
     }
-    s
+    sink.info(s.as_str());
+}
+
+/// Text written on the stack, moved to the heap only past `N` bytes.
+struct StackText<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+    spilled: Option<String>,
+}
+
+impl<const N: usize> Default for StackText<N> {
+    fn default() -> Self {
+        StackText {
+            buf: [0; N],
+            len: 0,
+            spilled: None,
+        }
+    }
+}
+
+impl<const N: usize> StackText<N> {
+    fn as_str(&self) -> &str {
+        match &self.spilled {
+            Some(s) => s,
+            // Whole `str`s were copied in: always UTF-8.
+            None => std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default(),
+        }
+    }
+}
+
+impl<const N: usize> std::fmt::Write for StackText<N> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if let Some(h) = &mut self.spilled {
+            h.push_str(s);
+        } else if let Some(room) = self.buf.get_mut(self.len..self.len + s.len()) {
+            room.copy_from_slice(s.as_bytes());
+            self.len += s.len();
+        } else {
+            let mut h = self.as_str().to_string();
+            h.push_str(s);
+            self.spilled = Some(h);
+        }
+        Ok(())
+    }
 }
 
 fn render_links(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: &mut dyn Sink) {
@@ -767,6 +810,18 @@ pub mod tests {
         fn info(&mut self, text: &str) {
             self.info.push_str(text);
         }
+    }
+
+    #[test]
+    fn stack_text_spills_to_the_heap() {
+        use std::fmt::Write;
+        let mut t = StackText::<8>::default();
+        write!(t, "abc").unwrap();
+        assert_eq!((t.as_str(), t.spilled.is_none()), ("abc", true));
+        write!(t, "défg{}", 42).unwrap();
+        assert_eq!((t.as_str(), t.spilled.is_some()), ("abcdéfg42", true));
+        write!(t, "!").unwrap();
+        assert_eq!(t.as_str(), "abcdéfg42!");
     }
 
     #[test]

@@ -43,17 +43,17 @@ pub fn expert_hfs() -> &'static [c_int] {
     IDS.get_or_init(|| unsafe { &*EI_IDS.0.get() }.iter().map(|e| e.hf).collect())
 }
 
+/// The fields made from a PUBLISH's payload. Expert items are not among them: whether one is
+/// wanted is asked of [`expert_hfs`] first.
 pub fn payload_hfs() -> &'static [c_int] {
     static IDS: std::sync::OnceLock<Vec<c_int>> = std::sync::OnceLock::new();
     IDS.get_or_init(|| {
-        let fields = FIELDS
+        FIELDS
             .iter()
             .enumerate()
             .filter(|(_, f)| crate::core::fields::from_payload(f))
-            .map(|(i, _)| HF_IDS[i].load(Ordering::Relaxed));
-        // SAFETY: written once by Wireshark at registration, read-only since.
-        let experts = unsafe { &*EI_IDS.0.get() }.iter().map(|e| e.hf);
-        fields.chain(experts).collect()
+            .map(|(i, _)| HF_IDS[i].load(Ordering::Relaxed))
+            .collect()
     })
 }
 

@@ -20,6 +20,7 @@
 //! - [`fields`]: every field, subtree and expert item, as data
 //! - [`render`]: turns analysis into fields through the [`render::Sink`] trait
 //! - [`swar`]: eight bytes at a time, for the scanners' runs of plain bytes
+//! - [`text`]: short text without a heap allocation (inline strings, a stack writer)
 //! - [`tsl`]: the thing model: TSL files read, Alink values described and checked against them
 
 pub mod cache;
@@ -40,6 +41,7 @@ pub mod session;
 pub mod sign;
 pub mod stats;
 pub mod swar;
+pub mod text;
 pub mod topic;
 pub mod transport;
 pub mod tsl;

@@ -37,49 +37,8 @@ pub struct Property {
     pub tsl: Option<Box<tsl::PropertyTsl>>,
 }
 
-/// A short text kept inline while it fits (an Alink id is a few digits): no allocation for
-/// the id of every message on the first pass.
-#[derive(Clone, PartialEq, Eq)]
-pub enum ShortText {
-    Inline(u8, [u8; 22]),
-    Heap(Box<str>),
-}
-
-impl From<&str> for ShortText {
-    fn from(s: &str) -> ShortText {
-        let mut b = [0u8; 22];
-        match b.get_mut(..s.len()) {
-            Some(head) => {
-                head.copy_from_slice(s.as_bytes());
-                ShortText::Inline(s.len() as u8, b)
-            }
-            None => ShortText::Heap(s.into()),
-        }
-    }
-}
-
-impl std::ops::Deref for ShortText {
-    type Target = str;
-    fn deref(&self) -> &str {
-        match self {
-            // Copied from a `str`: always UTF-8.
-            ShortText::Inline(n, b) => std::str::from_utf8(&b[..*n as usize]).unwrap_or_default(),
-            ShortText::Heap(s) => s,
-        }
-    }
-}
-
-impl std::fmt::Display for ShortText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self)
-    }
-}
-
-impl std::fmt::Debug for ShortText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&**self, f)
-    }
-}
+/// An Alink id: a few digits, kept inline.
+pub type ShortText = super::text::Short<22>;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Alink {
@@ -884,21 +843,6 @@ mod tests {
     /// Without a thing model.
     fn analyze(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
         super::analyze(t, bytes, InForce::NONE)
-    }
-
-    #[test]
-    fn short_text_inline_and_on_the_heap() {
-        let fits = "1234567890123456789012";
-        let long = "12345678901234567890123";
-        assert!(matches!(ShortText::from(fits), ShortText::Inline(22, _)));
-        assert!(matches!(ShortText::from(long), ShortText::Heap(_)));
-        for t in ["", "7", "ü-é", fits, long] {
-            let s = ShortText::from(t);
-            assert_eq!(
-                (&*s, s.to_string(), format!("{s:?}")),
-                (t, t.to_string(), format!("{t:?}"))
-            );
-        }
     }
 
     #[test]

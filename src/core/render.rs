@@ -258,7 +258,7 @@ fn reply_word(t: &TopicView) -> &'static str {
 fn publish_info(t: &TopicView, body: &Body, sink: &mut dyn Sink) {
     // Made on the stack: this runs for every PUBLISH whose Info column is shown.
     use std::fmt::Write;
-    let mut s = StackText::<96>::default();
+    let mut s = super::text::StackText::<96>::default();
     let _ = s.write_str(" · ");
     let _ = s.write_str(t.class.name);
     let _ = s.write_str(reply_word(t));
@@ -268,49 +268,6 @@ fn publish_info(t: &TopicView, body: &Body, sink: &mut dyn Sink) {
         }
     }
     sink.info(s.as_str());
-}
-
-/// Text written on the stack, moved to the heap only past `N` bytes.
-struct StackText<const N: usize> {
-    buf: [u8; N],
-    len: usize,
-    spilled: Option<String>,
-}
-
-impl<const N: usize> Default for StackText<N> {
-    fn default() -> Self {
-        StackText {
-            buf: [0; N],
-            len: 0,
-            spilled: None,
-        }
-    }
-}
-
-impl<const N: usize> StackText<N> {
-    fn as_str(&self) -> &str {
-        match &self.spilled {
-            Some(s) => s,
-            // Whole `str`s were copied in: always UTF-8.
-            None => std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default(),
-        }
-    }
-}
-
-impl<const N: usize> std::fmt::Write for StackText<N> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        if let Some(h) = &mut self.spilled {
-            h.push_str(s);
-        } else if let Some(room) = self.buf.get_mut(self.len..self.len + s.len()) {
-            room.copy_from_slice(s.as_bytes());
-            self.len += s.len();
-        } else {
-            let mut h = self.as_str().to_string();
-            h.push_str(s);
-            self.spilled = Some(h);
-        }
-        Ok(())
-    }
 }
 
 fn render_links(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: &mut dyn Sink) {
@@ -810,18 +767,6 @@ pub mod tests {
         fn info(&mut self, text: &str) {
             self.info.push_str(text);
         }
-    }
-
-    #[test]
-    fn stack_text_spills_to_the_heap() {
-        use std::fmt::Write;
-        let mut t = StackText::<8>::default();
-        write!(t, "abc").unwrap();
-        assert_eq!((t.as_str(), t.spilled.is_none()), ("abc", true));
-        write!(t, "défg{}", 42).unwrap();
-        assert_eq!((t.as_str(), t.spilled.is_some()), ("abcdéfg42", true));
-        write!(t, "!").unwrap();
-        assert_eq!(t.as_str(), "abcdéfg42!");
     }
 
     #[test]

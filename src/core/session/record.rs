@@ -141,7 +141,8 @@ pub struct ReplyLink {
     pub delta_ns: i64,
 }
 
-/// A classified topic, owned: its text in one allocation, the parts as ranges of it.
+/// A classified topic, owned: its text (inline up to 96 bytes, as an Alibaba topic is, else in
+/// one allocation), the parts as ranges of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicView {
     pub class: Class,
@@ -199,6 +200,57 @@ impl TopicView {
     }
 }
 
+/// Classified topics: a PUBLISH's one, without an allocation, or a SUBSCRIBE's filters. Reads
+/// as a slice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Topics {
+    #[default]
+    None,
+    One(TopicView),
+    Many(Vec<TopicView>),
+}
+
+impl Topics {
+    pub fn push(&mut self, t: TopicView) {
+        *self = match std::mem::take(self) {
+            Topics::None => Topics::One(t),
+            Topics::One(first) => Topics::Many(vec![first, t]),
+            Topics::Many(mut v) => {
+                v.push(t);
+                Topics::Many(v)
+            }
+        };
+    }
+}
+
+impl std::ops::Deref for Topics {
+    type Target = [TopicView];
+    fn deref(&self) -> &[TopicView] {
+        match self {
+            Topics::None => &[],
+            Topics::One(t) => std::slice::from_ref(t),
+            Topics::Many(v) => v,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Topics {
+    type Item = &'a TopicView;
+    type IntoIter = std::slice::Iter<'a, TopicView>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl From<Vec<TopicView>> for Topics {
+    fn from(v: Vec<TopicView>) -> Topics {
+        match v.len() {
+            0 => Topics::None,
+            _ => Topics::Many(v),
+        }
+    }
+}
+
 /// What the CONNECT said, for display.
 #[derive(Debug, Clone)]
 pub struct Login {
@@ -227,7 +279,7 @@ pub struct PduRecord {
     /// The gateway whose connection carries a sub-device's message.
     pub gateway: Option<Rc<Identity>>,
     /// The PUBLISH topic, or every SUBSCRIBE/UNSUBSCRIBE filter.
-    pub topics: Vec<TopicView>,
+    pub topics: Topics,
     /// SUBSCRIBE/UNSUBSCRIBE filters as sent (at most [`MAX_FILTERS`]).
     pub filters: Vec<Box<str>>,
     pub payload: Option<Payload>,
@@ -280,7 +332,7 @@ impl PduRecord {
 
 /// A SUBSCRIBE's or UNSUBSCRIBE's filters as sent (at most [`MAX_FILTERS`]), and the Alibaba
 /// ones classified. Pure: read again from the packet on every pass, not kept.
-pub(crate) fn describe_filters(pdu: &MqttPdu<'_>) -> (Vec<Box<str>>, Vec<TopicView>) {
+pub(crate) fn describe_filters(pdu: &MqttPdu<'_>) -> (Vec<Box<str>>, Topics) {
     let filters: Vec<Box<str>> = pdu
         .topics
         .iter()
@@ -288,7 +340,7 @@ pub(crate) fn describe_filters(pdu: &MqttPdu<'_>) -> (Vec<Box<str>>, Vec<TopicVi
         .map(|f| crate::core::lossy(f).into())
         .collect();
     let topics = classify_filters(filters.iter().map(|f| &**f));
-    (filters, topics)
+    (filters, topics.into())
 }
 
 /// The classified SUBSCRIBE/UNSUBSCRIBE filters (the Alibaba ones).
@@ -305,19 +357,19 @@ pub(crate) fn describe_publish(
     payload: Option<&[u8]>,
     detail: Detail,
     models: crate::core::tsl::InForce<'_>,
-) -> (Vec<TopicView>, Option<Payload>) {
+) -> (Topics, Option<Payload>) {
     let Some(topic_bytes) = topic else {
-        return (Vec::new(), None);
+        return (Topics::None, None);
     };
     let text = crate::core::lossy(topic_bytes);
     let Some(t) = topic::classify(&text) else {
-        return (Vec::new(), None);
+        return (Topics::None, None);
     };
     let payload = payload.map(|b| match detail {
         Detail::Full => payload::analyze(&t, b, models),
         _ => payload::facts(&t, b),
     });
-    (vec![TopicView::new(&text, &t)], payload)
+    (Topics::One(TopicView::new(&text, &t)), payload)
 }
 
 /// One sub-device in a topo/add or combine/(batch_)login request.

@@ -389,3 +389,20 @@ fn connect_checks() {
     assert!(rec.experts[3].1.contains("securemode=2 declares TLS"));
     assert!(rec.identity.is_none());
 }
+
+#[test]
+fn topics_hold_one_inline_then_many() {
+    use crate::core::session::record::Topics;
+    let view = |s: &str| TopicView::new(s, &topic::classify(s).unwrap());
+    let mut t = Topics::default();
+    assert!(t.is_empty());
+    t.push(view("/sys/pk/dn/thing/event/property/post"));
+    assert!(matches!(t, Topics::One(_)));
+    t.push(view("/sys/pk/dn/thing/service/property/set"));
+    t.push(view("/ota/device/upgrade/pk/dn"));
+    assert!(matches!(t, Topics::Many(_)));
+    let classes: Vec<_> = (&t).into_iter().map(|v| v.class.name).collect();
+    assert_eq!(classes.len(), 3);
+    assert_eq!(t[1].product_key(), Some("pk"));
+    assert_eq!(Topics::from(Vec::new()), Topics::None);
+}

@@ -107,6 +107,7 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.input.get(self.pos).copied()
     }
@@ -1267,24 +1268,29 @@ impl<'a> Scan<'a> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.at).copied()
     }
+    #[inline]
     fn ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.at += 1;
         }
     }
+    #[inline]
     fn eat(&mut self, c: u8) -> Option<()> {
         (self.peek()? == c).then(|| self.at += 1)
     }
-    /// A string: its raw content (escapes as written) and whether it has escapes.
-    fn string(&mut self) -> Option<(&'a str, bool)> {
-        self.eat(b'"')?;
+    /// A string: where its raw content (escapes as written) lies, and whether it has escapes.
+    #[inline]
+    fn string_at(&mut self) -> Option<(usize, usize, bool)> {
         let b = self.b;
-        let start = self.at;
+        if b.get(self.at) != Some(&b'"') {
+            return None;
+        }
+        let start = self.at + 1;
         let mut i = start;
         let mut escaped = false;
         loop {
-            // Plain bytes a word at a time, then in a tight loop; the table marks the ones
-            // that stop it.
+            // Plain bytes a word at a time, then byte by byte; the table marks the ones that
+            // stop the run.
             while let Some(w) = b.get(i..i + 8) {
                 let stops = super::swar::json_string_stops(w);
                 if stops != 0 {
@@ -1321,8 +1327,13 @@ impl<'a> Scan<'a> {
             }
         }
         self.at = i + 1;
+        Some((start, i, escaped))
+    }
+    /// A string's raw content and whether it has escapes.
+    fn string(&mut self) -> Option<(&'a str, bool)> {
+        let (start, end, escaped) = self.string_at()?;
         // Between two quotes: on character boundaries.
-        Some((self.text.get(start..i)?, escaped))
+        Some((self.text.get(start..end)?, escaped))
     }
     /// Skips digits; how many.
     fn digits(&mut self) -> usize {
@@ -1360,6 +1371,7 @@ impl<'a> Scan<'a> {
         (self.b.get(self.at..self.at + word.len())? == word).then(|| self.at += word.len())
     }
     /// Counts a value against the limits.
+    #[inline]
     fn node(&mut self, depth: usize) -> Option<()> {
         self.nodes += 1;
         (depth <= 32 && self.nodes <= 10_000).then_some(())
@@ -1406,7 +1418,7 @@ impl<'a> Scan<'a> {
         match self.peek()? {
             b'{' => self.object(depth + 1, &[], &mut []),
             b'[' => self.array(depth),
-            b'"' => self.string().map(|_| ()),
+            b'"' => self.string_at().map(|_| ()),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
@@ -1437,18 +1449,19 @@ impl<'a> Scan<'a> {
         }
         loop {
             self.ws();
-            let (key, escaped) = self.string()?;
+            let (start, end, escaped) = self.string_at()?;
             self.ws();
             self.eat(b':')?;
             self.ws();
             let wanted = if escaped || keys.is_empty() {
                 None
             } else {
+                let key = &self.b[start..end];
                 // Length and first byte first: most members are not wanted.
                 keys.iter().position(|k| {
                     k.len() == key.len()
-                        && k.as_bytes().first() == key.as_bytes().first()
-                        && *k == key
+                        && k.as_bytes().first() == key.first()
+                        && k.as_bytes() == key
                 })
             };
             match wanted {

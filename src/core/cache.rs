@@ -351,12 +351,36 @@ pub struct FrameCache {
     scratch: Vec<u8>,
 }
 
-fn put(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
+/// One record's bytes, on the stack.
+struct Enc {
+    b: [u8; 128],
+    n: usize,
+}
+
+impl Default for Enc {
+    fn default() -> Self {
+        Enc { b: [0; 128], n: 0 }
     }
-    out.push(v as u8);
+}
+
+impl Enc {
+    fn push(&mut self, v: u8) {
+        // At most 103 bytes are written (a byte past the end is dropped, never out of bounds).
+        if let Some(slot) = self.b.get_mut(self.n) {
+            *slot = v;
+            self.n += 1;
+        }
+    }
+    fn put(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.push(v as u8);
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.b[..self.n]
+    }
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -484,6 +508,13 @@ impl FrameCache {
     }
 
     fn encode(&mut self, frame: u32, s: &Slot, out: &mut Vec<u8>) {
+        // Written on the stack, then copied out at once (a record is at most 103 bytes).
+        let mut enc = Enc::default();
+        self.encode_into(frame, s, &mut enc);
+        out.extend_from_slice(enc.bytes());
+    }
+
+    fn encode_into(&mut self, frame: u32, s: &Slot, out: &mut Enc) {
         let r = &s.record;
         let dir = match r.direction {
             None => 0,
@@ -508,43 +539,42 @@ impl FrameCache {
         if let Some(tls) = r.connect_experts {
             out.push(tls as u8);
         }
-        put(out, s.conv as u64);
+        out.put(s.conv as u64);
         if let Some(id) = &r.identity {
             let next = self.identities.len() as u32;
             let n = *self.identity_ids.entry(Rc::as_ptr(id)).or_insert(next);
             if n == next {
                 self.identities.push(id.clone());
             }
-            put(out, n as u64);
+            out.put(n as u64);
         }
         if let Some(x) = &r.extra {
-            put(out, self.extras.len() as u64);
+            out.put(self.extras.len() as u64);
             self.extras.push(x.clone());
         }
-        let rel =
-            |out: &mut Vec<u8>, f: NonZeroU32| put(out, zigzag(frame as i64 - f.get() as i64));
+        let rel = |out: &mut Enc, f: NonZeroU32| out.put(zigzag(frame as i64 - f.get() as i64));
         if let Some(f) = r.connect_in {
             rel(out, f);
         }
         if let Some(v) = r.request {
-            put(out, v.get() as u64);
+            out.put(v.get() as u64);
         }
         if let Some(v) = r.exchange {
-            put(out, v.get() as u64);
+            out.put(v.get() as u64);
         }
         if let Some(f) = r.dup_of {
             rel(out, f);
         }
         if let Some(f) = r.reply_to {
             rel(out, f);
-            put(out, zigzag(r.reply_delta_ns));
+            out.put(zigzag(r.reply_delta_ns));
         }
         if let Some(f) = r.ack_to {
             rel(out, f);
-            put(out, zigzag(r.ack_delta_ns));
+            out.put(zigzag(r.ack_delta_ns));
         }
         if let Some(t) = &s.alias_topic {
-            put(out, self.alias_topics.len() as u64);
+            out.put(self.alias_topics.len() as u64);
             self.alias_topics.push(t.clone());
         }
     }

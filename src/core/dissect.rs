@@ -87,7 +87,9 @@ impl Dissection {
             if let Some(t) = &alias_topic {
                 pdu.topic = Some(&t[..]);
             }
-            let rec = self.capture.analyze_with(conv, &pdu, &ctx, secrets, detail);
+            let mut rec = PduRecord::default();
+            self.capture
+                .analyze_with(conv, &pdu, &ctx, secrets, detail, &mut rec);
             show(&self.capture, conv, &rec, span, &pdu);
             self.pending.1.push(Slot {
                 conv,

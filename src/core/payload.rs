@@ -167,8 +167,9 @@ fn common(s: &str, class: Class) -> Cow<'static, str> {
 
 /// An id and the `exp-topic|…` suffix the Node SDK appends after a `|`.
 fn split_id(id: &str) -> (&str, Option<&str>) {
-    match id.split_once('|') {
-        Some((id, rest)) => (id, Some(rest)),
+    // A byte search ('|' is ASCII, so the halves are on character boundaries).
+    match id.bytes().position(|b| b == b'|') {
+        Some(at) => (&id[..at], Some(&id[at + 1..])),
         None => (id, None),
     }
 }

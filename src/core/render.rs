@@ -264,7 +264,20 @@ fn publish_info(t: &TopicView, body: &Body, sink: &mut dyn Sink) {
     let _ = s.write_str(reply_word(t));
     if let Body::Alink(a) = body {
         if let Some(c) = a.code {
-            let _ = write!(s, " {c}");
+            // Digits by hand: core::fmt costs more than the rest of the line.
+            let mut digits = [0u8; 20];
+            let mut at = digits.len();
+            let mut v = c;
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (v % 10) as u8;
+                v /= 10;
+                if v == 0 {
+                    break;
+                }
+            }
+            let _ = s.write_str(" ");
+            let _ = s.write_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
         }
     }
     sink.info(s.as_str());

@@ -156,11 +156,14 @@ impl Conn {
 
     /// Analyses one packet of this connection (first pass only).
     pub fn analyze(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, secrets: &Secrets) -> PduRecord {
-        self.analyze_with(pdu, ctx, secrets, Detail::Full, InForce::NONE)
+        let mut rec = PduRecord::default();
+        self.analyze_with(pdu, ctx, secrets, Detail::Full, InForce::NONE, &mut rec);
+        rec
     }
 
-    /// [`Self::analyze`], reading a PUBLISH's payload in full only for [`Detail::Full`] or when a
-    /// thing model checks it (`models`: those in force).
+    /// [`Self::analyze`] into `rec` (a default record, filled in place: no copy of it is made),
+    /// reading a PUBLISH's payload in full only for [`Detail::Full`] or when a thing model checks
+    /// it (`models`: those in force).
     pub fn analyze_with(
         &mut self,
         pdu: &MqttPdu<'_>,
@@ -168,14 +171,12 @@ impl Conn {
         secrets: &Secrets,
         detail: Detail,
         models: InForce<'_>,
-    ) -> PduRecord {
-        let mut rec = PduRecord {
-            msg_type: pdu.msg_type,
-            assigned_client_id: pdu
-                .assigned_client_id
-                .map(|b| String::from_utf8_lossy(b).into_owned()),
-            ..PduRecord::default()
-        };
+        rec: &mut PduRecord,
+    ) {
+        rec.msg_type = pdu.msg_type;
+        rec.assigned_client_id = pdu
+            .assigned_client_id
+            .map(|b| String::from_utf8_lossy(b).into_owned());
         if pdu.msg_type == CONNECT {
             // A CONNECT starts a new session; the device is its sender.
             self.device_endpoint = Some(ctx.src);
@@ -183,7 +184,7 @@ impl Conn {
             self.connack_frame = None;
             self.flow.version = pdu.version.unwrap_or(4);
             self.flow.keepalive = pdu.keepalive;
-            self.analyze_connect(pdu, ctx, secrets, &mut rec);
+            self.analyze_connect(pdu, ctx, secrets, rec);
         } else if self.identity.is_none() {
             self.identity_from_topics(pdu);
         }
@@ -239,7 +240,7 @@ impl Conn {
         rec.v5_reason = crate::core::mqtt5::check(pdu.msg_type, &pdu.v5, &mut rec.experts);
         match pdu.msg_type {
             PUBLISH => {
-                self.analyze_publish(pdu, ctx, secrets, detail, models, &mut rec);
+                self.analyze_publish(pdu, ctx, secrets, detail, models, rec);
             }
             SUBSCRIBE | UNSUBSCRIBE => {
                 (rec.filters, rec.topics) = describe_filters(pdu);
@@ -270,7 +271,6 @@ impl Conn {
                 ) == format!("{rec:?}"),
             "a cached record restores to the record it came from: {rec:?}"
         );
-        rec
     }
 
     fn analyze_publish(

@@ -52,12 +52,14 @@ impl Capture {
         ctx: &FrameCtx,
         secrets: &Secrets,
     ) -> PduRecord {
-        self.analyze_with(conv, pdu, ctx, secrets, Detail::Full)
+        let mut rec = PduRecord::default();
+        self.analyze_with(conv, pdu, ctx, secrets, Detail::Full, &mut rec);
+        rec
     }
 
     /// [`Self::analyze`]; `detail` says whether the record is shown now (else a PUBLISH's payload is
     /// read only for what the connection's state needs: its record is described again from the
-    /// packet when shown, as on every later pass).
+    /// packet when shown, as on every later pass), into `rec` (a default record, filled in place).
     pub fn analyze_with(
         &mut self,
         conv: u32,
@@ -65,11 +67,12 @@ impl Capture {
         ctx: &FrameCtx,
         secrets: &Secrets,
         detail: Detail,
-    ) -> PduRecord {
+        rec: &mut PduRecord,
+    ) {
         let conn = self.conns.entry(conv).or_default();
-        let mut rec = conn.analyze_with(pdu, ctx, secrets, detail, self.tsl.at(ctx.frame));
+        conn.analyze_with(pdu, ctx, secrets, detail, self.tsl.at(ctx.frame), rec);
         if pdu.msg_type == super::mqtt::PUBLISH {
-            self.learn_model(&mut rec, pdu, ctx.frame);
+            self.learn_model(rec, pdu, ctx.frame);
         } else if pdu.msg_type == CONNECT {
             if let Some(id) = self
                 .conns
@@ -102,7 +105,6 @@ impl Capture {
                 }
             }
         }
-        rec
     }
 
     /// A `thing/dsltemplate/get_reply` carries its product's thing model: in force from the next

@@ -463,23 +463,48 @@ fn levels(topic: &str) -> ([&str; MAX_LEVELS], usize) {
     (l, n + 1)
 }
 
+/// Whether a level of `topic` is a wildcard ("+" or "#"): a word-at-a-time look for either
+/// byte first, as almost no topic has one.
+fn has_wildcard_level(topic: &str) -> bool {
+    let b = topic.as_bytes();
+    let mut any = false;
+    let mut i = 0;
+    while let Some(w) = b.get(i..i + 8) {
+        any |= super::swar::equal(w, b'+') | super::swar::equal(w, b'#') != 0;
+        i += 8;
+    }
+    any |= b[i.min(b.len())..].iter().any(|&c| c == b'+' || c == b'#');
+    any && topic.split('/').any(|s| s == "+" || s == "#")
+}
+
+/// The first level of `s` and what follows its '/' (None without one).
+fn first_level(s: &str) -> Option<(&str, &str)> {
+    // '/' is ASCII: both halves are on character boundaries.
+    let at = s.bytes().position(|b| b == b'/')?;
+    Some((&s[..at], &s[at + 1..]))
+}
+
 fn classify_at(topic: &str, unwrap_rrpc: bool) -> Option<TopicInfo<'_>> {
     let rest = topic.strip_prefix('/')?;
+    let wildcard = has_wildcard_level(rest);
+    // The system topics, nearly all the traffic, without splitting every level:
+    // sys/{pk}/{dn}/{…}.
+    if let Some((pk, after_pk)) = rest.strip_prefix("sys/").and_then(first_level) {
+        if let Some((dn, tail)) = first_level(after_pk) {
+            if !pk.is_empty() && !dn.is_empty() {
+                let (class, ident, reply) = sys_class(tail);
+                let mut t = mk(wildcard, class, Some(pk), Some(dn));
+                t.identifier = ident;
+                t.is_reply = reply;
+                return Some(t);
+            }
+        }
+    }
     let (l, n) = levels(rest);
     let l = &l[..n];
-    let wildcard = l.iter().any(|s| *s == "+" || *s == "#");
 
     let nonempty = |i: usize| l.get(i).copied().filter(|s| !s.is_empty());
     match *l {
-        ["sys", pk, dn, _, ..] if !pk.is_empty() && !dn.is_empty() => {
-            // What follows "sys/{pk}/{dn}/".
-            let tail = &rest[pk.len() + dn.len() + 6..];
-            let (class, ident, reply) = sys_class(tail);
-            let mut t = mk(wildcard, class, Some(pk), Some(dn));
-            t.identifier = ident;
-            t.is_reply = reply;
-            Some(t)
-        }
         ["ext", "rrpc", id, ..] if unwrap_rrpc && !id.is_empty() => {
             let inner_start = nth_slash(topic, 3)?;
             let mut t = classify_at(&topic[inner_start..], false)?;
@@ -695,6 +720,22 @@ pub fn is_product_key(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn wildcard_levels_only() {
+        for (t, want) in [
+            ("sys/pk/dn/thing/service/+", true),
+            ("sys/pk/dn/thing/service/a+b", false),
+            ("#", true),
+            ("a/#/b", true),
+            ("sys/pk/dn/thing/event/property/post_reply/#", true),
+            ("sys/pk/dn/thing/event/property/post_reply/##", false),
+            ("sys/pk/dn/thing/event/property/post_reply", false),
+            ("", false),
+        ] {
+            assert_eq!(super::has_wildcard_level(t), want, "{t}");
+        }
+    }
+
     #[test]
     fn levels_match_a_split() {
         let deep = "/".repeat(40);

@@ -86,7 +86,9 @@ bench: build
 	@if command -v valgrind >/dev/null; then \
 	    { echo; echo "## Instruction counts (\`make bench-instructions\`)"; echo; \
 	      echo "callgrind over the same modes at $(INSTR_FRAMES) frames: counts repeat where wall time does not (a"; \
-	      echo "background thread of tshark still moves a total by about ±10 M between runs)."; echo; \
+	      echo "background thread of tshark still moves a total by about ±10 M between runs). The \", TSL\" rows"; \
+	      echo "give aliiot a thing model for every product of the capture (-o aliiot.tsl_folder:<capture>-tsl,"; \
+	      echo "written by bench/gen.py)."; echo; \
 	      bench/instructions.sh $(PLUGIN) $(INSTR_FRAMES); } >> BENCHMARKS.md; fi
 	@{ echo; echo "## The core alone (\`make bench-core\`)"; echo; echo '```'; \
 	   $(CARGO) bench --locked --no-default-features --bench core 2>/dev/null; echo '```'; } >> BENCHMARKS.md

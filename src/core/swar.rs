@@ -1,6 +1,6 @@
 //! Eight bytes at a time: which bytes of a word the scanners stop at, so runs of plain bytes
-//! (topic levels, JSON string content) are passed over a word at a time. Exact: no carry
-//! crosses from one byte into the next.
+//! (a topic looked over for wildcards, JSON string content) are passed over a word at a time.
+//! Exact: no carry crosses from one byte into the next.
 
 const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 const HIGH: u64 = 0x8080_8080_8080_8080;

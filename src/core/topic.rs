@@ -434,32 +434,18 @@ pub fn classify(topic: &str) -> Option<TopicInfo<'_>> {
 
 fn levels(topic: &str) -> ([&str; MAX_LEVELS], usize) {
     let mut l = [""; MAX_LEVELS];
-    let b = topic.as_bytes();
-    let (mut n, mut start) = (0, 0);
-    // Eight bytes at a time (a word without '/' is passed over whole), then byte by byte; the
-    // last slot keeps the rest of a very deep topic: bounded work. Slices end at '/' (ASCII),
-    // on character boundaries.
-    let mut i = 0;
-    while let Some(word) = b.get(i..i + 8).filter(|_| n < MAX_LEVELS - 1) {
-        let mut slashes = super::swar::equal(word, b'/');
-        while slashes != 0 && n < MAX_LEVELS - 1 {
-            let at = i + (slashes.trailing_zeros() / 8) as usize;
-            l[n] = topic.get(start..at).unwrap_or_default();
-            n += 1;
-            start = at + 1;
-            slashes &= slashes - 1;
-        }
-        i += 8;
-    }
-    while i < b.len() && n < MAX_LEVELS - 1 {
-        if b[i] == b'/' {
-            l[n] = topic.get(start..i).unwrap_or_default();
+    let mut n = 0;
+    let mut start = 0;
+    // A byte loop (off the hot path since system topics are classified without it); the last
+    // slot keeps the rest of a very deep topic: bounded work.
+    for (i, &b) in topic.as_bytes().iter().enumerate() {
+        if b == b'/' && n < MAX_LEVELS - 1 {
+            l[n] = &topic[start..i];
             n += 1;
             start = i + 1;
         }
-        i += 1;
     }
-    l[n] = topic.get(start..).unwrap_or_default();
+    l[n] = &topic[start..];
     (l, n + 1)
 }
 
@@ -473,7 +459,7 @@ fn has_wildcard_level(topic: &str) -> bool {
         any |= super::swar::equal(w, b'+') | super::swar::equal(w, b'#') != 0;
         i += 8;
     }
-    any |= b[i.min(b.len())..].iter().any(|&c| c == b'+' || c == b'#');
+    any |= b[i..].iter().any(|&c| c == b'+' || c == b'#');
     any && topic.split('/').any(|s| s == "+" || s == "#")
 }
 

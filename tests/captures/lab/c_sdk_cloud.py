@@ -34,9 +34,7 @@ PLATFORM = lab.Publisher("c-sdk-cloud")
 log, pub = PLATFORM.log, PLATFORM.pub
 
 
-def reply(req, method, data=None):
-    return {"code": 200, "data": {} if data is None else data, "id": req.get("id"),
-            "message": "success", "method": method, "version": "1.0"}
+reply = lab.alink_reply
 
 
 def platform_calls(c, pk, dn):

@@ -61,6 +61,12 @@ def check_sign(pk, dn, client_id, ts, method, sign):
     return hmac_hex(method, sec, sign_content(client_id, dn, pk, ts)).lower() == str(sign).lower()
 
 
+def alink_reply(req, method, data=None, code=200, message="success"):
+    """The platform's Alink reply to request `req`."""
+    return {"code": code, "data": {} if data is None else data, "id": req.get("id"),
+            "message": message, "method": method, "version": "1.0"}
+
+
 def lenient_json_loads(text):
     """JSON with trailing commas tolerated (Link SDK 4.x writes some)."""
     import json

@@ -27,9 +27,7 @@ MODELS = {}            # product key -> the TSL document
 posts = {}             # (pk, dn) -> property posts seen
 
 
-def reply(req, method, code=200, message="success", data=None):
-    return {"code": code, "data": {} if data is None else data, "id": req.get("id"),
-            "message": message, "method": method, "version": "1.0"}
+reply = lab.alink_reply
 
 
 def calls(c, base):
@@ -66,7 +64,7 @@ def on_message(c, _u, m):
         known = {x["identifier"] for x in (model or {}).get("properties", [])}
         unknown = [k for k in req.get("params", {}) if model and k not in known]
         if unknown:
-            pub(c, t + "_reply", reply(req, "thing.event.property.post", 6332, "tsl parse failed"))
+            pub(c, t + "_reply", reply(req, "thing.event.property.post", code=6332, message="tsl parse failed"))
         else:
             pub(c, t + "_reply", reply(req, "thing.event.property.post"))
         posts[(pk, dn)] = posts.get((pk, dn), 0) + 1

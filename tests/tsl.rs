@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{harness, rows};
+use common::{harness, rows, Harness};
 
 /// PyPI aliyun-iot-linkkit 1.2.13 with the lab thermostat's model (tests/tsl/lab).
 const LINKKIT: &str = "36-tsl-linkkit-violations.pcapng";
@@ -15,15 +15,18 @@ const TEMPLATE: &str = "38-tsl-dsltemplate-linkkit.pcapng";
 /// The Node SDK's thing-model capture from the shared set.
 const NODE: &str = "02-alibabacloud-sdk-thing-model.pcapng";
 
+/// linkkit's capture (LINKKIT) with the lab thermostat's model, as fields.
+fn with_lab_model(h: &Harness, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
+    h.fields(LINKKIT, &["-o", &h.tsl_folder("lab")], filter, fields)
+}
+
 /// Every finding, per frame, in the words of the TSL reference (§5.2); the 6332 reply to the post
 /// naming a property the model lacks points at it.
 #[test]
 fn what_the_python_sdk_sends_against_the_model() {
     let h = harness();
-    let folder = h.tsl_folder("lab");
-    let r = h.fields(
-        LINKKIT,
-        &["-o", &folder],
+    let r = with_lab_model(
+        h,
         "aliiot.tsl.violation or aliiot.tsl.cause_frame",
         &[
             "frame.number",
@@ -59,9 +62,8 @@ fn what_the_python_sdk_sends_against_the_model() {
         ]
     );
     // Severities as the reference rates them: E errors, W warnings, N notes.
-    let r = h.fields(
-        LINKKIT,
-        &["-o", &folder],
+    let r = with_lab_model(
+        h,
         "aliiot.tsl.violation",
         &["frame.number", "_ws.expert.severity"],
     );
@@ -82,19 +84,9 @@ fn what_the_python_sdk_sends_against_the_model() {
         ]
     );
     // Each check has its own expert name to filter on.
-    let r = h.fields(
-        LINKKIT,
-        &["-o", &folder],
-        "aliiot.tsl.out_of_range",
-        &["frame.number"],
-    );
+    let r = with_lab_model(h, "aliiot.tsl.out_of_range", &["frame.number"]);
     assert_eq!(rows(&r), ["16", "21", "34", "38", "48", "50"]);
-    let r = h.fields(
-        LINKKIT,
-        &["-o", &folder],
-        "aliiot.tsl.explains_error",
-        &["frame.number"],
-    );
+    let r = with_lab_model(h, "aliiot.tsl.explains_error", &["frame.number"]);
     assert_eq!(rows(&r), ["32"]);
 }
 
@@ -103,9 +95,8 @@ fn what_the_python_sdk_sends_against_the_model() {
 fn values_named_by_the_model() {
     let h = harness();
     let folder = h.tsl_folder("lab");
-    let r = h.fields(
-        LINKKIT,
-        &["-o", &folder],
+    let r = with_lab_model(
+        h,
         "frame.number == 11",
         &[
             "aliiot.property.name",
@@ -121,12 +112,7 @@ fn values_named_by_the_model() {
         rows(&r),
         ["CurrentTemperature|PowerSwitch|WorkMode Current temperature|Power|Work mode 21.5|1|2 °C Celsius on|heat float|bool|enum"]
     );
-    let source = h.fields(
-        LINKKIT,
-        &["-o", &folder],
-        "frame.number == 11",
-        &["aliiot.tsl.source"],
-    );
+    let source = with_lab_model(h, "frame.number == 11", &["aliiot.tsl.source"]);
     assert!(
         source[0][0].starts_with("file ") && source[0][0].ends_with("/tsl/lab/thermostat.json"),
         "{source:?}"

@@ -207,6 +207,7 @@ fn first_pass(all: &[(u64, u32, Frame)], secrets: &Secrets, shown: bool) -> Run 
             mqtt::V311,
             secrets,
             detail,
+            true,
             &mut |cap, conv, rec, _, _| {
                 if shown {
                     if let Some(c) = cap.conns.get(&conv) {

@@ -438,6 +438,11 @@ impl FrameCache {
         self.index.len
     }
 
+    /// Whether no frame is kept.
+    pub fn is_empty(&self) -> bool {
+        self.index.len == 0
+    }
+
     /// Bytes of encoded slots (the chunks' used part), side tables aside.
     pub fn used(&self) -> usize {
         self.chunks.iter().map(Vec::len).sum()

@@ -27,12 +27,53 @@ pub struct Dissection {
     /// Which TCP connection each packet belongs to.
     pub connections: Connections,
     frames: FrameCache,
-    /// First pass: the analysed packets of the frame being dissected, stored in `frames` when the
-    /// next frame begins (a frame's packets can come from several calls: TCP reassembly,
-    /// WebSocket messages).
-    pending: (u32, Vec<Slot>),
+    /// First pass: the frame being dissected, its analysed packets (kept only for later passes),
+    /// stored in `frames` when the next frame begins (a frame's packets can come from several
+    /// calls: TCP reassembly, WebSocket messages), and how many were analysed.
+    pending: (u32, Vec<Slot>, u32),
     /// MQTT 5 topic aliases of each (connection, sender).
     aliases: HashMap<(u32, u64), Aliases>,
+    /// Whether frames are dissected again later, so that the cache is worth its cost.
+    pub revisits: Revisits,
+}
+
+/// Whether the program dissects frames again after the first pass (Wireshark, sharkd, `tshark
+/// -2`) or reads the capture once (one-pass tshark), told by asking whether it still keeps an
+/// earlier frame. One-pass tshark keeps only the time reference and the previous displayed and
+/// captured frames; a program that revisits keeps them all. So a frame two or more before the
+/// current one, asked again at each MQTT frame, is missing exactly when nothing will be revisited.
+/// Until then the cache is kept: a wrong "no" would lose later passes, a late one costs a little.
+#[derive(Debug, Default)]
+pub struct Revisits {
+    /// Decided: nothing will be revisited.
+    never: bool,
+    /// An earlier MQTT frame with a time stamp (the provider answers with the time stamp, so a
+    /// frame without one would look missing), not the first frame (the usual time reference).
+    probe: u32,
+    /// The frame after `probe` that may become the next probe.
+    next: u32,
+}
+
+impl Revisits {
+    /// First pass, at an MQTT frame `frame` (`has_ts`: it carries a time stamp): whether to keep
+    /// its packets for later passes. `kept` asks the program whether it still has an earlier frame.
+    pub fn keep(&mut self, frame: u32, has_ts: bool, kept: impl FnOnce(u32) -> bool) -> bool {
+        if self.never {
+            return false;
+        }
+        if self.probe >= 2 && self.probe.saturating_add(2) <= frame && !kept(self.probe) {
+            self.never = true;
+            return false;
+        }
+        if has_ts && frame >= 2 && frame != self.next {
+            // The previous candidate is now at least one frame back; this frame becomes one.
+            if self.next >= 2 && self.next < frame {
+                self.probe = self.next;
+            }
+            self.next = frame;
+        }
+        true
+    }
 }
 
 impl Dissection {
@@ -40,14 +81,17 @@ impl Dissection {
     /// come in several calls).
     pub fn frame_is_new(&mut self, frame: u32) -> bool {
         self.flush_before(frame);
-        self.pending.1.is_empty()
+        self.pending.2 == 0
     }
 
     /// Stores the pending first-pass packets of the frame before `frame`.
     fn flush_before(&mut self, frame: u32) {
-        if self.pending.0 != frame && !self.pending.1.is_empty() {
-            self.frames.store(self.pending.0, &self.pending.1);
-            self.pending.1.clear();
+        if self.pending.0 != frame {
+            if !self.pending.1.is_empty() {
+                self.frames.store(self.pending.0, &self.pending.1);
+                self.pending.1.clear();
+            }
+            self.pending.2 = 0;
         }
         self.pending.0 = frame;
     }
@@ -55,7 +99,8 @@ impl Dissection {
     /// First pass: analyses the MQTT packets in `data` (the bytes MQTT consumed in frame
     /// `ctx.frame`), in order, and shows each. `over_tls` says whether TLS carries the frame (asked
     /// for a CONNECT only); `default_version` is MQTT's protocol level preference, for a
-    /// connection whose CONNECT is not in the capture.
+    /// connection whose CONNECT is not in the capture; `keep`: whether to keep the packets for
+    /// later passes ([`Revisits::keep`]).
     #[allow(clippy::too_many_arguments)]
     pub fn first_pass(
         &mut self,
@@ -65,9 +110,14 @@ impl Dissection {
         default_version: u8,
         secrets: &Secrets,
         detail: Detail,
+        keep: bool,
         show: &mut Show<'_>,
     ) {
         self.flush_before(ctx.frame);
+        if !keep && !self.frames.is_empty() {
+            // Nothing will be revisited: what was kept before that was known is of no use.
+            self.frames = FrameCache::default();
+        }
         let conv = self.connections.id(ctx.src, ctx.dst);
         for span in mqtt::split(data) {
             let version = self.version(conv, default_version);
@@ -91,11 +141,14 @@ impl Dissection {
             self.capture
                 .analyze_with(conv, &pdu, &ctx, secrets, detail, &mut rec);
             show(&self.capture, conv, &rec, span, &pdu);
-            self.pending.1.push(Slot {
-                conv,
-                alias_topic,
-                record: rec.into_cached(),
-            });
+            self.pending.2 += 1;
+            if keep {
+                self.pending.1.push(Slot {
+                    conv,
+                    alias_topic,
+                    record: rec.into_cached(),
+                });
+            }
         }
     }
 
@@ -207,6 +260,7 @@ mod tests {
             5,
             &s,
             Detail::Full,
+            true,
             &mut |_, conv, rec, span, _| {
                 seen.push((conv, rec.topics.len(), span.offset, rec.msg_type))
             },
@@ -233,6 +287,76 @@ mod tests {
             },
         );
         assert_eq!(again, [Some(Some("a1B2c3D4e5F".to_string()))]);
+    }
+
+    /// One-pass tshark: besides the previous frame, only the time reference (frame 1) and the
+    /// previous displayed frame are known.
+    fn one_pass(displayed: u32) -> impl Fn(u32, u32) -> bool {
+        move |now, n| n == 1 || n + 1 == now || n == displayed
+    }
+
+    #[test]
+    fn revisits_told_by_an_earlier_frame() {
+        // A program with a frame store: every packet is kept, the whole capture long.
+        let mut r = Revisits::default();
+        let mqtt_frames = [1, 2, 3, 5, 6, 9, 12, 13, 20];
+        assert!(mqtt_frames.iter().all(|&f| r.keep(f, true, |n| n < f)));
+        // One-pass tshark: kept until a probe two frames back is found missing (frame 5 asks
+        // for frame 2), then never again, even if a later answer would be yes.
+        let mut r = Revisits::default();
+        let kept: Vec<bool> = mqtt_frames
+            .iter()
+            .map(|&f| r.keep(f, true, |n| one_pass(0)(f, n)))
+            .collect();
+        assert_eq!(
+            kept,
+            [true, true, true, false, false, false, false, false, false]
+        );
+        // The previous displayed frame is known too: asking for it proves nothing, a later
+        // probe decides (with -Y, frame 3 passed and frames after it did not).
+        let mut r = Revisits::default();
+        let kept: Vec<bool> = [2, 3, 5, 6, 9]
+            .iter()
+            .map(|&f| r.keep(f, true, |n| one_pass(if f < 6 { 2 } else { 3 })(f, n)))
+            .collect();
+        assert_eq!(kept, [true, true, true, true, false]);
+        // A frame without a time stamp is never a probe: the provider would not answer for it.
+        let mut r = Revisits::default();
+        let kept: Vec<bool> = [2, 3, 5, 8, 9]
+            .iter()
+            .map(|&f| r.keep(f, f >= 8, |n| n >= 8 || n + 1 == f))
+            .collect();
+        assert_eq!(kept, [true, true, true, true, true]);
+        // Several calls for one frame (TCP reassembly) count once.
+        let mut r = Revisits::default();
+        assert!([4, 4, 4, 5, 5].iter().all(|&f| r.keep(f, true, |_| false)));
+        assert!(!r.keep(6, true, |_| false));
+    }
+
+    #[test]
+    fn one_pass_keeps_nothing_but_counts_packets() {
+        let mut d = Dissection::default();
+        let s = Secrets::default();
+        let data = publish_v5("/sys/a1B2c3D4e5F/dev/thing/event/property/post", 3, b"{}");
+        for (frame, keep) in [(1, true), (2, false)] {
+            d.first_pass(
+                &data,
+                ctx(frame),
+                &|| false,
+                5,
+                &s,
+                Detail::Bare,
+                keep,
+                &mut |_, _, _, _, _| {},
+            );
+            assert!(!d.frame_is_new(frame));
+        }
+        assert!(d.frame_is_new(3));
+        assert_eq!(
+            d.cache_bytes(),
+            0,
+            "what frame 1 kept is dropped once nothing is revisited"
+        );
     }
 
     #[test]

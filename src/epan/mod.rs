@@ -292,11 +292,16 @@ unsafe fn pdus_inner(
     if !visited {
         let ctx = frame_ctx(pinfo, frame);
         let over_tls = || ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0;
+        let has_ts = ws::shim_pinfo_has_ts(pinfo) != 0;
         with_state(|st| {
             // The frame's packets so far (from earlier calls: TCP reassembly, WebSocket messages).
             if st.dissection.frame_is_new(frame) && tapping {
                 tap::begin_frame();
             }
+            let keep = st
+                .dissection
+                .revisits
+                .keep(frame, has_ts, |n| ws::shim_frame_kept(pinfo, n) != 0);
             st.dissection.first_pass(
                 data,
                 ctx,
@@ -304,6 +309,7 @@ unsafe fn pdus_inner(
                 default_version,
                 &st.secrets,
                 detail,
+                keep,
                 &mut show,
             );
         });

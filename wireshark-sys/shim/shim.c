@@ -3,6 +3,8 @@
 
 #include <string.h>
 #include <epan/exceptions.h>
+#include <epan/column-utils.h>
+#include <epan/frame_data.h>
 #include <epan/to_str.h>
 #include <epan/address.h>
 #include <epan/wmem_scopes.h>
@@ -681,6 +683,29 @@ int shim_st_avg_float(stats_tree *st, const char *name, int parent, double value
 uint32_t shim_pinfo_num(packet_info *pinfo) { return pinfo->num; }
 
 int shim_pinfo_visited(packet_info *pinfo) { return PINFO_FD_VISITED(pinfo) ? 1 : 0; }
+
+int shim_pinfo_has_ts(packet_info *pinfo) { return pinfo->fd->has_ts ? 1 : 0; }
+
+/* Whether the program still has earlier frame `num` (one with a time stamp). The capture's packet
+ * provider is asked for that frame's time stamp, through the one exported function that asks it
+ * for a frame given by number: frame_data_compare on relative times (each frame's time since its
+ * reference frame, here `num`). Two stand-in frames one second apart compare as greater only when
+ * the time stamp was found; when it was not, both times are zero or missing and they compare as
+ * equal or by number (-1). Wireshark, sharkd and `tshark -2` find every frame in their frame
+ * store; one-pass tshark keeps none and knows only the time reference and the previous displayed
+ * and captured frames. */
+int shim_frame_kept(packet_info *pinfo, uint32_t num)
+{
+    frame_data a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    a.num = 1;
+    b.num = 2;
+    a.has_ts = b.has_ts = 1;
+    a.abs_ts.secs = 1;
+    a.frame_ref_num = b.frame_ref_num = num;
+    return frame_data_compare(pinfo->epan, &a, &b, COL_REL_TIME) > 0 ? 1 : 0;
+}
 
 void shim_pinfo_abs_ts(packet_info *pinfo, int64_t *secs, int32_t *nsecs)
 {

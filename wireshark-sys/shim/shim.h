@@ -123,6 +123,8 @@ void shim_register_cli_stat(unsigned slot, const char *tap, const char *cli, con
 /* ---- packet_info ---- */
 uint32_t shim_pinfo_num(packet_info *pinfo);
 int shim_pinfo_visited(packet_info *pinfo);
+int shim_pinfo_has_ts(packet_info *pinfo);
+int shim_frame_kept(packet_info *pinfo, uint32_t num);
 void shim_pinfo_abs_ts(packet_info *pinfo, int64_t *secs, int32_t *nsecs);
 /* A key for (source address, source port): equal keys mean the same endpoint. */
 uint64_t shim_pinfo_src_key(packet_info *pinfo);

@@ -55,6 +55,11 @@ pub struct Revisits {
 }
 
 impl Revisits {
+    /// Whether it is decided that nothing will be revisited.
+    pub fn never(&self) -> bool {
+        self.never
+    }
+
     /// First pass, at an MQTT frame `frame` (`has_ts`: it carries a time stamp): whether to keep
     /// its packets for later passes. `kept` asks the program whether it still has an earlier frame.
     pub fn keep(&mut self, frame: u32, has_ts: bool, kept: impl FnOnce(u32) -> bool) -> bool {

@@ -298,10 +298,15 @@ unsafe fn pdus_inner(
             if st.dissection.frame_is_new(frame) && tapping {
                 tap::begin_frame();
             }
-            let keep = st
-                .dissection
-                .revisits
-                .keep(frame, has_ts, |n| ws::shim_frame_kept(pinfo, n) != 0);
+            let revisits = &mut st.dissection.revisits;
+            let knew = revisits.never();
+            let keep = revisits.keep(frame, has_ts, |n| ws::shim_frame_kept(pinfo, n) != 0);
+            if revisits.never() && !knew {
+                ws::shim_log_debug(
+                    c"aliiot: frames are read once (no frame store): nothing is kept for later passes"
+                        .as_ptr(),
+                );
+            }
             st.dissection.first_pass(
                 data,
                 ctx,

@@ -522,6 +522,11 @@ void shim_log_warning(const char *msg)
     ws_log("aliiot", LOG_LEVEL_WARNING, "%s", msg);
 }
 
+void shim_log_debug(const char *msg)
+{
+    ws_log("aliiot", LOG_LEVEL_DEBUG, "%s", msg);
+}
+
 /* ------------------------------------------------------------------ taps and statistics */
 int shim_register_tap(const char *name) { return register_tap(name); }
 
@@ -693,7 +698,7 @@ int shim_pinfo_has_ts(packet_info *pinfo) { return pinfo->fd->has_ts ? 1 : 0; }
  * the time stamp was found; when it was not, both times are zero or missing and they compare as
  * equal or by number (-1). Wireshark, sharkd and `tshark -2` find every frame in their frame
  * store; one-pass tshark keeps none and knows only the time reference and the previous displayed
- * and captured frames. */
+ * and captured frames. Asked once per MQTT frame until the answer is no. */
 int shim_frame_kept(packet_info *pinfo, uint32_t num)
 {
     frame_data a, b;
@@ -704,7 +709,12 @@ int shim_frame_kept(packet_info *pinfo, uint32_t num)
     a.has_ts = b.has_ts = 1;
     a.abs_ts.secs = 1;
     a.frame_ref_num = b.frame_ref_num = num;
-    return frame_data_compare(pinfo->epan, &a, &b, COL_REL_TIME) > 0 ? 1 : 0;
+    /* A frame not found is logged as a warning (4.0); it is the answer here, not a fault. */
+    enum ws_log_level level = ws_log_get_level();
+    ws_log_set_level(LOG_LEVEL_CRITICAL);
+    int kept = frame_data_compare(pinfo->epan, &a, &b, COL_REL_TIME) > 0;
+    ws_log_set_level(level);
+    return kept;
 }
 
 void shim_pinfo_abs_ts(packet_info *pinfo, int64_t *secs, int32_t *nsecs)

@@ -95,6 +95,7 @@ int shim_product_secret_get(unsigned i, shim_secret *out);
 
 /* A warning in Wireshark's log (stderr in tshark, the log in the GUI). */
 void shim_log_warning(const char *msg);
+void shim_log_debug(const char *msg);
 
 /* ---- taps and statistics ---- */
 int shim_register_tap(const char *name);

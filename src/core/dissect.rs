@@ -105,7 +105,8 @@ impl Dissection {
     /// `ctx.frame`), in order, and shows each. `over_tls` says whether TLS carries the frame (asked
     /// for a CONNECT only); `default_version` is MQTT's protocol level preference, for a
     /// connection whose CONNECT is not in the capture; `keep`: whether to keep the packets for
-    /// later passes ([`Revisits::keep`]).
+    /// later passes ([`Revisits::keep`]). Read once and with nothing shown (`Detail::Bare`), the
+    /// packets are not analysed at all.
     #[allow(clippy::too_many_arguments)]
     pub fn first_pass(
         &mut self,
@@ -119,9 +120,17 @@ impl Dissection {
         show: &mut Show<'_>,
     ) {
         self.flush_before(ctx.frame);
-        if !keep && !self.frames.is_empty() {
+        if !keep {
             // Nothing will be revisited: what was kept before that was known is of no use.
-            self.frames = FrameCache::default();
+            if !self.frames.is_empty() {
+                self.frames = FrameCache::default();
+            }
+            if detail == Detail::Bare {
+                // Read once and nothing made of this packet. One-pass tshark asks the same of
+                // every frame (its tree and columns are primed alike), so no later packet is
+                // shown either: the state an analysis builds would never be read.
+                return;
+            }
         }
         let conv = self.connections.id(ctx.src, ctx.dst);
         for span in mqtt::split(data) {
@@ -339,29 +348,39 @@ mod tests {
     }
 
     #[test]
-    fn one_pass_keeps_nothing_but_counts_packets() {
+    fn one_pass_keeps_nothing_and_analyses_only_what_is_shown() {
         let mut d = Dissection::default();
         let s = Secrets::default();
         let data = publish_v5("/sys/a1B2c3D4e5F/dev/thing/event/property/post", 3, b"{}");
-        for (frame, keep) in [(1, true), (2, false)] {
+        // (frame, kept for later passes, detail, analysed and shown)
+        let steps = [
+            (1, true, Detail::Bare, true),
+            (2, false, Detail::Summary, true),
+            (3, false, Detail::Bare, false),
+            (4, true, Detail::Bare, true),
+        ];
+        for (frame, keep, detail, analysed) in steps {
+            let mut shown = false;
             d.first_pass(
                 &data,
                 ctx(frame),
                 &|| false,
                 5,
                 &s,
-                Detail::Bare,
+                detail,
                 keep,
-                &mut |_, _, _, _, _| {},
+                &mut |_, _, _, _, _| shown = true,
             );
-            assert!(!d.frame_is_new(frame));
+            assert_eq!(shown, analysed, "frame {frame}");
+            assert_eq!(d.frame_is_new(frame), !analysed, "frame {frame}");
+            if frame == 2 {
+                assert_eq!(
+                    d.cache_bytes(),
+                    0,
+                    "what frame 1 kept is dropped once nothing is revisited"
+                );
+            }
         }
-        assert!(d.frame_is_new(3));
-        assert_eq!(
-            d.cache_bytes(),
-            0,
-            "what frame 1 kept is dropped once nothing is revisited"
-        );
     }
 
     #[test]

@@ -296,6 +296,13 @@ impl Sink for TreeSink {
 
     fn push_text(&mut self, e: Ett, label: &str) {
         let parent = self.current();
+        if !self.visible {
+            // A text item is never filtered on: in a tree nobody sees, Wireshark would fake it,
+            // and its children would go to the parent. They go there without it.
+            self.last = parent as *mut ws::proto_item;
+            self.enter(parent);
+            return;
+        }
         let mut sub: *mut ws::proto_tree = std::ptr::null_mut();
         if !parent.is_null() {
             self.last = unsafe {

@@ -27,14 +27,22 @@ pub struct Dissection {
     /// Which TCP connection each packet belongs to.
     pub connections: Connections,
     frames: FrameCache,
-    /// First pass: the frame being dissected, its analysed packets (kept only for later passes),
-    /// stored in `frames` when the next frame begins (a frame's packets can come from several
-    /// calls: TCP reassembly, WebSocket messages), and how many were analysed.
-    pending: (u32, Vec<Slot>, u32),
+    /// First pass: the frame being dissected (a frame's packets can come from several calls: TCP
+    /// reassembly, WebSocket messages).
+    pending: Pending,
     /// MQTT 5 topic aliases of each (connection, sender).
     aliases: HashMap<(u32, u64), Aliases>,
     /// Whether frames are dissected again later, so that the cache is worth its cost.
     pub revisits: Revisits,
+}
+
+#[derive(Default)]
+struct Pending {
+    frame: u32,
+    /// Its analysed packets, kept for later passes, stored in `frames` when the next frame begins.
+    slots: Vec<Slot>,
+    /// How many of its packets were analysed (kept or not).
+    analysed: u32,
 }
 
 /// Whether the program dissects frames again after the first pass (Wireshark, sharkd, `tshark
@@ -86,19 +94,20 @@ impl Dissection {
     /// come in several calls).
     pub fn frame_is_new(&mut self, frame: u32) -> bool {
         self.flush_before(frame);
-        self.pending.2 == 0
+        self.pending.analysed == 0
     }
 
     /// Stores the pending first-pass packets of the frame before `frame`.
     fn flush_before(&mut self, frame: u32) {
-        if self.pending.0 != frame {
-            if !self.pending.1.is_empty() {
-                self.frames.store(self.pending.0, &self.pending.1);
-                self.pending.1.clear();
+        let p = &mut self.pending;
+        if p.frame != frame {
+            if !p.slots.is_empty() {
+                self.frames.store(p.frame, &p.slots);
+                p.slots.clear();
             }
-            self.pending.2 = 0;
+            p.analysed = 0;
         }
-        self.pending.0 = frame;
+        p.frame = frame;
     }
 
     /// First pass: analyses the MQTT packets in `data` (the bytes MQTT consumed in frame
@@ -155,9 +164,9 @@ impl Dissection {
             self.capture
                 .analyze_with(conv, &pdu, &ctx, secrets, detail, &mut rec);
             show(&self.capture, conv, &rec, span, &pdu);
-            self.pending.2 += 1;
+            self.pending.analysed += 1;
             if keep {
-                self.pending.1.push(Slot {
+                self.pending.slots.push(Slot {
                     conv,
                     alias_topic,
                     record: rec.into_cached(),

@@ -113,6 +113,8 @@ fn statistics_tree() {
     assert_eq!(row("lab-sensor-02")[0], "20");
     assert_eq!(row("Messages up")[0], "9");
     assert_eq!(row("Messages down")[0], "9");
+    // The breakdown by class is the messages tree's (messages_tree), not this one's.
+    assert!(!out.contains("   thing.event.property.post "), "{out}");
     assert_eq!(row("Sessions")[0], "1");
     assert_eq!(row("Error replies")[0], "1");
     assert_eq!(row("accepted")[0], "1");
@@ -132,6 +134,50 @@ fn statistics_tree() {
         .unwrap();
     let cols: Vec<&str> = ev.split_whitespace().collect();
     assert_eq!(cols[1..5], ["2", "42087.00", "42052", "42122"]);
+}
+
+/// `tshark -2 -q -z aliiot_messages,tree`: per product and device, the messages up and down by
+/// topic class (the main tree keeps only the count each way per device).
+#[test]
+fn messages_tree() {
+    let h = harness();
+    let path = h.capture("02-alibabacloud-sdk-thing-model.pcapng");
+    let out = h.tshark(&["-n", "-2", "-q", "-r", &path, "-z", "aliiot_messages,tree"]);
+    // Each node as its indentation, name and count.
+    let rows: Vec<String> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("a1B2c3D4e5F"))
+        .take_while(|l| !l.starts_with("---"))
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let depth = l.len() - l.trim_start().len();
+            let cols: Vec<&str> = l.split("  ").filter(|c| !c.trim().is_empty()).collect();
+            format!("{depth} {} {}", cols[0].trim(), cols[1].trim())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "0 a1B2c3D4e5F 18",
+            "1 lab-sensor-02 18",
+            "2 Messages up 9",
+            "3 thing.event.property.post 2",
+            "3 thing.event.post 2",
+            "3 thing.service.property.set reply 1",
+            "3 thing.service.invoke reply 1",
+            "3 thing.deviceinfo.update 1",
+            "3 shadow.update 1",
+            "3 rrpc.response 1",
+            "2 Messages down 9",
+            "3 thing.event.property.post reply 2",
+            "3 thing.event.post reply 2",
+            "3 thing.service.property.set 1",
+            "3 thing.service.invoke 1",
+            "3 thing.deviceinfo.update reply 1",
+            "3 shadow.get 1",
+            "3 rrpc.request 1",
+        ]
+    );
 }
 
 /// `tshark -2 -q -z aliiot,devices`: one line per device.

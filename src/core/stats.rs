@@ -321,17 +321,10 @@ pub fn apply(r: &TapRecord, sink: &mut dyn StatsSink) {
         }
     }
     if let Some(class) = r.class {
-        let dir = match r.up {
-            Some(true) => "Messages up",
-            Some(false) => "Messages down",
-            None => "Messages",
-        };
-        let class_label = format!(
-            "{}{}",
-            class.name,
-            super::topic::reply_suffix(class, r.is_reply)
-        );
-        sink.tick(&[DEVICES, pk, dn, dir, &class_label]);
+        let class_label = class_label(class, r.is_reply);
+        // Per device only the count each way: a node of Wireshark's stats tree costs a few hundred
+        // bytes, so the breakdown by class is its own tree (apply_messages), made when asked for.
+        sink.tick(&[DEVICES, pk, dn, direction(r)]);
         sink.tick(&[CLASSES, &class_label]);
         if let Some(us) = r.reply_time_us {
             sink.sample(&[REPLY_TIMES, class.name], us);
@@ -353,6 +346,31 @@ pub fn apply(r: &TapRecord, sink: &mut dyn StatsSink) {
     }
     if let Some(end) = r.end {
         sink.tick(&[ENDS, END_VALUES[end as usize - 1].1]);
+    }
+}
+
+fn direction(r: &TapRecord) -> &'static str {
+    match r.up {
+        Some(true) => "Messages up",
+        Some(false) => "Messages down",
+        None => "Messages",
+    }
+}
+
+fn class_label(class: super::topic::Class, is_reply: bool) -> String {
+    format!(
+        "{}{}",
+        class.name,
+        super::topic::reply_suffix(class, is_reply)
+    )
+}
+
+/// The messages tree (`tshark -z aliiot_messages,tree`, Statistics › Alibaba Cloud IoT messages):
+/// per product and device, the messages up and down by topic class.
+pub fn apply_messages(r: &TapRecord, sink: &mut dyn StatsSink) {
+    if let Some(class) = r.class {
+        let label = class_label(class, r.is_reply);
+        sink.tick(&[&r.product_key, &r.device_name, direction(r), &label]);
     }
 }
 
@@ -549,7 +567,7 @@ mod tests {
         assert_eq!(
             s.0,
             [
-                "Devices/pk/dn/Messages down/thing.event.post reply",
+                "Devices/pk/dn/Messages down",
                 "Messages by topic class/thing.event.post reply",
                 "Reply time by topic class (µs)/thing.event.post <- 42122",
                 "Alink reply codes/460 request parameter error",
@@ -557,5 +575,19 @@ mod tests {
                 "Sessions by end/clean DISCONNECT",
             ]
         );
+        // The messages tree: the class under its device and direction, and nothing else.
+        let mut m = Rec::default();
+        apply_messages(&r, &mut m);
+        assert_eq!(m.0, ["pk/dn/Messages down/thing.event.post reply"]);
+        let mut m = Rec::default();
+        apply_messages(
+            &TapRecord {
+                class: None,
+                up: None,
+                ..r
+            },
+            &mut m,
+        );
+        assert!(m.0.is_empty(), "{:?}", m.0);
     }
 }

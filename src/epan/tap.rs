@@ -1,5 +1,6 @@
 //! aliiot's taps and their statistics: the tree (`tshark -z aliiot,tree`, Statistics › Alibaba
-//! Cloud IoT) and the device table (`-z aliiot,devices`) over the `aliiot` tap; the properties
+//! Cloud IoT), the messages tree (`-z aliiot_messages,tree`) and the device table
+//! (`-z aliiot,devices`) over the `aliiot` tap; the properties
 //! tree (Statistics › Alibaba Cloud IoT properties) and table (`-z aliiot,properties`) over the
 //! `aliiot_properties` tap, whose records exist only while one of them listens. Their content comes
 //! from the core ([`crate::core::stats`]); this only moves records to Wireshark.
@@ -95,6 +96,14 @@ extern "C" fn register_listeners() {
             c"Alibaba Cloud IoT".as_ptr(),
             Some(st_init),
             Some(st_packet),
+        );
+        ws::shim_register_stats_tree(
+            2,
+            c"aliiot".as_ptr(),
+            c"aliiot_messages".as_ptr(),
+            c"Alibaba Cloud IoT messages".as_ptr(),
+            None,
+            Some(st_messages_packet),
         );
         ws::shim_register_stats_tree(
             1,
@@ -281,6 +290,16 @@ impl StatsSink for StSink {
         let v = value.clamp(0, i32::MAX as i64) as c_int;
         unsafe { ws::shim_st_avg(self.st, cstring(leaf).as_ptr(), self.top_id(top), v) };
     }
+}
+
+extern "C" fn st_messages_packet(st: *mut ws::stats_tree, data: *const c_void) -> c_int {
+    guard(0, || {
+        let Some(rec) = record(data) else {
+            return 0;
+        };
+        stats::apply_messages(&rec, &mut StSink { st, top: Vec::new() });
+        1
+    })
 }
 
 extern "C" fn st_packet(st: *mut ws::stats_tree, data: *const c_void) -> c_int {

@@ -553,9 +553,9 @@ void shim_tap_register_plugin(void (*register_listeners)(void))
     tap_register_plugin(&aliiot_tap_plugin);
 }
 
-/* Two statistics trees and two text statistics, each in its slot: Wireshark's callbacks carry no
- * context of ours, so each slot has its own trampoline. */
-#define SHIM_SLOTS 2
+/* Three statistics trees and two text statistics, each in its slot: Wireshark's callbacks carry
+ * no context of ours, so each slot has its own trampoline. */
+#define SHIM_SLOTS 3
 static shim_st_packet_fn rust_st_packet[SHIM_SLOTS];
 
 static tap_packet_status st_packet(int slot, stats_tree *st, const void *data)
@@ -577,13 +577,24 @@ static tap_packet_status st_packet_trampoline1(stats_tree *st, packet_info *pinf
     return st_packet(1, st, data);
 }
 
+static tap_packet_status st_packet_trampoline2(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt,
+                                               const void *data, tap_flags_t flags)
+{
+    (void)pinfo; (void)edt; (void)flags;
+    return st_packet(2, st, data);
+}
+
+static const stat_tree_packet_cb st_trampolines[SHIM_SLOTS] = {
+    st_packet_trampoline0, st_packet_trampoline1, st_packet_trampoline2,
+};
+
 void shim_register_stats_tree(unsigned slot, const char *tap, const char *abbr, const char *name,
                               shim_st_init_fn init, shim_st_packet_fn packet)
 {
     if (slot >= SHIM_SLOTS)
         return;
     rust_st_packet[slot] = packet;
-    stat_tree_packet_cb cb = slot == 0 ? st_packet_trampoline0 : st_packet_trampoline1;
+    stat_tree_packet_cb cb = st_trampolines[slot];
 #if SHIM_WS_4_4
     stats_tree_cfg *cfg = stats_tree_register_plugin(tap, abbr, name, 0, cb, init, NULL);
     stats_tree_set_group(cfg, REGISTER_PACKET_STAT_GROUP_UNSORTED);

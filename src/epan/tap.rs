@@ -134,9 +134,10 @@ extern "C" fn register_listeners() {
     });
 }
 
-fn property_record(data: *const c_void) -> Option<PropertyRecord> {
+/// `f` of the property record a tap call carries (borrowed: each listener reads it in turn).
+fn with_property_record<R>(data: *const c_void, f: impl FnOnce(&PropertyRecord) -> R) -> Option<R> {
     let idx = (data as usize).wrapping_sub(1);
-    PROPERTY_RECORDS.with(|r| r.borrow().get(idx).cloned())
+    PROPERTY_RECORDS.with(|r| r.borrow().get(idx).map(f))
 }
 
 extern "C" fn properties_reset() {
@@ -145,9 +146,7 @@ extern "C" fn properties_reset() {
 
 extern "C" fn properties_packet(data: *const c_void) {
     guard((), || {
-        if let Some(r) = property_record(data) {
-            PROPERTIES.with(|d| d.borrow_mut().add(&r));
-        }
+        with_property_record(data, |r| PROPERTIES.with(|d| d.borrow_mut().add(r)));
     });
 }
 
@@ -164,11 +163,11 @@ fn print(text: &str) {
 
 extern "C" fn st_properties_packet(st: *mut ws::stats_tree, data: *const c_void) -> c_int {
     guard(0, || {
-        let Some(rec) = property_record(data) else {
-            return 0;
-        };
-        stats::apply_properties(&rec, &mut TreeSink { st, last: 0 });
-        1
+        with_property_record(data, |rec| {
+            stats::apply_properties(rec, &mut TreeSink { st, last: 0 });
+            1
+        })
+        .unwrap_or(0)
     })
 }
 
@@ -184,7 +183,7 @@ impl TreeSink {
     fn parent(&self, path: &[&str]) -> c_int {
         let mut parent = 0;
         for name in &path[..path.len().saturating_sub(1)] {
-            parent = unsafe { ws::shim_st_tick(self.st, cstring(name).as_ptr(), parent, 1) };
+            parent = with_cstr(name, |n| unsafe { ws::shim_st_tick(self.st, n, parent, 1) });
         }
         parent
     }
@@ -194,7 +193,7 @@ impl StatsSink for TreeSink {
     fn tick(&mut self, path: &[&str]) {
         let parent = self.parent(path);
         if let Some(leaf) = path.last() {
-            self.last = unsafe { ws::shim_st_tick(self.st, cstring(leaf).as_ptr(), parent, 1) };
+            self.last = with_cstr(leaf, |n| unsafe { ws::shim_st_tick(self.st, n, parent, 1) });
         }
     }
 
@@ -205,21 +204,25 @@ impl StatsSink for TreeSink {
     fn sample_f64(&mut self, path: &[&str], value: f64) {
         let parent = self.parent(path);
         if let Some(leaf) = path.last() {
-            self.last =
-                unsafe { ws::shim_st_avg_float(self.st, cstring(leaf).as_ptr(), parent, value) };
+            self.last = with_cstr(leaf, |n| unsafe {
+                ws::shim_st_avg_float(self.st, n, parent, value)
+            });
         }
     }
 
     fn add_to_last(&mut self, name: &str, n: u32) {
         for _ in 0..n {
-            unsafe { ws::shim_st_tick(self.st, cstring(name).as_ptr(), self.last, 0) };
+            with_cstr(name, |n| unsafe {
+                ws::shim_st_tick(self.st, n, self.last, 0)
+            });
         }
     }
 }
 
-fn record(data: *const c_void) -> Option<TapRecord> {
+/// `f` of the record a tap call carries (borrowed: each listener reads it in turn).
+fn with_record<R>(data: *const c_void, f: impl FnOnce(&TapRecord) -> R) -> Option<R> {
     let idx = (data as usize).wrapping_sub(1);
-    RECORDS.with(|r| r.borrow().get(idx).cloned())
+    RECORDS.with(|r| r.borrow().get(idx).map(f))
 }
 
 extern "C" fn devices_reset() {
@@ -228,9 +231,7 @@ extern "C" fn devices_reset() {
 
 extern "C" fn devices_packet(data: *const c_void) {
     guard((), || {
-        if let Some(r) = record(data) {
-            DEVICES.with(|d| d.borrow_mut().add(&r));
-        }
+        with_record(data, |r| DEVICES.with(|d| d.borrow_mut().add(r)));
     });
 }
 
@@ -240,6 +241,18 @@ extern "C" fn devices_draw() {
 
 fn cstring(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
+}
+
+/// `f` with `s` as a C string: on the stack when short (every node of every packet's paths comes
+/// through here), else through [`cstring`].
+fn with_cstr<R>(s: &str, f: impl FnOnce(*const std::ffi::c_char) -> R) -> R {
+    let mut buf = [0u8; 128];
+    if s.len() < buf.len() && !s.as_bytes().contains(&0) {
+        buf[..s.len()].copy_from_slice(s.as_bytes());
+        f(buf.as_ptr().cast())
+    } else {
+        f(cstring(s).as_ptr())
+    }
 }
 
 extern "C" fn st_init(st: *mut ws::stats_tree) {
@@ -271,15 +284,10 @@ impl StatsSink for StSink {
     fn tick(&mut self, path: &[&str]) {
         let mut parent = 0;
         for (i, name) in path.iter().enumerate() {
-            let with_children = (i + 1 < path.len()) as c_int;
-            parent = unsafe {
-                ws::shim_st_tick(
-                    self.st,
-                    cstring(name).as_ptr(),
-                    parent,
-                    with_children.max((i == 0) as c_int),
-                )
-            };
+            let with_children = (i + 1 < path.len() || i == 0) as c_int;
+            parent = with_cstr(name, |n| unsafe {
+                ws::shim_st_tick(self.st, n, parent, with_children)
+            });
         }
     }
 
@@ -288,29 +296,36 @@ impl StatsSink for StSink {
             return;
         };
         let v = value.clamp(0, i32::MAX as i64) as c_int;
-        unsafe { ws::shim_st_avg(self.st, cstring(leaf).as_ptr(), self.top_id(top), v) };
+        let top = self.top_id(top);
+        with_cstr(leaf, |n| unsafe { ws::shim_st_avg(self.st, n, top, v) });
     }
 }
 
 extern "C" fn st_messages_packet(st: *mut ws::stats_tree, data: *const c_void) -> c_int {
     guard(0, || {
-        let Some(rec) = record(data) else {
-            return 0;
-        };
-        stats::apply_messages(&rec, &mut StSink { st, top: Vec::new() });
-        1
+        with_record(data, |rec| {
+            stats::apply_messages(
+                rec,
+                &mut StSink {
+                    st,
+                    top: Vec::new(),
+                },
+            );
+            1
+        })
+        .unwrap_or(0)
     })
 }
 
 extern "C" fn st_packet(st: *mut ws::stats_tree, data: *const c_void) -> c_int {
     guard(0, || {
-        let Some(rec) = record(data) else {
-            return 0;
-        };
         let top = TOP_IDS
             .with(|t| t.borrow().get(&(st as usize)).cloned())
             .unwrap_or_default();
-        stats::apply(&rec, &mut StSink { st, top });
-        1
+        with_record(data, |rec| {
+            stats::apply(rec, &mut StSink { st, top });
+            1
+        })
+        .unwrap_or(0)
     })
 }

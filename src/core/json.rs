@@ -1535,5 +1535,20 @@ mod scan_tests {
         let mut bad = br#"{"a":"x"}"#.to_vec();
         bad[6] = 0xff;
         assert!(!scan_object(&bad, &[], &mut []));
+        // UTF-8 is checked run by run inside strings, and nowhere else is non-ASCII admitted.
+        for bad in [
+            &b"{\"a\":\"x\xc3\"}"[..],   // a sequence cut by the closing quote
+            b"{\"\xe2\x82\":1}",         // in a key
+            b"{\"a\":\"\xc0\xaf\"}",     // overlong
+            b"{\"a\":\"\xed\xa0\x80\"}", // a surrogate
+            b"{\"a\":1}\xc2\xa0",        // after the value
+            b"{\"a\":\xc3\xa9}",         // as a value
+        ] {
+            assert!(!scan_object(bad, &["a"], &mut [None]), "{bad:?}");
+            assert!(parse(bad).map_or(true, |p| !p.notes.is_empty()), "{bad:?}");
+        }
+        let good = "{\"a\":\"é€𝄞x\",\"é\":\"ü\"}";
+        let got = scan(good, &["a", "é"]).unwrap();
+        assert_eq!(got, [Some(Raw::Str("é€𝄞x")), Some(Raw::Str("ü"))]);
     }
 }

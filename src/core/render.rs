@@ -91,31 +91,31 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
     let summary = if !sink.labels_wanted() {
         String::new()
     } else {
-        match (rec.msg_type, sign, rec.connack) {
-            (CONNECT, Some(s), _) => format!(
-                ", {} ({}), {}",
-                id.device_name(),
-                id.product_key(),
-                s.status.label()
-            ),
-            (CONNACK, _, Some(c)) => format!(
-                ", {} ({}), login {}",
-                id.device_name(),
-                id.product_key(),
-                if c.accepted { "accepted" } else { "refused" }
-            ),
+        // Pieces joined, not format!: this runs for every packet shown.
+        let what: [&str; 3] = match (rec.msg_type, sign, rec.connack) {
+            (CONNECT, Some(s), _) => [", ", s.status.label(), ""],
+            (CONNACK, _, Some(c)) => [
+                ", login ",
+                if c.accepted { "accepted" } else { "refused" },
+                "",
+            ],
             (PUBLISH, _, _) if !rec.topics.is_empty() => {
                 let t = &rec.topics[0];
-                format!(
-                    ", {} ({}), {}{}",
-                    id.device_name(),
-                    id.product_key(),
-                    t.class.name,
-                    reply_word(t)
-                )
+                [", ", t.class.name, reply_word(t)]
             }
-            _ => format!(", {} ({})", id.device_name(), id.product_key()),
-        }
+            _ => ["", "", ""],
+        };
+        [
+            ", ",
+            id.device_name(),
+            " (",
+            id.product_key(),
+            ")",
+            what[0],
+            what[1],
+            what[2],
+        ]
+        .concat()
     };
     sink.open(&summary);
     sink.field(Hf::ProductKey, Value::Str(id.product_key()));
@@ -468,7 +468,7 @@ fn render_tree(label: &str, items: &[TreeItem], sink: &mut dyn Sink) {
         }
         sink.push_text(
             Ett::Json,
-            &shown_label(sink, || format!("{}: {}", it.key, it.value)),
+            &shown_label(sink, || [&*it.key, ": ", &it.value].concat()),
         );
         sink.field(Hf::JsonKey, Value::Str(&it.key));
         sink.field(Hf::JsonValue, Value::Str(&it.value));
@@ -487,9 +487,9 @@ fn render_tree(label: &str, items: &[TreeItem], sink: &mut dyn Sink) {
 
 fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
     let label = shown_label(sink, || match (&a.id, &a.method, a.code) {
-        (Some(id), _, Some(c)) => format!("Alink reply: id {id}, code {c}"),
-        (Some(id), Some(m), None) => format!("Alink: id {id}, {m}"),
-        (Some(id), None, None) => format!("Alink: id {id}"),
+        (Some(id), _, Some(c)) => ["Alink reply: id ", id, ", code ", &c.to_string()].concat(),
+        (Some(id), Some(m), None) => ["Alink: id ", id, ", ", m].concat(),
+        (Some(id), None, None) => ["Alink: id ", id].concat(),
         _ => "Alink".to_string(),
     });
     sink.push_text(Ett::Alink, &label);
@@ -561,11 +561,12 @@ fn render_property(p: &payload::Property, sink: &mut dyn Sink) {
     sink.push_text(
         Ett::Property,
         &shown_label(sink, || {
+            // Pieces joined, not format!: this runs for every property shown.
             let mut s = match def {
                 Some(d) if *d.display_name != *p.name => {
-                    format!("{} ({}) = {}", d.display_name, p.name, p.value)
+                    [&*d.display_name, " (", &p.name, ") = ", &p.value].concat()
                 }
-                _ => format!("{} = {}", p.name, p.value),
+                _ => [&*p.name, " = ", &p.value].concat(),
             };
             if let Some(d) = def {
                 if let Some(u) = &d.unit {

@@ -894,7 +894,18 @@ proto_item *shim_add_string(proto_tree *tree, int hf, tvbuff_t *tvb, int start, 
 {
     if (!tree)
         return NULL;
-    char *v = wmem_strndup(pinfo->pool, s, len);
+    /* The value is copied into the item (its fvalue owns a copy in every version), so a short
+     * one only needs its terminating NUL on the stack. */
+    char buf[256];
+    const char *v;
+    if (len < sizeof buf) {
+        if (len)
+            memcpy(buf, s, len);
+        buf[len] = '\0';
+        v = buf;
+    } else {
+        v = wmem_strndup(pinfo->pool, s, len);
+    }
     SHIM_GUARDED(proto_tree_add_string(tree, hf, tvb, start, length, v));
 }
 

@@ -9,8 +9,10 @@
 #   aliiot     the plugin in a private HOME's personal plugin folder
 #   no-plugin  a private HOME without the plugin: the baseline
 #   disabled   the plugin loaded, with --disable-protocol aliiot (second column)
-# Each measurement is repeated BENCH_REPS times (default 3; 1 from 1M frames) with the variants
-# alternating, and the median wall time, peak RSS and CPU time (/usr/bin/time %e %M %U+%S) are kept.
+# Each measurement is repeated BENCH_REPS times (default 3) with the variants alternating; the
+# median wall time, peak RSS and CPU time (/usr/bin/time %e %M %U+%S) are kept, and the ratio is
+# the median of the paired runs' ratios (each aliiot run over the no-plugin run next to it, which
+# cancels the machine's slow drifts in speed).
 # Env: BENCH_OUT (report path, default <repo>/BENCHMARKS.md), BENCH_REPS.
 set -euo pipefail
 
@@ -117,7 +119,7 @@ declare -A DESC=(
 declare -A TARGET=([read]=1.10 [iostat]=1.10 [filter]=1.10 [fields]=1.15 [twopass]=1.15 [tree]=1.25
                    [nomqtt-read]=1.02 [nomqtt-iostat]=1.02 [nomqtt-twopass]=1.02)
 VARIANTS=(aliiot none stock)
-RESULTS=$TMP/results.tsv   # size mode variant wall_s rss_kb cpu_s
+RESULTS=$TMP/results.tsv   # size mode variant wall_s rss_kb cpu_s paired_ratio
 : >"$RESULTS"
 
 measure() {   # measure <variant> tshark-args...  -> appends "wall-s peak-KB cpu-s" to $TMP/m.<variant>
@@ -136,7 +138,7 @@ for n in "${SIZES[@]}"; do
     f=$BENCH/out/$(label "$n").pcap
     off=${f%.pcap}-nomqtt.pcap
     pk=$(meta "${f%.pcap}.json" sample_product_key)
-    reps=${BENCH_REPS:-$([ "$n" -ge 1000000 ] && echo 1 || echo 3)}
+    reps=${BENCH_REPS:-3}
     filter_aliiot="aliiot.product_key == \"$pk\""
     filter_none="mqtt.username contains \"&$pk\""
     if ts stock -n -c 1 -r "$f" -Y "$filter_aliiot" >/dev/null 2>&1; then filter_stock=$filter_aliiot
@@ -162,11 +164,13 @@ for n in "${SIZES[@]}"; do
                 measure "$v" "${a[@]}"
             done
         done
+        # Each aliiot run over the no-plugin run that follows it.
+        pr=$(paste -d' ' "$TMP/m.aliiot" "$TMP/m.none" | awk '$4 > 0 {print $1 / $4}' | median)
         for v in "${VARIANTS[@]}"; do
             t=$(cut -d' ' -f1 "$TMP/m.$v" | median)
             r=$(cut -d' ' -f2 "$TMP/m.$v" | median)
             c=$(cut -d' ' -f3 "$TMP/m.$v" | median)
-            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$m" "$v" "$t" "$r" "$c" >>"$RESULTS"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$m" "$v" "$t" "$r" "$c" "$pr" >>"$RESULTS"
         done
         printf '  %-15s aliiot %7.2f s %7.1f MB | no-plugin %7.2f s %7.1f MB | disabled %7.2f s %7.1f MB\n' "$m" \
             $(for v in "${VARIANTS[@]}"; do awk -F'\t' -v n="$n" -v m="$m" -v v="$v" '$1==n && $2==m && $3==v {printf "%s %s ", $4, $5/1024}' "$RESULTS"; done) >&2
@@ -192,7 +196,7 @@ report() {
     echo "| OS | $os, Linux $(uname -r) |"
     echo "| tshark | $(tshark --version 2>/dev/null | head -1) |"
     echo "| plugin | \`$(basename "$PLUGIN")\` (sha256 $(sha256sum "$PLUGIN" | cut -c1-12)), tree at commit $commit |"
-    echo "| runs | median of ${BENCH_REPS:-3 (1 from 1M frames)} run(s) per measurement; aliiot, no-plugin and disabled alternate on the same file, page cache warm |"
+    echo "| runs | ${BENCH_REPS:-3} run(s) per measurement, medians kept; aliiot, no-plugin and disabled alternate on the same file, page cache warm |"
     echo
     echo "Variants: **aliiot** = the plugin loaded from a private HOME; **no-plugin** = a HOME without"
     echo "the plugin, the baseline; **disabled** = the plugin loaded with \`--disable-protocol aliiot\`."
@@ -223,15 +227,16 @@ report() {
         esac
     done
     echo
-    echo "Output goes to /dev/null. The ratio is aliiot's median wall time over no-plugin's, paired runs"
-    echo "alternating; ✅/❌ against the target. Peak memory: target ≤ 1.10 × no-plugin at 1M frames."
+    echo "Output goes to /dev/null. The ratio is the median of the paired runs' ratios (each aliiot run"
+    echo "over the no-plugin run next to it); ✅/❌ against the target. Peak memory: target ≤ 1.10 ×"
+    echo "no-plugin at 1M frames."
     echo "The CPU column (user + system time) is less sensitive than wall time to other work."
     echo
     echo "## Results"
     local targets=""
     for m in "${MODES[@]}"; do targets="$targets $m=${TARGET[$m]}"; done
     awk -F'\t' -v sizes="${SIZES[*]}" -v modes="${MODES[*]}" -v targets="$targets" '
-        { t[$1,$2,$3] = $4; r[$1,$2,$3] = $5 / 1024; c[$1,$2,$3] = $6 }
+        { t[$1,$2,$3] = $4; r[$1,$2,$3] = $5 / 1024; c[$1,$2,$3] = $6; p[$1,$2] = $7 }
         function mark(x, lim) { return lim == "" ? "" : (x + 0 <= lim + 0 ? " ✅" : " ❌ (> " lim ")") }
         END {
             split(sizes, S, " "); split(modes, M, " "); split(targets, T, " ")
@@ -244,7 +249,7 @@ report() {
                 for (j = 1; j in M; j++) {
                     m = M[j]; ta = t[n,m,"aliiot"]; tn = t[n,m,"none"]; ts = t[n,m,"stock"]
                     ra = r[n,m,"aliiot"]; rn = r[n,m,"none"]; ca = c[n,m,"aliiot"]; cn = c[n,m,"none"]
-                    tr = (tn > 0 ? ta / tn : 0); rr = (rn > 0 ? ra / rn : 0)
+                    tr = p[n,m]; rr = (rn > 0 ? ra / rn : 0)
                     printf "| %s | %.2f | %.2f | %.2f%s | %.2f / %.2f (%.2f) | %.1f | %.1f | %.2f%s | %.2f (%.2f) |\n",
                         m, ta, tn, tr, mark(sprintf("%.2f", tr), tl[m]), ca, cn, (cn > 0 ? ca / cn : 0),
                         ra, rn, rr, mark(sprintf("%.2f", rr), (n >= 1000000 ? "1.10" : "")),

@@ -1535,7 +1535,7 @@ mod scan_tests {
         let mut bad = br#"{"a":"x"}"#.to_vec();
         bad[6] = 0xff;
         assert!(!scan_object(&bad, &[], &mut []));
-        // UTF-8 is checked run by run inside strings, and nowhere else is non-ASCII admitted.
+        // Bad UTF-8 is refused wherever it stands, and multi-byte text is read as it is.
         for bad in [
             &b"{\"a\":\"x\xc3\"}"[..],   // a sequence cut by the closing quote
             b"{\"\xe2\x82\":1}",         // in a key

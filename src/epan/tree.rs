@@ -334,16 +334,7 @@ impl Sink for TreeSink {
     }
 
     fn info(&mut self, text: &str) {
-        // Short text goes through a NUL-terminated copy on the stack, not a packet-scope one. A
-        // NUL in the text ends it there, as it would in wmem_strndup's copy.
-        let mut buf = [0u8; 128];
-        match buf.get_mut(..text.len()) {
-            Some(head) if text.len() < 128 => {
-                head.copy_from_slice(text.as_bytes());
-                unsafe { ws::shim_col_append_info_cstr(self.pinfo, buf.as_ptr().cast()) };
-            }
-            _ => unsafe { ws::shim_col_append_info(self.pinfo, cptr(text), text.len()) },
-        }
+        unsafe { ws::shim_col_append_info(self.pinfo, cptr(text), text.len()) };
     }
 }
 

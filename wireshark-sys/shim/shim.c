@@ -841,15 +841,23 @@ int shim_pinfo_has_columns(packet_info *pinfo)
     return pinfo && pinfo->cinfo != NULL;
 }
 
-void shim_col_append_info(packet_info *pinfo, const char *text, size_t len)
+/* `s` (`len` bytes, not NUL-terminated) as a C string for a Wireshark call that copies it: in
+ * `buf` when it fits, else in the packet pool. A NUL inside ends it there. */
+#define SHIM_TEXT_BUF 256
+static const char *nul_terminated(char buf[SHIM_TEXT_BUF], packet_info *pinfo, const char *s, size_t len)
 {
-    char *s = wmem_strndup(pinfo->pool, text, len);
-    col_append_str(pinfo->cinfo, COL_INFO, s);
+    if (len >= SHIM_TEXT_BUF)
+        return wmem_strndup(pinfo->pool, s, len);
+    if (len)
+        memcpy(buf, s, len);
+    buf[len] = '\0';
+    return buf;
 }
 
-void shim_col_append_info_cstr(packet_info *pinfo, const char *text)
+void shim_col_append_info(packet_info *pinfo, const char *text, size_t len)
 {
-    col_append_str(pinfo->cinfo, COL_INFO, text);
+    char buf[SHIM_TEXT_BUF];
+    col_append_str(pinfo->cinfo, COL_INFO, nul_terminated(buf, pinfo, text, len));
 }
 
 /* ------------------------------------------------------------------ building the tree */
@@ -894,18 +902,9 @@ proto_item *shim_add_string(proto_tree *tree, int hf, tvbuff_t *tvb, int start, 
 {
     if (!tree)
         return NULL;
-    /* The value is copied into the item (its fvalue owns a copy in every version), so a short
-     * one only needs its terminating NUL on the stack. */
-    char buf[256];
-    const char *v;
-    if (len < sizeof buf) {
-        if (len)
-            memcpy(buf, s, len);
-        buf[len] = '\0';
-        v = buf;
-    } else {
-        v = wmem_strndup(pinfo->pool, s, len);
-    }
+    /* The value is copied into the item (its fvalue owns a copy in every version). */
+    char buf[SHIM_TEXT_BUF];
+    const char *v = nul_terminated(buf, pinfo, s, len);
     SHIM_GUARDED(proto_tree_add_string(tree, hf, tvb, start, length, v));
 }
 

@@ -133,9 +133,8 @@ uint64_t shim_pinfo_dst_key(packet_info *pinfo);
 void shim_pinfo_ports(packet_info *pinfo, uint32_t *src, uint32_t *dst);
 int shim_pinfo_has_proto(packet_info *pinfo, const char *name);
 uint32_t shim_conversation_index(packet_info *pinfo);
+/* Appends `len` bytes of `text` to the Info column (a NUL inside ends it). */
 void shim_col_append_info(packet_info *pinfo, const char *text, size_t len);
-/* The same for a NUL-terminated text (copied by the column). */
-void shim_col_append_info_cstr(packet_info *pinfo, const char *text);
 /* Whether this dissection shows or filters on a protocol's items: the tree is visible, or a
  * display filter, coloring rule or -e field names one of its fields (or the protocol). */
 int shim_tree_wants_proto(proto_tree *tree, int proto);

@@ -153,6 +153,21 @@ fn properties_filter_by_name_and_number() {
         &["aliiot.property.name", "aliiot.property.value"],
     );
     assert_eq!(rows(&r), ["LightSwitch|targetTemperature 1|22.5"]);
+    // Params the properties show whole have no second, generic tree: frame 13's JSON keys are
+    // its events' and its shadow update's, and frame 26 (a property set) has none.
+    let r = h.fields(
+        cap,
+        &[],
+        "frame.number == 13 || frame.number == 26",
+        &["frame.number", "aliiot.json.key"],
+    );
+    assert_eq!(
+        rows(&r),
+        [
+            "13 level|message|battery|[0]|attrKey|attrValue|method",
+            "26 "
+        ]
+    );
 }
 
 /// JSON on user topics is a tree too; the topic's suffix is its identifier.

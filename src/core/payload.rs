@@ -635,7 +635,9 @@ fn alink(
                 }
                 _ => {}
             }
-            tree(&p, 0, &mut a.params, issues);
+            if !(t.class.content == Content::Properties && shown_as_properties(&p, &a.properties)) {
+                tree(&p, 0, &mut a.params, issues);
+            }
         }
     }
     if let Some(d) = data {
@@ -645,6 +647,36 @@ fn alink(
         tree(&d, 0, &mut a.data, issues);
     }
     a
+}
+
+/// Whether a property post's or set's `params` is shown whole by its properties: one per
+/// member, in order, each a plain value or a `{value, time}` pair, with no credential among the
+/// keys, no JSON inside a string and nothing the tree would cut. The params tree would then only
+/// say it all again (about a tenth of the items of a capture of property posts).
+fn shown_as_properties(params: &Value, properties: &[Property]) -> bool {
+    let Value::Object(members) = params else {
+        return false;
+    };
+    let plain = |v: &Value| match v {
+        Value::Object(_) | Value::Array(_) => false,
+        Value::Str(_) => v.parse_embedded().is_none(),
+        _ => true,
+    };
+    members.len() == properties.len()
+        && members.len() <= MAX_TREE_ITEMS
+        && members.iter().zip(properties).all(|((k, v), p)| {
+            *k == p.name
+                && !SECRET_KEYS.contains(&k.as_str())
+                && match v {
+                    Value::Object(m) => {
+                        v.get("value").is_some_and(plain)
+                            && m.iter().all(|(k, x)| {
+                                k == "value" || k == "time" && matches!(x, Value::Number { .. })
+                            })
+                    }
+                    _ => plain(v),
+                }
+        })
 }
 
 /// A property value `v` (or `{value, time}`) as shown.
@@ -918,16 +950,37 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(
-            a.params[0],
-            TreeItem {
-                depth: 0,
-                key: "Power".into(),
-                value: "{2 members}".into(),
-                container: true
-            }
-        );
+        // The properties say all that params holds: no params tree repeats them.
+        assert!(a.params.is_empty(), "{:?}", a.params);
         assert!(p.issues.is_empty());
+    }
+
+    /// The params tree stays where the properties do not show all of params.
+    #[test]
+    fn params_tree_kept_where_properties_leave_something_out() {
+        for (params, first) in [
+            // A struct value (shown as compact text by its property).
+            (r#"{"Pos":{"lat":1,"lon":2}}"#, "Pos"),
+            // More than value and time in the pair.
+            (r#"{"T":{"value":1,"time":2,"unit":"C"}}"#, "T"),
+            // JSON inside a string.
+            (r#"{"Cfg":"{\"a\":1}"}"#, "Cfg"),
+            // An array.
+            (r#"{"L":[1,2]}"#, "L"),
+        ] {
+            let body = format!(
+                r#"{{"id":"1","version":"1.0","params":{params},"method":"thing.event.property.post"}}"#
+            );
+            let p = analyze(
+                &info("/sys/a1B2c3D4e5F/dev/thing/event/property/post"),
+                body.as_bytes(),
+            );
+            let Body::Alink(a) = &p.body else {
+                panic!("{p:?}")
+            };
+            assert_eq!(a.properties.len(), 1, "{params}");
+            assert_eq!(a.params.first().map(|i| &*i.key), Some(first), "{params}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! preferences, and in handoff the attachment to MQTT.
 
 use std::ffi::{c_char, c_int, c_void, CString};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
 use wireshark_sys as ws;
 
@@ -33,28 +33,60 @@ pub fn hf(f: Hf) -> c_int {
     HF_IDS[f as usize].load(Ordering::Relaxed)
 }
 
-/// The registered ids of the fields made from a payload ([`crate::core::fields::from_payload`]),
-/// and of every expert item (a filter on one, `-Y aliiot.payload.credential`, needs the payload's
-/// expert items made).
-/// The expert items' field ids: filtering on one needs aliiot's own item (expert items sit on it).
-pub fn expert_hfs() -> &'static [c_int] {
-    static IDS: std::sync::OnceLock<Vec<c_int>> = std::sync::OnceLock::new();
-    // SAFETY: written once by Wireshark at registration, read-only since.
-    IDS.get_or_init(|| unsafe { &*EI_IDS.0.get() }.iter().map(|e| e.hf).collect())
+/// The field and expert registrations as Wireshark keeps them: it marks a field a filter or an
+/// export references in place (`ref_type`), so asking is one load. Null where this Wireshark
+/// keeps copies (checked at registration): then each field is asked of Wireshark.
+static HF_REG: AtomicPtr<ws::hf_register_info> = AtomicPtr::new(std::ptr::null_mut());
+static EI_REG: AtomicPtr<ws::ei_register_info> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Whether a filter or an export references field `f`; `tree`: a tree nobody sees.
+pub fn field_referenced(tree: *mut ws::proto_tree, f: Hf) -> bool {
+    referenced_at(tree, f as usize)
 }
 
-/// The fields made from a PUBLISH's payload. Expert items are not among them: whether one is
-/// wanted is asked of [`expert_hfs`] first.
-pub fn payload_hfs() -> &'static [c_int] {
-    static IDS: std::sync::OnceLock<Vec<c_int>> = std::sync::OnceLock::new();
-    IDS.get_or_init(|| {
-        FIELDS
+/// [`field_referenced`] of `FIELDS[i]`.
+fn referenced_at(tree: *mut ws::proto_tree, i: usize) -> bool {
+    let p = HF_REG.load(Ordering::Relaxed);
+    if p.is_null() || i >= N_FIELDS {
+        let id = HF_IDS.get(i).map_or(-1, |h| h.load(Ordering::Relaxed));
+        return unsafe { ws::shim_field_referenced(tree, id) } != 0;
+    }
+    // SAFETY: p is the leaked array of N_FIELDS registrations, and i < N_FIELDS; Wireshark writes
+    // ref_type on this thread, outside this read.
+    unsafe {
+        std::ptr::addr_of!((*p.add(i)).hfinfo.ref_type).read() != ws::hf_ref_type_HF_REF_TYPE_NONE
+    }
+}
+
+/// Whether a filter names one of aliiot's expert items (`aliiot.alink.error_code`, say).
+pub fn any_expert_referenced(tree: *mut ws::proto_tree) -> bool {
+    let p = EI_REG.load(Ordering::Relaxed);
+    if p.is_null() {
+        // SAFETY: written once by Wireshark at registration, read-only since.
+        let ids = unsafe { &*EI_IDS.0.get() };
+        return ids
             .iter()
-            .enumerate()
-            .filter(|(_, f)| crate::core::fields::from_payload(f))
-            .map(|(i, _)| HF_IDS[i].load(Ordering::Relaxed))
-            .collect()
+            .any(|e| unsafe { ws::shim_field_referenced(tree, e.hf) } != 0);
+    }
+    // SAFETY: p is the leaked array of N_EXPERTS registrations.
+    (0..N_EXPERTS).any(|i| unsafe {
+        std::ptr::addr_of!((*p.add(i)).eiinfo.hf_info.hfinfo.ref_type).read()
+            != ws::hf_ref_type_HF_REF_TYPE_NONE
     })
+}
+
+/// Whether a filter or an export references a field made from a PUBLISH's payload
+/// ([`crate::core::fields::from_payload`]).
+pub fn any_payload_field_referenced(tree: *mut ws::proto_tree) -> bool {
+    static FROM_PAYLOAD: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    FROM_PAYLOAD
+        .get_or_init(|| {
+            (0..N_FIELDS)
+                .filter(|&i| crate::core::fields::from_payload(&FIELDS[i]))
+                .collect()
+        })
+        .iter()
+        .any(|&i| referenced_at(tree, i))
 }
 
 pub fn ett(e: Ett) -> c_int {
@@ -220,6 +252,15 @@ pub fn register() {
         let eis = Box::leak(eis.into_boxed_slice());
         let module = ws::expert_register_protocol(proto);
         ws::expert_register_field_array(module, eis.as_mut_ptr(), eis.len() as c_int);
+        if ws::shim_registered_in_place(hfs.as_ptr(), hfs.len(), eis.as_ptr(), eis.len()) != 0 {
+            HF_REG.store(hfs.as_mut_ptr(), Ordering::Relaxed);
+            EI_REG.store(eis.as_mut_ptr(), Ordering::Relaxed);
+        } else {
+            ws::shim_log_debug(
+                c"aliiot: fields are registered as copies: references are asked field by field"
+                    .as_ptr(),
+            );
+        }
 
         ws::shim_register_prefs(proto, None);
         ws::shim_register_attachment(proto);

@@ -66,18 +66,12 @@ impl Wants {
         let visible = items && ws::shim_tree_visible(tree) != 0;
         // Expert items are made when the expert tap or `_ws.expert` asks, or a filter names one
         // of aliiot's (`aliiot.alink.error_code`, say).
-        let experts = expert_tap
-            || items && !visible && {
-                let hfs = super::registry::expert_hfs();
-                ws::shim_any_referenced(tree, hfs.as_ptr(), hfs.len()) != 0
-            };
+        let experts =
+            expert_tap || items && !visible && super::registry::any_expert_referenced(tree);
         let payload = items
             && (experts
                 || visible
-                || publish && {
-                    let hfs = super::registry::payload_hfs();
-                    ws::shim_any_referenced(tree, hfs.as_ptr(), hfs.len()) != 0
-                });
+                || publish && super::registry::any_payload_field_referenced(tree));
         Wants {
             items,
             experts,
@@ -244,7 +238,7 @@ impl Sink for TreeSink {
             return;
         }
         let id = hf(f);
-        if !self.visible && unsafe { ws::shim_field_referenced(t, id) } == 0 {
+        if !self.visible && !super::registry::field_referenced(t, f) {
             // Nobody sees or asks for this field: what Wireshark would fake, skipped before it is
             // made (its children go to the parent, as under a faked item).
             self.last = t as *mut ws::proto_item;

@@ -793,36 +793,22 @@ int shim_field_referenced(proto_tree *tree, int hf)
     return tree && hf > 0 && proto_field_is_referenced(tree, hf);
 }
 
-int shim_any_referenced(proto_tree *tree, const int *hfs, size_t n)
+int shim_registered_in_place(const hf_register_info *hfs, size_t n, const ei_register_info *eis,
+                             size_t m)
 {
-    /* Asked for every MQTT packet, over a few lists registered once: each list's field infos
-     * are looked up once, then each field is one load (what proto_field_is_referenced tests). */
-    static struct {
-        const int *hfs;
-        size_t n;
-        header_field_info **infos;
-    } lists[4];
-    if (!tree)
-        return 0;
-    if (PTREE_DATA(tree)->visible)
-        return 1;
-    size_t k = 0;
-    while (k < 4 && lists[k].hfs && (lists[k].hfs != hfs || lists[k].n != n))
-        k++;
-    if (k == 4)
-        k = 3; /* more lists than slots: the last slot is looked up again */
-    if (lists[k].hfs != hfs || lists[k].n != n) {
-        lists[k].infos = (header_field_info **)g_realloc(lists[k].infos, (n ? n : 1) * sizeof(header_field_info *));
-        for (size_t i = 0; i < n; i++)
-            lists[k].infos[i] = hfs[i] > 0 ? proto_registrar_get_nth((unsigned)hfs[i]) : NULL;
-        lists[k].hfs = hfs;
-        lists[k].n = n;
-    }
+    /* Wireshark registers the header_field_info inside the arrays it is given (the field's and
+     * the expert item's) and marks a referenced field there: true of 4.0 to 4.6, checked here
+     * so that a Wireshark keeping copies is asked through proto_field_is_referenced instead. */
     for (size_t i = 0; i < n; i++) {
-        if (lists[k].infos[i] && lists[k].infos[i]->ref_type != HF_REF_TYPE_NONE)
-            return 1;
+        if (*hfs[i].p_id <= 0 || proto_registrar_get_nth((unsigned)*hfs[i].p_id) != &hfs[i].hfinfo)
+            return 0;
     }
-    return 0;
+    for (size_t i = 0; i < m; i++) {
+        if (!eis[i].ids || eis[i].ids->hf <= 0 ||
+            proto_registrar_get_nth((unsigned)eis[i].ids->hf) != &eis[i].eiinfo.hf_info.hfinfo)
+            return 0;
+    }
+    return 1;
 }
 
 int shim_experts_wanted(proto_tree *tree)

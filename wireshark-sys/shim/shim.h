@@ -138,15 +138,17 @@ void shim_col_append_info(packet_info *pinfo, const char *text, size_t len);
 /* Whether this dissection shows or filters on a protocol's items: the tree is visible, or a
  * display filter, coloring rule or -e field names one of its fields (or the protocol). */
 int shim_tree_wants_proto(proto_tree *tree, int proto);
-/* Whether the tree is shown (tshark -V, -T pdml/json, the GUI's details), not only filtered on. */
 /* Whether aliiot's protocol item must be made: the tree is shown, or a filter names the protocol
  * itself (a filter on its fields alone finds them without it). */
 int shim_proto_item_needed(proto_tree *tree, int proto);
+/* Whether the tree is shown (tshark -V, -T pdml/json, the GUI's details), not only filtered on. */
 int shim_tree_visible(proto_tree *tree);
 /* Whether one field is filtered on, exported or otherwise referenced. */
 int shim_field_referenced(proto_tree *tree, int hf);
-/* Whether any of the `n` fields is filtered on, exported or otherwise referenced. */
-int shim_any_referenced(proto_tree *tree, const int *hfs, size_t n);
+/* Whether Wireshark registered the given fields and expert items in place: then it marks a
+ * referenced one in the array itself (header_field_info.ref_type). */
+int shim_registered_in_place(const hf_register_info *hfs, size_t n, const ei_register_info *eis,
+                             size_t m);
 /* Whether expert items are wanted without the tree: a filter on _ws.expert or an expert tap. */
 int shim_experts_wanted(proto_tree *tree);
 /* Whether this dissection fills in columns. */

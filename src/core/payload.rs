@@ -967,6 +967,8 @@ mod tests {
             (r#"{"Cfg":"{\"a\":1}"}"#, "Cfg"),
             // An array.
             (r#"{"L":[1,2]}"#, "L"),
+            // A credential (masked in the params tree only).
+            (r#"{"deviceSecret":"s3cr3t"}"#, "deviceSecret"),
         ] {
             let body = format!(
                 r#"{{"id":"1","version":"1.0","params":{params},"method":"thing.event.property.post"}}"#

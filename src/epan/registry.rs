@@ -47,10 +47,10 @@ pub fn field_referenced(tree: *mut ws::proto_tree, f: Hf) -> bool {
 /// [`field_referenced`] of `FIELDS[i]`.
 fn referenced_at(tree: *mut ws::proto_tree, i: usize) -> bool {
     let p = HF_REG.load(Ordering::Relaxed);
-    if p.is_null() || i >= N_FIELDS {
-        let id = HF_IDS.get(i).map_or(-1, |h| h.load(Ordering::Relaxed));
-        return unsafe { ws::shim_field_referenced(tree, id) } != 0;
+    if p.is_null() {
+        return unsafe { ws::shim_field_referenced(tree, HF_IDS[i].load(Ordering::Relaxed)) } != 0;
     }
+    assert!(i < N_FIELDS);
     // SAFETY: p is the leaked array of N_FIELDS registrations, and i < N_FIELDS; Wireshark writes
     // ref_type on this thread, outside this read.
     unsafe {

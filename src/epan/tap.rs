@@ -265,12 +265,13 @@ extern "C" fn st_init(st: *mut ws::stats_tree) {
     });
 }
 
-struct StSink {
+struct StSink<'a> {
     st: *mut ws::stats_tree,
-    top: Vec<c_int>,
+    /// The ids of the tree's top nodes ([`stats::TOP`]), made by st_init.
+    top: &'a [c_int],
 }
 
-impl StSink {
+impl StSink<'_> {
     fn top_id(&self, name: &str) -> c_int {
         stats::TOP
             .iter()
@@ -280,7 +281,7 @@ impl StSink {
     }
 }
 
-impl StatsSink for StSink {
+impl StatsSink for StSink<'_> {
     fn tick(&mut self, path: &[&str]) {
         let mut parent = 0;
         for (i, name) in path.iter().enumerate() {
@@ -304,13 +305,7 @@ impl StatsSink for StSink {
 extern "C" fn st_messages_packet(st: *mut ws::stats_tree, data: *const c_void) -> c_int {
     guard(0, || {
         with_record(data, |rec| {
-            stats::apply_messages(
-                rec,
-                &mut StSink {
-                    st,
-                    top: Vec::new(),
-                },
-            );
+            stats::apply_messages(rec, &mut StSink { st, top: &[] });
             1
         })
         .unwrap_or(0)
@@ -319,13 +314,15 @@ extern "C" fn st_messages_packet(st: *mut ws::stats_tree, data: *const c_void) -
 
 extern "C" fn st_packet(st: *mut ws::stats_tree, data: *const c_void) -> c_int {
     guard(0, || {
-        let top = TOP_IDS
-            .with(|t| t.borrow().get(&(st as usize)).cloned())
-            .unwrap_or_default();
-        with_record(data, |rec| {
-            stats::apply(rec, &mut StSink { st, top });
-            1
+        // The top node ids borrowed, not cloned: this runs for every packet the tree sees.
+        TOP_IDS.with(|t| {
+            let t = t.borrow();
+            let top = t.get(&(st as usize)).map_or(&[][..], Vec::as_slice);
+            with_record(data, |rec| {
+                stats::apply(rec, &mut StSink { st, top });
+                1
+            })
+            .unwrap_or(0)
         })
-        .unwrap_or(0)
     })
 }

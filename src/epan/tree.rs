@@ -237,13 +237,13 @@ impl Sink for TreeSink {
             self.last = std::ptr::null_mut();
             return;
         }
-        let id = hf(f);
         if !self.visible && !super::registry::field_referenced(t, f) {
             // Nobody sees or asks for this field: what Wireshark would fake, skipped before it is
             // made (its children go to the parent, as under a faked item).
             self.last = t as *mut ws::proto_item;
             return;
         }
+        let id = hf(f);
         let placed = if self.visible {
             self.place(f, &v)
         } else {

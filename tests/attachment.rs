@@ -346,3 +346,46 @@ fn one_pass_keeps_nothing_for_later() {
     assert_eq!(row(&two, "13"), ["", "", "14|16|18|20|22"]);
     assert_eq!(row(&two, "14"), ["13", "0.001727000", ""]);
 }
+
+/// Plain one-pass tshark (no tree: the Info column alone) gets a lighter analysis that builds no
+/// pairing or session state; its summary lines must be the Info column every other pass shows.
+#[test]
+fn plain_read_shows_the_info_of_a_full_dissection() {
+    let h = harness();
+    let secrets = secrets_args();
+    let mut shown = 0;
+    for cap in [
+        "02-alibabacloud-sdk-thing-model.pcapng",
+        "16-alink-quirks.pcapng",
+        "18-unacked-and-refused.pcapng",
+        "10-gateway-subdevices-nodesdk.pcapng",
+    ] {
+        let path = h.capture(cap);
+        let mut args = vec![
+            "-n",
+            "-r",
+            &path,
+            "-o",
+            r#"gui.column.format:"No.","%m","Info","%i""#,
+        ];
+        args.extend(secrets.iter().map(String::as_str));
+        let plain: Vec<String> = h
+            .tshark(&args)
+            .lines()
+            .map(|l| {
+                let (n, info) = l.trim_start().split_once(' ').expect(l);
+                format!("{n}\t{info}")
+            })
+            .collect();
+        let mut extra: Vec<&str> = vec!["-2"];
+        extra.extend(secrets.iter().map(String::as_str));
+        let full: Vec<String> = h
+            .fields(cap, &extra, "", &["frame.number", "_ws.col.Info"])
+            .iter()
+            .map(|r| r.join("\t"))
+            .collect();
+        assert_eq!(plain, full, "{cap}");
+        shown += plain.iter().filter(|l| l.contains(" · ")).count();
+    }
+    assert!(shown > 40, "aliiot's Info shown on {shown} frames");
+}

@@ -147,6 +147,14 @@ impl Payload {
         }
     }
 
+    /// An Alink message's `code`.
+    pub fn code(&self) -> Option<u64> {
+        match &self.body {
+            Body::Alink(a) => a.code,
+            _ => None,
+        }
+    }
+
     /// Whether the payload is an Alink reply with an error code.
     pub fn alink_error(&self) -> bool {
         self.issues
@@ -309,13 +317,7 @@ fn parsed_facts_or_full(
 /// [`facts`] of an Alink message without parsing it into a document, when the strict scan can
 /// answer ([`json::scan_object`]); None leaves it to the parser.
 fn alink_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Option<Payload> {
-    // A firmware description has fields of its own: left to the parser.
-    if !matches!(carries(t), Carries::Alink | Carries::Raw)
-        || matches!(
-            t.class.content,
-            Content::FirmwareReport | Content::FirmwareOffer | Content::FirmwarePush
-        )
-    {
+    if !scanned(t) {
         return None;
     }
     let [id, version, method, sys, code, message] =
@@ -351,17 +353,53 @@ fn alink_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Option<Payload> {
     }
     a.code = code.and_then(|r| r.as_u64_lenient());
     a.message = text(message)?;
+    Some(alink_payload(t, a))
+}
+
+/// Whether [`alink_facts`] reads the class's messages (a firmware description has fields of
+/// its own: left to the parser).
+fn scanned(t: &TopicInfo<'_>) -> bool {
+    matches!(carries(t), Carries::Alink | Carries::Raw)
+        && !matches!(
+            t.class.content,
+            Content::FirmwareReport | Content::FirmwareOffer | Content::FirmwarePush
+        )
+}
+
+/// An Alink message's payload, with its error code flagged.
+fn alink_payload(t: &TopicInfo<'_>, a: Alink) -> Payload {
     let mut issues = Vec::new();
     if let Some(c) = a.code {
         if t.class.is_error_code(c) {
             issues.push(PayloadIssue::ErrorCode(c));
         }
     }
-    Some(Payload {
+    Payload {
         body: Body::Alink(Box::new(a)),
         issues,
         named: Vec::new(),
-    })
+    }
+}
+
+/// What the Info column shows of a payload nobody is shown otherwise: [`facts`] for the
+/// message's kind and an Alink message's code only (its other members are not read).
+pub fn code_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
+    if scanned(t) {
+        if let Some([code]) = json::scan(bytes, ["code"]) {
+            let a = Alink {
+                code: code.and_then(|r| r.as_u64_lenient()),
+                ..Alink::default()
+            };
+            let p = alink_payload(t, a);
+            debug_assert_eq!(
+                p.code(),
+                facts(t, bytes).code(),
+                "code_facts and facts disagree"
+            );
+            return p;
+        }
+    }
+    facts(t, bytes)
 }
 
 /// Shadow documents (reference §4.5) and OTA firmware descriptions (§4.4) have fields of their

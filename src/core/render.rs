@@ -295,10 +295,11 @@ fn render_links(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink
         sink.field(Hf::RequestIn, Value::U32(r.request_frame));
         sink.field(Hf::ResponseTime, ns_value(r.delta_ns));
         // An error reply to a request the thing model finds fault with: likely why.
-        let code = rec.payload.as_ref().and_then(|p| match &p.body {
-            Body::Alink(a) => a.code.filter(|c| *c != 200),
-            _ => None,
-        });
+        let code = rec
+            .payload
+            .as_ref()
+            .and_then(payload::Payload::code)
+            .filter(|c| *c != 200);
         // The request of that frame this frame answers (a frame can carry several).
         let from = conn.requests.partition_point(|q| q.frame < r.request_frame);
         let request = conn.requests[from..]
@@ -781,6 +782,122 @@ pub mod tests {
         fn info(&mut self, text: &str) {
             self.info.push_str(text);
         }
+    }
+
+    /// The Info column alone, as tshark without a tree asks it.
+    #[derive(Default)]
+    struct InfoOnly(String);
+
+    impl Sink for InfoOnly {
+        fn open(&mut self, _: &str) {}
+        fn field(&mut self, _: Hf, _: Value<'_>) {}
+        fn append(&mut self, _: &str) {}
+        fn push(&mut self, _: Ett) {}
+        fn push_text(&mut self, _: Ett, _: &str) {}
+        fn pop(&mut self) {}
+        fn expert(&mut self, _: Ei, _: &str) {}
+        fn info(&mut self, text: &str) {
+            self.0.push_str(text);
+        }
+        fn items_wanted(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn column_detail_gives_the_info_summary_gives() {
+        use crate::core::mqtt::{CONNACK, CONNECT, PUBLISH};
+        use crate::core::session::{Capture, Detail, PduRecord};
+        let publish = |topic: &'static str, payload: &'static [u8]| MqttPdu {
+            msg_type: PUBLISH,
+            topic: Some(topic.as_bytes()),
+            payload: Some(payload),
+            ..Default::default()
+        };
+        let post = "/sys/a1B2c3D4e5F/dev/thing/event/property/post";
+        let reply = "/sys/a1B2c3D4e5F/dev/thing/event/property/post_reply";
+        let packets: [(bool, MqttPdu<'_>); 8] = [
+            (
+                true,
+                MqttPdu {
+                    msg_type: CONNECT,
+                    client_id: Some(b"a1B2c3D4e5F.dev|securemode=3,signmethod=hmacsha1|"),
+                    username: Some(b"dev&a1B2c3D4e5F"),
+                    password: Some(b"00"),
+                    ..Default::default()
+                },
+            ),
+            (
+                false,
+                MqttPdu {
+                    msg_type: CONNACK,
+                    connack_code: Some(0),
+                    ..Default::default()
+                },
+            ),
+            (
+                true,
+                publish(
+                    post,
+                    br#"{"id":"7","params":{"a":1},"method":"thing.event.property.post"}"#,
+                ),
+            ),
+            (
+                false,
+                publish(
+                    reply,
+                    br#"{"code":460,"id":"7","message":"request parameter error"}"#,
+                ),
+            ),
+            // An escaped member the scan leaves to the parser, a code as a string.
+            (
+                false,
+                publish(reply, br#"{"id":"8","message":"caf\u00e9","code":"200"}"#),
+            ),
+            // Malformed inside params: no Alink facts, so no code shown.
+            (
+                false,
+                publish(reply, br#"{"id":"9","data":{"a":1 "b":2},"code":200}"#),
+            ),
+            (true, publish(post, b"not json")),
+            (false, publish("/user/get", b"{}")),
+        ];
+        let run = |detail: Detail| {
+            let mut cap = Capture::default();
+            let mut infos = Vec::new();
+            for (n, (from_device, pdu)) in packets.iter().enumerate() {
+                let (src, dst) = if *from_device { (1, 2) } else { (2, 1) };
+                let frame = n as u32 + 1;
+                let ctx = FrameCtx {
+                    frame,
+                    src,
+                    dst,
+                    ..Default::default()
+                };
+                let mut rec = PduRecord::default();
+                cap.analyze_with(7, pdu, &ctx, &Secrets::default(), detail, &mut rec);
+                let mut sink = InfoOnly::default();
+                render(&rec, &cap.conns[&7], frame, false, &mut sink);
+                infos.push(sink.0);
+            }
+            (infos, cap.conns[&7].requests.len())
+        };
+        let (summary, pending) = run(Detail::Summary);
+        let (column, none) = run(Detail::Column);
+        assert_eq!(column, summary);
+        assert_eq!(
+            summary[..6],
+            [
+                " · dev (a1B2c3D4e5F), no secret known",
+                " · dev login accepted",
+                " · thing.event.property.post",
+                " · thing.event.property.post reply 460",
+                " · thing.event.property.post reply 200",
+                " · thing.event.property.post reply",
+            ]
+        );
+        // What only items would read is not built.
+        assert_eq!((pending, none), (1, 0));
     }
 
     #[test]

@@ -307,6 +307,12 @@ unsafe fn pdus_inner(
                         .as_ptr(),
                 );
             }
+            // Only the Info column, and nothing kept for a later pass: a lighter analysis.
+            let detail = if !keep && detail == Detail::Summary && !wants.items && !tapping {
+                Detail::Column
+            } else {
+                detail
+            };
             st.dissection.first_pass(
                 data,
                 ctx,

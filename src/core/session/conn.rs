@@ -218,6 +218,16 @@ impl Conn {
             rec.connect_in = self.connect_frame;
         }
         rec.identity = self.identity.clone();
+        if detail == Detail::Column {
+            // Only the Info column is made, and nothing is kept: the session's flow, pairing and
+            // findings would never be read.
+            if pdu.msg_type == PUBLISH {
+                let (topics, payload) = describe_publish(pdu.topic, pdu.payload, detail, models);
+                rec.topics = topics;
+                rec.payload = payload;
+            }
+            return;
+        }
         let flow_packet = FlowPacket {
             msg_type: pdu.msg_type,
             qos: pdu.qos,

@@ -71,6 +71,10 @@ impl Capture {
     ) {
         let conn = self.conns.entry(conv).or_default();
         conn.analyze_with(pdu, ctx, secrets, detail, self.tsl.at(ctx.frame), rec);
+        if detail == Detail::Column {
+            // Models learned from the capture and devices logged in twice show only in items.
+            return;
+        }
         if pdu.msg_type == super::mqtt::PUBLISH {
             self.learn_model(rec, pdu, ctx.frame);
         } else if pdu.msg_type == CONNECT {

@@ -72,6 +72,11 @@ pub enum Detail {
     /// Nothing: no item, column or statistic is made of it now. A PUBLISH's topic is not kept
     /// in the record and its payload is read only for pairing and counting.
     Bare,
+    /// The Info column only, on a pass that keeps nothing for later passes and shows no item or
+    /// statistic: what only items would read (pairing, flow and session findings, echoes, models
+    /// learned from the capture) is not built, on this packet or for later ones. One-pass tshark
+    /// asks the same of every frame, so no later packet is shown with more.
+    Column,
     /// Its summary (Info column, statistics): the topic, and the payload's Alink facts.
     Summary,
     /// Everything: the packet is shown.
@@ -141,8 +146,7 @@ pub struct ReplyLink {
     pub delta_ns: i64,
 }
 
-/// A classified topic, owned: its text (inline up to 96 bytes, as an Alibaba topic is, else in
-/// one allocation), the parts as ranges of it.
+/// A classified topic, owned: its text (one allocation) and the parts as ranges of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicView {
     pub class: Class,
@@ -156,6 +160,21 @@ pub struct TopicView {
 }
 
 impl TopicView {
+    /// Only the class of `t`, for the Info column ([`Detail::Column`]): no text and no parts,
+    /// nothing allocated.
+    pub fn class_only(t: &TopicInfo<'_>) -> TopicView {
+        TopicView {
+            class: t.class,
+            is_reply: t.is_reply,
+            wildcard: t.wildcard,
+            text: Box::default(),
+            identifier: None,
+            product_key: None,
+            device_name: None,
+            rrpc_id: None,
+        }
+    }
+
     /// `t` is what [`topic::classify`] found in `text`.
     pub fn new(text: &str, t: &TopicInfo<'_>) -> TopicView {
         // Where `part` (a slice of `text`) lies in it.
@@ -367,9 +386,15 @@ pub(crate) fn describe_publish(
     };
     let payload = payload.map(|b| match detail {
         Detail::Full => payload::analyze(&t, b, models),
+        Detail::Column => payload::code_facts(&t, b),
         _ => payload::facts(&t, b),
     });
-    (Topics::One(TopicView::new(&text, &t)), payload)
+    let view = if detail == Detail::Column {
+        TopicView::class_only(&t)
+    } else {
+        TopicView::new(&text, &t)
+    };
+    (Topics::One(view), payload)
 }
 
 /// One sub-device in a topo/add or combine/(batch_)login request.

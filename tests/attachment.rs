@@ -389,3 +389,134 @@ fn plain_read_shows_the_info_of_a_full_dissection() {
     }
     assert!(shown > 40, "aliiot's Info shown on {shown} frames");
 }
+
+/// A filter or export on fields that need no session state (product key, topic, login…), on a
+/// pass that keeps nothing, gets an analysis that builds no pairing or flow state. Every such
+/// field must then occur exactly as often as when a session field is wanted too (the full
+/// analysis). `-z io,stat` counts every field at once, without a visible tree.
+#[test]
+fn fields_without_session_state_are_the_full_analysis_fields() {
+    let h = harness();
+    // Links between packets, times between them, the MQTT flow and the session summary.
+    let session = |f: &str| {
+        [
+            "aliiot.request_in",
+            "aliiot.response_in",
+            "aliiot.response_time",
+            "aliiot.ack_in",
+            "aliiot.ack_to",
+            "aliiot.ack_time",
+            "aliiot.dup_of",
+            "aliiot.echo_of",
+            "aliiot.keepalive_gap",
+            "aliiot.tsl.cause_frame",
+        ]
+        .contains(&f)
+            || ["aliiot.session.", "aliiot.ntp.", "aliiot.sub."]
+                .iter()
+                .any(|p| f.starts_with(p))
+    };
+    // Every field of aliiot's but its expert items (FT_NONE) and the session's.
+    let lean: Vec<String> = h
+        .tshark(&["-G", "fields"])
+        .lines()
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|c| c.len() > 3 && c[0] == "F" && c[2].starts_with("aliiot.") && c[3] != "FT_NONE")
+        .map(|c| c[2].to_string())
+        .filter(|f| !session(f))
+        .collect();
+    assert!(lean.len() > 60, "{} fields", lean.len());
+    let counts = |cap: &str, with_session: bool| -> Vec<u64> {
+        let mut z = format!("io,stat,0");
+        for f in &lean {
+            z.push_str(&format!(",COUNT({f}){f}"));
+        }
+        if with_session {
+            z.push_str(",COUNT(aliiot.request_in)aliiot.request_in");
+        }
+        let path = h.capture(cap);
+        let mut args = vec!["-n", "-q", "-r", &path, "-z", &z];
+        let secrets = secrets_args();
+        args.extend(secrets.iter().map(String::as_str));
+        let out = h.tshark(&args);
+        let row = out.lines().find(|l| l.contains("<>")).expect("io,stat row");
+        row.split('|')
+            .skip(2)
+            .filter_map(|c| c.trim().parse().ok())
+            .take(lean.len())
+            .collect()
+    };
+    let mut seen = 0;
+    for cap in [
+        "02-alibabacloud-sdk-thing-model.pcapng",
+        "09-mid-session.pcapng",
+        "10-gateway-subdevices-nodesdk.pcapng",
+        "11-gateway-batch-login-linkkit.pcapng",
+        "13-ntp-ota-linkkit.pcapng",
+        "14-rrpc-ext-services-linkkit.pcapng",
+        "15-binary-upraw-file-download.pcapng",
+        "16-alink-quirks.pcapng",
+        "18-unacked-and-refused.pcapng",
+        "20-same-device-twice.pcapng",
+        "32-link-sdk41-mqtt5.pcapng",
+        "38-tsl-dsltemplate-linkkit.pcapng",
+    ] {
+        let (lean_counts, full) = (counts(cap, false), counts(cap, true));
+        assert_eq!(lean_counts.len(), lean.len(), "{cap}");
+        let differ: Vec<(&String, u64, u64)> = lean
+            .iter()
+            .zip(lean_counts.iter().zip(&full))
+            .filter(|(_, (a, b))| a != b)
+            .map(|(f, (a, b))| (f, *a, *b))
+            .collect();
+        assert!(differ.is_empty(), "{cap}: (field, lean, full) {differ:?}");
+        seen += lean_counts.iter().filter(|n| **n > 0).count();
+    }
+    assert!(seen > 200, "fields seen {seen}");
+
+    // Each session field asked alone gets the full analysis: it occurs as often as with another
+    // session field beside it.
+    let alone = |cap: &str, f: &str, with: bool| -> u64 {
+        let mut z = format!("io,stat,0,COUNT({f}){f}");
+        if with {
+            z.push_str(",COUNT(aliiot.request_in)aliiot.request_in");
+        }
+        let path = h.capture(cap);
+        let out = h.tshark(&["-n", "-q", "-r", &path, "-z", &z]);
+        let row = out.lines().find(|l| l.contains("<>")).expect("io,stat row");
+        row.split('|')
+            .nth(2)
+            .and_then(|c| c.trim().parse().ok())
+            .expect(row)
+    };
+    let fields: Vec<String> = h
+        .tshark(&["-G", "fields"])
+        .lines()
+        .filter_map(|l| {
+            l.split('\t')
+                .nth(2)
+                .filter(|f| session(f))
+                .map(str::to_string)
+        })
+        .collect();
+    assert!(fields.len() >= 20, "{fields:?}");
+    let mut occur = 0;
+    for (cap, only) in [
+        ("31-c-sdk3-linkkit.pcapng", None),
+        (
+            "19-keepalive-violation.pcapng",
+            Some("aliiot.keepalive_gap"),
+        ),
+        ("13-ntp-ota-linkkit.pcapng", Some("aliiot.ntp.clock_offset")),
+    ] {
+        for f in fields
+            .iter()
+            .filter(|f| only.is_none_or(|o| o == f.as_str()))
+        {
+            let n = alone(cap, f, true);
+            assert_eq!(alone(cap, f, false), n, "{cap}: {f}");
+            occur += (n > 0) as usize;
+        }
+    }
+    assert!(occur >= 8, "session fields seen {occur}");
+}

@@ -345,6 +345,27 @@ pub fn from_payload(f: &FieldDef) -> bool {
     PREFIXES.iter().any(|p| f.abbrev.starts_with(p))
 }
 
+/// Whether a field is made from a connection's state rather than from the packet and its login
+/// (links between packets, times between them, the MQTT flow, the session summary): the first
+/// pass builds that state only when nothing is kept for later and none of these is wanted.
+pub fn from_session(f: &FieldDef) -> bool {
+    const NAMES: &[&str] = &[
+        "aliiot.request_in",
+        "aliiot.response_in",
+        "aliiot.response_time",
+        "aliiot.ack_in",
+        "aliiot.ack_to",
+        "aliiot.ack_time",
+        "aliiot.dup_of",
+        "aliiot.echo_of",
+        "aliiot.keepalive_gap",
+        "aliiot.tsl.cause_frame",
+    ];
+    // A SUBACK's filters and results are matched to its SUBSCRIBE's by the flow.
+    const PREFIXES: &[&str] = &["aliiot.session.", "aliiot.ntp.", "aliiot.sub."];
+    NAMES.contains(&f.abbrev) || PREFIXES.iter().any(|p| f.abbrev.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -307,11 +307,20 @@ unsafe fn pdus_inner(
                         .as_ptr(),
                 );
             }
-            // Only the Info column, and nothing kept for a later pass: a lighter analysis.
-            let detail = if !keep && detail == Detail::Summary && !wants.items && !tapping {
-                Detail::Column
-            } else {
-                detail
+            // Nothing kept for a later pass and only the Info column, or items that need no
+            // session state: a lighter analysis (one-pass tshark asks the same of every frame).
+            let detail = match detail {
+                Detail::Summary if !keep && !tapping && !wants.items => Detail::Column,
+                Detail::Summary
+                    if !keep
+                        && !tapping
+                        && !wants.visible
+                        && !wants.experts
+                        && !registry::any_session_field_referenced(tree) =>
+                {
+                    Detail::Fields
+                }
+                d => d,
             };
             st.dissection.first_pass(
                 data,

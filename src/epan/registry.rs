@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
+use std::sync::OnceLock;
 
 use wireshark_sys as ws;
 
@@ -78,13 +79,24 @@ pub fn any_expert_referenced(tree: *mut ws::proto_tree) -> bool {
 /// Whether a filter or an export references a field made from a PUBLISH's payload
 /// ([`crate::core::fields::from_payload`]).
 pub fn any_payload_field_referenced(tree: *mut ws::proto_tree) -> bool {
-    static FROM_PAYLOAD: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
-    FROM_PAYLOAD
-        .get_or_init(|| {
-            (0..N_FIELDS)
-                .filter(|&i| crate::core::fields::from_payload(&FIELDS[i]))
-                .collect()
-        })
+    static FROM_PAYLOAD: OnceLock<Vec<usize>> = OnceLock::new();
+    any_referenced_of(tree, &FROM_PAYLOAD, crate::core::fields::from_payload)
+}
+
+/// Whether a filter or an export references a field made from a connection's state
+/// ([`crate::core::fields::from_session`]).
+pub fn any_session_field_referenced(tree: *mut ws::proto_tree) -> bool {
+    static FROM_SESSION: OnceLock<Vec<usize>> = OnceLock::new();
+    any_referenced_of(tree, &FROM_SESSION, crate::core::fields::from_session)
+}
+
+/// Whether any field `kind` picks (its indices listed once, in `list`) is referenced.
+fn any_referenced_of(
+    tree: *mut ws::proto_tree,
+    list: &OnceLock<Vec<usize>>,
+    kind: fn(&crate::core::fields::FieldDef) -> bool,
+) -> bool {
+    list.get_or_init(|| (0..N_FIELDS).filter(|&i| kind(&FIELDS[i])).collect())
         .iter()
         .any(|&i| referenced_at(tree, i))
 }

@@ -228,25 +228,28 @@ impl Conn {
             }
             return;
         }
-        let flow_packet = FlowPacket {
-            msg_type: pdu.msg_type,
-            qos: pdu.qos,
-            dup: pdu.dup,
-            retain: pdu.retain,
-            msgid: pdu.msgid,
-            frame: ctx.frame,
-            ts_ns: ctx.ts_ns,
-            src: ctx.src,
-            dst: ctx.dst,
-            from_device: rec.direction.map(|d| d == Direction::DeviceToCloud),
-            filters: &pdu.topics,
-            sub_codes: &pdu.sub_codes,
-        };
-        rec.flow = self.flow.on_packet(
-            &flow_packet,
-            &mut matching(&mut self.matching).sub_filters,
-            &mut rec.experts,
-        );
+        if !detail.lean() {
+            // The MQTT flow (acknowledgements, keep-alive, session summary) only items read.
+            let flow_packet = FlowPacket {
+                msg_type: pdu.msg_type,
+                qos: pdu.qos,
+                dup: pdu.dup,
+                retain: pdu.retain,
+                msgid: pdu.msgid,
+                frame: ctx.frame,
+                ts_ns: ctx.ts_ns,
+                src: ctx.src,
+                dst: ctx.dst,
+                from_device: rec.direction.map(|d| d == Direction::DeviceToCloud),
+                filters: &pdu.topics,
+                sub_codes: &pdu.sub_codes,
+            };
+            rec.flow = self.flow.on_packet(
+                &flow_packet,
+                &mut matching(&mut self.matching).sub_filters,
+                &mut rec.experts,
+            );
+        }
         rec.v5_reason = crate::core::mqtt5::check(pdu.msg_type, &pdu.v5, &mut rec.experts);
         match pdu.msg_type {
             PUBLISH => {
@@ -342,7 +345,8 @@ impl Conn {
             .payload
             .filter(|_| model.is_some() && detail != Detail::Full && !t.is_reply)
             .map(|b| (&*topic_text, b));
-        if self.echoes && t.flow() == topic::Flow::Up {
+        let lean = detail.lean();
+        if self.echoes && t.flow() == topic::Flow::Up && !lean {
             rec.echo_of = self.echo(rec.direction, &topic_text, pdu.payload, ctx.frame);
             if let Some(f) = rec.echo_of {
                 rec.experts.push(Finding::Echo(f).item());
@@ -353,7 +357,7 @@ impl Conn {
             // is where they stand among the packet's.
             rec.payload_experts_at = Some(rec.experts.len().min(u8::MAX as usize) as u8);
             // An echo is neither a request nor a reply.
-            if rec.echo_of.is_none() {
+            if rec.echo_of.is_none() && !lean {
                 let mqtt5 = (pdu.response_topic, pdu.correlation, &*topic_text);
                 self.match_request(&t, p, ctx, mqtt5, (unchecked, models), rec);
             }
@@ -372,7 +376,7 @@ impl Conn {
                 }
             }
         }
-        if payload.as_ref().is_some_and(Payload::alink_error) {
+        if !lean && payload.as_ref().is_some_and(Payload::alink_error) {
             self.flow.alink_errors += 1;
         }
         if detail != Detail::Bare {

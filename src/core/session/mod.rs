@@ -71,7 +71,7 @@ impl Capture {
     ) {
         let conn = self.conns.entry(conv).or_default();
         conn.analyze_with(pdu, ctx, secrets, detail, self.tsl.at(ctx.frame), rec);
-        if detail == Detail::Column {
+        if detail.lean() {
             // Models learned from the capture and devices logged in twice show only in items.
             return;
         }

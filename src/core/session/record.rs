@@ -77,10 +77,23 @@ pub enum Detail {
     /// learned from the capture) is not built, on this packet or for later ones. One-pass tshark
     /// asks the same of every frame, so no later packet is shown with more.
     Column,
+    /// [`Detail::Summary`] for items that need no session state (a filter or export on the
+    /// product key, the topic, the login…), on a pass that keeps nothing for later passes and
+    /// with no expert item wanted: pairing, flow and session findings, echoes and models learned
+    /// from the capture are not built, as for [`Detail::Column`].
+    Fields,
     /// Its summary (Info column, statistics): the topic, and the payload's Alink facts.
     Summary,
     /// Everything: the packet is shown.
     Full,
+}
+
+impl Detail {
+    /// Whether what only items of the session would read (pairing, flow and session findings,
+    /// echoes, models learned from the capture, devices logged in twice) is left unbuilt.
+    pub fn lean(self) -> bool {
+        matches!(self, Detail::Column | Detail::Fields)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -427,7 +427,7 @@ fn fields_without_session_state_are_the_full_analysis_fields() {
         .collect();
     assert!(lean.len() > 60, "{} fields", lean.len());
     let counts = |cap: &str, with_session: bool| -> Vec<u64> {
-        let mut z = format!("io,stat,0");
+        let mut z = "io,stat,0".to_string();
         for f in &lean {
             z.push_str(&format!(",COUNT({f}){f}"));
         }

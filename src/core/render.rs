@@ -56,6 +56,16 @@ pub trait Sink {
     fn labels_wanted(&self) -> bool {
         true
     }
+    /// Whether items made from a PUBLISH's payload are wanted (false when the tree is only
+    /// filtered on or exported and none of them is named).
+    fn payload_wanted(&self) -> bool {
+        true
+    }
+    /// Whether expert items are wanted (false when the tree is only filtered on or exported and
+    /// no expert item is named).
+    fn experts_wanted(&self) -> bool {
+        true
+    }
 }
 
 /// A label's text, made only when labels are shown.
@@ -168,7 +178,7 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
         sink.field(Hf::ReasonCode, Value::U32(code as u32));
         sink.append(&shown_label(sink, || format!(" ({meaning})")));
     }
-    if let Some(p) = &rec.payload {
+    if let Some(p) = rec.payload.as_ref().filter(|_| sink.payload_wanted()) {
         for (hf, v) in &p.named {
             sink.field(*hf, Value::Str(v));
         }
@@ -213,8 +223,10 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
         sink.pop();
     }
     render_flow(rec, conn, frame, final_pass, sink);
-    for (ei, msg) in &rec.all_experts() {
-        sink.expert(*ei, msg);
+    if sink.experts_wanted() {
+        for (ei, msg) in &rec.all_experts() {
+            sink.expert(*ei, msg);
+        }
     }
     if sink.info_wanted() {
         render_info(rec, id, sink);

@@ -30,6 +30,8 @@ pub struct TreeSink {
     visible: bool,
     /// Expert items are wanted (aliiot's own item is then always made).
     experts: bool,
+    /// Items made from a PUBLISH's payload are wanted.
+    payload: bool,
     /// The dissected bytes and the packet's parts, to place fields read from the packet.
     data: *const u8,
     data_len: usize,
@@ -107,6 +109,7 @@ impl TreeSink {
             info_wanted: true,
             visible: true,
             experts: true,
+            payload: true,
             data: std::ptr::null(),
             data_len: 0,
             regions: Regions::default(),
@@ -161,6 +164,7 @@ impl TreeSink {
         self.info_wanted = w.info;
         self.visible = w.visible;
         self.experts = w.experts;
+        self.payload = w.payload;
         self
     }
 
@@ -193,6 +197,14 @@ impl Sink for TreeSink {
 
     fn labels_wanted(&self) -> bool {
         self.visible
+    }
+
+    fn payload_wanted(&self) -> bool {
+        self.payload
+    }
+
+    fn experts_wanted(&self) -> bool {
+        self.visible || self.experts
     }
 
     fn open(&mut self, summary: &str) {

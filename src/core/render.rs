@@ -238,28 +238,29 @@ fn render_info(rec: &PduRecord, id: &super::session::Identity, sink: &mut dyn Si
     if let (PUBLISH, Some(p), Some(t)) = (rec.msg_type, &rec.payload, rec.topics.first()) {
         publish_info(t, &p.body, sink);
     }
+    // Pieces joined, not format!: this runs for every login shown.
     if let Some(login) = &rec.login {
-        sink.info(&format!(
-            " · {} ({}){}",
-            id.device_name(),
-            id.product_key(),
-            login
-                .sign
-                .as_ref()
-                .map(|s| format!(", {}", s.status.label()))
-                .unwrap_or_default()
-        ));
+        let sign = login.sign.as_ref().map(|s| s.status.label());
+        sink.info(
+            &[
+                " · ",
+                id.device_name(),
+                " (",
+                id.product_key(),
+                ")",
+                if sign.is_some() { ", " } else { "" },
+                sign.unwrap_or_default(),
+            ]
+            .concat(),
+        );
     }
     if let Some(c) = rec.connack {
-        sink.info(&format!(
-            " · {} login {}",
-            id.device_name(),
-            if c.accepted {
-                "accepted".to_string()
-            } else {
-                format!("refused: {}", first_clause(c.meaning))
-            }
-        ));
+        let (verdict, meaning) = if c.accepted {
+            ("accepted", "")
+        } else {
+            ("refused: ", first_clause(c.meaning))
+        };
+        sink.info(&[" · ", id.device_name(), " login ", verdict, meaning].concat());
     }
 }
 

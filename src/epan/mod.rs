@@ -262,15 +262,15 @@ unsafe fn pdus_inner(
             if !render::visible(rec, conn) {
                 return;
             }
-            if wants.items || wants.info {
+            if !wants.items {
+                if wants.info {
+                    render::render(rec, conn, frame, visited, &mut tree::ColumnSink(pinfo));
+                }
+            } else {
                 let at = span.offset.min(data.len());
                 let shown = span.len.min(data.len() - at);
-                // The packet's parts, to point fields at their bytes: only when items are made.
-                let regions = if wants.items {
-                    Regions::of(span.bytes(data), span.offset, pdu)
-                } else {
-                    Regions::default()
-                };
+                // The packet's parts, to point fields at their bytes.
+                let regions = Regions::of(span.bytes(data), span.offset, pdu);
                 let mut sink =
                     tree::TreeSink::new(pinfo, tree, tvb, Some((at as i32, shown as i32)))
                         .wanting(wants)

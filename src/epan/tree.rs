@@ -344,6 +344,26 @@ impl Sink for TreeSink {
     }
 }
 
+/// The Info column alone, when no item is wanted (tshark without a tree): nothing else is
+/// touched.
+pub struct ColumnSink(pub *mut ws::packet_info);
+
+impl Sink for ColumnSink {
+    fn open(&mut self, _: &str) {}
+    fn field(&mut self, _: Hf, _: Value<'_>) {}
+    fn append(&mut self, _: &str) {}
+    fn push(&mut self, _: Ett) {}
+    fn push_text(&mut self, _: Ett, _: &str) {}
+    fn pop(&mut self) {}
+    fn expert(&mut self, _: Ei, _: &str) {}
+    fn info(&mut self, text: &str) {
+        unsafe { ws::shim_col_append_info(self.0, cptr(text), text.len()) };
+    }
+    fn items_wanted(&self) -> bool {
+        false
+    }
+}
+
 /// Marks a frame whose analysis panicked; the rest of the capture is still dissected.
 pub unsafe fn internal_error(
     pinfo: *mut ws::packet_info,

@@ -32,6 +32,13 @@ pub trait Sink {
     fn field(&mut self, hf: Hf, v: Value<'_>);
     /// Appends text to the label of the last field added.
     fn append(&mut self, text: &str);
+    /// A field whose label adds ` (description)` after the value.
+    fn field_described(&mut self, hf: Hf, v: Value<'_>, description: &str) {
+        self.field(hf, v);
+        if self.labels_wanted() {
+            self.append(&format!(" ({description})"));
+        }
+    }
     /// Makes the last field added the parent of the following ones, until [`Sink::pop`].
     fn push(&mut self, ett: Ett);
     /// Adds a text-only item and makes it the parent of the following ones.
@@ -445,8 +452,11 @@ fn render_topic(t: &TopicView, sink: &mut dyn Sink) {
         ),
     });
     sink.push_text(Ett::Topic, &label);
-    sink.field(Hf::TopicClass, Value::Str(t.class.name));
-    sink.append(&shown_label(sink, || format!(" ({})", t.class.description)));
+    sink.field_described(
+        Hf::TopicClass,
+        Value::Str(t.class.name),
+        t.class.description,
+    );
     if let Some(i) = t.identifier() {
         sink.field(Hf::TopicIdentifier, Value::Str(i));
     }
@@ -523,9 +533,10 @@ fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
         sink.field(Hf::AlinkAck, Value::U32(v.min(u32::MAX as u64) as u32));
     }
     if let Some(c) = a.code {
-        sink.field(Hf::AlinkCode, Value::U32(c.min(u32::MAX as u64) as u32));
-        if let Some(m) = payload::code_meaning(c) {
-            sink.append(&shown_label(sink, || format!(" ({m})")));
+        let v = Value::U32(c.min(u32::MAX as u64) as u32);
+        match payload::code_meaning(c) {
+            Some(m) => sink.field_described(Hf::AlinkCode, v, m),
+            None => sink.field(Hf::AlinkCode, v),
         }
     }
     if let Some(v) = &a.message {

@@ -243,6 +243,49 @@ impl Sink for TreeSink {
         }
     }
 
+    fn field_described(&mut self, f: Hf, v: Value<'_>, description: &str) {
+        use crate::core::fields::{Kind, FIELDS};
+        let t = self.current();
+        let one_label = matches!(
+            (&v, FIELDS[f as usize].kind),
+            (Value::Str(_), Kind::Str) | (Value::U32(_), Kind::U32Dec)
+        );
+        if !self.visible || t.is_null() || !one_label {
+            // No label is shown (the plain field, if anybody asks for it), or the value's own
+            // label is Wireshark's to make.
+            self.field(f, v);
+            if self.visible {
+                self.append(&format!(" ({description})"));
+            }
+            return;
+        }
+        let placed = self.place(f, &v);
+        let (at, len) = placed.unwrap_or((0, 0));
+        let (tvb, d, d_len) = (self.tvb, cptr(description), description.len());
+        unsafe {
+            self.last = match v {
+                Value::Str(s) => ws::shim_add_string_described(
+                    t,
+                    hf(f),
+                    tvb,
+                    at,
+                    len,
+                    self.pinfo,
+                    cptr(s),
+                    s.len(),
+                    d,
+                    d_len,
+                ),
+                Value::U32(n) => ws::shim_add_uint_described(t, hf(f), tvb, at, len, n, d, d_len),
+                // Not one_label: ruled out above.
+                _ => std::ptr::null_mut(),
+            };
+            if placed.is_none() {
+                ws::shim_item_set_generated(self.last);
+            }
+        }
+    }
+
     fn field(&mut self, f: Hf, v: Value<'_>) {
         let t = self.current();
         if t.is_null() {
@@ -292,7 +335,9 @@ impl Sink for TreeSink {
     }
 
     fn append(&mut self, text: &str) {
-        unsafe { ws::shim_item_append_text(self.last, cptr(text), text.len()) };
+        if self.visible {
+            unsafe { ws::shim_item_append_text(self.last, cptr(text), text.len()) };
+        }
     }
 
     fn push(&mut self, e: Ett) {

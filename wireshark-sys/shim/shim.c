@@ -894,6 +894,28 @@ proto_item *shim_add_string(proto_tree *tree, int hf, tvbuff_t *tvb, int start, 
     SHIM_GUARDED(proto_tree_add_string(tree, hf, tvb, start, length, v));
 }
 
+proto_item *shim_add_string_described(proto_tree *tree, int hf, tvbuff_t *tvb, int start,
+                                      int length, packet_info *pinfo, const char *s, size_t len,
+                                      const char *d, size_t d_len)
+{
+    if (!tree)
+        return NULL;
+    char buf[SHIM_TEXT_BUF];
+    const char *v = nul_terminated(buf, pinfo, s, len);
+    SHIM_GUARDED(proto_tree_add_string_format_value(tree, hf, tvb, start, length, v, "%s (%.*s)",
+                                                    v, (int)d_len, d));
+}
+
+/* For a BASE_DEC field without value names: its label is the number. */
+proto_item *shim_add_uint_described(proto_tree *tree, int hf, tvbuff_t *tvb, int start,
+                                    int length, uint32_t v, const char *d, size_t d_len)
+{
+    if (!tree)
+        return NULL;
+    SHIM_GUARDED(proto_tree_add_uint_format_value(tree, hf, tvb, start, length, v, "%u (%.*s)", v,
+                                                  (int)d_len, d));
+}
+
 proto_item *shim_add_uint(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, uint32_t v)
 {
     if (!tree)

@@ -162,6 +162,13 @@ proto_tree *shim_subtree(proto_item *item, int ett);
  * value, which the caller marks generated). */
 proto_item *shim_add_string(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length,
                             packet_info *pinfo, const char *s, size_t len);
+/* A string field whose label adds ` (description)` after the value: one label made, not the
+ * value's label and then an appended one. */
+proto_item *shim_add_string_described(proto_tree *tree, int hf, tvbuff_t *tvb, int start,
+                                      int length, packet_info *pinfo, const char *s, size_t len,
+                                      const char *d, size_t d_len);
+proto_item *shim_add_uint_described(proto_tree *tree, int hf, tvbuff_t *tvb, int start,
+                                    int length, uint32_t v, const char *d, size_t d_len);
 proto_item *shim_add_uint(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, uint32_t v);
 proto_item *shim_add_int(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, int32_t v);
 proto_item *shim_add_bool(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int length, int v);

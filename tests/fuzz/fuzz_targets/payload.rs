@@ -67,6 +67,8 @@ fuzz_target!(|data: &[u8]| {
     let p = payload::analyze(&t, bytes, aliiot::core::tsl::InForce::NONE);
     // The first pass's facts (debug assertions, on here, check the scan against the parser).
     let _ = payload::facts(&t, bytes);
+    // The Info column's: the same code as the facts (checked there too).
+    assert_eq!(payload::code_facts(&t, bytes).code(), payload::facts(&t, bytes).code());
 
     match &p.body {
         Body::Empty => assert!(bytes.is_empty()),

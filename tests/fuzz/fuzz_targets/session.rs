@@ -24,7 +24,7 @@ use aliiot::core::mqtt::{CONNECT, PUBLISH};
 use aliiot::core::mqtt5::V5;
 use aliiot::core::render::{self, Sink, Value};
 use aliiot::core::secrets::Secrets;
-use aliiot::core::session::{split_username, Capture, FrameCtx, MqttPdu, PduRecord};
+use aliiot::core::session::{split_username, Capture, Detail, FrameCtx, MqttPdu, PduRecord};
 use aliiot::core::sign;
 use aliiot::core::stats::{self, DeviceTable, StatsSink};
 use libfuzzer_sys::fuzz_target;
@@ -273,6 +273,10 @@ fn correct_password(cid: &[u8], user: &[u8]) -> Option<String> {
 fuzz_target!(|data: &[u8]| {
     let secrets = secrets();
     let mut capture = Capture::default();
+    // One-pass tshark's lighter analyses, fed the same packets: the Info column alone
+    // (Detail::Column) and fields that need no session state (Detail::Fields).
+    let mut column = Capture::default();
+    let mut fields = Capture::default();
     let mut seen: Vec<(u32, u32, PduRecord)> = Vec::new();
     let mut ts_ns: i64 = 1_733_000_000_000_000_000;
     let mut passwords: Vec<String> = Vec::new();
@@ -365,6 +369,8 @@ fuzz_target!(|data: &[u8]| {
 
         if flags & 0x10 != 0 {
             capture.tcp_end(conv, frame, ts_ns, flags & 0x20 != 0);
+            column.tcp_end(conv, frame, ts_ns, flags & 0x20 != 0);
+            fields.tcp_end(conv, frame, ts_ns, flags & 0x20 != 0);
             continue;
         }
         let (dev, broker) = (1000 + 2 * conv as u64, 1001 + 2 * conv as u64);
@@ -378,6 +384,24 @@ fuzz_target!(|data: &[u8]| {
             ts_ns,
         };
         let rec = capture.analyze(conv, &pdu, &ctx, secrets);
+        for (lean, detail) in [(&mut column, Detail::Column), (&mut fields, Detail::Fields)] {
+            let mut r = PduRecord::default();
+            lean.analyze_with(conv, &pdu, &ctx, secrets, detail, &mut r);
+            let info = |rec: &PduRecord, capture: &Capture| {
+                let mut sink = CheckSink::new(false);
+                render::render(rec, &capture.conns[&conv], frame, false, &mut sink);
+                sink.info
+            };
+            assert_eq!(
+                info(&r, lean),
+                info(&rec, &capture),
+                "Info column differs with {detail:?}"
+            );
+            if detail == Detail::Fields {
+                // What a filter on the product key or device name matches.
+                assert_eq!(r.identity, rec.identity, "identity differs with {detail:?}");
+            }
+        }
         if computed.is_some() {
             if let Some(s) = rec.login.as_ref().and_then(|l| l.sign.as_ref()) {
                 assert!(

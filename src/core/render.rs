@@ -75,6 +75,26 @@ pub trait Sink {
     }
 }
 
+/// The Info column alone, for a dissection that wants no item (tshark without a tree): every
+/// text the column gets goes to `F`, and nothing else is made.
+pub struct ColumnSink<F: FnMut(&str)>(pub F);
+
+impl<F: FnMut(&str)> Sink for ColumnSink<F> {
+    fn open(&mut self, _: &str) {}
+    fn field(&mut self, _: Hf, _: Value<'_>) {}
+    fn append(&mut self, _: &str) {}
+    fn push(&mut self, _: Ett) {}
+    fn push_text(&mut self, _: Ett, _: &str) {}
+    fn pop(&mut self) {}
+    fn expert(&mut self, _: Ei, _: &str) {}
+    fn info(&mut self, text: &str) {
+        (self.0)(text);
+    }
+    fn items_wanted(&self) -> bool {
+        false
+    }
+}
+
 /// A label's text, made only when labels are shown.
 fn shown_label(sink: &dyn Sink, text: impl FnOnce() -> String) -> String {
     if sink.labels_wanted() {
@@ -808,26 +828,6 @@ pub mod tests {
         }
     }
 
-    /// The Info column alone, as tshark without a tree asks it.
-    #[derive(Default)]
-    struct InfoOnly(String);
-
-    impl Sink for InfoOnly {
-        fn open(&mut self, _: &str) {}
-        fn field(&mut self, _: Hf, _: Value<'_>) {}
-        fn append(&mut self, _: &str) {}
-        fn push(&mut self, _: Ett) {}
-        fn push_text(&mut self, _: Ett, _: &str) {}
-        fn pop(&mut self) {}
-        fn expert(&mut self, _: Ei, _: &str) {}
-        fn info(&mut self, text: &str) {
-            self.0.push_str(text);
-        }
-        fn items_wanted(&self) -> bool {
-            false
-        }
-    }
-
     #[test]
     fn column_detail_gives_the_info_summary_gives() {
         use crate::core::mqtt::{CONNACK, CONNECT, PUBLISH};
@@ -878,7 +878,7 @@ pub mod tests {
                 false,
                 publish(reply, br#"{"id":"8","message":"caf\u00e9","code":"200"}"#),
             ),
-            // Malformed inside params: no Alink facts, so no code shown.
+            // Malformed inside data: no Alink facts, so no code shown.
             (
                 false,
                 publish(reply, br#"{"id":"9","data":{"a":1 "b":2},"code":200}"#),
@@ -900,9 +900,10 @@ pub mod tests {
                 };
                 let mut rec = PduRecord::default();
                 cap.analyze_with(7, pdu, &ctx, &Secrets::default(), detail, &mut rec);
-                let mut sink = InfoOnly::default();
+                let mut info = String::new();
+                let mut sink = ColumnSink(|t: &str| info.push_str(t));
                 render(&rec, &cap.conns[&7], frame, false, &mut sink);
-                infos.push(sink.0);
+                infos.push(info);
             }
             (infos, cap.conns[&7].requests.len())
         };

@@ -264,7 +264,10 @@ unsafe fn pdus_inner(
             }
             if !wants.items {
                 if wants.info {
-                    render::render(rec, conn, frame, visited, &mut tree::ColumnSink(pinfo));
+                    let mut column = render::ColumnSink(|text: &str| unsafe {
+                        ws::shim_col_append_info(pinfo, text.as_ptr().cast(), text.len())
+                    });
+                    render::render(rec, conn, frame, visited, &mut column);
                 }
             } else {
                 let at = span.offset.min(data.len());

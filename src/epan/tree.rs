@@ -168,6 +168,82 @@ impl TreeSink {
         self
     }
 
+    /// A field, and with `description` its label followed by ` (description)`.
+    fn add(&mut self, f: Hf, v: Value<'_>, description: Option<&str>) {
+        use crate::core::fields::{Kind, FIELDS};
+        let t = self.current();
+        if t.is_null() {
+            self.last = std::ptr::null_mut();
+            return;
+        }
+        if !self.visible && !super::registry::field_referenced(t, f) {
+            // Nobody sees or asks for this field: what Wireshark would fake, skipped before it is
+            // made (its children go to the parent, as under a faked item).
+            self.last = t as *mut ws::proto_item;
+            return;
+        }
+        let id = hf(f);
+        let placed = if self.visible {
+            self.place(f, &v)
+        } else {
+            None
+        };
+        let (at, len) = placed.unwrap_or((0, 0));
+        let tvb = self.tvb;
+        let kind = FIELDS[f as usize].kind;
+        // Shown with its description: one label where the value is shown as it is (a string, a
+        // plain decimal), else the value's own label and the description appended to it.
+        let (described, appended) = match description.filter(|_| self.visible) {
+            Some(d)
+                if matches!(
+                    (&v, kind),
+                    (Value::Str(_), Kind::Str) | (Value::U32(_), Kind::U32Dec)
+                ) =>
+            {
+                (Some(d), None)
+            }
+            d => (None, d),
+        };
+        unsafe {
+            self.last = match (v, described) {
+                (Value::Str(s), Some(d)) => ws::shim_add_string_described(
+                    t,
+                    id,
+                    tvb,
+                    at,
+                    len,
+                    self.pinfo,
+                    cptr(s),
+                    s.len(),
+                    cptr(d),
+                    d.len(),
+                ),
+                (Value::U32(n), Some(d)) => {
+                    ws::shim_add_uint_described(t, id, tvb, at, len, n, cptr(d), d.len())
+                }
+                (Value::Str(s), _) => {
+                    ws::shim_add_string(t, id, tvb, at, len, self.pinfo, cptr(s), s.len())
+                }
+                (Value::U32(n), _) if matches!(kind, Kind::Bool(_)) => {
+                    ws::shim_add_bool(t, id, tvb, at, len, n as i32)
+                }
+                (Value::U32(n), _) => ws::shim_add_uint(t, id, tvb, at, len, n),
+                (Value::I32(n), _) => ws::shim_add_int(t, id, tvb, at, len, n),
+                (Value::Bool(b), _) => ws::shim_add_bool(t, id, tvb, at, len, b as i32),
+                (Value::Time(s, ns) | Value::RelTime(s, ns), _) => {
+                    ws::shim_add_time(t, id, tvb, at, len, s, ns)
+                }
+                (Value::F64(v), _) => ws::shim_add_double(t, id, tvb, at, len, v),
+            };
+            if placed.is_none() {
+                ws::shim_item_set_generated(self.last);
+            }
+        }
+        if let Some(d) = appended {
+            self.append(&format!(" ({d})"));
+        }
+    }
+
     fn current(&self) -> *mut ws::proto_tree {
         if self.depth == 0 {
             std::ptr::null_mut()
@@ -244,94 +320,11 @@ impl Sink for TreeSink {
     }
 
     fn field_described(&mut self, f: Hf, v: Value<'_>, description: &str) {
-        use crate::core::fields::{Kind, FIELDS};
-        let t = self.current();
-        let one_label = matches!(
-            (&v, FIELDS[f as usize].kind),
-            (Value::Str(_), Kind::Str) | (Value::U32(_), Kind::U32Dec)
-        );
-        if !self.visible || t.is_null() || !one_label {
-            // No label is shown (the plain field, if anybody asks for it), or the value's own
-            // label is Wireshark's to make.
-            self.field(f, v);
-            if self.visible {
-                self.append(&format!(" ({description})"));
-            }
-            return;
-        }
-        let placed = self.place(f, &v);
-        let (at, len) = placed.unwrap_or((0, 0));
-        let (tvb, d, d_len) = (self.tvb, cptr(description), description.len());
-        unsafe {
-            self.last = match v {
-                Value::Str(s) => ws::shim_add_string_described(
-                    t,
-                    hf(f),
-                    tvb,
-                    at,
-                    len,
-                    self.pinfo,
-                    cptr(s),
-                    s.len(),
-                    d,
-                    d_len,
-                ),
-                Value::U32(n) => ws::shim_add_uint_described(t, hf(f), tvb, at, len, n, d, d_len),
-                // Not one_label: ruled out above.
-                _ => std::ptr::null_mut(),
-            };
-            if placed.is_none() {
-                ws::shim_item_set_generated(self.last);
-            }
-        }
+        self.add(f, v, Some(description));
     }
 
     fn field(&mut self, f: Hf, v: Value<'_>) {
-        let t = self.current();
-        if t.is_null() {
-            self.last = std::ptr::null_mut();
-            return;
-        }
-        if !self.visible && !super::registry::field_referenced(t, f) {
-            // Nobody sees or asks for this field: what Wireshark would fake, skipped before it is
-            // made (its children go to the parent, as under a faked item).
-            self.last = t as *mut ws::proto_item;
-            return;
-        }
-        let id = hf(f);
-        let placed = if self.visible {
-            self.place(f, &v)
-        } else {
-            None
-        };
-        let (at, len) = placed.unwrap_or((0, 0));
-        let tvb = self.tvb;
-        unsafe {
-            self.last = match v {
-                Value::Str(s) => {
-                    ws::shim_add_string(t, id, tvb, at, len, self.pinfo, cptr(s), s.len())
-                }
-                Value::U32(n) => {
-                    if matches!(
-                        crate::core::fields::FIELDS[f as usize].kind,
-                        crate::core::fields::Kind::Bool(_)
-                    ) {
-                        ws::shim_add_bool(t, id, tvb, at, len, n as i32)
-                    } else {
-                        ws::shim_add_uint(t, id, tvb, at, len, n)
-                    }
-                }
-                Value::I32(n) => ws::shim_add_int(t, id, tvb, at, len, n),
-                Value::Bool(b) => ws::shim_add_bool(t, id, tvb, at, len, b as i32),
-                Value::Time(s, ns) | Value::RelTime(s, ns) => {
-                    ws::shim_add_time(t, id, tvb, at, len, s, ns)
-                }
-                Value::F64(v) => ws::shim_add_double(t, id, tvb, at, len, v),
-            };
-            if placed.is_none() {
-                ws::shim_item_set_generated(self.last);
-            }
-        }
+        self.add(f, v, None);
     }
 
     fn append(&mut self, text: &str) {
@@ -386,26 +379,6 @@ impl Sink for TreeSink {
 
     fn info(&mut self, text: &str) {
         unsafe { ws::shim_col_append_info(self.pinfo, cptr(text), text.len()) };
-    }
-}
-
-/// The Info column alone, when no item is wanted (tshark without a tree): nothing else is
-/// touched.
-pub struct ColumnSink(pub *mut ws::packet_info);
-
-impl Sink for ColumnSink {
-    fn open(&mut self, _: &str) {}
-    fn field(&mut self, _: Hf, _: Value<'_>) {}
-    fn append(&mut self, _: &str) {}
-    fn push(&mut self, _: Ett) {}
-    fn push_text(&mut self, _: Ett, _: &str) {}
-    fn pop(&mut self) {}
-    fn expert(&mut self, _: Ei, _: &str) {}
-    fn info(&mut self, text: &str) {
-        unsafe { ws::shim_col_append_info(self.0, cptr(text), text.len()) };
-    }
-    fn items_wanted(&self) -> bool {
-        false
     }
 }
 

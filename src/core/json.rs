@@ -78,6 +78,8 @@ pub fn parse(input: &[u8]) -> Result<Parsed, Error> {
         nodes: 0,
         notes: Vec::new(),
         omitted: 0,
+        members: Vec::new(),
+        items: Vec::new(),
     };
     if input.starts_with(BOM) {
         p.pos = BOM.len();
@@ -104,6 +106,10 @@ struct Parser<'a> {
     notes: Vec<String>,
     /// Notes that did not fit in `notes`.
     omitted: usize,
+    /// The members (items) of the objects (arrays) being read, innermost last: each container
+    /// gets one allocation of its final size when it closes, not a vector grown member by member.
+    members: Vec<(String, Value)>,
+    items: Vec<Value>,
 }
 
 impl Parser<'_> {
@@ -246,13 +252,11 @@ impl Parser<'_> {
             }
         }
         // Only ASCII digits, signs, '.', 'e' and 'E' were consumed.
-        let text: String = self
+        let text = self
             .input
             .get(start..self.pos)
-            .unwrap_or_default()
-            .iter()
-            .map(|&b| char::from(b))
-            .collect();
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .unwrap_or_default();
         let value: f64 = match text.parse() {
             Ok(v) => v,
             Err(_) => return Err(self.err_at(start, "not a number")),
@@ -260,33 +264,50 @@ impl Parser<'_> {
         if !value.is_finite() {
             self.note(|| format!("number out of range at byte {start}"));
         }
-        Ok(Value::Number { text, value })
+        Ok(Value::Number {
+            text: text.to_owned(),
+            value,
+        })
     }
 
     fn array(&mut self, depth: usize) -> Result<Value, Error> {
         self.pos += 1; // '['
-        let mut items = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Ok(Value::Array(items));
+            return Ok(Value::Array(Vec::new()));
         }
-        loop {
-            items.push(self.value(depth)?);
-            if self.after_member(b']', "',' or ']'")? {
-                return Ok(Value::Array(items));
+        let mark = self.items.len();
+        let closed = loop {
+            match self.value(depth) {
+                Ok(v) => self.items.push(v),
+                Err(e) => break Err(e),
             }
-        }
+            match self.after_member(b']', "',' or ']'") {
+                Ok(false) => {}
+                Ok(true) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        let items: Vec<Value> = self.items.drain(mark..).collect();
+        closed.map(|()| Value::Array(items))
     }
 
     fn object(&mut self, depth: usize) -> Result<Value, Error> {
         self.pos += 1; // '{'
-        let mut members = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(Value::Object(members));
+            return Ok(Value::Object(Vec::new()));
         }
+        let mark = self.members.len();
+        let closed = self.members_until_close(depth);
+        let members: Vec<(String, Value)> = self.members.drain(mark..).collect();
+        closed.map(|()| Value::Object(members))
+    }
+
+    /// An object's members onto `self.members`, up to and including its closing brace.
+    fn members_until_close(&mut self, depth: usize) -> Result<(), Error> {
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
@@ -299,9 +320,9 @@ impl Parser<'_> {
             }
             self.pos += 1;
             let value = self.value(depth)?;
-            members.push((key, value));
+            self.members.push((key, value));
             if self.after_member(b'}', "',' or '}'")? {
-                return Ok(Value::Object(members));
+                return Ok(());
             }
         }
     }
@@ -339,6 +360,15 @@ impl Parser<'_> {
             // A run of raw bytes up to the next quote or backslash. Both are ASCII, so a valid
             // multi-byte UTF-8 sequence never straddles two runs.
             let run_start = self.pos;
+            // Plain bytes a word at a time; the loop below looks at the one that stopped it.
+            while let Some(w) = self.input.get(self.pos..self.pos + 8) {
+                let stops = super::swar::json_string_stops(w);
+                if stops != 0 {
+                    self.pos += (stops.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                self.pos += 8;
+            }
             while let Some(b) = self.peek() {
                 if b == b'"' || b == b'\\' {
                     break;

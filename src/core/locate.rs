@@ -112,7 +112,7 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     // The first byte by a plain scan, the rest compared only there.
     while i <= last_start {
-        let k = i + hay[i..=last_start].iter().position(|b| *b == first)?;
+        let k = i + memchr::memchr(first, &hay[i..=last_start])?;
         if hay[k + 1..k + needle.len()] == *rest {
             return Some(k);
         }

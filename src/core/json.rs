@@ -1483,7 +1483,11 @@ impl<'a> Scan<'a> {
             self.ws();
             self.eat(b':')?;
             self.ws();
-            let wanted = if escaped || keys.is_empty() {
+            if escaped && !keys.is_empty() {
+                // The name may decode to a wanted key: unescaping is parse's job.
+                return None;
+            }
+            let wanted = if keys.is_empty() {
                 None
             } else {
                 let key = &self.b[start..end];
@@ -1557,6 +1561,8 @@ mod scan_tests {
             r#"[1]"#,
             r#"{"a":01}"#,
             r#"{"a":1"#,
+            r#"{"\u0069d":"7"}"#,
+            r#"{"x":1,"i\u0064":"7"}"#,
         ] {
             assert!(scan(doc, &["id"]).is_none(), "{doc}");
         }

@@ -945,6 +945,25 @@ mod tests {
         }
     }
 
+    /// A member name written with escapes is the name it decodes to, in every analysis: the
+    /// Info column's code, the filter fields' and the tree's agree.
+    #[test]
+    fn an_escaped_member_name_is_the_name_it_decodes_to() {
+        let r = topic::classify("/sys/a1B2c3D4e5F/dev/thing/event/property/post_reply").unwrap();
+        for (doc, code) in [
+            (r#"{"co\u0064e":460,"id":"1"}"#, Some(460)),
+            (r#"{"id":"1","c\u006fde":"200","message":"success"}"#, Some(200)),
+            (r#"{"id":"1","s\u0079s":{"ack":1}}"#, None),
+            (r#"{"id":"1","code":200}"#, Some(200)),
+            (r#"{"id":"1","message":"no code here"}"#, None),
+        ] {
+            let b = doc.as_bytes();
+            assert_eq!(analyze(&r, b).code(), code, "{doc}");
+            assert_eq!(facts(&r, b).code(), code, "{doc}");
+            assert_eq!(code_facts(&r, b).code(), code, "{doc}");
+        }
+    }
+
     fn info(t: &str) -> TopicInfo<'_> {
         topic::classify(t).unwrap()
     }

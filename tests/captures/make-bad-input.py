@@ -225,6 +225,9 @@ def large(out):
     ]
     for case, payload in cases:
         session(p, case, login + publish(post, payload), connack(0))
+    # Member names written with escapes: the platform's reply code is still code 460.
+    reply = publish(post + "_reply", b'{"co\\u0064e":460,"id":"5","s\\u0079s":{"ack":1}}')
+    session(p, 25, login, connack(0) + reply)
     p.write(out)
 
 

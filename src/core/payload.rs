@@ -384,22 +384,34 @@ fn alink_payload(t: &TopicInfo<'_>, a: Alink) -> Payload {
 /// What the Info column shows of a payload nobody is shown otherwise: [`facts`] for the
 /// message's kind and an Alink message's code only (its other members are not read).
 pub fn code_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
-    if scanned(t) {
-        if let Some([code]) = json::scan(bytes, ["code"]) {
-            let a = Alink {
-                code: code.and_then(|r| r.as_u64_lenient()),
-                ..Alink::default()
-            };
-            let p = alink_payload(t, a);
-            debug_assert_eq!(
-                p.code(),
-                facts(t, bytes).code(),
-                "code_facts and facts disagree"
-            );
-            return p;
-        }
+    if !scanned(t) {
+        return facts(t, bytes);
     }
-    facts(t, bytes)
+    // Without a backslash a member name is its bytes: with no `"code"` among them no member is
+    // named code, whatever the parser makes of the rest. Requests end here, unscanned.
+    static CODE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"code\""));
+    let code = if memchr::memchr(b'\\', bytes).is_none() && CODE.find(bytes).is_none() {
+        None
+    } else {
+        match json::scan(bytes, ["code"]) {
+            Some([code]) => code.and_then(|r| r.as_u64_lenient()),
+            None => return facts(t, bytes),
+        }
+    };
+    let p = alink_payload(
+        t,
+        Alink {
+            code,
+            ..Alink::default()
+        },
+    );
+    debug_assert_eq!(
+        p.code(),
+        facts(t, bytes).code(),
+        "code_facts and facts disagree"
+    );
+    p
 }
 
 /// Shadow documents (reference §4.5) and OTA firmware descriptions (§4.4) have fields of their

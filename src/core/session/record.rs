@@ -80,7 +80,9 @@ pub enum Detail {
     /// [`Detail::Summary`] for items that need no session state (a filter or export on the
     /// product key, the topic, the login…), on a pass that keeps nothing for later passes and
     /// with no expert item wanted: pairing, flow and session findings, echoes and models learned
-    /// from the capture are not built, as for [`Detail::Column`].
+    /// from the capture are not built, as for [`Detail::Column`]. No field made from the payload
+    /// is wanted either (that asks for [`Detail::Full`]), so a payload is read for the Info
+    /// column's code only.
     Fields,
     /// Its summary (Info column, statistics): the topic, and the payload's Alink facts.
     Summary,
@@ -399,8 +401,8 @@ pub(crate) fn describe_publish(
     };
     let payload = payload.map(|b| match detail {
         Detail::Full => payload::analyze(&t, b, models),
-        Detail::Column => payload::code_facts(&t, b),
-        _ => payload::facts(&t, b),
+        Detail::Column | Detail::Fields => payload::code_facts(&t, b),
+        Detail::Bare | Detail::Summary => payload::facts(&t, b),
     });
     let view = if detail == Detail::Column {
         TopicView::class_only(&t)

@@ -70,35 +70,66 @@ pub fn any_expert_referenced(tree: *mut ws::proto_tree) -> bool {
             .any(|e| unsafe { ws::shim_field_referenced(tree, e.hf) } != 0);
     }
     // SAFETY: p is the leaked array of N_EXPERTS registrations.
-    (0..N_EXPERTS).any(|i| unsafe {
-        std::ptr::addr_of!((*p.add(i)).eiinfo.hf_info.hfinfo.ref_type).read()
-            != ws::hf_ref_type_HF_REF_TYPE_NONE
-    })
+    let regs = unsafe { std::slice::from_raw_parts(p, N_EXPERTS) };
+    // Asked for every packet a filter looks at: one load per registration, no early exit to
+    // branch on (most filters name none of them).
+    regs.iter()
+        .fold(false, |any, r| any | (r.eiinfo.hf_info.hfinfo.ref_type != ws::hf_ref_type_HF_REF_TYPE_NONE))
 }
 
 /// Whether a filter or an export references a field made from a PUBLISH's payload
 /// ([`crate::core::fields::from_payload`]).
 pub fn any_payload_field_referenced(tree: *mut ws::proto_tree) -> bool {
-    static FROM_PAYLOAD: OnceLock<Vec<usize>> = OnceLock::new();
+    static FROM_PAYLOAD: OnceLock<RefTypes> = OnceLock::new();
     any_referenced_of(tree, &FROM_PAYLOAD, crate::core::fields::from_payload)
 }
 
 /// Whether a filter or an export references a field made from a connection's state
 /// ([`crate::core::fields::from_session`]).
 pub fn any_session_field_referenced(tree: *mut ws::proto_tree) -> bool {
-    static FROM_SESSION: OnceLock<Vec<usize>> = OnceLock::new();
+    static FROM_SESSION: OnceLock<RefTypes> = OnceLock::new();
     any_referenced_of(tree, &FROM_SESSION, crate::core::fields::from_session)
 }
 
-/// Whether any field `kind` picks (its indices listed once, in `list`) is referenced.
+/// The fields of one kind: their indices, and where Wireshark marks each referenced (empty
+/// where this Wireshark keeps copies of the registrations).
+struct RefTypes {
+    indices: Vec<usize>,
+    marks: Vec<*const ws::hf_ref_type>,
+}
+// SAFETY: the pointers are into the leaked registrations, only read, on epan's one thread.
+unsafe impl Send for RefTypes {}
+unsafe impl Sync for RefTypes {}
+
+/// Whether any field `kind` picks (listed once, in `list`) is referenced. Asked for every
+/// packet a filter or an export looks at, and most name none of them: one load per field.
 fn any_referenced_of(
     tree: *mut ws::proto_tree,
-    list: &OnceLock<Vec<usize>>,
+    list: &OnceLock<RefTypes>,
     kind: fn(&crate::core::fields::FieldDef) -> bool,
 ) -> bool {
-    list.get_or_init(|| (0..N_FIELDS).filter(|&i| kind(&FIELDS[i])).collect())
-        .iter()
-        .any(|&i| referenced_at(tree, i))
+    let list = list.get_or_init(|| {
+        let indices: Vec<usize> = (0..N_FIELDS).filter(|&i| kind(&FIELDS[i])).collect();
+        let p = HF_REG.load(Ordering::Relaxed);
+        let marks = if p.is_null() {
+            Vec::new()
+        } else {
+            // SAFETY: p is the leaked array of N_FIELDS registrations and every i < N_FIELDS.
+            indices
+                .iter()
+                .map(|&i| unsafe { std::ptr::addr_of!((*p.add(i)).hfinfo.ref_type) })
+                .collect()
+        };
+        RefTypes { indices, marks }
+    });
+    if list.marks.is_empty() {
+        return list.indices.iter().any(|&i| referenced_at(tree, i));
+    }
+    // SAFETY: each mark points into the leaked registrations; Wireshark writes them on this
+    // thread, outside this read.
+    list.marks.iter().fold(false, |any, &m| {
+        any | (unsafe { m.read() } != ws::hf_ref_type_HF_REF_TYPE_NONE)
+    })
 }
 
 pub fn ett(e: Ett) -> c_int {

@@ -70,33 +70,38 @@ pub struct Parsed {
     pub notes: Vec<String>,
 }
 
+thread_local! {
+    /// The parser's member and item stacks, kept empty between documents so that reading one
+    /// allocates only what it returns.
+    static STACKS: std::cell::Cell<Stacks> = const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+}
+type Stacks = (Vec<(String, Value)>, Vec<Value>);
+
 /// Parses one JSON document. See the module documentation for the leniencies and limits.
 pub fn parse(input: &[u8]) -> Result<Parsed, Error> {
+    let (members, items) = STACKS.with(std::cell::Cell::take);
     let mut p = Parser {
         input,
         pos: 0,
         nodes: 0,
         notes: Vec::new(),
         omitted: 0,
-        members: Vec::new(),
-        items: Vec::new(),
+        members,
+        items,
     };
-    if input.starts_with(BOM) {
-        p.pos = BOM.len();
-        p.note(|| "UTF-8 byte order mark at byte 0 skipped".to_string());
+    let value = p.document();
+    let (mut members, mut items) = (std::mem::take(&mut p.members), std::mem::take(&mut p.items));
+    members.clear();
+    items.clear();
+    // A huge document's stacks are not kept.
+    if members.capacity() <= 1024 && items.capacity() <= 1024 {
+        STACKS.with(|s| s.set((members, items)));
     }
-    p.skip_ws();
-    if p.peek().is_none() {
-        return Err(p.err_at(p.pos, "empty input"));
-    }
-    let value = p.value(0)?;
-    p.skip_ws();
-    if p.peek().is_some() {
-        let at = p.pos;
-        p.note(|| format!("data after the JSON value at byte {at}"));
-    }
-    let notes = p.finish_notes();
-    Ok(Parsed { value, notes })
+    let value = value?;
+    Ok(Parsed {
+        value,
+        notes: p.finish_notes(),
+    })
 }
 
 struct Parser<'a> {
@@ -107,7 +112,8 @@ struct Parser<'a> {
     /// Notes that did not fit in `notes`.
     omitted: usize,
     /// The members (items) of the objects (arrays) being read, innermost last: each container
-    /// gets one allocation of its final size when it closes, not a vector grown member by member.
+    /// gets one allocation of its final size when it closes, not a vector grown member by member
+    /// (the stacks themselves are reused from one document to the next, see [`STACKS`]).
     members: Vec<(String, Value)>,
     items: Vec<Value>,
 }
@@ -151,6 +157,25 @@ impl Parser<'_> {
         } else {
             self.omitted += 1;
         }
+    }
+
+    /// The document: one value, with what may stand around it.
+    fn document(&mut self) -> Result<Value, Error> {
+        if self.input.starts_with(BOM) {
+            self.pos = BOM.len();
+            self.note(|| "UTF-8 byte order mark at byte 0 skipped".to_string());
+        }
+        self.skip_ws();
+        if self.peek().is_none() {
+            return Err(self.err_at(self.pos, "empty input"));
+        }
+        let value = self.value(0)?;
+        self.skip_ws();
+        if self.peek().is_some() {
+            let at = self.pos;
+            self.note(|| format!("data after the JSON value at byte {at}"));
+        }
+        Ok(value)
     }
 
     fn finish_notes(mut self) -> Vec<String> {

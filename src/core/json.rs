@@ -15,6 +15,7 @@
 //! Numbers keep the text they were written with (`"23.60"` stays `23.60`) next to their `f64`
 //! value, and objects keep their members in document order, duplicates included.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Deepest nesting of arrays and objects accepted.
@@ -29,19 +30,22 @@ pub const MAX_NOTES: usize = 16;
 
 const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 
+/// A JSON value read from a document: its text is borrowed from the document wherever it is
+/// written there as it reads (no escape, valid UTF-8), so reading allocates little more than its
+/// arrays and objects.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Null,
     Bool(bool),
     /// The number as written (e.g. "23.60", "-1e3") and its value as f64.
     Number {
-        text: String,
+        text: &'a str,
         value: f64,
     },
-    Str(String),
-    Array(Vec<Value>),
+    Str(Cow<'a, str>),
+    Array(Vec<Value<'a>>),
     /// Members in document order; duplicate keys are kept.
-    Object(Vec<(String, Value)>),
+    Object(Vec<(Cow<'a, str>, Value<'a>)>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,42 +66,24 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Parsed {
-    pub value: Value,
+pub struct Parsed<'a> {
+    pub value: Value<'a>,
     /// One short note per leniency applied, e.g. "trailing comma at byte 41", "invalid UTF-8 in
     /// a string at byte 7", "data after the JSON value at byte 90". Bounded: at most 16 notes are
     /// kept.
     pub notes: Vec<String>,
 }
 
-thread_local! {
-    /// The parser's member and item stacks, kept empty between documents so that reading one
-    /// allocates only what it returns.
-    static STACKS: std::cell::Cell<Stacks> = const { std::cell::Cell::new((Vec::new(), Vec::new())) };
-}
-type Stacks = (Vec<(String, Value)>, Vec<Value>);
-
 /// Parses one JSON document. See the module documentation for the leniencies and limits.
-pub fn parse(input: &[u8]) -> Result<Parsed, Error> {
-    let (members, items) = STACKS.with(std::cell::Cell::take);
+pub fn parse(input: &[u8]) -> Result<Parsed<'_>, Error> {
     let mut p = Parser {
         input,
         pos: 0,
         nodes: 0,
         notes: Vec::new(),
         omitted: 0,
-        members,
-        items,
     };
-    let value = p.document();
-    let (mut members, mut items) = (std::mem::take(&mut p.members), std::mem::take(&mut p.items));
-    members.clear();
-    items.clear();
-    // A huge document's stacks are not kept.
-    if members.capacity() <= 1024 && items.capacity() <= 1024 {
-        STACKS.with(|s| s.set((members, items)));
-    }
-    let value = value?;
+    let value = p.document()?;
     Ok(Parsed {
         value,
         notes: p.finish_notes(),
@@ -111,14 +97,9 @@ struct Parser<'a> {
     notes: Vec<String>,
     /// Notes that did not fit in `notes`.
     omitted: usize,
-    /// The members (items) of the objects (arrays) being read, innermost last: each container
-    /// gets one allocation of its final size when it closes, not a vector grown member by member
-    /// (the stacks themselves are reused from one document to the next, see [`STACKS`]).
-    members: Vec<(String, Value)>,
-    items: Vec<Value>,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     #[inline]
     fn peek(&self) -> Option<u8> {
         self.input.get(self.pos).copied()
@@ -160,7 +141,7 @@ impl Parser<'_> {
     }
 
     /// The document: one value, with what may stand around it.
-    fn document(&mut self) -> Result<Value, Error> {
+    fn document(&mut self) -> Result<Value<'a>, Error> {
         if self.input.starts_with(BOM) {
             self.pos = BOM.len();
             self.note(|| "UTF-8 byte order mark at byte 0 skipped".to_string());
@@ -188,7 +169,7 @@ impl Parser<'_> {
     }
 
     /// Parses the value at the current position; `depth` is the number of containers around it.
-    fn value(&mut self, depth: usize) -> Result<Value, Error> {
+    fn value(&mut self, depth: usize) -> Result<Value<'a>, Error> {
         self.skip_ws();
         let start = self.pos;
         let Some(b) = self.peek() else {
@@ -220,7 +201,7 @@ impl Parser<'_> {
         }
     }
 
-    fn literal(&mut self, word: &'static [u8], value: Value) -> Result<Value, Error> {
+    fn literal(&mut self, word: &'static [u8], value: Value<'a>) -> Result<Value<'a>, Error> {
         let start = self.pos;
         let rest = self.input.get(start..).unwrap_or_default();
         if rest.starts_with(word) {
@@ -244,7 +225,7 @@ impl Parser<'_> {
         self.pos - from
     }
 
-    fn number(&mut self) -> Result<Value, Error> {
+    fn number(&mut self) -> Result<Value<'a>, Error> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -277,8 +258,8 @@ impl Parser<'_> {
             }
         }
         // Only ASCII digits, signs, '.', 'e' and 'E' were consumed.
-        let text = self
-            .input
+        let input: &'a [u8] = self.input;
+        let text = input
             .get(start..self.pos)
             .and_then(|t| std::str::from_utf8(t).ok())
             .unwrap_or_default();
@@ -289,50 +270,35 @@ impl Parser<'_> {
         if !value.is_finite() {
             self.note(|| format!("number out of range at byte {start}"));
         }
-        Ok(Value::Number {
-            text: text.to_owned(),
-            value,
-        })
+        Ok(Value::Number { text, value })
     }
 
-    fn array(&mut self, depth: usize) -> Result<Value, Error> {
+    fn array(&mut self, depth: usize) -> Result<Value<'a>, Error> {
         self.pos += 1; // '['
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
             return Ok(Value::Array(Vec::new()));
         }
-        let mark = self.items.len();
-        let closed = loop {
-            match self.value(depth) {
-                Ok(v) => self.items.push(v),
-                Err(e) => break Err(e),
+        // Room for a typical array at once, not grown item by item.
+        let mut items = Vec::with_capacity(4);
+        loop {
+            items.push(self.value(depth)?);
+            if self.after_member(b']', "',' or ']'")? {
+                return Ok(Value::Array(items));
             }
-            match self.after_member(b']', "',' or ']'") {
-                Ok(false) => {}
-                Ok(true) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-        };
-        let items: Vec<Value> = self.items.drain(mark..).collect();
-        closed.map(|()| Value::Array(items))
+        }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Value, Error> {
+    fn object(&mut self, depth: usize) -> Result<Value<'a>, Error> {
         self.pos += 1; // '{'
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
             return Ok(Value::Object(Vec::new()));
         }
-        let mark = self.members.len();
-        let closed = self.members_until_close(depth);
-        let members: Vec<(String, Value)> = self.members.drain(mark..).collect();
-        closed.map(|()| Value::Object(members))
-    }
-
-    /// An object's members onto `self.members`, up to and including its closing brace.
-    fn members_until_close(&mut self, depth: usize) -> Result<(), Error> {
+        // Room for a typical Alink message's members at once, not grown member by member.
+        let mut members = Vec::with_capacity(8);
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
@@ -345,9 +311,9 @@ impl Parser<'_> {
             }
             self.pos += 1;
             let value = self.value(depth)?;
-            self.members.push((key, value));
+            members.push((key, value));
             if self.after_member(b'}', "',' or '}'")? {
-                return Ok(());
+                return Ok(Value::Object(members));
             }
         }
     }
@@ -376,17 +342,20 @@ impl Parser<'_> {
         }
     }
 
-    /// Parses a string; the current byte is the opening quote.
-    fn string(&mut self) -> Result<String, Error> {
+    /// Parses a string; the current byte is the opening quote. Borrowed from the input when it
+    /// is written as it reads (no escape, valid UTF-8), else decoded into a new string.
+    fn string(&mut self) -> Result<Cow<'a, str>, Error> {
         self.pos += 1; // '"'
-        let mut out = String::new();
+        let input: &'a [u8] = self.input;
+        let start = self.pos;
+        let mut out: Option<String> = None;
         let mut noted_control = false;
         loop {
             // A run of raw bytes up to the next quote or backslash. Both are ASCII, so a valid
             // multi-byte UTF-8 sequence never straddles two runs.
             let run_start = self.pos;
             // Plain bytes a word at a time; the loop below looks at the one that stopped it.
-            while let Some(w) = self.input.get(self.pos..self.pos + 8) {
+            while let Some(w) = input.get(self.pos..self.pos + 8) {
                 let stops = super::swar::json_string_stops(w);
                 if stops != 0 {
                     self.pos += (stops.trailing_zeros() / 8) as usize;
@@ -407,22 +376,33 @@ impl Parser<'_> {
                 }
                 self.pos += 1;
             }
-            let run = self.input.get(run_start..self.pos).unwrap_or_default();
-            match std::str::from_utf8(run) {
-                Ok(s) => out.push_str(s),
+            let run = input.get(run_start..self.pos).unwrap_or_default();
+            let text = match std::str::from_utf8(run) {
+                Ok(s) => Cow::Borrowed(s),
                 Err(e) => {
                     let at = run_start + e.valid_up_to();
                     self.note(|| format!("invalid UTF-8 in a string at byte {at}"));
-                    out.push_str(&String::from_utf8_lossy(run));
+                    String::from_utf8_lossy(run)
                 }
-            }
-            match self.peek() {
-                None => return Err(self.eof()),
-                Some(b'"') => {
+            };
+            match (self.peek(), &mut out, text) {
+                (None, _, _) => return Err(self.eof()),
+                // The whole string, as written.
+                (Some(b'"'), None, Cow::Borrowed(s)) if run_start == start => {
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(Cow::Borrowed(s));
                 }
-                _ => self.escape(&mut out)?,
+                (Some(b'"'), out, text) => {
+                    self.pos += 1;
+                    let mut s = out.take().unwrap_or_default();
+                    s.push_str(&text);
+                    return Ok(Cow::Owned(s));
+                }
+                (_, out, text) => {
+                    let s = out.get_or_insert_with(String::new);
+                    s.push_str(&text);
+                    self.escape(s)?;
+                }
             }
         }
     }
@@ -503,9 +483,9 @@ fn unexpected(b: u8) -> String {
     }
 }
 
-impl Value {
+impl<'a> Value<'a> {
     /// The first member with that key, for objects only.
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
         match self {
             Value::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -534,14 +514,14 @@ impl Value {
         }
     }
 
-    pub fn as_array(&self) -> Option<&[Value]> {
+    pub fn as_array(&self) -> Option<&[Value<'a>]> {
         match self {
             Value::Array(items) => Some(items),
             _ => None,
         }
     }
 
-    pub fn as_object(&self) -> Option<&[(String, Value)]> {
+    pub fn as_object(&self) -> Option<&[(Cow<'a, str>, Value<'a>)]> {
         match self {
             Value::Object(members) => Some(members),
             _ => None,
@@ -588,9 +568,9 @@ impl Value {
     /// The work is bounded by `max_chars`, not by the size of the value, and the rendering walks
     /// the value with an explicit stack, so arbitrarily deep values are fine.
     pub fn to_compact(&self, max_chars: usize) -> String {
-        enum Frame<'a> {
-            Array(std::slice::Iter<'a, Value>, bool),
-            Object(std::slice::Iter<'a, (String, Value)>, bool),
+        enum Frame<'v, 'a> {
+            Array(std::slice::Iter<'v, Value<'a>>, bool),
+            Object(std::slice::Iter<'v, (Cow<'a, str>, Value<'a>)>, bool),
         }
 
         let mut w = Compact {
@@ -598,7 +578,7 @@ impl Value {
             chars: 0,
             cap: max_chars.saturating_add(1),
         };
-        let mut stack: Vec<Frame<'_>> = Vec::new();
+        let mut stack: Vec<Frame<'_, 'a>> = Vec::new();
         let mut next = Some(self);
         while !w.full() {
             if let Some(v) = next.take() {
@@ -658,7 +638,7 @@ impl Value {
     /// For a string whose content is itself a JSON object or array (double-encoded params such
     /// as "params":"{\"a\":1}"): parse it. None for anything else, including strings that do
     /// not parse.
-    pub fn parse_embedded(&self) -> Option<Parsed> {
+    pub fn parse_embedded(&self) -> Option<Parsed<'_>> {
         let s = self.as_str()?;
         let first = s
             .trim_start_matches(['\u{feff}', ' ', '\t', '\n', '\r'])
@@ -743,7 +723,7 @@ mod tests {
     use super::*;
     use std::time::{Duration, Instant};
 
-    fn ok(s: &str) -> Parsed {
+    fn ok(s: &str) -> Parsed<'_> {
         match parse(s.as_bytes()) {
             Ok(p) => p,
             Err(e) => panic!("{s:?} failed: {e}"),
@@ -757,9 +737,9 @@ mod tests {
         }
     }
 
-    fn num_text(v: Option<&Value>) -> Option<&str> {
+    fn num_text<'a>(v: Option<&Value<'a>>) -> Option<&'a str> {
         match v {
-            Some(Value::Number { text, .. }) => Some(text),
+            Some(Value::Number { text, .. }) => Some(*text),
             _ => None,
         }
     }
@@ -914,7 +894,8 @@ mod tests {
         assert_eq!(p.value.get("n").and_then(Value::parse_embedded), None);
         assert_eq!(p.value.get("id").and_then(Value::parse_embedded), None);
         assert_eq!(p.value.parse_embedded(), None);
-        let arr = Value::Str(" [1,2]".into()).parse_embedded().expect("array");
+        let text = Value::Str(" [1,2]".into());
+        let arr = text.parse_embedded().expect("array");
         assert!(arr.value.is_array());
     }
 
@@ -1018,7 +999,7 @@ mod tests {
             .as_object()
             .expect("object")
             .iter()
-            .map(|(k, _)| k.as_str())
+            .map(|(k, _)| &**k)
             .collect();
         assert_eq!(keys, ["a", "b", "a"]);
         assert_eq!(p.value.get("a").and_then(Value::as_u64_lenient), Some(1));
@@ -1093,7 +1074,8 @@ mod tests {
     #[test]
     fn depth_limit() {
         let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
-        let p = ok(&nested(MAX_DEPTH));
+        let doc = nested(MAX_DEPTH);
+        let p = ok(&doc);
         assert!(p.value.is_array());
         let e = err(nested(MAX_DEPTH + 1).as_bytes());
         assert_eq!(e.offset, MAX_DEPTH);
@@ -1141,7 +1123,7 @@ mod tests {
         let elapsed = t.elapsed();
         let members = p.value.as_object().expect("object");
         assert_eq!(members.len(), 10_000);
-        assert_eq!(members.last().map(|(k, _)| k.as_str()), Some("prop_09999"));
+        assert_eq!(members.last().map(|(k, _)| &**k), Some("prop_09999"));
         assert!(p.notes.is_empty());
         if !cfg!(debug_assertions) {
             assert!(elapsed < Duration::from_millis(100), "{elapsed:?}");
@@ -1152,7 +1134,8 @@ mod tests {
     fn node_limit() {
         let array = |n: usize| format!("[{}]", vec!["0"; n].join(","));
         // The array itself is one value.
-        let p = ok(&array(MAX_NODES - 1));
+        let doc = array(MAX_NODES - 1);
+        let p = ok(&doc);
         assert_eq!(p.value.as_array().map(<[_]>::len), Some(MAX_NODES - 1));
         let src = array(MAX_NODES);
         let e = err(src.as_bytes());

@@ -542,8 +542,8 @@ pub fn value_text(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Number { text, .. } => text.clone(),
-        Value::Str(s) => s.clone(),
+        Value::Number { text, .. } => text.to_string(),
+        Value::Str(s) => s.to_string(),
         Value::Array(a) => format!("[{} items]", a.len()),
         Value::Object(m) => format!("{{{} members}}", m.len()),
     }
@@ -552,7 +552,7 @@ pub fn value_text(v: &Value) -> String {
 /// Flattens JSON into tree items, bounded in count and depth; credentials are masked.
 pub fn tree(v: &Value, depth: usize, out: &mut Vec<TreeItem>, issues: &mut Vec<PayloadIssue>) {
     let members: Box<dyn Iterator<Item = (String, &Value)>> = match v {
-        Value::Object(m) => Box::new(m.iter().map(|(k, v)| (k.clone(), v))),
+        Value::Object(m) => Box::new(m.iter().map(|(k, v)| (k.to_string(), v))),
         Value::Array(a) => Box::new(a.iter().enumerate().map(|(i, v)| (format!("[{i}]"), v))),
         _ => return,
     };
@@ -614,7 +614,7 @@ fn count_nodes(v: &Value) -> usize {
 }
 
 /// `params`, or the object inside a double-encoded `params` string.
-fn embedded_or_self(v: &Value) -> std::borrow::Cow<'_, Value> {
+fn embedded_or_self<'v>(v: &'v Value<'_>) -> std::borrow::Cow<'v, Value<'v>> {
     match v.parse_embedded() {
         Some(p) => std::borrow::Cow::Owned(p.value),
         None => std::borrow::Cow::Borrowed(v),
@@ -716,7 +716,7 @@ fn shown_as_properties(params: &Value, properties: &[Property]) -> bool {
         && members.len() <= MAX_TREE_ITEMS
         && members.iter().zip(properties).all(|((k, v), p)| {
             *k == p.name
-                && !SECRET_KEYS.contains(&k.as_str())
+                && !SECRET_KEYS.contains(&&**k)
                 && match v {
                     Value::Object(m) => {
                         v.get("value").is_some_and(plain)

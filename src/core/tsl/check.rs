@@ -172,7 +172,7 @@ pub fn kind(v: &Value) -> &'static str {
 
 fn text_of(v: &Value) -> String {
     match v {
-        Value::Number { text, .. } => text.clone(),
+        Value::Number { text, .. } => text.to_string(),
         Value::Str(s) => format!("\"{s}\""),
         other => other.to_compact(40),
     }
@@ -271,7 +271,7 @@ pub fn check_value(dt: &DataType, v: &Value, id: &str, out: &mut Issues) {
                         Some(p) => check_value(&p.data_type, mv, &format!("{id}.{k}"), out),
                         None => out.push(TslIssue::StructUnknown {
                             id: id.into(),
-                            member: k.clone(),
+                            member: k.to_string(),
                         }),
                     }
                 }
@@ -332,7 +332,7 @@ fn mismatch(dt: &DataType, v: &Value, id: &str, out: &mut Issues) {
 
 fn check_number(k: NumKind, r: &Range, v: &Value, id: &str, out: &mut Issues) {
     let (value, text) = match v {
-        Value::Number { value, text } => (*value, text.as_str()),
+        Value::Number { value, text } => (*value, *text),
         Value::Str(s) => match s.trim().parse::<f64>() {
             Ok(n) if n.is_finite() => {
                 out.push(TslIssue::NumberAsString { id: id.into() });

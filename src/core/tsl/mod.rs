@@ -396,7 +396,7 @@ fn property(m: &ProductModel, k: &str, pv: &Value, wrapper: &[&str], write: bool
     let wrapped = !wrapper.is_empty()
         && matches!(pv, Value::Object(members)
             if pv.get("value").is_some()
-                && members.iter().all(|(mk, _)| wrapper.contains(&mk.as_str())))
+                && members.iter().all(|(mk, _)| wrapper.contains(&&**mk)))
         && !param.is_some_and(|p| p.data_type.member("value").is_some());
     let (value, time) = if wrapped {
         (

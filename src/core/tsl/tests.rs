@@ -62,7 +62,7 @@ fn model() -> Rc<ProductModel> {
     )
 }
 
-fn value(text: &str) -> json::Value {
+fn value(text: &str) -> json::Value<'_> {
     json::parse(text.as_bytes()).unwrap().value
 }
 

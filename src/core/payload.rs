@@ -539,13 +539,18 @@ fn scan_secrets(v: &Value, depth: usize, issues: &mut Vec<PayloadIssue>) {
 
 /// The text of a scalar, or a summary of a container.
 pub fn value_text(v: &Value) -> String {
+    value_str(v).into_owned()
+}
+
+/// [`value_text`], borrowed from the value where it can be.
+pub fn value_str<'v>(v: &'v Value<'_>) -> Cow<'v, str> {
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number { text, .. } => text.to_string(),
-        Value::Str(s) => s.to_string(),
-        Value::Array(a) => format!("[{} items]", a.len()),
-        Value::Object(m) => format!("{{{} members}}", m.len()),
+        Value::Null => Cow::Borrowed("null"),
+        Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        Value::Number { text, .. } => Cow::Borrowed(text),
+        Value::Str(s) => Cow::Borrowed(s),
+        Value::Array(a) => Cow::Owned(format!("[{} items]", a.len())),
+        Value::Object(m) => Cow::Owned(format!("{{{} members}}", m.len())),
     }
 }
 
@@ -573,7 +578,7 @@ pub fn tree(v: &Value, depth: usize, out: &mut Vec<TreeItem>, issues: &mut Vec<P
         let value = if SECRET_KEYS.contains(&key.as_str()) {
             format!(
                 "<credential, {} characters, not shown>",
-                value_text(v).chars().count()
+                value_str(v).chars().count()
             )
         } else {
             match v.parse_embedded() {
@@ -630,12 +635,12 @@ fn alink(
 ) -> Alink {
     let mut a = Alink::default();
     if let Some(id) = v.get("id") {
-        let text = value_text(id);
+        let text = value_str(id);
         let (id, suffix) = split_id(&text);
         a.id_suffix = suffix.map(str::to_string);
         a.id = Some(ShortText::from(id));
     }
-    a.version = v.get("version").map(|v| common(&value_text(v), t.class));
+    a.version = v.get("version").map(|v| common(&value_str(v), t.class));
     a.method = v
         .get("method")
         .and_then(Value::as_str)
@@ -645,7 +650,7 @@ fn alink(
         .and_then(|s| s.get("ack"))
         .and_then(Value::as_u64_lenient);
     a.code = v.get("code").and_then(Value::as_u64_lenient);
-    a.message = v.get("message").map(|v| common(&value_text(v), t.class));
+    a.message = v.get("message").map(|v| common(&value_str(v), t.class));
     if let Some(c) = a.code {
         // An OTA upgrade push carries code 1000 (a notification, not an error).
         if t.class.is_error_code(c) {

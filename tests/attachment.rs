@@ -430,8 +430,15 @@ fn fields_without_session_state_are_the_full_analysis_fields() {
     // Info column only: every other field must still count the same.
     let payload = |f: &str| {
         [
-            "aliiot.alink.", "aliiot.property.", "aliiot.json.", "aliiot.payload.", "aliiot.shadow.",
-            "aliiot.ota.", "aliiot.file.", "aliiot.event.", "aliiot.tsl.",
+            "aliiot.alink.",
+            "aliiot.property.",
+            "aliiot.json.",
+            "aliiot.payload.",
+            "aliiot.shadow.",
+            "aliiot.ota.",
+            "aliiot.file.",
+            "aliiot.event.",
+            "aliiot.tsl.",
         ]
         .iter()
         .any(|p| f.starts_with(p))

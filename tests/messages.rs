@@ -720,8 +720,14 @@ fn hostile_payloads() {
     // Member names written with escapes (`"co\u0064e":460`) are the names they decode to in
     // every analysis: the plain read's Info, a filter alone, and with the whole tree.
     let plain = h.tshark(&["-n", "-r", &path]);
-    let line = plain.lines().find(|l| l.contains("post_reply")).unwrap_or_default();
-    assert!(line.ends_with("· thing.event.property.post reply 460"), "{line}");
+    let line = plain
+        .lines()
+        .find(|l| l.contains("post_reply"))
+        .unwrap_or_default();
+    assert!(
+        line.ends_with("· thing.event.property.post reply 460"),
+        "{line}"
+    );
     for two_pass in [false, true] {
         let mut a = vec!["-n", "-r", &path, "-Y", "aliiot.alink.code == 460"];
         a.extend(two_pass.then_some("-2"));
@@ -729,6 +735,11 @@ fn hostile_payloads() {
         assert_eq!(out.lines().count(), 1, "{out}");
         assert!(out.contains("post_reply"), "{out}");
     }
-    let r = h.fields("large.pcap", &[], "aliiot.alink.code == 460", &["tcp.dstport"]);
+    let r = h.fields(
+        "large.pcap",
+        &[],
+        "aliiot.alink.code == 460",
+        &["tcp.dstport"],
+    );
     assert_eq!(rows(&r), ["40025"]);
 }

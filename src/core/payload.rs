@@ -969,7 +969,10 @@ mod tests {
         let r = topic::classify("/sys/a1B2c3D4e5F/dev/thing/event/property/post_reply").unwrap();
         for (doc, code) in [
             (r#"{"co\u0064e":460,"id":"1"}"#, Some(460)),
-            (r#"{"id":"1","c\u006fde":"200","message":"success"}"#, Some(200)),
+            (
+                r#"{"id":"1","c\u006fde":"200","message":"success"}"#,
+                Some(200),
+            ),
             (r#"{"id":"1","s\u0079s":{"ack":1}}"#, None),
             (r#"{"id":"1","code":200}"#, Some(200)),
             (r#"{"id":"1","message":"no code here"}"#, None),

@@ -73,8 +73,9 @@ pub fn any_expert_referenced(tree: *mut ws::proto_tree) -> bool {
     let regs = unsafe { std::slice::from_raw_parts(p, N_EXPERTS) };
     // Asked for every packet a filter looks at: one load per registration, no early exit to
     // branch on (most filters name none of them).
-    regs.iter()
-        .fold(false, |any, r| any | (r.eiinfo.hf_info.hfinfo.ref_type != ws::hf_ref_type_HF_REF_TYPE_NONE))
+    regs.iter().fold(false, |any, r| {
+        any | (r.eiinfo.hf_info.hfinfo.ref_type != ws::hf_ref_type_HF_REF_TYPE_NONE)
+    })
 }
 
 /// Whether a filter or an export references a field made from a PUBLISH's payload

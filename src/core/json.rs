@@ -347,7 +347,7 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, Error> {
         self.pos += 1; // '"'
         let input: &'a [u8] = self.input;
-        let start = self.pos;
+        // Only once an escape is met: until then the string is one run of the input.
         let mut out: Option<String> = None;
         let mut noted_control = false;
         loop {
@@ -388,7 +388,7 @@ impl<'a> Parser<'a> {
             match (self.peek(), &mut out, text) {
                 (None, _, _) => return Err(self.eof()),
                 // The whole string, as written.
-                (Some(b'"'), None, Cow::Borrowed(s)) if run_start == start => {
+                (Some(b'"'), None, Cow::Borrowed(s)) => {
                     self.pos += 1;
                     return Ok(Cow::Borrowed(s));
                 }

@@ -331,12 +331,7 @@ impl Conn {
         let model = (t.class.tsl != topic::TslRole::None)
             .then(|| t.product_key.and_then(|pk| models.get(pk)))
             .flatten();
-        let payload = pdu.payload.map(|b| match detail {
-            Detail::Full => payload::analyze(&t, b, models),
-            // Only the Info column reads a payload here (see Detail::Fields).
-            Detail::Column | Detail::Fields => payload::code_facts(&t, b),
-            Detail::Bare | Detail::Summary => payload::facts(&t, b),
-        });
+        let payload = pdu.payload.map(|b| detail.read_payload(&t, b, models));
         // A request its product's model checks but that is not shown now: checked only if an
         // error reply comes (so the reply can point at what was refused), from a copy kept
         // until its reply.

@@ -96,6 +96,21 @@ impl Detail {
     pub fn lean(self) -> bool {
         matches!(self, Detail::Column | Detail::Fields)
     }
+
+    /// What of a PUBLISH's payload `b` this much detail reads: all of it, its Alink facts, or
+    /// only the code the Info column shows.
+    pub fn read_payload(
+        self,
+        t: &TopicInfo<'_>,
+        b: &[u8],
+        models: crate::core::tsl::InForce<'_>,
+    ) -> Payload {
+        match self {
+            Detail::Full => payload::analyze(t, b, models),
+            Detail::Column | Detail::Fields => payload::code_facts(t, b),
+            Detail::Bare | Detail::Summary => payload::facts(t, b),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -384,8 +399,8 @@ fn classify_filters<'a>(filters: impl Iterator<Item = &'a str>) -> Vec<TopicView
         .collect()
 }
 
-/// What a PUBLISH says of itself: its classified topic and analysed payload (with
-/// [`Detail::Full`], else its Alink facts only). Pure: the same on every pass.
+/// What a PUBLISH says of itself: its classified topic and its payload as `detail` reads it
+/// ([`Detail::read_payload`]). Pure: the same on every pass.
 pub(crate) fn describe_publish(
     topic: Option<&[u8]>,
     payload: Option<&[u8]>,
@@ -399,11 +414,7 @@ pub(crate) fn describe_publish(
     let Some(t) = topic::classify(&text) else {
         return (Topics::None, None);
     };
-    let payload = payload.map(|b| match detail {
-        Detail::Full => payload::analyze(&t, b, models),
-        Detail::Column | Detail::Fields => payload::code_facts(&t, b),
-        Detail::Bare | Detail::Summary => payload::facts(&t, b),
-    });
+    let payload = payload.map(|b| detail.read_payload(&t, b, models));
     let view = if detail == Detail::Column {
         TopicView::class_only(&t)
     } else {

@@ -104,6 +104,52 @@ fn shown_label(sink: &dyn Sink, text: impl FnOnce() -> String) -> String {
     }
 }
 
+thread_local! {
+    /// The label being made. A label is made for every subtree shown (several per packet), and
+    /// a String each, grown piece by piece, cost about as much as Wireshark's item itself.
+    static LABEL: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(256));
+}
+
+/// Writes a label with `build` into the reused buffer and hands it to `then`; when labels are
+/// not shown, `then` gets "" and nothing is written.
+fn with_label<R>(
+    sink: &mut dyn Sink,
+    build: impl FnOnce(&mut String),
+    then: impl FnOnce(&mut dyn Sink, &str) -> R,
+) -> R {
+    if !sink.labels_wanted() {
+        return then(sink, "");
+    }
+    LABEL.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            build(&mut buf);
+            then(sink, &buf)
+        }
+        // Only if a label were made while another is handed over (never): a buffer of its own.
+        Err(_) => {
+            let mut own = String::new();
+            build(&mut own);
+            then(sink, &own)
+        }
+    })
+}
+
+/// `n` in decimal, written into `buf` (core::fmt costs more than the rest of a label).
+pub(crate) fn decimal(n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    let mut v = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
+}
+
 fn ms_time(ms: u64) -> Value<'static> {
     Value::Time(
         (ms / 1000).min(i64::MAX as u64) as i64,
@@ -125,36 +171,30 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
         return;
     }
     let sign = rec.login.as_ref().and_then(|l| l.sign.as_ref());
-    let summary = if !sink.labels_wanted() {
-        String::new()
-    } else {
-        // Pieces joined, not format!: this runs for every packet shown.
-        let what: [&str; 3] = match (rec.msg_type, sign, rec.connack) {
-            (CONNECT, Some(s), _) => [", ", s.status.label(), ""],
-            (CONNACK, _, Some(c)) => [
-                ", login ",
-                if c.accepted { "accepted" } else { "refused" },
-                "",
-            ],
-            (PUBLISH, _, _) if !rec.topics.is_empty() => {
-                let t = &rec.topics[0];
-                [", ", t.class.name, reply_word(t)]
-            }
-            _ => ["", "", ""],
-        };
-        [
-            ", ",
-            id.device_name(),
-            " (",
-            id.product_key(),
-            ")",
-            what[0],
-            what[1],
-            what[2],
-        ]
-        .concat()
+    // Pieces joined in the label buffer: this runs for every packet shown.
+    let what: [&str; 3] = match (rec.msg_type, sign, rec.connack) {
+        (CONNECT, Some(s), _) => [", ", s.status.label(), ""],
+        (CONNACK, _, Some(c)) => [
+            ", login ",
+            if c.accepted { "accepted" } else { "refused" },
+            "",
+        ],
+        (PUBLISH, _, _) if !rec.topics.is_empty() => {
+            let t = &rec.topics[0];
+            [", ", t.class.name, reply_word(t)]
+        }
+        _ => ["", "", ""],
     };
-    sink.open(&summary);
+    with_label(
+        sink,
+        |b| {
+            for p in [", ", id.device_name(), " (", id.product_key(), ")"] {
+                b.push_str(p);
+            }
+            what.iter().for_each(|p| b.push_str(p));
+        },
+        |sink, summary| sink.open(summary),
+    );
     sink.field(Hf::ProductKey, Value::Str(id.product_key()));
     sink.field(Hf::DeviceName, Value::Str(id.device_name()));
     sink.field(Hf::IdentitySource, Value::U32(id.source as u32));
@@ -304,20 +344,9 @@ fn publish_info(t: &TopicView, body: &Body, sink: &mut dyn Sink) {
     let _ = s.write_str(reply_word(t));
     if let Body::Alink(a) = body {
         if let Some(c) = a.code {
-            // Digits by hand: core::fmt costs more than the rest of the line.
             let mut digits = [0u8; 20];
-            let mut at = digits.len();
-            let mut v = c;
-            loop {
-                at -= 1;
-                digits[at] = b'0' + (v % 10) as u8;
-                v /= 10;
-                if v == 0 {
-                    break;
-                }
-            }
             let _ = s.write_str(" ");
-            let _ = s.write_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+            let _ = s.write_str(decimal(c, &mut digits));
         }
     }
     sink.info(s.as_str());
@@ -458,20 +487,21 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
 }
 
 fn render_topic(t: &TopicView, sink: &mut dyn Sink) {
-    let label = shown_label(sink, || match t.identifier() {
-        Some(i) => format!(
-            "Topic: {} {}{}",
-            t.class.name,
-            i,
-            if t.is_reply { " (reply)" } else { "" }
-        ),
-        None => format!(
-            "Topic: {}{}",
-            t.class.name,
-            if t.is_reply { " (reply)" } else { "" }
-        ),
-    });
-    sink.push_text(Ett::Topic, &label);
+    with_label(
+        sink,
+        |b| {
+            b.push_str("Topic: ");
+            b.push_str(t.class.name);
+            if let Some(i) = t.identifier() {
+                b.push(' ');
+                b.push_str(i);
+            }
+            if t.is_reply {
+                b.push_str(" (reply)");
+            }
+        },
+        |sink, label| sink.push_text(Ett::Topic, label),
+    );
     sink.field_described(
         Hf::TopicClass,
         Value::Str(t.class.name),
@@ -510,9 +540,14 @@ fn render_tree(label: &str, items: &[TreeItem], sink: &mut dyn Sink) {
             sink.pop();
             depth -= 1;
         }
-        sink.push_text(
-            Ett::Json,
-            &shown_label(sink, || [&*it.key, ": ", &it.value].concat()),
+        with_label(
+            sink,
+            |b| {
+                for p in [&*it.key, ": ", &it.value] {
+                    b.push_str(p);
+                }
+            },
+            |sink, label| sink.push_text(Ett::Json, label),
         );
         sink.field(Hf::JsonKey, Value::Str(&it.key));
         sink.field(Hf::JsonValue, Value::Str(&it.value));
@@ -530,13 +565,22 @@ fn render_tree(label: &str, items: &[TreeItem], sink: &mut dyn Sink) {
 }
 
 fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
-    let label = shown_label(sink, || match (&a.id, &a.method, a.code) {
-        (Some(id), _, Some(c)) => ["Alink reply: id ", id, ", code ", &c.to_string()].concat(),
-        (Some(id), Some(m), None) => ["Alink: id ", id, ", ", m].concat(),
-        (Some(id), None, None) => ["Alink: id ", id].concat(),
-        _ => "Alink".to_string(),
-    });
-    sink.push_text(Ett::Alink, &label);
+    with_label(
+        sink,
+        |b| {
+            let mut digits = [0u8; 20];
+            let parts: [&str; 4] = match (&a.id, &a.method, a.code) {
+                (Some(id), _, Some(c)) => {
+                    ["Alink reply: id ", id, ", code ", decimal(c, &mut digits)]
+                }
+                (Some(id), Some(m), None) => ["Alink: id ", id, ", ", m],
+                (Some(id), None, None) => ["Alink: id ", id, "", ""],
+                _ => ["Alink", "", "", ""],
+            };
+            parts.iter().for_each(|p| b.push_str(p));
+        },
+        |sink, label| sink.push_text(Ett::Alink, label),
+    );
     if let Some(v) = &a.id {
         sink.field(Hf::AlinkId, Value::Str(v));
     }
@@ -583,11 +627,20 @@ fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
         }
     }
     if !a.properties.is_empty() {
-        sink.push_text(
-            Ett::Property,
-            &shown_label(sink, || {
-                format!("{} ({})", a.args.label(), a.properties.len())
-            }),
+        with_label(
+            sink,
+            |b| {
+                let mut digits = [0u8; 20];
+                for p in [
+                    a.args.label(),
+                    " (",
+                    decimal(a.properties.len() as u64, &mut digits),
+                    ")",
+                ] {
+                    b.push_str(p);
+                }
+            },
+            |sink, label| sink.push_text(Ett::Property, label),
         );
         for p in &a.properties {
             render_property(p, sink);
@@ -603,33 +656,36 @@ fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
 /// thing model says of it.
 fn render_property(p: &payload::Property, sink: &mut dyn Sink) {
     let def = p.tsl.as_ref().and_then(|t| t.def.as_ref());
-    sink.push_text(
-        Ett::Property,
-        &shown_label(sink, || {
-            // Pieces joined, not format!: this runs for every property shown.
-            let mut s = match def {
+    with_label(
+        sink,
+        |b| {
+            let parts: [&str; 5] = match def {
                 Some(d) if *d.display_name != *p.name => {
-                    [&*d.display_name, " (", &p.name, ") = ", &p.value].concat()
+                    [&d.display_name, " (", &p.name, ") = ", &p.value]
                 }
-                _ => [&*p.name, " = ", &p.value].concat(),
+                _ => [&p.name, " = ", &p.value, "", ""],
             };
+            parts.iter().for_each(|s| b.push_str(s));
             if let Some(d) = def {
                 if let Some(u) = &d.unit {
-                    s.push(' ');
-                    s.push_str(u);
+                    b.push(' ');
+                    b.push_str(u);
                 }
                 if let Some(n) = &d.value_name {
-                    s.push_str(&format!(" ({n})"));
+                    for s in [" (", n, ")"] {
+                        b.push_str(s);
+                    }
                 }
             }
             if let Some(n) = p.tsl.as_ref().map(|t| t.issues.len()).filter(|n| *n > 0) {
-                s.push_str(&format!(
-                    " [{n} TSL finding{}]",
-                    if n == 1 { "" } else { "s" }
-                ));
+                let mut digits = [0u8; 20];
+                for s in [" [", decimal(n as u64, &mut digits), " TSL finding"] {
+                    b.push_str(s);
+                }
+                b.push_str(if n == 1 { "]" } else { "s]" });
             }
-            s
-        }),
+        },
+        |sink, label| sink.push_text(Ett::Property, label),
     );
     sink.field(Hf::PropertyName, Value::Str(&p.name));
     sink.field(Hf::PropertyValue, Value::Str(&p.value));

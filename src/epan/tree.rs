@@ -134,16 +134,16 @@ impl TreeSink {
         // SAFETY: `data` is the slice given to `reading`, valid for this dissection call, which
         // outlives the sink.
         let data = unsafe { std::slice::from_raw_parts(self.data, self.data_len) };
-        let buf;
+        let mut digits = [0u8; 20];
+        let signed;
         let text = match v {
             Value::Str(s) => s,
-            Value::U32(n) => {
-                buf = n.to_string();
-                buf.as_str()
-            }
+            Value::U32(n) => crate::core::render::decimal(*n as u64, &mut digits),
+            Value::I32(n) if *n >= 0 => crate::core::render::decimal(*n as u64, &mut digits),
+            // Rare (securemode=-2): not worth a buffer of its own.
             Value::I32(n) => {
-                buf = n.to_string();
-                buf.as_str()
+                signed = n.to_string();
+                signed.as_str()
             }
             _ => "",
         };

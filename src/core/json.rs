@@ -78,6 +78,8 @@ pub struct Parsed<'a> {
 pub fn parse(input: &[u8]) -> Result<Parsed<'_>, Error> {
     let mut p = Parser {
         input,
+        // Checked once here: then a string read is a slice of it, not checked again.
+        text: std::str::from_utf8(input).ok(),
         pos: 0,
         nodes: 0,
         notes: Vec::new(),
@@ -92,6 +94,8 @@ pub fn parse(input: &[u8]) -> Result<Parsed<'_>, Error> {
 
 struct Parser<'a> {
     input: &'a [u8],
+    /// `input` as text, when it is all valid UTF-8 (nearly always).
+    text: Option<&'a str>,
     pos: usize,
     nodes: usize,
     notes: Vec<String>,
@@ -259,10 +263,13 @@ impl<'a> Parser<'a> {
         }
         // Only ASCII digits, signs, '.', 'e' and 'E' were consumed.
         let input: &'a [u8] = self.input;
-        let text = input
-            .get(start..self.pos)
-            .and_then(|t| std::str::from_utf8(t).ok())
-            .unwrap_or_default();
+        let text = match self.text {
+            Some(t) => t.get(start..self.pos),
+            None => input
+                .get(start..self.pos)
+                .and_then(|t| std::str::from_utf8(t).ok()),
+        }
+        .unwrap_or_default();
         let value: f64 = match text.parse() {
             Ok(v) => v,
             Err(_) => return Err(self.err_at(start, "not a number")),
@@ -377,7 +384,12 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
             }
             let run = input.get(run_start..self.pos).unwrap_or_default();
-            let text = match std::str::from_utf8(run) {
+            // The run ends before an ASCII byte (or at the end): a char boundary of valid text.
+            let checked = match self.text.and_then(|t| t.get(run_start..self.pos)) {
+                Some(s) => Ok(s),
+                None => std::str::from_utf8(run),
+            };
+            let text = match checked {
                 Ok(s) => Cow::Borrowed(s),
                 Err(e) => {
                     let at = run_start + e.valid_up_to();

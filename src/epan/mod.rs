@@ -349,6 +349,12 @@ unsafe fn pdus_inner(
     if !wants.items && !wants.info && !tapping {
         return;
     }
+    // Only the Info column: the payload is read for its code alone, as on a one-pass read (the
+    // facts that pair replies were read on the first pass and are kept).
+    let detail = match detail {
+        Detail::Summary if !tapping && !wants.items => Detail::Column,
+        d => d,
+    };
     with_state(|st| {
         st.dissection.later_pass(
             data,

@@ -307,6 +307,25 @@ fn lab_secrets() -> Vec<String> {
     .concat()
 }
 
+/// 02: a two-pass read that shows only the summary lines reads each payload again for the Info
+/// column's code alone (the first pass paired the replies): its lines are the one-pass read's,
+/// error code included.
+#[test]
+fn two_pass_summary_lines_are_the_one_pass_lines() {
+    let h = harness();
+    let cap = h.capture("02-alibabacloud-sdk-thing-model.pcapng");
+    let one = h.tshark(&["-n", "-r", &cap]);
+    let two = h.tshark(&["-n", "-2", "-r", &cap]);
+    assert_eq!(two, one);
+    let replies: Vec<&str> = two.lines().filter(|l| l.contains(" reply ")).collect();
+    assert_eq!(replies.len(), 7, "{two}");
+    assert!(
+        replies[2].ends_with("· thing.event.post reply 460"),
+        "{}",
+        replies[2]
+    );
+}
+
 /// 10: a gateway (npm SDK) registers, adds and logs in two sub-devices and posts for them; the
 /// platform refuses one with /ext/error 520.
 #[test]

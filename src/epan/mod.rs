@@ -321,7 +321,11 @@ unsafe fn pdus_inner(
                         && !wants.experts
                         && !registry::any_session_field_referenced(tree) =>
                 {
-                    Detail::Fields
+                    if wants.info {
+                        Detail::Fields
+                    } else {
+                        Detail::Items
+                    }
                 }
                 d => d,
             };

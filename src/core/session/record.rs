@@ -84,6 +84,9 @@ pub enum Detail {
     /// is wanted either (that asks for [`Detail::Full`]), so a payload is read for the Info
     /// column's code only.
     Fields,
+    /// [`Detail::Fields`] with no Info column made (tshark -T fields, -q -Y): the payload is not
+    /// read at all.
+    Items,
     /// Its summary (Info column, statistics): the topic, and the payload's Alink facts.
     Summary,
     /// Everything: the packet is shown.
@@ -94,7 +97,12 @@ impl Detail {
     /// Whether what only items of the session would read (pairing, flow and session findings,
     /// echoes, models learned from the capture, devices logged in twice) is left unbuilt.
     pub fn lean(self) -> bool {
-        matches!(self, Detail::Column | Detail::Fields)
+        matches!(self, Detail::Column | Detail::Fields | Detail::Items)
+    }
+
+    /// Whether a PUBLISH's payload is read at all ([`Detail::read_payload`]).
+    pub fn reads_payload(self) -> bool {
+        self != Detail::Items
     }
 
     /// What of a PUBLISH's payload `b` this much detail reads: all of it, its Alink facts, or
@@ -107,7 +115,7 @@ impl Detail {
     ) -> Payload {
         match self {
             Detail::Full => payload::analyze(t, b, models),
-            Detail::Column | Detail::Fields => payload::code_facts(t, b),
+            Detail::Column | Detail::Fields | Detail::Items => payload::code_facts(t, b),
             Detail::Bare | Detail::Summary => payload::facts(t, b),
         }
     }
@@ -414,7 +422,9 @@ pub(crate) fn describe_publish(
     let Some(t) = topic::classify(&text) else {
         return (Topics::None, None);
     };
-    let payload = payload.map(|b| detail.read_payload(&t, b, models));
+    let payload = payload
+        .filter(|_| detail.reads_payload())
+        .map(|b| detail.read_payload(&t, b, models));
     let view = if detail == Detail::Column {
         TopicView::class_only(&t)
     } else {

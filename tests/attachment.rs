@@ -428,7 +428,8 @@ fn fields_without_session_state_are_the_full_analysis_fields() {
         .collect();
     assert!(lean.len() > 60, "{} fields", lean.len());
     // Without any payload field (a filter on the product key, say) a payload is read for the
-    // Info column only: every other field must still count the same. "Payload field" is the
+    // Info column only, and with no Info column (io,stat under -q, as here) not at all: every
+    // other field must still count the same. "Payload field" is the
     // code's own list here, not a copy: naming any field on it asks for the full analysis, so a
     // field the list missed must land in this half, where it would count differently.
     let payload = |f: &str| {

@@ -331,10 +331,7 @@ impl Conn {
         let model = (t.class.tsl != topic::TslRole::None)
             .then(|| t.product_key.and_then(|pk| models.get(pk)))
             .flatten();
-        let payload = pdu
-            .payload
-            .filter(|_| detail.reads_payload())
-            .map(|b| detail.read_payload(&t, b, models));
+        let payload = pdu.payload.and_then(|b| detail.read_payload(&t, b, models));
         // A request its product's model checks but that is not shown now: checked only if an
         // error reply comes (so the reply can point at what was refused), from a copy kept
         // until its reply.

@@ -100,24 +100,20 @@ impl Detail {
         matches!(self, Detail::Column | Detail::Fields | Detail::Items)
     }
 
-    /// Whether a PUBLISH's payload is read at all ([`Detail::read_payload`]).
-    pub fn reads_payload(self) -> bool {
-        self != Detail::Items
-    }
-
-    /// What of a PUBLISH's payload `b` this much detail reads: all of it, its Alink facts, or
-    /// only the code the Info column shows.
+    /// What of a PUBLISH's payload `b` this much detail reads: all of it, its Alink facts, only
+    /// the code the Info column shows, or nothing ([`Detail::Items`]).
     pub fn read_payload(
         self,
         t: &TopicInfo<'_>,
         b: &[u8],
         models: crate::core::tsl::InForce<'_>,
-    ) -> Payload {
-        match self {
+    ) -> Option<Payload> {
+        Some(match self {
             Detail::Full => payload::analyze(t, b, models),
-            Detail::Column | Detail::Fields | Detail::Items => payload::code_facts(t, b),
+            Detail::Column | Detail::Fields => payload::code_facts(t, b),
+            Detail::Items => return None,
             Detail::Bare | Detail::Summary => payload::facts(t, b),
-        }
+        })
     }
 }
 
@@ -422,9 +418,7 @@ pub(crate) fn describe_publish(
     let Some(t) = topic::classify(&text) else {
         return (Topics::None, None);
     };
-    let payload = payload
-        .filter(|_| detail.reads_payload())
-        .map(|b| detail.read_payload(&t, b, models));
+    let payload = payload.and_then(|b| detail.read_payload(&t, b, models));
     let view = if detail == Detail::Column {
         TopicView::class_only(&t)
     } else {

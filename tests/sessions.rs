@@ -136,6 +136,39 @@ fn statistics_tree() {
     assert_eq!(cols[1..5], ["2", "42087.00", "42052", "42122"]);
 }
 
+/// Eight devices of one product in the tree, in the order stats_tree gives them: by count, and
+/// among equal counts by when each was added (the later first). The shim appends a product's new
+/// device after its newest one instead of walking the whole list; a lost, doubled or misplaced
+/// device changes these lines.
+#[test]
+fn statistics_tree_keeps_every_device_in_order() {
+    let h = harness();
+    let path = h.capture("08-bad-input.pcap");
+    let out = h.tshark(&["-n", "-2", "-q", "-r", &path, "-z", "aliiot,tree"]);
+    let devices: Vec<String> = out
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            format!("{} {}", cols[0], cols[1])
+        })
+        .collect();
+    assert_eq!(
+        devices,
+        [
+            "bad-09 3",
+            "bad-07 3",
+            "bad-06 2",
+            "bad-04\u{fffd} 2",
+            "bad-03 2",
+            "bad-02 2",
+            "bad-01 2",
+            "bad-10 1"
+        ],
+        "{out}"
+    );
+}
+
 /// `tshark -2 -q -z aliiot_messages,tree`: per product and device, the messages up and down by
 /// topic class (the main tree keeps only the count each way per device).
 #[test]

@@ -305,6 +305,10 @@ const CHUNK: usize = 1 << 20;
 struct Index {
     blocks: Vec<Vec<(u32, u32)>>,
     len: usize,
+    /// Where the last lookup ended: passes go through frames in order, so the next lookup is
+    /// usually there or one further, with no binary search over an index of megabytes (a few cache
+    /// misses per frame on a long capture).
+    hint: std::cell::Cell<usize>,
 }
 
 const BLOCK: usize = 8192;
@@ -328,6 +332,21 @@ impl Index {
     }
     /// The number of entries before `frame`.
     fn partition_point(&self, frame: u32) -> usize {
+        let h = self.hint.get();
+        let at = [h, h + 1]
+            .into_iter()
+            .find(|&i| self.splits_at(i, frame))
+            .unwrap_or_else(|| self.search(frame));
+        self.hint.set(at);
+        at
+    }
+    /// Whether entry `i` is the first one at or after `frame`.
+    fn splits_at(&self, i: usize, frame: u32) -> bool {
+        i <= self.len
+            && (i == 0 || self.get(i - 1).is_some_and(|(f, _)| f < frame))
+            && self.get(i).map_or(true, |(f, _)| f >= frame)
+    }
+    fn search(&self, frame: u32) -> usize {
         let b = self.blocks.partition_point(|b| b[0].0 < frame);
         if b == 0 {
             return 0;
@@ -487,12 +506,20 @@ impl FrameCache {
 
     /// The slots of `frame` (empty when it carried no analysed MQTT).
     pub fn of(&self, frame: u32) -> Vec<Slot> {
+        let mut out = Vec::new();
+        self.of_into(frame, &mut out);
+        out
+    }
+
+    /// [`Self::of`] into `out` (cleared first): a pass reuses one buffer for every frame.
+    pub fn of_into(&self, frame: u32, out: &mut Vec<Slot>) {
+        out.clear();
         let i = self.index.partition_point(frame);
         let Some((f, at)) = self.index.get(i) else {
-            return Vec::new();
+            return;
         };
         if f != frame {
-            return Vec::new();
+            return;
         }
         let (c, off) = ((at >> 20) as usize, (at as usize) & (CHUNK - 1));
         let chunk = &self.chunks[c];
@@ -505,11 +532,9 @@ impl FrameCache {
             b: &chunk[..end],
             at: off,
         };
-        let mut out = Vec::with_capacity(1);
         while r.at < end {
             out.push(self.decode(frame, &mut r));
         }
-        out
     }
 
     fn encode(&mut self, frame: u32, s: &Slot, out: &mut Vec<u8>) {
@@ -809,6 +834,26 @@ mod tests {
             assert_eq!(got.len(), 1, "frame {}", 2 * f + 1);
             assert_eq!(got[0].conv, BIG + f);
             assert!(cache.of(2 * f + 2).is_empty());
+        }
+    }
+
+    /// Lookups in pass order (each frame, with and without an entry, across blocks), backwards, by
+    /// jumps and repeated, all find what a binary search finds.
+    #[test]
+    fn index_lookups_in_any_order() {
+        let mut index = Index::default();
+        let frames: Vec<u32> = (0..20_000u32).map(|i| 3 * i + 2).collect();
+        for (i, &f) in frames.iter().enumerate() {
+            index.push((f, i as u32));
+        }
+        let expect = |frame: u32| frames.partition_point(|&f| f < frame);
+        let forward = 0..=3 * 20_000 + 3;
+        let backward = (0..=3 * 20_000 + 3).rev();
+        let jumps = [
+            5u32, 5, 5, 60_000, 2, 24_577, 24_578, 24_576, 0, 1, 59_999, 60_001,
+        ];
+        for frame in forward.chain(backward).chain(jumps) {
+            assert_eq!(index.partition_point(frame), expect(frame), "frame {frame}");
         }
     }
 

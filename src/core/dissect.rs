@@ -34,6 +34,8 @@ pub struct Dissection {
     aliases: HashMap<(u32, u64), Aliases>,
     /// Whether frames are dissected again later, so that the cache is worth its cost.
     pub revisits: Revisits,
+    /// A later pass: the slots of the frame being shown (one buffer for every frame).
+    shown: Vec<Slot>,
 }
 
 #[derive(Default)]
@@ -191,7 +193,8 @@ impl Dissection {
         show: &mut Show<'_>,
     ) {
         self.flush_before(u32::MAX);
-        let slots = self.frames.of(frame);
+        let mut slots = std::mem::take(&mut self.shown);
+        self.frames.of_into(frame, &mut slots);
         for (span, slot) in mqtt::split(data).zip(slots.iter().skip(first)) {
             let conv = slot.conv;
             if !slot.record.needs_packet() && !items {
@@ -210,6 +213,8 @@ impl Dissection {
             };
             show(&self.capture, conv, &rec, span, &pdu);
         }
+        slots.clear();
+        self.shown = slots;
     }
 
     /// Bytes the packed records of later passes take.

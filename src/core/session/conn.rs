@@ -154,6 +154,15 @@ impl Conn {
         self.flow.release_matching();
     }
 
+    /// What only later passes read of an ended connection (its requests and acknowledgements,
+    /// for the links shown on them) is freed when nothing will be shown again: a one-pass read
+    /// keeps the open connections' state only, which on a long capture also keeps the heap that
+    /// every packet's allocations share compact.
+    pub(super) fn release_links(&mut self) {
+        self.requests = Vec::new();
+        self.flow.exchanges = Vec::new();
+    }
+
     /// Analyses one packet of this connection (first pass only).
     pub fn analyze(&mut self, pdu: &MqttPdu<'_>, ctx: &FrameCtx, secrets: &Secrets) -> PduRecord {
         let mut rec = PduRecord::default();

@@ -142,8 +142,9 @@ impl Capture {
         }
     }
 
-    /// A TCP FIN or RST on connection `conv` (first pass).
-    pub fn tcp_end(&mut self, conv: u32, frame: u32, ts_ns: i64, reset: bool) {
+    /// A TCP FIN or RST on connection `conv` (first pass). `revisited`: frames may be shown
+    /// again later ([`super::dissect::Revisits`]).
+    pub fn tcp_end(&mut self, conv: u32, frame: u32, ts_ns: i64, reset: bool, revisited: bool) {
         if let Some(c) = self.conns.get_mut(&conv) {
             c.flow.on_tcp_end(frame, ts_ns, reset);
             // After a reset, or a FIN that follows the DISCONNECT, no MQTT can follow: what only
@@ -151,6 +152,9 @@ impl Capture {
             // for the open ones only.
             if reset || c.flow.disconnect {
                 c.release_matching();
+                if !revisited {
+                    c.release_links();
+                }
                 // An ended connection overlaps no later login of its device.
                 if let Some(id) = c
                     .identity

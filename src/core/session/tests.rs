@@ -406,3 +406,34 @@ fn topics_hold_one_inline_then_many() {
     assert_eq!(t[1].product_key(), Some("pk"));
     assert_eq!(Topics::from(Vec::new()), Topics::None);
 }
+
+/// A connection reset after a QoS 1 property post: the request and its acknowledgement exchange
+/// stay for later passes' links, and are freed when nothing will be shown again.
+#[test]
+fn an_ended_connection_keeps_links_only_if_revisited() {
+    let s = Secrets::default();
+    let mut cap = Capture::default();
+    for (conv, revisited) in [(1, true), (2, false)] {
+        let post = MqttPdu {
+            qos: 1,
+            msgid: Some(7),
+            ..publish(
+                "/sys/a1B2c3D4e5F/dev/thing/event/property/post",
+                br#"{"id":"1","params":{"t":1}}"#,
+            )
+        };
+        let rec = cap.analyze(conv, &post, &ctx(3, true), &s);
+        assert_eq!(rec.request, Some(0));
+        let conn = &cap.conns[&conv];
+        assert_eq!((conn.requests.len(), conn.flow.exchanges.len()), (1, 1));
+        cap.tcp_end(conv, 4, 0, true, revisited);
+        let conn = &cap.conns[&conv];
+        let kept = usize::from(revisited);
+        assert_eq!(
+            (conn.requests.len(), conn.flow.exchanges.len()),
+            (kept, kept),
+            "revisited: {revisited}"
+        );
+        assert!(conn.flow.ended());
+    }
+}

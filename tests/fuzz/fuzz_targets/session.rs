@@ -368,9 +368,12 @@ fuzz_target!(|data: &[u8]| {
         }
 
         if flags & 0x10 != 0 {
-            capture.tcp_end(conv, frame, ts_ns, flags & 0x20 != 0);
-            column.tcp_end(conv, frame, ts_ns, flags & 0x20 != 0);
-            fields.tcp_end(conv, frame, ts_ns, flags & 0x20 != 0);
+            // The full analysis is shown again by the later passes below; the lean ones stand
+            // for a one-pass read, which frees an ended connection's links (and must still give
+            // the same Info column and identity).
+            capture.tcp_end(conv, frame, ts_ns, flags & 0x20 != 0, true);
+            column.tcp_end(conv, frame, ts_ns, flags & 0x20 != 0, false);
+            fields.tcp_end(conv, frame, ts_ns, flags & 0x20 != 0, false);
             continue;
         }
         let (dev, broker) = (1000 + 2 * conv as u64, 1001 + 2 * conv as u64);

@@ -504,14 +504,17 @@ impl FrameCache {
             .is_some_and(|(f, _)| f == frame)
     }
 
-    /// The slots of `frame` (empty when it carried no analysed MQTT).
+    /// The slots of `frame` (empty when it carried no analysed MQTT), for tests: a pass uses
+    /// [`Self::of_into`].
+    #[cfg(test)]
     pub fn of(&self, frame: u32) -> Vec<Slot> {
         let mut out = Vec::new();
         self.of_into(frame, &mut out);
         out
     }
 
-    /// [`Self::of`] into `out` (cleared first): a pass reuses one buffer for every frame.
+    /// The slots of `frame` (none when it carried no analysed MQTT) into `out`, cleared first: a
+    /// pass reuses one buffer for every frame.
     pub fn of_into(&self, frame: u32, out: &mut Vec<Slot>) {
         out.clear();
         let i = self.index.partition_point(frame);

@@ -391,6 +391,65 @@ fn every_tshark_mode() {
     }
 }
 
+/// Every kind of label aliiot writes, as `-V` and PDML show it: the protocol line with its summary
+/// appended, a text subtree, a string and a number shown with a description, and a text line too
+/// long for a label (Wireshark's own truncation mark, within its 240-byte label).
+#[test]
+fn labels_as_wireshark_writes_them() {
+    let h = harness();
+    let cap = h.capture("39-tsl-temperature-series.pcapng");
+    let tsl = h.tsl_folder("lab");
+    let v = h.tshark(&[
+        "-n",
+        "-r",
+        &cap,
+        "-o",
+        &tsl,
+        "-2",
+        "-V",
+        "-Y",
+        "frame.number == 14",
+    ]);
+    for want in [
+        "\nAlibaba Cloud IoT, lab-sensor-28 (a1B2c3D4e5F), thing.event.property.post reply\n",
+        "\n    Topic: thing.event.property.post (reply)\n",
+        "\n        [Topic class: thing.event.property.post (Device reports property values)]\n",
+        "\n    Alink reply: id 1, code 200\n",
+        "\n        Code: 200 (success)\n",
+    ] {
+        assert!(v.contains(want), "-V lacks {want:?}:\n{v}");
+    }
+    let pdml = h.tshark(&[
+        "-n",
+        "-r",
+        &cap,
+        "-o",
+        &tsl,
+        "-T",
+        "pdml",
+        "-Y",
+        "frame.number == 14",
+    ]);
+    for want in [
+        // A text item has no field name; its label is its show attribute.
+        "<field name=\"\" show=\"Topic: thing.event.property.post (reply)\"",
+        "<field name=\"aliiot.alink.code\" showname=\"Code: 200 (success)\"",
+    ] {
+        assert!(pdml.contains(want), "PDML lacks {want}:\n{pdml}");
+    }
+
+    let cap = h.capture("25-ws-split-and-coalesced.pcapng");
+    let v = h.tshark(&["-n", "-r", &cap, "-V", "-Y", "frame.number == 17"]);
+    let long: Vec<&str> = v
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains("note = lab padding so that this Alink property post"))
+        .collect();
+    assert_eq!(long.len(), 1, "{v}");
+    assert!(long[0].contains("truncated"), "{}", long[0]);
+    assert!(long[0].len() < 240, "{} bytes: {}", long[0].len(), long[0]);
+}
+
 /// Real MQTT from mosquitto's clients: no aliiot layer at all, no expert items, and the
 /// SparkplugB heuristic still gets its topic.
 #[test]

@@ -920,6 +920,92 @@ void shim_col_append_info(packet_info *pinfo, const char *text, size_t len)
     ENDTRY;                          \
     return _it
 
+/* Labels. Wireshark 4.0 writes a label with vsnprintf into a 240-byte buffer, with no escaping
+ * (proto.c: proto_tree_set_representation, proto_tree_set_representation_value,
+ * proto_item_append_text); the functions below write the same bytes with memcpy, which a tree of
+ * 13 items per MQTT packet notices (tshark -T fields builds a visible tree on 4.0). A label that
+ * would not fit takes Wireshark's own path, so truncation is marked as Wireshark marks it. From
+ * 4.4 on, labels are escaped and remember where their value is: there Wireshark's calls are used
+ * as they are. */
+#if !SHIM_WS_4_4
+/* Whether Wireshark would write a label for `pi` (TRY_TO_FAKE_THIS_REPR, and hidden items get
+ * none). */
+static int label_wanted(proto_item *pi)
+{
+    return pi && PTREE_DATA(pi)->visible && PITEM_FINFO(pi) && !proto_item_is_hidden(pi);
+}
+
+static char *label_new(proto_item *pi)
+{
+    field_info *fi = PITEM_FINFO(pi);
+    fi->rep = wmem_new(PNODE_POOL(pi), item_label_t);
+    return fi->rep->representation;
+}
+
+/* Decimal digits of v at the end of buf[11]; returns where they start. */
+static const char *decimal_u32(char buf[11], uint32_t v)
+{
+    char *p = buf + 10;
+    *p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
+/* "<field name>: <value> (<description>)" for a new item of field hf, in label[] when the whole
+ * of it fits (1), else nothing (0). */
+static int value_label(char label[ITEM_LABEL_LENGTH], int hf, const char *v, size_t v_len,
+                       const char *d, size_t d_len)
+{
+    header_field_info *hfinfo = proto_registrar_get_nth((unsigned)hf);
+    if (!hfinfo || hfinfo->bitmask)
+        return 0;
+    size_t name_len = strlen(hfinfo->name);
+    d_len = strnlen(d, d_len);
+    if (name_len + 2 + v_len + 2 + d_len + 1 >= ITEM_LABEL_LENGTH)
+        return 0;
+    char *p = label;
+    memcpy(p, hfinfo->name, name_len), p += name_len;
+    *p++ = ':', *p++ = ' ';
+    memcpy(p, v, v_len), p += v_len;
+    *p++ = ' ', *p++ = '(';
+    memcpy(p, d, d_len), p += d_len;
+    *p++ = ')', *p = '\0';
+    return 1;
+}
+
+static void set_label(proto_item *pi, const char *label)
+{
+    if (label_wanted(pi))
+        strcpy(label_new(pi), label);
+}
+#endif
+
+/* proto_item_append_text(pi, "%.*s", len, s) */
+static void append_label(proto_item *pi, const char *s, size_t len)
+{
+#if !SHIM_WS_4_4
+    if (!label_wanted(pi))
+        return;
+    field_info *fi = PITEM_FINFO(pi);
+    if (!fi->rep)
+        proto_item_fill_label(fi, label_new(pi));
+    char *rep = fi->rep->representation;
+    size_t cur = strlen(rep);
+    if (cur >= ITEM_LABEL_LENGTH - 1)
+        return;
+    size_t n = strnlen(s, len);
+    if (n > ITEM_LABEL_LENGTH - 1 - cur)
+        n = ITEM_LABEL_LENGTH - 1 - cur;
+    memcpy(rep + cur, s, n);
+    rep[cur + n] = '\0';
+#else
+    proto_item_append_text(pi, "%.*s", (int)len, s);
+#endif
+}
+
 proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int length,
                               const char *text, size_t text_len)
 {
@@ -929,7 +1015,7 @@ proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int st
     TRY {
         it = proto_tree_add_item(tree, proto, tvb, start, length, ENC_NA);
         if (it && text && text_len)
-            proto_item_append_text(it, "%.*s", (int)text_len, text);
+            append_label(it, text, text_len);
     }
     CATCH_ALL {
         it = NULL;
@@ -964,6 +1050,22 @@ proto_item *shim_add_string_described(proto_tree *tree, int hf, tvbuff_t *tvb, i
         return NULL;
     char buf[SHIM_TEXT_BUF];
     const char *v = nul_terminated(buf, pinfo, s, len);
+#if !SHIM_WS_4_4
+    char label[ITEM_LABEL_LENGTH];
+    if (PTREE_DATA(tree)->visible && value_label(label, hf, v, strlen(v), d, d_len)) {
+        proto_item *volatile it = NULL;
+        TRY {
+            it = proto_tree_add_string(tree, hf, tvb, start, length, v);
+            if (it != tree)
+                set_label(it, label);
+        }
+        CATCH_ALL {
+            it = NULL;
+        }
+        ENDTRY;
+        return it;
+    }
+#endif
     SHIM_GUARDED(proto_tree_add_string_format_value(tree, hf, tvb, start, length, v, "%s (%.*s)",
                                                     v, (int)d_len, d));
 }
@@ -974,6 +1076,23 @@ proto_item *shim_add_uint_described(proto_tree *tree, int hf, tvbuff_t *tvb, int
 {
     if (!tree)
         return NULL;
+#if !SHIM_WS_4_4
+    char label[ITEM_LABEL_LENGTH], digits[11];
+    const char *dec = decimal_u32(digits, v);
+    if (PTREE_DATA(tree)->visible && value_label(label, hf, dec, strlen(dec), d, d_len)) {
+        proto_item *volatile it = NULL;
+        TRY {
+            it = proto_tree_add_uint(tree, hf, tvb, start, length, v);
+            if (it != tree)
+                set_label(it, label);
+        }
+        CATCH_ALL {
+            it = NULL;
+        }
+        ENDTRY;
+        return it;
+    }
+#endif
     SHIM_GUARDED(proto_tree_add_uint_format_value(tree, hf, tvb, start, length, v, "%u (%.*s)", v,
                                                   (int)d_len, d));
 }
@@ -1026,7 +1145,21 @@ proto_item *shim_add_text_subtree(proto_tree *tree, int ett, tvbuff_t *tvb, prot
     proto_item *volatile it = NULL;
     proto_tree *volatile st = NULL;
     TRY {
-        st = proto_tree_add_subtree_format(tree, tvb, 0, 0, ett, (proto_item **)&it, "%.*s", (int)len, s);
+#if !SHIM_WS_4_4
+        size_t n = strnlen(s, len);
+        if (PTREE_DATA(tree)->visible && n < ITEM_LABEL_LENGTH) {
+            /* proto_tree_add_subtree_format: a text item (hf_text_only), its label, its subtree */
+            it = proto_tree_add_item(tree, hf_text_only, tvb, 0, 0, ENC_NA);
+            if (label_wanted(it)) {
+                char *rep = label_new(it);
+                memcpy(rep, s, n);
+                rep[n] = '\0';
+            }
+            st = proto_item_add_subtree(it, ett);
+        } else
+#endif
+            st = proto_tree_add_subtree_format(tree, tvb, 0, 0, ett, (proto_item **)&it, "%.*s",
+                                               (int)len, s);
     }
     CATCH_ALL {
         it = NULL;
@@ -1042,7 +1175,7 @@ void shim_item_append_text(proto_item *item, const char *s, size_t len)
     if (!item)
         return;
     TRY {
-        proto_item_append_text(item, "%.*s", (int)len, s);
+        append_label(item, s, len);
     }
     CATCH_ALL {
     }

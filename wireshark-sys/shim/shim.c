@@ -942,8 +942,9 @@ static char *label_new(proto_item *pi)
     return fi->rep->representation;
 }
 
-/* Decimal digits of v at the end of buf[11]; returns where they start. */
-static const char *decimal_u32(char buf[11], uint32_t v)
+/* Decimal digits of v at the end of buf[11]; returns where they start. Not inlined: its locals
+ * would sit beside its caller's TRY (setjmp). */
+__attribute__((noinline)) static const char *decimal_u32(char buf[11], uint32_t v)
 {
     char *p = buf + 10;
     *p = '\0';
@@ -981,6 +982,33 @@ static void set_label(proto_item *pi, const char *label)
     if (label_wanted(pi))
         strcpy(label_new(pi), label);
 }
+
+/* The item `add` makes (of field `hf`, in `tree`), labelled "<name>: <value> (<d>)" as
+ * proto_tree_add_*_format_value(…, "<value> (%.*s)", d_len, d) labels it, and returned; or, when
+ * the label does not fit or the tree is not shown, nothing: the caller goes on to Wireshark's own
+ * call. All of it inside TRY: the field lookup can throw as well as the add. */
+#define SHIM_GUARDED_LABELLED(value, value_len, add)                                    \
+    do {                                                                                \
+        char _label[ITEM_LABEL_LENGTH];                                                 \
+        proto_item *volatile _it = NULL;                                                \
+        volatile int _done = 0;                                                         \
+        TRY {                                                                           \
+            if (PTREE_DATA(tree)->visible &&                                            \
+                value_label(_label, hf, (value), (value_len), d, d_len)) {              \
+                _it = (add);                                                            \
+                if (_it != tree)                                                        \
+                    set_label(_it, _label);                                             \
+                _done = 1;                                                              \
+            }                                                                           \
+        }                                                                               \
+        CATCH_ALL {                                                                     \
+            _it = NULL;                                                                 \
+            _done = 1;                                                                  \
+        }                                                                               \
+        ENDTRY;                                                                         \
+        if (_done)                                                                      \
+            return _it;                                                                 \
+    } while (0)
 #endif
 
 /* proto_item_append_text(pi, "%.*s", len, s) */
@@ -1051,20 +1079,7 @@ proto_item *shim_add_string_described(proto_tree *tree, int hf, tvbuff_t *tvb, i
     char buf[SHIM_TEXT_BUF];
     const char *v = nul_terminated(buf, pinfo, s, len);
 #if !SHIM_WS_4_4
-    char label[ITEM_LABEL_LENGTH];
-    if (PTREE_DATA(tree)->visible && value_label(label, hf, v, strlen(v), d, d_len)) {
-        proto_item *volatile it = NULL;
-        TRY {
-            it = proto_tree_add_string(tree, hf, tvb, start, length, v);
-            if (it != tree)
-                set_label(it, label);
-        }
-        CATCH_ALL {
-            it = NULL;
-        }
-        ENDTRY;
-        return it;
-    }
+    SHIM_GUARDED_LABELLED(v, strlen(v), proto_tree_add_string(tree, hf, tvb, start, length, v));
 #endif
     SHIM_GUARDED(proto_tree_add_string_format_value(tree, hf, tvb, start, length, v, "%s (%.*s)",
                                                     v, (int)d_len, d));
@@ -1077,21 +1092,9 @@ proto_item *shim_add_uint_described(proto_tree *tree, int hf, tvbuff_t *tvb, int
     if (!tree)
         return NULL;
 #if !SHIM_WS_4_4
-    char label[ITEM_LABEL_LENGTH], digits[11];
+    char digits[11];
     const char *dec = decimal_u32(digits, v);
-    if (PTREE_DATA(tree)->visible && value_label(label, hf, dec, strlen(dec), d, d_len)) {
-        proto_item *volatile it = NULL;
-        TRY {
-            it = proto_tree_add_uint(tree, hf, tvb, start, length, v);
-            if (it != tree)
-                set_label(it, label);
-        }
-        CATCH_ALL {
-            it = NULL;
-        }
-        ENDTRY;
-        return it;
-    }
+    SHIM_GUARDED_LABELLED(dec, strlen(dec), proto_tree_add_uint(tree, hf, tvb, start, length, v));
 #endif
     SHIM_GUARDED(proto_tree_add_uint_format_value(tree, hf, tvb, start, length, v, "%u (%.*s)", v,
                                                   (int)d_len, d));

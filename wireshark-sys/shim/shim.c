@@ -942,6 +942,16 @@ static char *label_new(proto_item *pi)
     return fi->rep->representation;
 }
 
+/* The label of `pi` is the n bytes at s (n < ITEM_LABEL_LENGTH), if Wireshark would write one. */
+static void set_label(proto_item *pi, const char *s, size_t n)
+{
+    if (label_wanted(pi)) {
+        char *rep = label_new(pi);
+        memcpy(rep, s, n);
+        rep[n] = '\0';
+    }
+}
+
 /* Decimal digits of v at the end of buf[11]; returns where they start. Not inlined: its locals
  * would sit beside its caller's TRY (setjmp). */
 __attribute__((noinline)) static const char *decimal_u32(char buf[11], uint32_t v)
@@ -956,8 +966,8 @@ __attribute__((noinline)) static const char *decimal_u32(char buf[11], uint32_t 
 }
 
 /* "<field name>: <value> (<description>)" for a new item of field hf, in label[] when the whole
- * of it fits (1), else nothing (0). */
-static int value_label(char label[ITEM_LABEL_LENGTH], int hf, const char *v, size_t v_len,
+ * of it fits (its length), else nothing (0). */
+static size_t value_label(char label[ITEM_LABEL_LENGTH], int hf, const char *v, size_t v_len,
                        const char *d, size_t d_len)
 {
     header_field_info *hfinfo = proto_registrar_get_nth((unsigned)hf);
@@ -973,31 +983,25 @@ static int value_label(char label[ITEM_LABEL_LENGTH], int hf, const char *v, siz
     memcpy(p, v, v_len), p += v_len;
     *p++ = ' ', *p++ = '(';
     memcpy(p, d, d_len), p += d_len;
-    *p++ = ')', *p = '\0';
-    return 1;
+    *p++ = ')';
+    return (size_t)(p - label);
 }
 
-static void set_label(proto_item *pi, const char *label)
-{
-    if (label_wanted(pi))
-        strcpy(label_new(pi), label);
-}
-
-/* The item `add` makes (of field `hf`, in `tree`), labelled "<name>: <value> (<d>)" as
+/* The item `add` makes (of field `hf`, in a visible `tree`), labelled "<name>: <value> (<d>)" as
  * proto_tree_add_*_format_value(…, "<value> (%.*s)", d_len, d) labels it, and returned; or, when
- * the label does not fit or the tree is not shown, nothing: the caller goes on to Wireshark's own
- * call. All of it inside TRY: the field lookup can throw as well as the add. */
+ * the label does not fit, nothing: the caller goes on to Wireshark's own call. All of it inside
+ * TRY: the field lookup can throw as well as the add. */
 #define SHIM_GUARDED_LABELLED(value, value_len, add)                                    \
     do {                                                                                \
         char _label[ITEM_LABEL_LENGTH];                                                 \
         proto_item *volatile _it = NULL;                                                \
         volatile int _done = 0;                                                         \
         TRY {                                                                           \
-            if (PTREE_DATA(tree)->visible &&                                            \
-                value_label(_label, hf, (value), (value_len), d, d_len)) {              \
+            size_t _n = value_label(_label, hf, (value), (value_len), d, d_len);        \
+            if (_n) {                                                                   \
                 _it = (add);                                                            \
                 if (_it != tree)                                                        \
-                    set_label(_it, _label);                                             \
+                    set_label(_it, _label, _n);                                         \
                 _done = 1;                                                              \
             }                                                                           \
         }                                                                               \
@@ -1079,7 +1083,8 @@ proto_item *shim_add_string_described(proto_tree *tree, int hf, tvbuff_t *tvb, i
     char buf[SHIM_TEXT_BUF];
     const char *v = nul_terminated(buf, pinfo, s, len);
 #if !SHIM_WS_4_4
-    SHIM_GUARDED_LABELLED(v, strlen(v), proto_tree_add_string(tree, hf, tvb, start, length, v));
+    if (PTREE_DATA(tree)->visible)
+        SHIM_GUARDED_LABELLED(v, strlen(v), proto_tree_add_string(tree, hf, tvb, start, length, v));
 #endif
     SHIM_GUARDED(proto_tree_add_string_format_value(tree, hf, tvb, start, length, v, "%s (%.*s)",
                                                     v, (int)d_len, d));
@@ -1092,9 +1097,11 @@ proto_item *shim_add_uint_described(proto_tree *tree, int hf, tvbuff_t *tvb, int
     if (!tree)
         return NULL;
 #if !SHIM_WS_4_4
-    char digits[11];
-    const char *dec = decimal_u32(digits, v);
-    SHIM_GUARDED_LABELLED(dec, strlen(dec), proto_tree_add_uint(tree, hf, tvb, start, length, v));
+    if (PTREE_DATA(tree)->visible) {
+        char digits[11];
+        const char *dec = decimal_u32(digits, v);
+        SHIM_GUARDED_LABELLED(dec, strlen(dec), proto_tree_add_uint(tree, hf, tvb, start, length, v));
+    }
 #endif
     SHIM_GUARDED(proto_tree_add_uint_format_value(tree, hf, tvb, start, length, v, "%u (%.*s)", v,
                                                   (int)d_len, d));
@@ -1153,11 +1160,7 @@ proto_item *shim_add_text_subtree(proto_tree *tree, int ett, tvbuff_t *tvb, prot
         if (PTREE_DATA(tree)->visible && n < ITEM_LABEL_LENGTH) {
             /* proto_tree_add_subtree_format: a text item (hf_text_only), its label, its subtree */
             it = proto_tree_add_item(tree, hf_text_only, tvb, 0, 0, ENC_NA);
-            if (label_wanted(it)) {
-                char *rep = label_new(it);
-                memcpy(rep, s, n);
-                rep[n] = '\0';
-            }
+            set_label(it, s, n);
             st = proto_item_add_subtree(it, ett);
         } else
 #endif

@@ -57,6 +57,26 @@ pub fn make_world_readable(p: &Path) {
     }
 }
 
+/// Test folders of test binaries that no longer run (killed before they could remove theirs).
+fn remove_stale_dirs() {
+    // Without /proc (a chroot, say) no process can be told alive: leave them all.
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("aliiot-tests-")) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 pub fn harness() -> &'static Harness {
     static H: OnceLock<Harness> = OnceLock::new();
     H.get_or_init(|| {
@@ -66,8 +86,20 @@ pub fn harness() -> &'static Harness {
             "built plugin not found at {}",
             plugin.display()
         );
+        remove_stale_dirs();
         let dir = std::env::temp_dir().join(format!("aliiot-tests-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        // Removed when the test binary exits (statics are never dropped).
+        extern "C" {
+            fn atexit(f: extern "C" fn()) -> i32;
+        }
+        extern "C" fn remove_own_dir() {
+            let _ = std::fs::remove_dir_all(
+                std::env::temp_dir().join(format!("aliiot-tests-{}", std::process::id())),
+            );
+        }
+        // SAFETY: registers a plain function with the C library, once per process.
+        unsafe { atexit(remove_own_dir) };
         let home = dir.join("home");
         let epan = home.join(format!(".local/lib/wireshark/plugins/{SERIES}/epan"));
         std::fs::create_dir_all(&epan).unwrap();

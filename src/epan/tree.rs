@@ -168,20 +168,30 @@ impl TreeSink {
         self
     }
 
-    /// A field, and with `description` its label followed by ` (description)`.
-    fn add(&mut self, f: Hf, v: Value<'_>, description: Option<&str>) {
-        use crate::core::fields::{Kind, FIELDS};
+    /// Whether field `f` is left out: there is no tree, or nobody sees or asks for it. Most
+    /// fields a filter or an export runs past end here, before [`TreeSink::add`] is called.
+    #[inline(always)]
+    fn skips(&mut self, f: Hf) -> bool {
         let t = self.current();
         if t.is_null() {
             self.last = std::ptr::null_mut();
-            return;
+            return true;
         }
         if !self.visible && !super::registry::field_referenced(t, f) {
-            // Nobody sees or asks for this field: what Wireshark would fake, skipped before it is
-            // made (its children go to the parent, as under a faked item).
+            // What Wireshark would fake, skipped before it is made (its children go to the
+            // parent, as under a faked item).
             self.last = t as *mut ws::proto_item;
-            return;
+            return true;
         }
+        false
+    }
+
+    /// A field, and with `description` its label followed by ` (description)`; `f` is not
+    /// [`TreeSink::skips`]ped.
+    #[inline(never)]
+    fn add(&mut self, f: Hf, v: Value<'_>, description: Option<&str>) {
+        use crate::core::fields::{Kind, FIELDS};
+        let t = self.current();
         let id = hf(f);
         let placed = if self.visible {
             self.place(f, &v)
@@ -320,11 +330,15 @@ impl Sink for TreeSink {
     }
 
     fn field_described(&mut self, f: Hf, v: Value<'_>, description: &str) {
-        self.add(f, v, Some(description));
+        if !self.skips(f) {
+            self.add(f, v, Some(description));
+        }
     }
 
     fn field(&mut self, f: Hf, v: Value<'_>) {
-        self.add(f, v, None);
+        if !self.skips(f) {
+            self.add(f, v, None);
+        }
     }
 
     fn append(&mut self, text: &str) {

@@ -85,6 +85,9 @@ impl Alink {
 pub enum Body {
     Empty,
     Alink(Box<Alink>),
+    /// An Alink message read for the Info column's code alone ([`code_facts`]): nothing is
+    /// allocated for it.
+    AlinkCode(Option<u64>),
     Json(Vec<TreeItem>),
     Text(String),
     Binary {
@@ -151,6 +154,7 @@ impl Payload {
     pub fn code(&self) -> Option<u64> {
         match &self.body {
             Body::Alink(a) => a.code,
+            Body::AlinkCode(c) => *c,
             _ => None,
         }
     }
@@ -368,16 +372,19 @@ fn scanned(t: &TopicInfo<'_>) -> bool {
 
 /// An Alink message's payload, with its error code flagged.
 fn alink_payload(t: &TopicInfo<'_>, a: Alink) -> Payload {
-    let mut issues = Vec::new();
-    if let Some(c) = a.code {
-        if t.class.is_error_code(c) {
-            issues.push(PayloadIssue::ErrorCode(c));
-        }
-    }
+    let issues = code_issues(t, a.code);
     Payload {
         body: Body::Alink(Box::new(a)),
         issues,
         named: Vec::new(),
+    }
+}
+
+/// The error code of an Alink reply, flagged (no allocation unless it is one).
+fn code_issues(t: &TopicInfo<'_>, code: Option<u64>) -> Vec<PayloadIssue> {
+    match code {
+        Some(c) if t.class.is_error_code(c) => vec![PayloadIssue::ErrorCode(c)],
+        _ => Vec::new(),
     }
 }
 
@@ -399,13 +406,11 @@ pub fn code_facts(t: &TopicInfo<'_>, bytes: &[u8]) -> Payload {
             None => return facts(t, bytes),
         }
     };
-    let p = alink_payload(
-        t,
-        Alink {
-            code,
-            ..Alink::default()
-        },
-    );
+    let p = Payload {
+        body: Body::AlinkCode(code),
+        issues: code_issues(t, code),
+        named: Vec::new(),
+    };
     debug_assert_eq!(
         p.code(),
         facts(t, bytes).code(),

@@ -303,7 +303,7 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
 /// The Info column's text for one packet (a packet is one of PUBLISH, CONNECT, CONNACK at most).
 fn render_info(rec: &PduRecord, id: &super::session::Identity, sink: &mut dyn Sink) {
     if let (PUBLISH, Some(p), Some(t)) = (rec.msg_type, &rec.payload, rec.topics.first()) {
-        publish_info(t, &p.body, sink);
+        publish_info(t, p.code(), sink);
     }
     // Pieces joined, not format!: this runs for every login shown.
     if let Some(login) = &rec.login {
@@ -335,19 +335,18 @@ fn reply_word(t: &TopicView) -> &'static str {
     super::topic::reply_suffix(t.class, t.is_reply)
 }
 
-fn publish_info(t: &TopicView, body: &Body, sink: &mut dyn Sink) {
+/// `code`: the Alink message's, if any.
+fn publish_info(t: &TopicView, code: Option<u64>, sink: &mut dyn Sink) {
     // Made on the stack: this runs for every PUBLISH whose Info column is shown.
     use std::fmt::Write;
     let mut s = super::text::StackText::<96>::default();
     let _ = s.write_str(" · ");
     let _ = s.write_str(t.class.name);
     let _ = s.write_str(reply_word(t));
-    if let Body::Alink(a) = body {
-        if let Some(c) = a.code {
-            let mut digits = [0u8; 20];
-            let _ = s.write_str(" ");
-            let _ = s.write_str(decimal(c, &mut digits));
-        }
+    if let Some(c) = code {
+        let mut digits = [0u8; 20];
+        let _ = s.write_str(" ");
+        let _ = s.write_str(decimal(c, &mut digits));
     }
     sink.info(s.as_str());
 }
@@ -731,7 +730,8 @@ fn tsl_finding(sink: &mut dyn Sink, i: &super::tsl::check::TslIssue) {
 
 fn render_body(body: &Body, sink: &mut dyn Sink) {
     match body {
-        Body::Empty => {}
+        // Read for the Info column only, where no payload item is wanted.
+        Body::Empty | Body::AlinkCode(_) => {}
         Body::Alink(a) => render_alink(a, sink),
         Body::File(f) => {
             sink.push_text(

@@ -37,6 +37,7 @@ pub fn tap_record(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool) ->
     let topic = rec.topics.first().filter(|_| rec.msg_type == PUBLISH);
     let alink_code = rec.payload.as_ref().and_then(|p| match &p.body {
         Body::Alink(a) => a.code,
+        Body::AlinkCode(c) => *c,
         Body::File(f) => f.header.code,
         _ => None,
     });

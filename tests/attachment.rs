@@ -140,6 +140,42 @@ fn pdu_boundaries() {
     }
 }
 
+/// The Info column holds 4096 bytes (COL_MAX_INFO_LEN, the NUL included): aliiot's text for 40
+/// PUBLISHes in one segment (29-pdu-boundaries.pcap, frame 27) follows MQTT's 3349 bytes and is
+/// cut at exactly 4095 bytes, as Wireshark cuts its own appends (on 4.0 the shim writes the bytes
+/// itself, from 4.4 on Wireshark's call does).
+#[test]
+fn info_column_is_cut_at_its_buffer() {
+    let h = harness();
+    let cap = h.capture("29-pdu-boundaries.pcap");
+    for two_pass in [false, true] {
+        let info = |extra: &[&str]| {
+            let mut args = vec!["-n", "-r", &cap];
+            if two_pass {
+                args.push("-2");
+            }
+            args.extend_from_slice(extra);
+            args.extend([
+                "-Y",
+                "frame.number == 27",
+                "-T",
+                "fields",
+                "-e",
+                "_ws.col.Info",
+            ]);
+            h.tshark(&args).trim_end_matches('\n').to_string()
+        };
+        let mqtt = info(&["--disable-protocol", "aliiot"]);
+        assert_eq!(mqtt.len(), 3349, "MQTT's own text for the 40 PUBLISHes");
+        assert!(mqtt.starts_with("Publish Message (id=1) [/sys/a1B2c3D4e5F/lab-sensor-01/"));
+        let full = mqtt.clone() + &" · thing.event.property.post".repeat(40);
+        let shown = info(&[]);
+        assert_eq!(shown.len(), 4095, "two-pass: {two_pass}");
+        assert_eq!(shown, full[..4095], "two-pass: {two_pass}");
+        assert!(shown.ends_with(" · thing.event.prope"));
+    }
+}
+
 /// Fields read from the packet point at their bytes (`-T pdml` gives each item's position and
 /// size): the sign method at its value inside the client id, the user name's halves, topic
 /// levels, Alink members and property names; derived facts stay generated (size 0).

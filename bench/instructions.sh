@@ -31,6 +31,21 @@ count() { # variant args... -> instructions
     [ "$(id -u)" = 0 ] && cmd=(setpriv --reuid=65534 --regid=65534 --clear-groups "${cmd[@]}")
     "${cmd[@]}" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
+run() { # variant args... -> tshark's output, no valgrind
+    local home=$TMP/home-$1; shift
+    local cmd=(env HOME="$home" WIRESHARK_PLUGIN_DIR="$TMP/no-global" tshark "$@")
+    [ "$(id -u)" = 0 ] && cmd=(setpriv --reuid=65534 --regid=65534 --clear-groups "${cmd[@]}")
+    "${cmd[@]}" 2>/dev/null
+}
+# The filter mode's stock command prints the product's CONNECTs only; aliiot's prints every MQTT
+# packet of the product's devices. The same frames without the plugin: MQTT on their TCP streams.
+streams=$(run aliiot -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" -T fields -e tcp.stream | sort -un | paste -sd,)
+same="mqtt && tcp.stream in {$streams}"
+[ "$(run aliiot -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" -T fields -e frame.number | md5sum)" = \
+  "$(run none -n -r "$TMP/f.pcap" -Y "$same" -T fields -e frame.number | md5sum)" ] ||
+    die "the stock filter for the same frames selects other frames"
+matched=$(run none -n -r "$TMP/f.pcap" -Y "$same" -T fields -e frame.number | wc -l)
+stock_matched=$(run none -n -r "$TMP/f.pcap" -Y "mqtt.username contains \"&$pk\"" -T fields -e frame.number | wc -l)
 sa=$(count aliiot -n -r "$TMP/f.pcap" -c 1); sn=$(count none -n -r "$TMP/f.pcap" -c 1)
 echo "$N generated frames, $pkts MQTT packets; startup: aliiot $sa, no-plugin $sn instructions."
 echo
@@ -46,6 +61,7 @@ row() { # mode, then aliiot args ||| no-plugin args
 row read -n -r "$TMP/f.pcap" "|||" -n -r "$TMP/f.pcap"
 row iostat -n -q -r "$TMP/f.pcap" -z io,stat,0 "|||" -n -q -r "$TMP/f.pcap" -z io,stat,0
 row filter -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" "|||" -n -r "$TMP/f.pcap" -Y "mqtt.username contains \"&$pk\""
+row "filter, same frames" -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" "|||" -n -r "$TMP/f.pcap" -Y "$same"
 row fields -n -r "$TMP/f.pcap" -T fields -e aliiot.device_name "|||" -n -r "$TMP/f.pcap" -T fields -e mqtt.username
 row twopass -n -2 -r "$TMP/f.pcap" "|||" -n -2 -r "$TMP/f.pcap"
 row tree -n -2 -q -r "$TMP/f.pcap" -z aliiot,tree "|||" -n -2 -q -r "$TMP/f.pcap" -z io,stat,0
@@ -59,3 +75,9 @@ row "fields, TSL" -n -r "$TMP/f.pcap" -T fields -e aliiot.device_name "${tsl[@]}
 row "twopass, TSL" -n -2 -r "$TMP/f.pcap" "${tsl[@]}" "|||" -n -2 -r "$TMP/f.pcap"
 row nomqtt-read -n -r "$TMP/off.pcap" "|||" -n -r "$TMP/off.pcap"
 row nomqtt-iostat -n -q -r "$TMP/off.pcap" -z io,stat,0 "|||" -n -q -r "$TMP/off.pcap" -z io,stat,0
+echo
+printf '%s\n' "The filter rows print different frames: aliiot's filter matches every MQTT packet of the" \
+    "product's devices ($matched frames), the stock \`mqtt.username contains \"&<pk>\"\` their CONNECTs only" \
+    "($stock_matched frames). \"filter, same frames\" gives tshark without the plugin a filter that prints the" \
+    "same $matched frames (\`mqtt && tcp.stream in {…}\`: MQTT on the product's connections, checked frame by" \
+    "frame)."

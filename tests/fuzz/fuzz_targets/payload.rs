@@ -82,6 +82,8 @@ fuzz_target!(|data: &[u8]| {
             assert!(a.params.len() <= MAX_TREE_ITEMS && a.data.len() <= MAX_TREE_ITEMS);
             assert!(a.properties.len() <= MAX_PROPERTIES);
         }
+        // Made by code_facts only, never by analyze.
+        Body::AlinkCode(_) => panic!("analyze made a code-only body"),
         Body::File(f) => {
             assert_eq!(f.header_len as usize + f.chunk_len + 4, bytes.len());
             let chunk = &bytes[2 + f.header_len as usize..][..f.chunk_len];

@@ -119,7 +119,7 @@ declare -A DESC=(
 declare -A TARGET=([read]=1.10 [iostat]=1.10 [filter]=1.10 [fields]=1.15 [twopass]=1.15 [tree]=1.25
                    [nomqtt-read]=1.02 [nomqtt-iostat]=1.02 [nomqtt-twopass]=1.02)
 VARIANTS=(aliiot none stock)
-RESULTS=$TMP/results.tsv   # size mode variant wall_s rss_kb cpu_s paired_ratio
+RESULTS=$TMP/results.tsv   # size mode variant wall_s rss_kb cpu_s paired_ratio lowest highest
 : >"$RESULTS"
 
 measure() {   # measure <variant> tshark-args...  -> appends "wall-s peak-KB cpu-s" to $TMP/m.<variant>
@@ -165,12 +165,15 @@ for n in "${SIZES[@]}"; do
             done
         done
         # Each aliiot run over the no-plugin run that follows it.
-        pr=$(paste -d' ' "$TMP/m.aliiot" "$TMP/m.none" | awk '$4 > 0 {print $1 / $4}' | median)
+        paste -d' ' "$TMP/m.aliiot" "$TMP/m.none" | awk '$4 > 0 {print $1 / $4}' | sort -n >"$TMP/pairs"
+        pr=$(median <"$TMP/pairs")
+        # The spread of the paired ratios: how far one run can be from the median on this machine.
+        spread="$(head -1 "$TMP/pairs") $(tail -1 "$TMP/pairs")"
         for v in "${VARIANTS[@]}"; do
             t=$(cut -d' ' -f1 "$TMP/m.$v" | median)
             r=$(cut -d' ' -f2 "$TMP/m.$v" | median)
             c=$(cut -d' ' -f3 "$TMP/m.$v" | median)
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$m" "$v" "$t" "$r" "$c" "$pr" >>"$RESULTS"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$m" "$v" "$t" "$r" "$c" "$pr" $spread >>"$RESULTS"
         done
         printf '  %-15s aliiot %7.2f s %7.1f MB | no-plugin %7.2f s %7.1f MB | disabled %7.2f s %7.1f MB\n' "$m" \
             $(for v in "${VARIANTS[@]}"; do awk -F'\t' -v n="$n" -v m="$m" -v v="$v" '$1==n && $2==m && $3==v {printf "%s %s ", $4, $5/1024}' "$RESULTS"; done) >&2
@@ -228,7 +231,8 @@ report() {
     done
     echo
     echo "Output goes to /dev/null. The ratio is the median of the paired runs' ratios (each aliiot run"
-    echo "over the no-plugin run next to it); ✅/❌ against the target. Peak memory: target ≤ 1.10 ×"
+    echo "over the no-plugin run next to it), followed by the lowest and highest of them (the spread"
+    echo "shows how far one run can stray on this machine); ✅/❌ against the target. Peak memory: target ≤ 1.10 ×"
     echo "no-plugin at 1M frames."
     echo "The CPU column (user + system time) is less sensitive than wall time to other work."
     echo
@@ -236,7 +240,7 @@ report() {
     local targets=""
     for m in "${MODES[@]}"; do targets="$targets $m=${TARGET[$m]}"; done
     awk -F'\t' -v sizes="${SIZES[*]}" -v modes="${MODES[*]}" -v targets="$targets" '
-        { t[$1,$2,$3] = $4; r[$1,$2,$3] = $5 / 1024; c[$1,$2,$3] = $6; p[$1,$2] = $7 }
+        { t[$1,$2,$3] = $4; r[$1,$2,$3] = $5 / 1024; c[$1,$2,$3] = $6; p[$1,$2] = $7; lo[$1,$2] = $8; hi[$1,$2] = $9 }
         function mark(x, lim) { return lim == "" ? "" : (x + 0 <= lim + 0 ? " ✅" : " ❌ (> " lim ")") }
         END {
             split(sizes, S, " "); split(modes, M, " "); split(targets, T, " ")
@@ -244,14 +248,14 @@ report() {
             for (i = 1; i in S; i++) {
                 n = S[i]
                 printf "\n### %s frames\n\n", n
-                print "| mode | wall s aliiot | wall s no-plugin | ratio (target) | CPU s aliiot / no-plugin (ratio) | peak MB aliiot | peak MB no-plugin | ratio | disabled: wall s (aliiot / disabled) |"
+                print "| mode | wall s aliiot | wall s no-plugin | ratio (target), lowest–highest | CPU s aliiot / no-plugin (ratio) | peak MB aliiot | peak MB no-plugin | ratio | disabled: wall s (aliiot / disabled) |"
                 print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
                 for (j = 1; j in M; j++) {
                     m = M[j]; ta = t[n,m,"aliiot"]; tn = t[n,m,"none"]; ts = t[n,m,"stock"]
                     ra = r[n,m,"aliiot"]; rn = r[n,m,"none"]; ca = c[n,m,"aliiot"]; cn = c[n,m,"none"]
                     tr = p[n,m]; rr = (rn > 0 ? ra / rn : 0)
-                    printf "| %s | %.2f | %.2f | %.2f%s | %.2f / %.2f (%.2f) | %.1f | %.1f | %.2f%s | %.2f (%.2f) |\n",
-                        m, ta, tn, tr, mark(sprintf("%.2f", tr), tl[m]), ca, cn, (cn > 0 ? ca / cn : 0),
+                    printf "| %s | %.2f | %.2f | %.2f%s, %.2f–%.2f | %.2f / %.2f (%.2f) | %.1f | %.1f | %.2f%s | %.2f (%.2f) |\n",
+                        m, ta, tn, tr, mark(sprintf("%.2f", tr), tl[m]), lo[n,m], hi[n,m], ca, cn, (cn > 0 ? ca / cn : 0),
                         ra, rn, rr, mark(sprintf("%.2f", rr), (n >= 1000000 ? "1.10" : "")),
                         ts, (ts > 0 ? ta / ts : 0)
                 }

@@ -24,18 +24,20 @@ python3 "$BENCH/gen.py" --frames "$N" --out "$TMP/off.pcap" --server-port 1999 >
 pk=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sample_product_key"])' "$TMP/f.json")
 pkts=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mqtt_packets"])' "$TMP/f.json")
 chmod -R a+rwX "$TMP"
-count() { # variant args... -> instructions
+in_variant() { # variant command... : runs the command with the variant's HOME (as nobody when root)
     local home=$TMP/home-$1; shift
-    local cmd=(env HOME="$home" WIRESHARK_PLUGIN_DIR="$TMP/no-global" valgrind --tool=callgrind
-               --callgrind-out-file=/dev/null tshark "$@")
+    local cmd=(env HOME="$home" WIRESHARK_PLUGIN_DIR="$TMP/no-global" "$@")
     [ "$(id -u)" = 0 ] && cmd=(setpriv --reuid=65534 --regid=65534 --clear-groups "${cmd[@]}")
-    "${cmd[@]}" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+    "${cmd[@]}"
+}
+count() { # variant args... -> instructions
+    local v=$1; shift
+    in_variant "$v" valgrind --tool=callgrind --callgrind-out-file=/dev/null tshark "$@" 2>&1 >/dev/null |
+        sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 run() { # variant args... -> tshark's output, no valgrind
-    local home=$TMP/home-$1; shift
-    local cmd=(env HOME="$home" WIRESHARK_PLUGIN_DIR="$TMP/no-global" tshark "$@")
-    [ "$(id -u)" = 0 ] && cmd=(setpriv --reuid=65534 --regid=65534 --clear-groups "${cmd[@]}")
-    "${cmd[@]}" 2>/dev/null
+    local v=$1; shift
+    in_variant "$v" tshark "$@" 2>/dev/null
 }
 # The filter mode's stock command prints the product's CONNECTs only; aliiot's prints every MQTT
 # packet of the product's devices. The same frames without the plugin: MQTT on their TCP streams.
@@ -87,13 +89,11 @@ printf '%s\n' "The filter rows print different frames: aliiot's filter matches e
 # rate of instructions per cycle than Wireshark's own when it misses the first-level data cache
 # more often per instruction.
 cache() { # variant args... -> "instructions D1-misses LL-misses"
-    local home=$TMP/home-$1; shift
-    local cmd=(env HOME="$home" WIRESHARK_PLUGIN_DIR="$TMP/no-global" valgrind --tool=callgrind
-               --cache-sim=yes --callgrind-out-file=/dev/null tshark "$@")
-    [ "$(id -u)" = 0 ] && cmd=(setpriv --reuid=65534 --regid=65534 --clear-groups "${cmd[@]}")
-    "${cmd[@]}" 2>&1 >/dev/null | awk '/I +refs:/ {gsub(",", "", $4); i = $4}
-        /D1 +misses:/ {gsub(",", "", $4); d = $4} /LL +misses:/ {gsub(",", "", $4); l = $4}
-        END {print i, d, l}'
+    local v=$1; shift
+    in_variant "$v" valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file=/dev/null tshark "$@" 2>&1 >/dev/null |
+        awk '/I +refs:/ {gsub(",", "", $4); i = $4}
+             /D1 +misses:/ {gsub(",", "", $4); d = $4} /LL +misses:/ {gsub(",", "", $4); l = $4}
+             END {print i, d, l}'
 }
 read -r ca_i ca_d ca_l < <(cache aliiot -n -2 -r "$TMP/f.pcap" -c 1)
 read -r cn_i cn_d cn_l < <(cache none -n -2 -r "$TMP/f.pcap" -c 1)

@@ -254,8 +254,9 @@ report() {
                     m = M[j]; ta = t[n,m,"aliiot"]; tn = t[n,m,"none"]; ts = t[n,m,"stock"]
                     ra = r[n,m,"aliiot"]; rn = r[n,m,"none"]; ca = c[n,m,"aliiot"]; cn = c[n,m,"none"]
                     tr = p[n,m]; rr = (rn > 0 ? ra / rn : 0)
-                    printf "| %s | %.2f | %.2f | %.2f%s, %.2f–%.2f | %.2f / %.2f (%.2f) | %.1f | %.1f | %.2f%s | %.2f (%.2f) |\n",
-                        m, ta, tn, tr, mark(sprintf("%.2f", tr), tl[m]), lo[n,m], hi[n,m], ca, cn, (cn > 0 ? ca / cn : 0),
+                    spread = (lo[n,m] == "" ? "" : sprintf(", %.2f–%.2f", lo[n,m], hi[n,m]))
+                    printf "| %s | %.2f | %.2f | %.2f%s%s | %.2f / %.2f (%.2f) | %.1f | %.1f | %.2f%s | %.2f (%.2f) |\n",
+                        m, ta, tn, tr, mark(sprintf("%.2f", tr), tl[m]), spread, ca, cn, (cn > 0 ? ca / cn : 0),
                         ra, rn, rr, mark(sprintf("%.2f", rr), (n >= 1000000 ? "1.10" : "")),
                         ts, (ts > 0 ? ta / ts : 0)
                 }

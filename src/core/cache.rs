@@ -13,11 +13,13 @@ use super::expert::Ei;
 use super::flow::FlowRecord;
 use super::fxhash::FxMap;
 use super::mqtt::{CONNACK, CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};
+use super::payload::Payload;
 use super::secrets::Secrets;
 use super::session::{
     connack, describe_connect, describe_filters, describe_publish, Detail, Direction, Identity,
-    MqttPdu, PduRecord, ReplyLink, SubLogin,
+    MqttPdu, PduRecord, PublishInfo, ReplyLink, SubLogin, TopicView, Topics,
 };
+use super::topic;
 use super::tsl::InForce;
 
 /// One analysed MQTT packet of a frame. Everything a later pass needs of the packet itself is
@@ -56,6 +58,8 @@ pub struct CachedRecord {
     pub(crate) extra: Option<Rc<[Rare]>>,
     /// A CONNECT whose first expert items are made again from its bytes: whether TLS carried it.
     pub(crate) connect_experts: Option<bool>,
+    /// A PUBLISH: what its Info column shows ([`Self::restore_column`]).
+    pub(crate) publish: Option<PublishInfo>,
 }
 
 /// The rare parts of a record, only those present: a CONNECT's login, a CONNACK's result, expert
@@ -125,6 +129,23 @@ impl CachedRecord {
         rec
     }
 
+    /// The record for a pass that shows the Info column and nothing else ([`Detail::Column`]),
+    /// from the cached facts alone; `None` when that needs the packet (a CONNECT's login, a
+    /// CONNACK's result, a PUBLISH whose topic's class was not kept).
+    pub fn restore_column(&self) -> Option<PduRecord> {
+        match self.msg_type {
+            CONNECT | CONNACK => None,
+            PUBLISH => {
+                let p = self.publish?;
+                let mut rec = self.restore_as(None, None, Detail::Column, InForce::NONE);
+                rec.topics = Topics::One(TopicView::of_class(p.class, p.is_reply, p.wildcard));
+                rec.payload = p.payload_code.map(Payload::code_only);
+                Some(rec)
+            }
+            _ => Some(self.restore(None, None)),
+        }
+    }
+
     /// The full record again: the cached facts, plus the PUBLISH topic and payload described
     /// anew from the same packet (the bytes the first pass analysed).
     pub fn restore(&self, topic: Option<&[u8]>, payload: Option<&[u8]>) -> PduRecord {
@@ -154,6 +175,7 @@ impl CachedRecord {
                 dup_of: self.dup_of.map(NonZeroU32::get),
                 ..FlowRecord::default()
             },
+            publish_info: self.publish,
             ..PduRecord::default()
         };
         if self.msg_type == PUBLISH {
@@ -238,6 +260,7 @@ impl PduRecord {
             ack_delta_ns: self.flow.ack_to.map_or(0, |(_, d)| d),
             extra: (!rare.is_empty()).then(|| Rc::from(rare)),
             connect_experts: self.connect_experts.map(|(_, tls)| tls),
+            publish: self.publish_info,
         }
     }
 }
@@ -384,7 +407,7 @@ impl Default for Enc {
 
 impl Enc {
     fn push(&mut self, v: u8) {
-        // At most 103 bytes are written (a byte past the end is dropped, never out of bounds).
+        // At most 115 bytes are written (a byte past the end is dropped, never out of bounds).
         if let Some(slot) = self.b.get_mut(self.n) {
             *slot = v;
             self.n += 1;
@@ -541,7 +564,7 @@ impl FrameCache {
     }
 
     fn encode(&mut self, frame: u32, s: &Slot, out: &mut Vec<u8>) {
-        // Written on the stack, then copied out at once (a record is at most 103 bytes).
+        // Written on the stack, then copied out at once (a record is at most 115 bytes).
         let mut enc = Enc::default();
         self.encode_into(frame, s, &mut enc);
         out.extend_from_slice(enc.bytes());
@@ -610,6 +633,24 @@ impl FrameCache {
             out.put(self.alias_topics.len() as u64);
             self.alias_topics.push(t.clone());
         }
+        if r.msg_type == PUBLISH {
+            // 0: not kept; else class index + 1, then wildcard, reply, payload, code flags.
+            let Some(p) = r.publish else {
+                out.push(0);
+                return;
+            };
+            let code = p.payload_code.flatten();
+            out.put(
+                (p.class.index() as u64 + 1) << 4
+                    | (p.wildcard as u64) << 3
+                    | (p.is_reply as u64) << 2
+                    | (p.payload_code.is_some() as u64) << 1
+                    | code.is_some() as u64,
+            );
+            if let Some(c) = code {
+                out.put(c);
+            }
+        }
     }
 
     fn decode(&self, frame: u32, r: &mut Reader<'_>) -> Slot {
@@ -655,6 +696,21 @@ impl FrameCache {
         } else {
             None
         };
+        let publish = if head & 0x0f == PUBLISH {
+            let v = r.var();
+            let class = (v >> 4)
+                .checked_sub(1)
+                .and_then(|i| topic::ALL.get(i as usize).copied());
+            let code = (v & 1 != 0).then(|| r.var());
+            class.map(|class| PublishInfo {
+                class,
+                is_reply: v & 4 != 0,
+                wildcard: v & 8 != 0,
+                payload_code: (v & 2 != 0).then_some(code),
+            })
+        } else {
+            None
+        };
         Slot {
             conv,
             alias_topic,
@@ -676,6 +732,7 @@ impl FrameCache {
                 ack_delta_ns,
                 extra,
                 connect_experts,
+                publish,
             },
         }
     }

@@ -197,6 +197,15 @@ impl Dissection {
         self.frames.of_into(frame, &mut slots);
         for (span, slot) in mqtt::split(data).zip(slots.iter().skip(first)) {
             let conv = slot.conv;
+            // Only the Info column (tshark -2, a GUI's packet list): most packets need no
+            // reading again.
+            if let Some(rec) = (detail == Detail::Column && !items)
+                .then(|| slot.record.restore_column())
+                .flatten()
+            {
+                show(&self.capture, conv, &rec, span, &MqttPdu::default());
+                continue;
+            }
             if !slot.record.needs_packet() && !items {
                 let rec = slot.record.restore(None, None);
                 show(&self.capture, conv, &rec, span, &MqttPdu::default());

@@ -142,6 +142,15 @@ pub struct Payload {
 }
 
 impl Payload {
+    /// A payload known by its Alink code alone, for the Info column (see [`code_facts`]).
+    pub fn code_only(code: Option<u64>) -> Payload {
+        Payload {
+            body: Body::AlinkCode(code),
+            issues: Vec::new(),
+            named: Vec::new(),
+        }
+    }
+
     /// How many thing-model findings the payload has.
     pub fn tsl_findings(&self) -> usize {
         match &self.body {

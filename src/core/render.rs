@@ -966,6 +966,54 @@ pub mod tests {
         let (summary, pending) = run(Detail::Summary);
         let (column, none) = run(Detail::Column);
         assert_eq!(column, summary);
+        // A later pass showing the Info column alone, from what a first pass kept: the PUBLISH
+        // from its kept class and code, without the packet; the rest as from the packet.
+        let later = |first: Detail| {
+            use crate::core::cache::{FrameCache, Slot};
+            let mut cap = Capture::default();
+            let mut cache = FrameCache::default();
+            let mut infos = Vec::new();
+            for (n, (from_device, pdu)) in packets.iter().enumerate() {
+                let (src, dst) = if *from_device { (1, 2) } else { (2, 1) };
+                let frame = n as u32 + 1;
+                let ctx = FrameCtx {
+                    frame,
+                    src,
+                    dst,
+                    ..Default::default()
+                };
+                let mut rec = PduRecord::default();
+                cap.analyze_with(7, pdu, &ctx, &Secrets::default(), first, &mut rec);
+                let record = rec.into_cached();
+                let slot = Slot {
+                    conv: 7,
+                    alias_topic: None,
+                    record,
+                };
+                cache.store(frame, &[slot]);
+            }
+            for (n, (_, pdu)) in packets.iter().enumerate() {
+                let frame = n as u32 + 1;
+                let slot = cache.of(frame).remove(0);
+                let kept = slot.record.restore_column();
+                let from_packet = pdu.msg_type != PUBLISH || pdu.topic == Some(b"/user/get");
+                assert_eq!(kept.is_none(), from_packet, "frame {frame}");
+                let rec = kept.unwrap_or_else(|| {
+                    let s = Secrets::default();
+                    let models = crate::core::tsl::InForce::NONE;
+                    slot.record
+                        .restore_with(pdu, None, &s, Detail::Column, models)
+                });
+                let mut info = String::new();
+                let mut sink = ColumnSink(|t: &str| info.push_str(t));
+                render(&rec, &cap.conns[&7], frame, true, &mut sink);
+                infos.push(info);
+            }
+            infos
+        };
+        for first in [Detail::Bare, Detail::Summary, Detail::Full] {
+            assert_eq!(later(first), summary, "first pass {first:?}");
+        }
         assert_eq!(
             summary[..6],
             [

@@ -382,6 +382,15 @@ impl Conn {
         if !lean && payload.as_ref().is_some_and(Payload::alink_error) {
             self.flow.alink_errors += 1;
         }
+        // Items only: the payload was not read, so its code is not known.
+        if detail != Detail::Items {
+            rec.publish_info = Some(PublishInfo {
+                class: c,
+                is_reply: t.is_reply,
+                wildcard: t.wildcard,
+                payload_code: payload.as_ref().map(Payload::code),
+            });
+        }
         if detail != Detail::Bare {
             rec.topics.push(TopicView::new(&topic_text, &t));
             rec.payload = payload;

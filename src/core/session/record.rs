@@ -197,10 +197,15 @@ impl TopicView {
     /// Only the class of `t`, for the Info column ([`Detail::Column`]): no text and no parts,
     /// nothing allocated.
     pub fn class_only(t: &TopicInfo<'_>) -> TopicView {
+        TopicView::of_class(t.class, t.is_reply, t.wildcard)
+    }
+
+    /// A topic known by its class alone (see [`TopicView::class_only`]).
+    pub fn of_class(class: Class, is_reply: bool, wildcard: bool) -> TopicView {
         TopicView {
-            class: t.class,
-            is_reply: t.is_reply,
-            wildcard: t.wildcard,
+            class,
+            is_reply,
+            wildcard,
             text: Box::default(),
             identifier: None,
             product_key: None,
@@ -358,6 +363,19 @@ pub struct PduRecord {
     /// A CONNECT: how many of [`Self::experts`], first, follow from its bytes alone
     /// ([`super::describe_connect`]; made again when shown, not kept), and whether TLS carried it.
     pub connect_experts: Option<(u8, bool)>,
+    /// A PUBLISH with an Alibaba topic: what its Info column shows, kept so that a later pass
+    /// showing only the Info column need not read the packet again.
+    pub publish_info: Option<PublishInfo>,
+}
+
+/// What the Info column shows of a PUBLISH: its topic's class, and its payload's Alink code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishInfo {
+    pub class: Class,
+    pub is_reply: bool,
+    pub wildcard: bool,
+    /// `None`: no payload; `Some(code)`: the payload and its Alink code, if any.
+    pub payload_code: Option<Option<u64>>,
 }
 
 impl PduRecord {

@@ -17,6 +17,7 @@
 
 use std::sync::OnceLock;
 
+use aliiot::core::cache::{FrameCache, Slot};
 use aliiot::core::clientid::ClientId;
 use aliiot::core::expert::Ei;
 use aliiot::core::fields::{Ett, Hf};
@@ -403,6 +404,30 @@ fuzz_target!(|data: &[u8]| {
             if detail == Detail::Fields {
                 // What a filter on the product key or device name matches.
                 assert_eq!(r.identity, rec.identity, "identity differs with {detail:?}");
+            }
+        }
+        // A later pass showing the Info column alone, from the cache without the packet.
+        {
+            let mut cache = FrameCache::default();
+            let slot = Slot {
+                conv,
+                alias_topic: None,
+                record: rec.clone().into_cached(),
+            };
+            cache.store(frame, &[slot]);
+            let mut slots = Vec::new();
+            cache.of_into(frame, &mut slots);
+            if let Some(kept) = slots.remove(0).record.restore_column() {
+                let info = |rec: &PduRecord| {
+                    let mut sink = CheckSink::new(false);
+                    render::render(rec, &capture.conns[&conv], frame, false, &mut sink);
+                    sink.info
+                };
+                assert_eq!(
+                    info(&kept),
+                    info(&rec),
+                    "Info column differs from the cache"
+                );
             }
         }
         if computed.is_some() {

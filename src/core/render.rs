@@ -942,25 +942,37 @@ pub mod tests {
             (true, publish(post, b"not json")),
             (false, publish("/user/get", b"{}")),
         ];
-        let run = |detail: Detail| {
+        // Every packet analysed with `detail`, in order.
+        let analysed = |detail: Detail| {
             let mut cap = Capture::default();
-            let mut infos = Vec::new();
+            let mut recs = Vec::new();
             for (n, (from_device, pdu)) in packets.iter().enumerate() {
                 let (src, dst) = if *from_device { (1, 2) } else { (2, 1) };
-                let frame = n as u32 + 1;
                 let ctx = FrameCtx {
-                    frame,
+                    frame: n as u32 + 1,
                     src,
                     dst,
                     ..Default::default()
                 };
                 let mut rec = PduRecord::default();
                 cap.analyze_with(7, pdu, &ctx, &Secrets::default(), detail, &mut rec);
-                let mut info = String::new();
-                let mut sink = ColumnSink(|t: &str| info.push_str(t));
-                render(&rec, &cap.conns[&7], frame, false, &mut sink);
-                infos.push(info);
+                recs.push(rec);
             }
+            (cap, recs)
+        };
+        let info = |rec: &PduRecord, cap: &Capture, frame: usize| {
+            let mut info = String::new();
+            let mut sink = ColumnSink(|t: &str| info.push_str(t));
+            render(rec, &cap.conns[&7], frame as u32 + 1, false, &mut sink);
+            info
+        };
+        let run = |detail: Detail| {
+            let (cap, recs) = analysed(detail);
+            let infos: Vec<String> = recs
+                .iter()
+                .enumerate()
+                .map(|(n, r)| info(r, &cap, n))
+                .collect();
             (infos, cap.conns[&7].requests.len())
         };
         let (summary, pending) = run(Detail::Summary);
@@ -970,44 +982,30 @@ pub mod tests {
         // from its kept class and code, without the packet; the rest as from the packet.
         let later = |first: Detail| {
             use crate::core::cache::{FrameCache, Slot};
-            let mut cap = Capture::default();
+            let (cap, recs) = analysed(first);
             let mut cache = FrameCache::default();
-            let mut infos = Vec::new();
-            for (n, (from_device, pdu)) in packets.iter().enumerate() {
-                let (src, dst) = if *from_device { (1, 2) } else { (2, 1) };
-                let frame = n as u32 + 1;
-                let ctx = FrameCtx {
-                    frame,
-                    src,
-                    dst,
-                    ..Default::default()
-                };
-                let mut rec = PduRecord::default();
-                cap.analyze_with(7, pdu, &ctx, &Secrets::default(), first, &mut rec);
+            for (n, rec) in recs.into_iter().enumerate() {
                 let record = rec.into_cached();
                 let slot = Slot {
                     conv: 7,
                     alias_topic: None,
                     record,
                 };
-                cache.store(frame, &[slot]);
+                cache.store(n as u32 + 1, &[slot]);
             }
+            let mut infos = Vec::new();
             for (n, (_, pdu)) in packets.iter().enumerate() {
-                let frame = n as u32 + 1;
-                let slot = cache.of(frame).remove(0);
+                let slot = cache.of(n as u32 + 1).remove(0);
                 let kept = slot.record.restore_column();
                 let from_packet = pdu.msg_type != PUBLISH || pdu.topic == Some(b"/user/get");
-                assert_eq!(kept.is_none(), from_packet, "frame {frame}");
+                assert_eq!(kept.is_none(), from_packet, "packet {n}");
                 let rec = kept.unwrap_or_else(|| {
                     let s = Secrets::default();
                     let models = crate::core::tsl::InForce::NONE;
                     slot.record
                         .restore_with(pdu, None, &s, Detail::Column, models)
                 });
-                let mut info = String::new();
-                let mut sink = ColumnSink(|t: &str| info.push_str(t));
-                render(&rec, &cap.conns[&7], frame, true, &mut sink);
-                infos.push(info);
+                infos.push(info(&rec, &cap, n));
             }
             infos
         };

@@ -382,8 +382,9 @@ impl Conn {
         if !lean && payload.as_ref().is_some_and(Payload::alink_error) {
             self.flow.alink_errors += 1;
         }
-        // Items only: the payload was not read, so its code is not known.
-        if detail != Detail::Items {
+        // Kept for a later pass's Info column; a lean pass keeps nothing for later passes (and
+        // with Items has not read the payload).
+        if !lean {
             rec.publish_info = Some(PublishInfo {
                 class: c,
                 is_reply: t.is_reply,

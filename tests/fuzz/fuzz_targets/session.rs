@@ -388,14 +388,14 @@ fuzz_target!(|data: &[u8]| {
             ts_ns,
         };
         let rec = capture.analyze(conv, &pdu, &ctx, secrets);
+        let info = |rec: &PduRecord, capture: &Capture| {
+            let mut sink = CheckSink::new(false);
+            render::render(rec, &capture.conns[&conv], frame, false, &mut sink);
+            sink.info
+        };
         for (lean, detail) in [(&mut column, Detail::Column), (&mut fields, Detail::Fields)] {
             let mut r = PduRecord::default();
             lean.analyze_with(conv, &pdu, &ctx, secrets, detail, &mut r);
-            let info = |rec: &PduRecord, capture: &Capture| {
-                let mut sink = CheckSink::new(false);
-                render::render(rec, &capture.conns[&conv], frame, false, &mut sink);
-                sink.info
-            };
             assert_eq!(
                 info(&r, lean),
                 info(&rec, &capture),
@@ -418,14 +418,9 @@ fuzz_target!(|data: &[u8]| {
             let mut slots = Vec::new();
             cache.of_into(frame, &mut slots);
             if let Some(kept) = slots.remove(0).record.restore_column() {
-                let info = |rec: &PduRecord| {
-                    let mut sink = CheckSink::new(false);
-                    render::render(rec, &capture.conns[&conv], frame, false, &mut sink);
-                    sink.info
-                };
+                let (from_cache, from_packet) = (info(&kept, &capture), info(&rec, &capture));
                 assert_eq!(
-                    info(&kept),
-                    info(&rec),
+                    from_cache, from_packet,
                     "Info column differs from the cache"
                 );
             }

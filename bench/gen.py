@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a large, realistic Alibaba Cloud IoT capture (classic pcap) for benchmarks.
 
-    bench/gen.py --frames 100000 --out bench/out/100k.pcap [--seed 1] [--concurrency 300]
+    bench/gen.py --frames 100000 --out bench/out/100k.pcap [--seed 1] [--concurrency 300] [--posts 3-12]
 
 Every device is one MQTT 3.1.1 session on its own TCP connection (unique client IP/port,
 server 106.15.83.29:1883): SYN/SYN-ACK/ACK, CONNECT with an Alibaba client id, user name
@@ -248,8 +248,9 @@ def connect_packet(pk, dn, secret, ts, r):
     return mqtt(0x10, body)
 
 
-def plan(frames, seed, concurrency, error_rate):
-    """Session plans (sorted by start) whose frame counts add up to exactly `frames`."""
+def plan(frames, seed, concurrency, error_rate, posts_range=(3, 12)):
+    """Session plans (sorted by start) whose frame counts add up to exactly `frames`; each
+    session makes a number of property posts drawn from `posts_range`."""
     r = R(seed)
     pks = ["a1" + "".join(r.choice(ALNUM) for _ in range(9)) for _ in PRODUCTS]
     counters, used, plans, total = [0] * len(PRODUCTS), set(), [], 0
@@ -258,7 +259,7 @@ def plan(frames, seed, concurrency, error_rate):
                   r.randrange(1, 255)]) for _ in range(n_ips)]
     last = False
     while not last and total < frames:
-        posts = r.randint(3, 12)
+        posts = r.randint(*posts_range)
         kinds = [POST] * posts + [SERVICE, PROPSET, PING]
         need = FRAMES[CONNECT] + FRAMES[CLOSE] + sum(FRAMES[k] for k in kinds)
         left = frames - total
@@ -300,6 +301,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--concurrency", type=int, default=300, help="sessions open at once (about)")
     ap.add_argument("--error-rate", type=float, default=0.004, help="share of post_reply with an error code")
+    ap.add_argument("--posts", default="3-12", metavar="LO-HI",
+                    help="property posts per session (longer sessions: fewer connections for as many frames)")
     ap.add_argument("--server-port", type=int, default=1883,
                     help="the broker's TCP port (another one gives the same frames without MQTT)")
     a = ap.parse_args()
@@ -307,8 +310,13 @@ def main():
     SERVER_PORT = a.server_port
     if a.frames < 30:
         sys.exit("gen.py: --frames must be at least 30 (one session)")
+    try:
+        posts = tuple(int(x) for x in a.posts.split("-"))
+        assert len(posts) == 2 and 0 <= posts[0] <= posts[1]
+    except (ValueError, AssertionError):
+        sys.exit(f"gen.py: --posts must be LO-HI with 0 <= LO <= HI, not {a.posts!r}")
     t0 = time.time()
-    pks, plans, planned = plan(a.frames, a.seed, a.concurrency, a.error_rate)
+    pks, plans, planned = plan(a.frames, a.seed, a.concurrency, a.error_rate, posts)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     heap, nxt, written, seq = [], 0, 0, 0
     with open(a.out, "wb", buffering=1 << 20) as f:

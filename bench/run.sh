@@ -84,6 +84,7 @@ label() {
 meta() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
 mkdir -p "$BENCH/out"
+LARGEST=$(printf '%s\n' "${SIZES[@]}" | sort -n | tail -1)
 for n in "${SIZES[@]}"; do
     f=$BENCH/out/$(label "$n").pcap
     if [ ! -s "$f" ] || [ ! -s "${f%.pcap}.json" ] || [ "$(meta "${f%.pcap}.json" frames)" != "$n" ]; then
@@ -95,7 +96,18 @@ for n in "${SIZES[@]}"; do
         echo "generating $off (the same frames, broker on port 1999)..." >&2
         python3 "$BENCH/gen.py" --frames "$n" --out "$off" --server-port 1999 >/dev/null
     fi
-    for x in "$f" "$off"; do
+    xs=("$f" "$off")
+    if [ "$n" = "$LARGEST" ]; then
+        # The same number of frames in sessions about four times as long: fewer connections for
+        # about as many MQTT packets, which tells the memory a packet keeps from a connection's.
+        long=${f%.pcap}-long.pcap
+        if [ ! -s "$long" ] || [ "$(meta "${long%.pcap}.json" frames)" != "$n" ]; then
+            echo "generating $long (sessions of 40-60 property posts)..." >&2
+            python3 "$BENCH/gen.py" --frames "$n" --out "$long" --posts 40-60 >/dev/null
+        fi
+        xs+=("$long")
+    fi
+    for x in "${xs[@]}"; do
         if [ $AS_ROOT = 1 ] && ! setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$x"; then
             die "user nobody cannot read $x (make the folders on its path world-readable)"
         fi
@@ -103,7 +115,7 @@ for n in "${SIZES[@]}"; do
 done
 
 # --- measurements ------------------------------------------------------------------------------
-MODES=(read iostat filter fields twopass tree nomqtt-read nomqtt-iostat nomqtt-twopass)
+MODES=(read iostat filter fields twopass tree nomqtt-read nomqtt-iostat nomqtt-twopass twopass-long)
 declare -A DESC=(
     [read]='tshark -n -r f'
     [iostat]='tshark -n -q -r f -z io,stat,0'
@@ -114,10 +126,11 @@ declare -A DESC=(
     [nomqtt-read]='tshark -n -r f-nomqtt'
     [nomqtt-iostat]='tshark -n -q -r f-nomqtt -z io,stat,0'
     [nomqtt-twopass]='tshark -n -2 -r f-nomqtt'
+    [twopass-long]='tshark -n -2 -r f-long (largest size only)'
 )
 # Targets: wall time of aliiot over no-plugin (median of the paired runs).
 declare -A TARGET=([read]=1.10 [iostat]=1.10 [filter]=1.10 [fields]=1.15 [twopass]=1.15 [tree]=1.25
-                   [nomqtt-read]=1.02 [nomqtt-iostat]=1.02 [nomqtt-twopass]=1.02)
+                   [nomqtt-read]=1.02 [nomqtt-iostat]=1.02 [nomqtt-twopass]=1.02 [twopass-long]=1.15)
 VARIANTS=(aliiot none stock)
 RESULTS=$TMP/results.tsv   # size mode variant wall_s rss_kb cpu_s paired_ratio lowest highest
 : >"$RESULTS"
@@ -144,8 +157,9 @@ for n in "${SIZES[@]}"; do
     if ts stock -n -c 1 -r "$f" -Y "$filter_aliiot" >/dev/null 2>&1; then filter_stock=$filter_aliiot
     else filter_stock=$filter_none; fi
     echo "$n: $(label "$n").pcap, $(stat -c %s "$f") bytes, $reps run(s) per measurement" >&2
-    cat "$f" "$off" >/dev/null   # warm the page cache
+    cat "$f" "$off" "${f%.pcap}-long.pcap" >/dev/null 2>&1 || true   # warm the page cache
     for m in "${MODES[@]}"; do
+        [ "$m" = twopass-long ] && [ "$n" != "$LARGEST" ] && continue
         rm -f "$TMP"/m.*
         for ((i = 0; i < reps; i++)); do
             for v in "${VARIANTS[@]}"; do
@@ -160,6 +174,7 @@ for n in "${SIZES[@]}"; do
                 nomqtt-read) a=(-n -r "$off") ;;
                 nomqtt-iostat) a=(-n -q -r "$off" -z io,stat,0) ;;
                 nomqtt-twopass) a=(-n -2 -r "$off") ;;
+                twopass-long) a=(-n -2 -r "${f%.pcap}-long.pcap") ;;
                 esac
                 measure "$v" "${a[@]}"
             done
@@ -213,7 +228,11 @@ report() {
         j=$BENCH/out/$(label "$n").json
         echo "| $(meta "$j" frames) | $(meta "$j" bytes) | $(meta "$j" mqtt_packets) | $(meta "$j" connections) | $(meta "$j" max_concurrent_connections) | $(meta "$j" duration_s) |"
     done
+    j=$BENCH/out/$(label "$LARGEST")-long.json
+    echo "| $(meta "$j" frames) (\`f-long\`) | $(meta "$j" bytes) | $(meta "$j" mqtt_packets) | $(meta "$j" connections) | $(meta "$j" max_concurrent_connections) | $(meta "$j" duration_s) |"
     echo
+    echo "\`f-long\` (largest size only) has sessions of 40-60 property posts instead of 3-12"
+    echo "(\`gen.py --posts 40-60\`): as many frames, about a quarter of the connections."
     echo "\`f-nomqtt\` is the same capture with the broker on port 1999 (\`gen.py --server-port 1999\`):"
     echo "the same frames, no MQTT."
     echo
@@ -251,7 +270,8 @@ report() {
                 print "| mode | wall s aliiot | wall s no-plugin | ratio (target), lowest–highest | CPU s aliiot / no-plugin (ratio) | peak MB aliiot | peak MB no-plugin | ratio | disabled: wall s (aliiot / disabled) |"
                 print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
                 for (j = 1; j in M; j++) {
-                    m = M[j]; ta = t[n,m,"aliiot"]; tn = t[n,m,"none"]; ts = t[n,m,"stock"]
+                    m = M[j]; if (!((n, m, "aliiot") in t)) continue
+                    ta = t[n,m,"aliiot"]; tn = t[n,m,"none"]; ts = t[n,m,"stock"]
                     ra = r[n,m,"aliiot"]; rn = r[n,m,"none"]; ca = c[n,m,"aliiot"]; cn = c[n,m,"none"]
                     tr = p[n,m]; rr = (rn > 0 ? ra / rn : 0)
                     spread = (lo[n,m] == "" ? "" : sprintf(", %.2f–%.2f", lo[n,m], hi[n,m]))
@@ -274,6 +294,10 @@ report() {
             END { d = (k["aliiot"] - k["none"]) * 1024
                   printf "| %d | %.1f MB | %.0f bytes | %.0f bytes |\n", n, d / 1048576, d / p, d / c }' "$RESULTS"
     done
+    j=$BENCH/out/$(label "$LARGEST")-long.json
+    awk -F'\t' -v n="$LARGEST" -v c="$(meta "$j" connections)" -v p="$(meta "$j" mqtt_packets)" '$1==n && $2=="twopass-long" { k[$3] = $5 }
+        END { d = (k["aliiot"] - k["none"]) * 1024
+              printf "| %d (f-long) | %.1f MB | %.0f bytes | %.0f bytes |\n", n, d / 1048576, d / p, d / c }' "$RESULTS"
     if [ ${#SIZES[@]} -ge 2 ]; then
         echo
         echo "Growth between sizes, which leaves out any fixed cost: (difference at the larger − difference"
@@ -292,6 +316,33 @@ report() {
                 END { d = (k[b,"aliiot"] - k[b,"none"]) - (k[a,"aliiot"] - k[a,"none"])
                       if (b != a && cb != ca) printf "| %d → %d | %.0f bytes | %.0f bytes |\n", a, b, d / (pb - pa), d / (cb - ca) }' "$RESULTS"
         done
+        # Three captures, three unknowns: aliiot's memory = fixed + a × MQTT packets + b ×
+        # connections, at the smallest size, the largest and the largest with long sessions.
+        j0=$BENCH/out/$(label "${SIZES[0]}").json j1=$BENCH/out/$(label "$LARGEST").json
+        j2=$BENCH/out/$(label "$LARGEST")-long.json
+        echo
+        echo "Each apart: aliiot's memory at $(label "${SIZES[0]}"), at $(label "$LARGEST") and at $(label "$LARGEST") with long sessions"
+        echo "(\`f-long\`), solved for a fixed part, bytes per MQTT packet and bytes per connection:"
+        echo
+        awk -F'\t' -v n0="${SIZES[0]}" -v n1="$LARGEST" \
+            -v p0="$(meta "$j0" mqtt_packets)" -v c0="$(meta "$j0" connections)" \
+            -v p1="$(meta "$j1" mqtt_packets)" -v c1="$(meta "$j1" connections)" \
+            -v p2="$(meta "$j2" mqtt_packets)" -v c2="$(meta "$j2" connections)" '
+            $2 == "twopass" || $2 == "twopass-long" { k[$1, $2, $3] = $5 * 1024 }
+            END {
+                d0 = k[n0, "twopass", "aliiot"] - k[n0, "twopass", "none"]
+                d1 = k[n1, "twopass", "aliiot"] - k[n1, "twopass", "none"]
+                d2 = k[n1, "twopass-long", "aliiot"] - k[n1, "twopass-long", "none"]
+                # d1 - d0 = a (p1 - p0) + b (c1 - c0);  d1 - d2 = a (p1 - p2) + b (c1 - c2)
+                x1 = p1 - p0; y1 = c1 - c0; x2 = p1 - p2; y2 = c1 - c2; det = x1 * y2 - x2 * y1
+                if (det == 0) { print "(the three captures do not tell the two apart)"; exit }
+                a = ((d1 - d0) * y2 - (d1 - d2) * y1) / det
+                b = (x1 * (d1 - d2) - x2 * (d1 - d0)) / det
+                f = d1 - a * p1 - b * c1
+                print "| fixed | per MQTT packet (target ≤ 40) | per finished connection (target ≤ 600) |"
+                print "|---:|---:|---:|"
+                printf "| %.1f MB | %.0f bytes%s | %.0f bytes%s |\n", f / 1048576, a, (a <= 40 ? " ✅" : " ❌"), b, (b <= 600 ? " ✅" : " ❌")
+            }' "$RESULTS"
     fi
 }
 report >"$OUT"

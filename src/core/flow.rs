@@ -4,6 +4,7 @@
 //! under it, and works for any MQTT session.
 
 use std::collections::VecDeque;
+use std::num::NonZeroU32;
 
 use super::fxhash::FxMap;
 
@@ -22,13 +23,24 @@ const MAX_RECENT_QOS0: usize = 64;
 /// How long before an abrupt end a QoS 0 publish counts as likely lost.
 const LOST_WINDOW_NS: i64 = 5_000_000_000;
 
-/// A packet that expects an acknowledgement, and the frame that gave it.
+/// A packet that expects an acknowledgement, and the frame that gave it. A connection keeps one
+/// per such packet for as long as the capture is open (later passes show the links), so it is
+/// kept to 12 bytes: the packet's time, needed only until its acknowledgement, stays in [`Live`].
 #[derive(Debug, Clone)]
 pub struct Exchange {
     pub frame: u32,
-    pub ts_ns: i64,
     pub kind: u8,
-    pub ack: Option<u32>,
+    ack: Option<NonZeroU32>,
+}
+
+// What a finished connection keeps per exchange (see above).
+const _: () = assert!(std::mem::size_of::<Exchange>() == 12);
+
+impl Exchange {
+    /// The frame that acknowledged it, once seen (frames count from 1).
+    pub fn ack(&self) -> Option<u32> {
+        self.ack.map(NonZeroU32::get)
+    }
 }
 
 /// How a session ended, as seen at its last packet.
@@ -45,9 +57,10 @@ pub enum End {
 /// The acknowledgement state of an open connection (a finished one drops it).
 #[derive(Debug, Default)]
 struct Live {
-    /// (request type, sender endpoint, packet id) -> index into `exchanges`.
-    open: FxMap<(u8, u64, u16), usize>,
-    pings: VecDeque<usize>,
+    /// (request type, sender endpoint, packet id) -> index into `exchanges`, and its time.
+    open: FxMap<(u8, u64, u16), (usize, i64)>,
+    /// PINGREQs not answered yet: index into `exchanges`, and time.
+    pings: VecDeque<(usize, i64)>,
     /// Device QoS 0 publishes after the broker last sent anything.
     recent_qos0: VecDeque<(u32, i64)>,
 }
@@ -209,7 +222,7 @@ impl FlowState {
         rec: &mut FlowRecord,
         experts: &mut Vec<(Ei, String)>,
     ) {
-        if let Some(&idx) = live(&mut self.live).open.get(&key) {
+        if let Some(&(idx, _)) = live(&mut self.live).open.get(&key) {
             let first = self.exchanges[idx].frame;
             if p.dup {
                 rec.dup_of = Some(first);
@@ -228,18 +241,23 @@ impl FlowState {
         let idx = self.exchanges.len();
         self.exchanges.push(Exchange {
             frame: p.frame,
-            ts_ns: p.ts_ns,
             kind: p.msg_type,
             ack: None,
         });
-        live(&mut self.live).open.insert(key, idx);
+        live(&mut self.live).open.insert(key, (idx, p.ts_ns));
         rec.exchange = Some(idx);
     }
 
-    fn close_exchange(&mut self, idx: usize, p: &FlowPacket<'_>, rec: &mut FlowRecord) -> usize {
+    /// `(idx, ts_ns)`: the exchange and when it opened.
+    fn close_exchange(
+        &mut self,
+        (idx, ts_ns): (usize, i64),
+        p: &FlowPacket<'_>,
+        rec: &mut FlowRecord,
+    ) -> usize {
         let ex = &mut self.exchanges[idx];
-        ex.ack = Some(p.frame);
-        rec.ack_to = Some((ex.frame, p.ts_ns.saturating_sub(ex.ts_ns)));
+        ex.ack = NonZeroU32::new(p.frame);
+        rec.ack_to = Some((ex.frame, p.ts_ns.saturating_sub(ts_ns)));
         idx
     }
 
@@ -322,11 +340,10 @@ impl FlowState {
                 let idx = self.exchanges.len();
                 self.exchanges.push(Exchange {
                     frame: p.frame,
-                    ts_ns: p.ts_ns,
                     kind: PINGREQ,
                     ack: None,
                 });
-                live(&mut self.live).pings.push_back(idx);
+                live(&mut self.live).pings.push_back((idx, p.ts_ns));
                 rec.exchange = Some(idx);
             }
             PUBACK | PUBREC | SUBACK | UNSUBACK => {
@@ -339,8 +356,8 @@ impl FlowState {
                     .msgid
                     .and_then(|id| live(&mut self.live).open.remove(&(req, p.dst, id)))
                 {
-                    Some(idx) => {
-                        self.close_exchange(idx, p, &mut rec);
+                    Some(open) => {
+                        let idx = self.close_exchange(open, p, &mut rec);
                         if p.msg_type == SUBACK {
                             let names = sub_filters.remove(&idx).unwrap_or_default();
                             for (i, code) in p.sub_codes.iter().enumerate().take(64) {
@@ -363,8 +380,8 @@ impl FlowState {
                 }
             }
             PINGRESP => {
-                if let Some(idx) = live(&mut self.live).pings.pop_front() {
-                    self.close_exchange(idx, p, &mut rec);
+                if let Some(open) = live(&mut self.live).pings.pop_front() {
+                    self.close_exchange(open, p, &mut rec);
                 }
             }
             DISCONNECT if p.from_device != Some(false) => self.disconnect = true,
@@ -426,7 +443,7 @@ mod tests {
         assert_eq!(ex[0].0, Ei::OrphanAck);
         let r = f.on_packet(&pkt(PUBACK, 12, 3, false, Some(7)), &mut subs, &mut ex);
         assert_eq!(r.ack_to, Some((10, 2_000_000_000)));
-        assert_eq!(f.exchanges[0].ack, Some(12));
+        assert_eq!(f.exchanges[0].ack(), Some(12));
     }
 
     #[test]

@@ -353,7 +353,7 @@ fn publish_info(t: &TopicView, code: Option<u64>, sink: &mut dyn Sink) {
 
 fn render_links(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: &mut dyn Sink) {
     if let Some(req) = rec.request.and_then(|i| conn.requests.get(i)) {
-        match req.response {
+        match req.response() {
             Some(f) => sink.field(Hf::ResponseIn, Value::U32(f)),
             None if final_pass && req.expects_reply => expert(sink, Finding::Unanswered),
             None => {}
@@ -373,7 +373,7 @@ fn render_links(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink
         let request = conn.requests[from..]
             .iter()
             .take_while(|q| q.frame == r.request_frame)
-            .find(|q| q.response == Some(frame))
+            .find(|q| q.response() == Some(frame))
             .filter(|q| q.tsl_findings > 0);
         if let (Some(code), Some(q)) = (code, request) {
             sink.field(Hf::TslCauseFrame, Value::U32(q.frame));
@@ -405,7 +405,7 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
     let flow = &conn.flow;
     if let Some(ex) = f.exchange.and_then(|i| flow.exchanges.get(i)) {
         if f.dup_of.is_none() {
-            match ex.ack {
+            match ex.ack() {
                 Some(a) => sink.field(Hf::AckIn, Value::U32(a)),
                 None if final_pass && flow.ended() && ex.kind == super::flow::PUBLISH => {
                     expert(sink, Finding::Unacked)
@@ -462,12 +462,12 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
     let answered = conn
         .requests
         .iter()
-        .filter(|r| r.response.is_some())
+        .filter(|r| r.response().is_some())
         .count() as u32;
     let unanswered = conn
         .requests
         .iter()
-        .filter(|r| r.response.is_none() && r.expects_reply)
+        .filter(|r| r.response().is_none() && r.expects_reply)
         .count() as u32;
     sink.field(Hf::SessionAnswered, Value::U32(answered));
     sink.field(Hf::SessionUnanswered, Value::U32(unanswered));

@@ -45,7 +45,7 @@ pub fn tap_record(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool) ->
         && rec
             .request
             .and_then(|i| conn.requests.get(i))
-            .is_some_and(|r| r.expects_reply && r.response.is_none());
+            .is_some_and(|r| r.expects_reply && r.response().is_none());
     Some(TapRecord {
         product_key: id.product_key().to_string(),
         device_name: id.device_name().to_string(),

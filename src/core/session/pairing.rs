@@ -67,8 +67,8 @@ impl PairKey {
 /// The pairing state of an open connection (what a finished one no longer needs).
 #[derive(Debug, Default)]
 pub(super) struct Matching {
-    /// Requests still waiting for a reply, by matching key.
-    pub(super) pending: FxMap<PairKey, usize>,
+    /// Requests still waiting for a reply, by matching key: index and time.
+    pub(super) pending: FxMap<PairKey, (usize, i64)>,
     /// Alink requests by id alone, for the platform's `/ext/error` reports.
     pub(super) alink_by_id: FxMap<PairKey, PairKey>,
     /// Requests without an id (shadow, up_raw/down_raw): sent and answered counts per stream;
@@ -230,14 +230,12 @@ impl Conn {
                 return;
             }
             let idx = self.requests.len();
-            self.requests.push(Request {
-                frame: ctx.frame,
-                ts_ns: ctx.ts_ns,
+            self.requests.push(Request::new(
+                ctx.frame,
                 expects_reply,
-                tsl_findings: p.tsl_findings().min(u8::MAX as usize) as u8,
-                response: None,
-            });
-            m.pending.insert(pair.key, idx);
+                p.tsl_findings().min(u8::MAX as usize) as u8,
+            ));
+            m.pending.insert(pair.key, (idx, ctx.ts_ns));
             if let Some(id) = pair.by_id {
                 m.alink_by_id.insert(id, pair.key);
             }
@@ -247,7 +245,7 @@ impl Conn {
             rec.request = Some(idx);
             return;
         }
-        let Some(idx) = m.pending.remove(&pair.key) else {
+        let Some((idx, request_ts)) = m.pending.remove(&pair.key) else {
             rec.experts.push(Finding::OrphanReply.item());
             return;
         };
@@ -260,14 +258,14 @@ impl Conn {
         if let Some(packed) = packed.filter(|_| p.alink_error()) {
             req.tsl_findings = findings_of(&packed, models);
         }
-        req.response = Some(ctx.frame);
-        let delta_ns = ctx.ts_ns.saturating_sub(req.ts_ns);
+        req.answered(ctx.frame);
+        let delta_ns = ctx.ts_ns.saturating_sub(request_ts);
         rec.reply = Some(ReplyLink {
             request_frame: req.frame,
             delta_ns,
         });
         if t.class == topic::NTP_RESPONSE {
-            match ntp_offset_ms(&|k| json_item(p, k), req.ts_ns, ctx.ts_ns) {
+            match ntp_offset_ms(&|k| json_item(p, k), request_ts, ctx.ts_ns) {
                 Some(Clock::Device(ms)) => rec.ntp_offset_ms = Some(ms),
                 Some(Clock::Capture(ms)) => rec.ntp_capture_offset_ms = Some(ms),
                 None => {}

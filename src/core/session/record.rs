@@ -1,6 +1,7 @@
 //! What the analysis of one MQTT packet says: owned data only, so it can be kept for later
 //! passes, and the pure descriptions made again from a packet's bytes when it is shown.
 
+use std::num::NonZeroU32;
 use std::rc::Rc;
 
 use super::MAX_FILTERS;
@@ -161,16 +162,39 @@ pub enum Direction {
     CloudToDevice = 2,
 }
 
-/// A request and, once seen, its reply.
+/// A request and, once seen, its reply. A connection keeps one per request for as long as the
+/// capture is open (later passes show the links), so it is kept to 12 bytes: the request's time,
+/// needed only until its reply, stays with the pairing state ([`super::pairing`]).
 #[derive(Debug, Clone)]
 pub struct Request {
     pub frame: u32,
-    pub ts_ns: i64,
+    /// The reply's frame (frames count from 1).
+    response: Option<NonZeroU32>,
     /// False for `sys.ack: 0` (no reply wanted).
     pub expects_reply: bool,
     /// How many thing-model findings the request had (at most 255).
     pub tsl_findings: u8,
-    pub response: Option<u32>,
+}
+
+// What a finished connection keeps per request (see above).
+const _: () = assert!(std::mem::size_of::<Request>() == 12);
+
+impl Request {
+    pub fn new(frame: u32, expects_reply: bool, tsl_findings: u8) -> Request {
+        Request {
+            frame,
+            response: None,
+            expects_reply,
+            tsl_findings,
+        }
+    }
+    /// The frame of its reply, once seen.
+    pub fn response(&self) -> Option<u32> {
+        self.response.map(NonZeroU32::get)
+    }
+    pub fn answered(&mut self, frame: u32) {
+        self.response = NonZeroU32::new(frame);
+    }
 }
 
 /// What a reply answers.

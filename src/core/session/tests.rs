@@ -238,7 +238,7 @@ fn legacy_ota_request_upgrade_and_echo() {
     assert_eq!(rec.experts[0].0, Ei::Echo);
     let rec = conn.analyze(&publish(&upgrade_topic, push), &ctx(6, false), &s);
     assert_eq!(rec.reply.map(|r| r.request_frame), Some(4));
-    assert_eq!(conn.requests[0].response, Some(6));
+    assert_eq!(conn.requests[0].response(), Some(6));
     assert!(!conn.requests[0].expects_reply);
 }
 

@@ -458,6 +458,6 @@ fuzz_target!(|data: &[u8]| {
         assert!(conn
             .requests
             .iter()
-            .all(|r| r.response.is_none_or(|f| f >= r.frame)));
+            .all(|r| r.response().is_none_or(|f| f >= r.frame)));
     }
 });

@@ -1,8 +1,8 @@
 //! What aliiot keeps of each analysed MQTT packet between passes, packed: a few varint-coded
-//! bytes per packet in chunks of 1 MiB, an index entry per frame, and side tables for what is
+//! bytes per packet in chunks of 1 MiB, a sparse index of the frames, and side tables for what is
 //! shared (identities) or rare (experts, SUBACK results, topics given by MQTT 5 aliases).
 //!
-//! A property post costs about 25 bytes plus 8 of index, against 112 for the same facts as a
+//! A property post costs about 25 bytes plus 2 of frame header, against 112 for the same facts as a
 //! struct: what lets a capture of millions of packets stay within a few percent of Wireshark's
 //! own memory. Pure Rust: encoded and decoded by the tests below without Wireshark.
 
@@ -323,59 +323,84 @@ fn unpack_sub_results(b: &[u8], id: Option<&Identity>) -> Vec<(String, u8)> {
 
 const CHUNK: usize = 1 << 20;
 
-/// (frame, position) per frame with slots, in frame order, in fixed blocks (no doubling).
+/// Where each kept frame's bytes are, for about 2 bytes a frame instead of an 8-byte entry each:
+/// every frame's bytes in a chunk start with a header (how many frames it is after the previous
+/// kept frame, and its length, as varints), and the index marks only every [`SPARSE`]th frame and
+/// the first frame of each chunk. A lookup finds the mark at or before the frame, then steps
+/// through at most [`SPARSE`] headers; passes go through frames in order, so it usually resumes
+/// where the previous lookup stopped.
 #[derive(Default)]
 struct Index {
-    blocks: Vec<Vec<(u32, u32)>>,
+    /// (frame, chunk << 20 | offset of its header), in frame order.
+    marks: Vec<(u32, u32)>,
+    /// Frames kept.
     len: usize,
-    /// Where the last lookup ended: passes go through frames in order, so the next lookup is
-    /// usually there or one further, with no binary search over an index of megabytes (a few cache
-    /// misses per frame on a long capture).
-    hint: std::cell::Cell<usize>,
+    /// The last frame kept.
+    last: Option<u32>,
+    /// Frames kept since the last mark, itself included.
+    since_mark: usize,
+    /// Where the last lookup stopped: (mark, position of a header, that frame).
+    hint: std::cell::Cell<(usize, u32, u32)>,
 }
 
-const BLOCK: usize = 8192;
+const SPARSE: usize = 32;
+
+/// A frame's header: frames since the previous kept frame (0 at a mark), and its bytes' length.
+fn header(chunk: &[u8], at: usize) -> Option<(u32, usize, usize)> {
+    let mut r = Reader { b: chunk, at };
+    let delta = u32::try_from(r.var()).ok()?;
+    let len = usize::try_from(r.var()).ok()?;
+    let body = r.at;
+    (body.checked_add(len)? <= chunk.len()).then_some((delta, body, body + len))
+}
 
 impl Index {
-    fn push(&mut self, e: (u32, u32)) {
-        if self.blocks.last().map_or(true, |b| b.len() == BLOCK) {
-            self.blocks.push(Vec::with_capacity(BLOCK));
+    /// The mark at or before `frame`, if any.
+    fn mark_of(&self, frame: u32) -> Option<usize> {
+        let (h, _, _) = self.hint.get();
+        let covers = |m: usize| {
+            self.marks.get(m).is_some_and(|&(f, _)| f <= frame)
+                && self.marks.get(m + 1).map_or(true, |&(f, _)| f > frame)
+        };
+        if covers(h) {
+            return Some(h);
         }
-        self.blocks.last_mut().expect("a block").push(e);
-        self.len += 1;
-    }
-    fn last(&self) -> Option<(u32, u32)> {
-        self.blocks.last().and_then(|b| b.last()).copied()
-    }
-    fn get(&self, i: usize) -> Option<(u32, u32)> {
-        self.blocks
-            .get(i / BLOCK)
-            .and_then(|b| b.get(i % BLOCK))
-            .copied()
-    }
-    /// The number of entries before `frame`.
-    fn partition_point(&self, frame: u32) -> usize {
-        let h = self.hint.get();
-        let at = [h, h + 1]
-            .into_iter()
-            .find(|&i| self.splits_at(i, frame))
-            .unwrap_or_else(|| self.search(frame));
-        self.hint.set(at);
-        at
-    }
-    /// Whether entry `i` is the first one at or after `frame`.
-    fn splits_at(&self, i: usize, frame: u32) -> bool {
-        i <= self.len
-            && (i == 0 || self.get(i - 1).is_some_and(|(f, _)| f < frame))
-            && self.get(i).map_or(true, |(f, _)| f >= frame)
-    }
-    fn search(&self, frame: u32) -> usize {
-        let b = self.blocks.partition_point(|b| b[0].0 < frame);
-        if b == 0 {
-            return 0;
+        if covers(h + 1) {
+            return Some(h + 1);
         }
-        let block = &self.blocks[b - 1];
-        (b - 1) * BLOCK + block.partition_point(|(f, _)| *f < frame)
+        self.marks
+            .partition_point(|&(f, _)| f <= frame)
+            .checked_sub(1)
+    }
+
+    /// Where `frame`'s bytes are in `chunks`: (chunk, start, end).
+    fn find(&self, chunks: &[Vec<u8>], frame: u32) -> Option<(usize, usize, usize)> {
+        let m = self.mark_of(frame)?;
+        let (mark_frame, at) = self.marks[m];
+        let c = (at >> 20) as usize;
+        let chunk = chunks.get(c)?;
+        // The mark's frames end at the next mark, or at the chunk's end (a chunk starts a mark).
+        let end = match self.marks.get(m + 1) {
+            Some(&(_, next)) if (next >> 20) as usize == c => (next as usize) & (CHUNK - 1),
+            _ => chunk.len(),
+        };
+        let (hm, hat, hf) = self.hint.get();
+        let (mut pos, mut f) = if hm == m && hf <= frame && hf >= mark_frame {
+            ((hat as usize) & (CHUNK - 1), hf)
+        } else {
+            ((at as usize) & (CHUNK - 1), mark_frame)
+        };
+        let (_, mut body, mut next) = header(chunk, pos).filter(|_| pos < end)?;
+        loop {
+            if f >= frame {
+                self.hint.set((m, ((c << 20) | pos) as u32, f));
+                return (f == frame).then_some((c, body, next));
+            }
+            // The next frame of this mark, if any.
+            let (delta, b, n) = header(chunk, next).filter(|_| next < end)?;
+            (pos, body, next) = (next, b, n);
+            f = f.checked_add(delta)?;
+        }
     }
 }
 
@@ -493,38 +518,57 @@ impl FrameCache {
     /// Keeps the slots of `frame`. Frames come in order on a first pass; a frame stored again or
     /// out of order is ignored (its first analysis stands).
     pub fn store(&mut self, frame: u32, slots: &[Slot]) {
-        if slots.is_empty() || self.index.last().is_some_and(|(f, _)| f >= frame) {
+        let ix = &self.index;
+        if slots.is_empty() || ix.last.is_some_and(|f| f >= frame) {
             return;
         }
-        // One buffer reused for every frame: no allocation per frame.
+        // One buffer reused for every frame: no allocation per frame. The header goes first.
         let mut enc = std::mem::take(&mut self.scratch);
         enc.clear();
         for s in slots {
             self.encode(frame, s, &mut enc);
         }
-        if self
+        let mut head = Enc::default();
+        // The header's two varints take at most 5 and 10 bytes. A chunk is never filled past
+        // CHUNK (offsets are 20 bits); a frame larger than that has a chunk of its own.
+        let needed = enc.len() + 15;
+        let fits = self
             .chunks
             .last()
-            .map_or(true, |c| c.len() + enc.len() > c.capacity())
-        {
-            self.chunks.push(Vec::with_capacity(CHUNK.max(enc.len())));
+            .is_some_and(|c| c.len() + needed <= CHUNK);
+        if !fits {
+            self.chunks.push(Vec::with_capacity(CHUNK.max(needed)));
         }
+        let ix = &mut self.index;
+        let mark = !fits || ix.marks.is_empty() || ix.since_mark >= SPARSE;
+        let delta = match ix.last {
+            Some(last) if !mark => frame - last,
+            _ => 0,
+        };
+        head.put(delta as u64);
+        head.put(enc.len() as u64);
         let c = self.chunks.len() - 1;
         let chunk = &mut self.chunks[c];
         // Chunks past 4 GiB of cache are not indexable; such a capture keeps what fits.
         let Ok(at) = u32::try_from((c << 20) | chunk.len()) else {
+            self.scratch = enc;
             return;
         };
+        chunk.extend_from_slice(head.bytes());
         chunk.extend_from_slice(&enc);
         self.scratch = enc;
-        self.index.push((frame, at));
+        if mark {
+            ix.marks.push((frame, at));
+            ix.since_mark = 0;
+        }
+        ix.since_mark += 1;
+        ix.last = Some(frame);
+        ix.len += 1;
     }
 
     /// Whether `frame` has slots (no decoding).
     pub fn has(&self, frame: u32) -> bool {
-        self.index
-            .get(self.index.partition_point(frame))
-            .is_some_and(|(f, _)| f == frame)
+        self.index.find(&self.chunks, frame).is_some()
     }
 
     /// The slots of `frame` (empty when it carried no analysed MQTT), for tests: a pass uses
@@ -540,22 +584,11 @@ impl FrameCache {
     /// pass reuses one buffer for every frame.
     pub fn of_into(&self, frame: u32, out: &mut Vec<Slot>) {
         out.clear();
-        let i = self.index.partition_point(frame);
-        let Some((f, at)) = self.index.get(i) else {
+        let Some((c, off, end)) = self.index.find(&self.chunks, frame) else {
             return;
-        };
-        if f != frame {
-            return;
-        }
-        let (c, off) = ((at >> 20) as usize, (at as usize) & (CHUNK - 1));
-        let chunk = &self.chunks[c];
-        // This frame's bytes end where the next frame's begin, or at the chunk's end.
-        let end = match self.index.get(i + 1) {
-            Some((_, next)) if (next >> 20) as usize == c => (next as usize) & (CHUNK - 1),
-            _ => chunk.len(),
         };
         let mut r = Reader {
-            b: &chunk[..end],
+            b: &self.chunks[c][..end],
             at: off,
         };
         while r.at < end {
@@ -873,7 +906,7 @@ mod tests {
         assert!(cache.used() < 5 * 24, "{} bytes", cache.used());
     }
 
-    /// Many frames: index blocks and byte chunks both roll over.
+    /// Many frames: marks and byte chunks both roll over.
     #[test]
     fn many_frames() {
         let mut cache = FrameCache::default();
@@ -897,24 +930,78 @@ mod tests {
         }
     }
 
-    /// Lookups in pass order (each frame, with and without an entry, across blocks), backwards, by
-    /// jumps and repeated, all find what a binary search finds.
+    /// Lookups in pass order (each frame, with and without slots, across marks), backwards, by
+    /// jumps and repeated, all find what was stored, and nothing where nothing was.
     #[test]
-    fn index_lookups_in_any_order() {
-        let mut index = Index::default();
-        let frames: Vec<u32> = (0..20_000u32).map(|i| 3 * i + 2).collect();
-        for (i, &f) in frames.iter().enumerate() {
-            index.push((f, i as u32));
+    fn lookups_in_any_order() {
+        let mut cache = FrameCache::default();
+        let slot = |conv| Slot {
+            conv,
+            alias_topic: None,
+            record: CachedRecord::default(),
+        };
+        // Gaps of 1 to 1000 frames between kept frames.
+        let mut frames = Vec::new();
+        let mut f = 2u32;
+        for i in 0..20_000u32 {
+            frames.push(f);
+            cache.store(f, &[slot(i)]);
+            f += 1 + (i * 7919) % 1000;
         }
-        let expect = |frame: u32| frames.partition_point(|&f| f < frame);
-        let forward = 0..=3 * 20_000 + 3;
-        let backward = (0..=3 * 20_000 + 3).rev();
+        let last = *frames.last().unwrap();
+        let expect = |frame: u32| frames.binary_search(&frame).ok();
+        let forward = 0..=last + 3;
+        let backward = (0..=last + 3).rev().step_by(7);
         let jumps = [
-            5u32, 5, 5, 60_000, 2, 24_577, 24_578, 24_576, 0, 1, 59_999, 60_001,
+            5u32,
+            5,
+            5,
+            last,
+            2,
+            3,
+            1,
+            0,
+            last + 1,
+            frames[8191],
+            frames[8192],
         ];
         for frame in forward.chain(backward).chain(jumps) {
-            assert_eq!(index.partition_point(frame), expect(frame), "frame {frame}");
+            let got = cache.of(frame);
+            match expect(frame) {
+                Some(i) => {
+                    assert_eq!(got.len(), 1, "frame {frame}");
+                    assert_eq!(got[0].conv, i as u32, "frame {frame}");
+                }
+                None => assert!(got.is_empty(), "frame {frame}"),
+            }
+            assert_eq!(cache.has(frame), expect(frame).is_some(), "frame {frame}");
         }
+        // Stored again or out of order: ignored.
+        cache.store(frames[10], &[slot(99)]);
+        cache.store(last, &[slot(99)]);
+        assert_eq!(cache.of(frames[10])[0].conv, 10);
+        assert_eq!(cache.frames(), 20_000);
+    }
+
+    /// A frame whose slots take more than a chunk has a chunk of its own, and the frames after it
+    /// are still found.
+    #[test]
+    fn a_frame_larger_than_a_chunk() {
+        let mut cache = FrameCache::default();
+        let slot = |conv| Slot {
+            conv,
+            alias_topic: None,
+            record: CachedRecord::default(),
+        };
+        cache.store(1, &[slot(1)]);
+        let many: Vec<Slot> = (0..300_000).map(|_| slot(1 << 28)).collect();
+        cache.store(2, &many);
+        cache.store(3, &[slot(3)]);
+        assert!(cache.used() > CHUNK);
+        assert_eq!(cache.of(1)[0].conv, 1);
+        assert_eq!(cache.of(2).len(), 300_000);
+        assert_eq!(cache.of(3)[0].conv, 3);
+        assert!(cache.of(4).is_empty());
     }
 
     #[test]

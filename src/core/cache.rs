@@ -775,6 +775,15 @@ impl FrameCache {
 mod tests {
     use super::*;
 
+    /// A slot of connection `conv` with an empty record.
+    fn slot(conv: u32) -> Slot {
+        Slot {
+            conv,
+            alias_topic: None,
+            record: CachedRecord::default(),
+        }
+    }
+
     #[test]
     fn sub_results_pack() {
         let r = vec![
@@ -910,11 +919,6 @@ mod tests {
     #[test]
     fn many_frames() {
         let mut cache = FrameCache::default();
-        let slot = |conv| Slot {
-            conv,
-            alias_topic: None,
-            record: CachedRecord::default(),
-        };
         // Large connection numbers (five varint bytes) make 200 000 slots span two chunks.
         const BIG: u32 = 1 << 28;
         for f in 0..200_000u32 {
@@ -935,11 +939,6 @@ mod tests {
     #[test]
     fn lookups_in_any_order() {
         let mut cache = FrameCache::default();
-        let slot = |conv| Slot {
-            conv,
-            alias_topic: None,
-            record: CachedRecord::default(),
-        };
         // Gaps of 1 to 1000 frames between kept frames.
         let mut frames = Vec::new();
         let mut f = 2u32;
@@ -988,11 +987,6 @@ mod tests {
     #[test]
     fn a_frame_larger_than_a_chunk() {
         let mut cache = FrameCache::default();
-        let slot = |conv| Slot {
-            conv,
-            alias_topic: None,
-            record: CachedRecord::default(),
-        };
         cache.store(1, &[slot(1)]);
         let many: Vec<Slot> = (0..300_000).map(|_| slot(1 << 28)).collect();
         cache.store(2, &many);

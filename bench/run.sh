@@ -84,6 +84,7 @@ label() {
 meta() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
 mkdir -p "$BENCH/out"
+SMALLEST=$(printf '%s\n' "${SIZES[@]}" | sort -n | head -1)
 LARGEST=$(printf '%s\n' "${SIZES[@]}" | sort -n | tail -1)
 for n in "${SIZES[@]}"; do
     f=$BENCH/out/$(label "$n").pcap
@@ -224,12 +225,11 @@ report() {
     echo
     echo "| frames | bytes | MQTT packets | devices = TCP connections | open at once (max) | seconds of traffic |"
     echo "|---:|---:|---:|---:|---:|---:|"
-    for n in "${SIZES[@]}"; do
-        j=$BENCH/out/$(label "$n").json
-        echo "| $(meta "$j" frames) | $(meta "$j" bytes) | $(meta "$j" mqtt_packets) | $(meta "$j" connections) | $(meta "$j" max_concurrent_connections) | $(meta "$j" duration_s) |"
+    for j in "${SIZES[@]}" long; do
+        if [ "$j" = long ]; then j=$BENCH/out/$(label "$LARGEST")-long.json tag=" (\`f-long\`)"
+        else j=$BENCH/out/$(label "$j").json tag=""; fi
+        echo "| $(meta "$j" frames)$tag | $(meta "$j" bytes) | $(meta "$j" mqtt_packets) | $(meta "$j" connections) | $(meta "$j" max_concurrent_connections) | $(meta "$j" duration_s) |"
     done
-    j=$BENCH/out/$(label "$LARGEST")-long.json
-    echo "| $(meta "$j" frames) (\`f-long\`) | $(meta "$j" bytes) | $(meta "$j" mqtt_packets) | $(meta "$j" connections) | $(meta "$j" max_concurrent_connections) | $(meta "$j" duration_s) |"
     echo
     echo "\`f-long\` (largest size only) has sessions of 40-60 property posts instead of 3-12"
     echo "(\`gen.py --posts 40-60\`): as many frames, about a quarter of the connections."
@@ -287,17 +287,15 @@ report() {
     echo
     echo "| frames | aliiot's memory | per MQTT packet | per TCP connection |"
     echo "|---:|---:|---:|---:|"
-    for n in "${SIZES[@]}"; do
+    # Each size's twopass row, then the long-session capture's.
+    for row in "${SIZES[@]/%/ twopass}" "$LARGEST twopass-long"; do
+        read -r n m <<<"$row"
         j=$BENCH/out/$(label "$n").json
-        conns=$(meta "$j" connections) pkts=$(meta "$j" mqtt_packets)
-        awk -F'\t' -v n="$n" -v c="$conns" -v p="$pkts" '$1==n && $2=="twopass" { k[$3] = $5 }
+        if [ "$m" = twopass-long ]; then j=${j%.json}-long.json; fi
+        awk -F'\t' -v n="$n" -v m="$m" -v c="$(meta "$j" connections)" -v p="$(meta "$j" mqtt_packets)" '$1==n && $2==m { k[$3] = $5 }
             END { d = (k["aliiot"] - k["none"]) * 1024
-                  printf "| %d | %.1f MB | %.0f bytes | %.0f bytes |\n", n, d / 1048576, d / p, d / c }' "$RESULTS"
+                  printf "| %d%s | %.1f MB | %.0f bytes | %.0f bytes |\n", n, (m == "twopass" ? "" : " (f-long)"), d / 1048576, d / p, d / c }' "$RESULTS"
     done
-    j=$BENCH/out/$(label "$LARGEST")-long.json
-    awk -F'\t' -v n="$LARGEST" -v c="$(meta "$j" connections)" -v p="$(meta "$j" mqtt_packets)" '$1==n && $2=="twopass-long" { k[$3] = $5 }
-        END { d = (k["aliiot"] - k["none"]) * 1024
-              printf "| %d (f-long) | %.1f MB | %.0f bytes | %.0f bytes |\n", n, d / 1048576, d / p, d / c }' "$RESULTS"
     if [ ${#SIZES[@]} -ge 2 ]; then
         echo
         echo "Growth between sizes, which leaves out any fixed cost: (difference at the larger − difference"
@@ -318,13 +316,13 @@ report() {
         done
         # Three captures, three unknowns: aliiot's memory = fixed + a × MQTT packets + b ×
         # connections, at the smallest size, the largest and the largest with long sessions.
-        j0=$BENCH/out/$(label "${SIZES[0]}").json j1=$BENCH/out/$(label "$LARGEST").json
+        j0=$BENCH/out/$(label "$SMALLEST").json j1=$BENCH/out/$(label "$LARGEST").json
         j2=$BENCH/out/$(label "$LARGEST")-long.json
         echo
-        echo "Each apart: aliiot's memory at $(label "${SIZES[0]}"), at $(label "$LARGEST") and at $(label "$LARGEST") with long sessions"
+        echo "Each apart: aliiot's memory at $(label "$SMALLEST"), at $(label "$LARGEST") and at $(label "$LARGEST") with long sessions"
         echo "(\`f-long\`), solved for a fixed part, bytes per MQTT packet and bytes per connection:"
         echo
-        awk -F'\t' -v n0="${SIZES[0]}" -v n1="$LARGEST" \
+        awk -F'\t' -v n0="$SMALLEST" -v n1="$LARGEST" \
             -v p0="$(meta "$j0" mqtt_packets)" -v c0="$(meta "$j0" connections)" \
             -v p1="$(meta "$j1" mqtt_packets)" -v c1="$(meta "$j1" connections)" \
             -v p2="$(meta "$j2" mqtt_packets)" -v c2="$(meta "$j2" connections)" '

@@ -385,6 +385,7 @@ impl Index {
             _ => chunk.len(),
         };
         let (hm, hat, hf) = self.hint.get();
+        // (The hint's frame is below the mark's before any lookup set it.)
         let (mut pos, mut f) = if hm == m && hf <= frame && hf >= mark_frame {
             ((hat as usize) & (CHUNK - 1), hf)
         } else {
@@ -540,7 +541,8 @@ impl FrameCache {
             self.chunks.push(Vec::with_capacity(CHUNK.max(needed)));
         }
         let ix = &mut self.index;
-        let mark = !fits || ix.marks.is_empty() || ix.since_mark >= SPARSE;
+        // A new chunk starts with a mark (the first frame's chunk too): a lookup never crosses one.
+        let mark = !fits || ix.since_mark >= SPARSE;
         let delta = match ix.last {
             Some(last) if !mark => frame - last,
             _ => 0,

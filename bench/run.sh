@@ -9,7 +9,9 @@
 #   aliiot     the plugin in a private HOME's personal plugin folder
 #   no-plugin  a private HOME without the plugin: the baseline
 #   disabled   the plugin loaded, with --disable-protocol aliiot (second column)
-# Each measurement is repeated BENCH_REPS times (default 3) with the variants alternating; the
+# Each measurement is repeated BENCH_REPS times (default 3) at the largest size, with the variants
+# alternating, and more often at smaller sizes (scaled by the size ratio, at most 9 runs): a short
+# run is easily swung by the machine's noise. The
 # median wall time, peak RSS and CPU time (/usr/bin/time %e %M %U+%S) are kept, and the ratio is
 # the median of the paired runs' ratios (each aliiot run over the no-plugin run next to it, which
 # cancels the machine's slow drifts in speed).
@@ -145,6 +147,15 @@ measure() {   # measure <variant> tshark-args...  -> appends "wall-s peak-KB cpu
     if [ -s "$TMP/err" ]; then echo "  note: tshark ($v) wrote to stderr: $(head -c 300 "$TMP/err")" >&2; fi
     tail -1 "$TMP/time" | awk '{print $1, $2, $3 + $4}' >>"$TMP/m.$v"
 }
+# Runs per measurement at size $1: BENCH_REPS at the largest size, scaled up by the size ratio
+# (at most 9) below it.
+reps_at() {
+    local r=${BENCH_REPS:-3}
+    local scaled=$((r * LARGEST / $1))
+    [ "$scaled" -gt 9 ] && scaled=9
+    [ "$scaled" -gt "$r" ] && r=$scaled
+    echo "$r"
+}
 median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 START=$(date +%s)
@@ -152,7 +163,7 @@ for n in "${SIZES[@]}"; do
     f=$BENCH/out/$(label "$n").pcap
     off=${f%.pcap}-nomqtt.pcap
     pk=$(meta "${f%.pcap}.json" sample_product_key)
-    reps=${BENCH_REPS:-3}
+    reps=$(reps_at "$n")
     filter_aliiot="aliiot.product_key == \"$pk\""
     filter_none="mqtt.username contains \"&$pk\""
     if ts stock -n -c 1 -r "$f" -Y "$filter_aliiot" >/dev/null 2>&1; then filter_stock=$filter_aliiot
@@ -215,7 +226,7 @@ report() {
     echo "| OS | $os, Linux $(uname -r) |"
     echo "| tshark | $(tshark --version 2>/dev/null | head -1) |"
     echo "| plugin | \`$(basename "$PLUGIN")\` (sha256 $(sha256sum "$PLUGIN" | cut -c1-12)), tree at commit $commit |"
-    echo "| runs | ${BENCH_REPS:-3} run(s) per measurement, medians kept; aliiot, no-plugin and disabled alternate on the same file, page cache warm |"
+    echo "| runs | $(for n in "${SIZES[@]}"; do printf '%s at %s frames, ' "$(reps_at "$n")" "$n"; done)medians kept; aliiot, no-plugin and disabled alternate on the same file, page cache warm |"
     echo
     echo "Variants: **aliiot** = the plugin loaded from a private HOME; **no-plugin** = a HOME without"
     echo "the plugin, the baseline; **disabled** = the plugin loaded with \`--disable-protocol aliiot\`."

@@ -151,7 +151,7 @@ impl Dissection {
                 ctx.over_tls = over_tls();
             }
             if let Some(level) = pdu.version {
-                self.capture.conns.entry(conv).or_default().mqtt_level = Some(level);
+                self.capture.conns.or_default(conv).mqtt_level = Some(level);
             }
             // MQTT 5 topic alias: a topic sets it, an empty topic stands for the one it set.
             let mut alias_topic: Option<Rc<[u8]>> = None;
@@ -412,7 +412,7 @@ mod tests {
     fn tcp_flags_open_and_end_connections() {
         let mut d = Dissection::default();
         let conv = d.connections.id(1, 2);
-        d.capture.conns.entry(conv).or_default();
+        d.capture.conns.or_default(conv);
         d.tcp_flags(1, 2, 5, 0, RST | ACK);
         assert!(d.capture.conns[&conv].flow.ended());
         // A new SYN on the same endpoints is a new connection.

@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::expert::Finding;
-use super::fxhash::FxMap;
 use super::mqtt::CONNECT;
 use super::secrets::Secrets;
 use super::tsl::Tsl;
@@ -33,11 +32,48 @@ pub const MAX_PENDING: usize = 10_000;
 /// Subscription filters analysed per SUBSCRIBE/UNSUBSCRIBE.
 pub const MAX_FILTERS: usize = 64;
 
+/// Every connection's state by its number. [`super::transport::Connections`] numbers connections
+/// from 1 in order of first appearance, so the open ones sit together at the end: indexing touches
+/// a few hot cache lines, where a hash table's probe on every packet missed the caches twice once
+/// a capture had seen thousands of connections.
+#[derive(Debug, Default)]
+pub struct Conns(Vec<Option<Box<Conn>>>);
+
+impl Conns {
+    pub fn get(&self, conv: &u32) -> Option<&Conn> {
+        self.0.get(*conv as usize)?.as_deref()
+    }
+
+    pub fn get_mut(&mut self, conv: &u32) -> Option<&mut Conn> {
+        self.0.get_mut(*conv as usize)?.as_deref_mut()
+    }
+
+    /// Connection `conv`'s state, made when it is first seen.
+    pub fn or_default(&mut self, conv: u32) -> &mut Conn {
+        let i = conv as usize;
+        if i >= self.0.len() {
+            self.0.resize_with(i + 1, || None);
+        }
+        self.0[i].get_or_insert_with(Box::default)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Conn> {
+        self.0.iter().filter_map(|c| c.as_deref())
+    }
+}
+
+impl std::ops::Index<&u32> for Conns {
+    type Output = Conn;
+    fn index(&self, conv: &u32) -> &Conn {
+        self.get(conv).expect("no such connection")
+    }
+}
+
 /// Every connection of a capture, and the devices seen on them (to spot one device logged in on
 /// two connections at once).
 #[derive(Debug, Default)]
 pub struct Capture {
-    pub conns: FxMap<u32, Box<Conn>>,
+    pub conns: Conns,
     devices: HashMap<Rc<Identity>, Vec<u32>>,
     /// The thing models: the TSL folder's (set by the glue) and those the capture carries.
     pub tsl: Tsl,
@@ -69,7 +105,7 @@ impl Capture {
         detail: Detail,
         rec: &mut PduRecord,
     ) {
-        let conn = self.conns.entry(conv).or_default();
+        let conn = self.conns.or_default(conv);
         conn.analyze_with(pdu, ctx, secrets, detail, self.tsl.at(ctx.frame), rec);
         if detail.lean() {
             // Models learned from the capture and devices logged in twice show only in items.

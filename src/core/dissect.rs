@@ -245,6 +245,7 @@ impl Dissection {
         if flags & (SYN | ACK) == SYN {
             self.connections.opened(src, dst);
         } else if let Some(conv) = self.connections.find(src, dst) {
+            self.connections.ended(src, dst);
             let revisited = !self.revisits.never();
             self.capture
                 .tcp_end(conv, frame, ts_ns, flags & RST != 0, revisited);

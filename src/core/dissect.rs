@@ -244,8 +244,7 @@ impl Dissection {
     pub fn tcp_flags(&mut self, src: u64, dst: u64, frame: u32, ts_ns: i64, flags: u8) {
         if flags & (SYN | ACK) == SYN {
             self.connections.opened(src, dst);
-        } else if let Some(conv) = self.connections.find(src, dst) {
-            self.connections.ended(src, dst);
+        } else if let Some(conv) = self.connections.ended(src, dst) {
             let revisited = !self.revisits.never();
             self.capture
                 .tcp_end(conv, frame, ts_ns, flags & RST != 0, revisited);

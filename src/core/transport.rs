@@ -88,7 +88,9 @@ impl Connections {
         id
     }
 
-    /// The connection between `src` and `dst` if one was seen.
+    /// The connection between `src` and `dst` if one was seen (tests inspect the tables with it;
+    /// the dissection learns a number from [`Self::id`] or [`Self::ended`]).
+    #[cfg(test)]
     pub fn find(&self, src: u64, dst: u64) -> Option<u32> {
         let key = pair(src, dst);
         self.open
@@ -105,10 +107,15 @@ impl Connections {
     }
 
     /// A FIN or RST between `src` and `dst`: the connection leaves the table of open ones.
-    pub fn ended(&mut self, src: u64, dst: u64) {
+    /// Its number, if one was seen (open or already ended).
+    pub fn ended(&mut self, src: u64, dst: u64) -> Option<u32> {
         let key = pair(src, dst);
-        if let Some(id) = self.open.remove(&key) {
-            self.ended.insert(key, id);
+        match self.open.remove(&key) {
+            Some(id) => {
+                self.ended.insert(key, id);
+                Some(id)
+            }
+            None => self.ended.get(&key).copied(),
         }
     }
 }
@@ -222,7 +229,7 @@ mod tests {
         let mut c = Connections::default();
         let a = c.id(10, 20);
         let b = c.id(10, 30);
-        c.ended(20, 10);
+        assert_eq!(c.ended(20, 10), Some(a));
         assert_eq!(
             c.open.len(),
             1,
@@ -234,9 +241,13 @@ mod tests {
             a,
             "a packet after the FIN is still the same connection"
         );
-        c.ended(10, 20);
-        c.ended(10, 20);
-        c.ended(99, 98);
+        assert_eq!(c.ended(10, 20), Some(a));
+        assert_eq!(
+            c.ended(10, 20),
+            Some(a),
+            "a second FIN finds it among the ended"
+        );
+        assert_eq!(c.ended(99, 98), None);
         assert_eq!(c.id(30, 10), b);
         c.opened(10, 20);
         assert_eq!(

@@ -106,6 +106,19 @@ impl Connections {
         self.ended.remove(&key);
     }
 
+    /// A table keeps the capacity of its largest size: after a burst of connections (all of a
+    /// capture's sessions opened before any ends) the open table would stay that large, probed
+    /// and held for nothing. Under a quarter full it shrinks to twice what it holds, so a
+    /// capture pays for the connections open now, and a table that swings around one size is
+    /// not rebuilt on every FIN.
+    fn shrink_open(&mut self) {
+        const SMALL: usize = 64;
+        let (len, cap) = (self.open.len(), self.open.capacity());
+        if cap > SMALL && len * 4 < cap {
+            self.open.shrink_to(len * 2);
+        }
+    }
+
     /// A FIN or RST between `src` and `dst`: the connection leaves the table of open ones.
     /// Its number, if one was seen (open or already ended).
     pub fn ended(&mut self, src: u64, dst: u64) -> Option<u32> {
@@ -113,6 +126,7 @@ impl Connections {
         match self.open.remove(&key) {
             Some(id) => {
                 self.ended.insert(key, id);
+                self.shrink_open();
                 Some(id)
             }
             None => self.ended.get(&key).copied(),
@@ -256,5 +270,31 @@ mod tests {
             "a SYN forgets an ended connection too"
         );
         assert_eq!(c.id(10, 20), 3);
+    }
+
+    #[test]
+    fn open_table_shrinks_after_a_burst() {
+        let mut c = Connections::default();
+        for port in 0..1000 {
+            c.id(1, 100 + port);
+        }
+        let peak = c.open.capacity();
+        assert!(peak >= 1000);
+        for port in 0..990 {
+            c.ended(1, 100 + port);
+        }
+        assert_eq!(c.open.len(), 10);
+        assert!(
+            c.open.capacity() <= 128,
+            "ten open connections keep a table of {} slots (peak {peak})",
+            c.open.capacity()
+        );
+        for port in 0..1000u32 {
+            assert_eq!(
+                c.id(1, 100 + u64::from(port)),
+                port + 1,
+                "numbers survive the shrink"
+            );
+        }
     }
 }

@@ -11,7 +11,6 @@ use std::rc::Rc;
 
 use super::expert::Ei;
 use super::flow::FlowRecord;
-use super::fxhash::FxMap;
 use super::mqtt::{CONNACK, CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};
 use super::payload::Payload;
 use super::secrets::Secrets;
@@ -411,7 +410,6 @@ pub struct FrameCache {
     /// (frame, chunk << 20 | offset), in frame order.
     index: Index,
     identities: Vec<Rc<Identity>>,
-    identity_ids: FxMap<*const Identity, u32>,
     extras: Vec<Rc<[Rare]>>,
     /// Topics given by alias, shared by index.
     alias_topics: Vec<Rc<[u8]>>,
@@ -632,11 +630,24 @@ impl FrameCache {
         }
         out.put(s.conv as u64);
         if let Some(id) = &r.identity {
-            let next = self.identities.len() as u32;
-            let n = *self.identity_ids.entry(Rc::as_ptr(id)).or_insert(next);
-            if n == next {
-                self.identities.push(id.clone());
-            }
+            // The identity carries its number here; checked, as one made for another cache could
+            // carry a number too.
+            let n = match id.cache_no() {
+                Some(n)
+                    if self
+                        .identities
+                        .get(n as usize)
+                        .is_some_and(|x| Rc::ptr_eq(x, id)) =>
+                {
+                    n
+                }
+                _ => {
+                    let n = self.identities.len() as u32;
+                    self.identities.push(id.clone());
+                    id.set_cache_no(n);
+                    n
+                }
+            };
             out.put(n as u64);
         }
         if let Some(x) = &r.extra {
@@ -982,6 +993,38 @@ mod tests {
         cache.store(last, &[slot(99)]);
         assert_eq!(cache.of(frames[10])[0].conv, 10);
         assert_eq!(cache.frames(), 20_000);
+    }
+
+    /// Records share their identity, stored once per cache; an identity that another cache
+    /// numbered first is stored again here, never taken for this cache's identity of that number.
+    #[test]
+    fn identities_are_stored_once_per_cache() {
+        use crate::core::session::IdentitySource::Login;
+        let a = Rc::new(Identity::new("a1B2c3D4e5F", "dev-a", Login));
+        let b = Rc::new(Identity::new("a1B2c3D4e5F", "dev-b", Login));
+        let with = |id: &Rc<Identity>, conv| {
+            let mut s = slot(conv);
+            s.record.identity = Some(id.clone());
+            s
+        };
+        let mut other = FrameCache::default();
+        other.store(1, &[with(&b, 9)]);
+        let mut cache = FrameCache::default();
+        cache.store(1, &[with(&a, 1), with(&b, 2)]);
+        cache.store(2, &[with(&b, 2)]);
+        cache.store(3, &[with(&a, 1)]);
+        assert_eq!(cache.identities.len(), 2);
+        for (frame, conv, id) in [(1, 1, &a), (1, 2, &b), (2, 2, &b), (3, 1, &a)] {
+            let got = cache.of(frame);
+            let s = got.iter().find(|s| s.conv == conv).expect("stored");
+            assert!(
+                Rc::ptr_eq(s.record.identity.as_ref().unwrap(), id),
+                "frame {frame}"
+            );
+        }
+        let got = other.of(1);
+        assert!(Rc::ptr_eq(got[0].record.identity.as_ref().unwrap(), &b));
+        assert_eq!(other.identities.len(), 1);
     }
 
     /// A frame whose slots take more than a chunk has a chunk of its own, and the frames after it

@@ -320,7 +320,7 @@ impl Conn {
             (self.identity.clone(), t.product_key, t.device_name)
         {
             if login.source == IdentitySource::Login
-                && (login.product_key() != pk || login.device_name() != dn)
+                && !login.is(pk, dn)
                 && !c.names_gateway_session()
             {
                 if self.is_gateway {

@@ -1,6 +1,7 @@
 //! What the analysis of one MQTT packet says: owned data only, so it can be kept for later
 //! passes, and the pure descriptions made again from a packet's bytes when it is shown.
 
+use std::cell::Cell;
 use std::num::NonZeroU32;
 use std::rc::Rc;
 
@@ -124,35 +125,124 @@ pub enum IdentitySource {
     Topic = 2,
 }
 
-/// Whose a packet is: a product key and device name, kept in one allocation (a capture holds one
-/// per connection).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Whose a packet is: a product key and device name. A capture holds one per connection, and
+/// every PDU of the connection clones it and compares it with its topic, so it is one allocation
+/// with the text inline when the text fits: an 11-character product key and a device name of up
+/// to 32 characters, the longest the C SDK accepts (`IOTX_DEVICE_NAME_LEN`). The text in a second
+/// allocation was a cache miss on every PDU.
 pub struct Identity {
-    /// The product key followed by the device name.
-    text: Box<str>,
+    /// The product key followed by the device name (UTF-8: made from two `&str`).
+    text: Text,
     /// Where the device name begins in `text`.
     split: u32,
     pub source: IdentitySource,
+    /// The frame cache's number for this identity, plus one (0: none yet), so storing a record
+    /// does not look its identity up in a table ([`crate::core::cache`]).
+    cache_no: Cell<u32>,
+}
+
+const INLINE: usize = 46;
+// With its reference counts, 80 bytes: one allocation of the size the text alone took before.
+const _: () = assert!(std::mem::size_of::<Identity>() == 64);
+
+#[derive(Clone)]
+enum Text {
+    Inline(u8, [u8; INLINE]),
+    Heap(Box<[u8]>),
 }
 
 impl Identity {
     pub fn new(product_key: &str, device_name: &str, source: IdentitySource) -> Identity {
-        let text = [product_key, device_name].concat().into_boxed_str();
+        let (pk, dn) = (product_key.as_bytes(), device_name.as_bytes());
+        let len = pk.len() + dn.len();
+        let text = match u8::try_from(len) {
+            Ok(n) if len <= INLINE => {
+                let mut b = [0; INLINE];
+                b[..pk.len()].copy_from_slice(pk);
+                b[pk.len()..len].copy_from_slice(dn);
+                Text::Inline(n, b)
+            }
+            _ => Text::Heap([pk, dn].concat().into_boxed_slice()),
+        };
         // A name longer than 4 GiB cannot come from one MQTT packet.
-        let split = u32::try_from(product_key.len()).unwrap_or(u32::MAX);
+        let split = u32::try_from(pk.len()).unwrap_or(u32::MAX);
         Identity {
             text,
             split,
             source,
+            cache_no: Cell::new(0),
         }
     }
 
+    fn bytes(&self) -> &[u8] {
+        match &self.text {
+            Text::Inline(n, b) => b.get(..*n as usize).unwrap_or_default(),
+            Text::Heap(b) => b,
+        }
+    }
+
+    fn halves(&self) -> (&[u8], &[u8]) {
+        let b = self.bytes();
+        b.split_at_checked(self.split as usize).unwrap_or((b, &[]))
+    }
+
     pub fn product_key(&self) -> &str {
-        self.text.get(..self.split as usize).unwrap_or("")
+        std::str::from_utf8(self.halves().0).unwrap_or("")
     }
 
     pub fn device_name(&self) -> &str {
-        self.text.get(self.split as usize..).unwrap_or("")
+        std::str::from_utf8(self.halves().1).unwrap_or("")
+    }
+
+    /// Whether this is `product_key` and `device_name` (compared as bytes: no text is made).
+    pub fn is(&self, product_key: &str, device_name: &str) -> bool {
+        self.halves() == (product_key.as_bytes(), device_name.as_bytes())
+    }
+
+    /// The frame cache's number for this identity, once it has one.
+    pub(crate) fn cache_no(&self) -> Option<u32> {
+        self.cache_no.get().checked_sub(1)
+    }
+
+    pub(crate) fn set_cache_no(&self, n: u32) {
+        self.cache_no.set(n.saturating_add(1));
+    }
+}
+
+impl Clone for Identity {
+    /// A copy is a new identity to the frame cache.
+    fn clone(&self) -> Self {
+        Identity {
+            text: self.text.clone(),
+            split: self.split,
+            source: self.source,
+            cache_no: Cell::new(0),
+        }
+    }
+}
+
+impl PartialEq for Identity {
+    fn eq(&self, o: &Self) -> bool {
+        self.source == o.source && self.halves() == o.halves()
+    }
+}
+
+impl Eq for Identity {}
+
+impl std::hash::Hash for Identity {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.halves().hash(h);
+        self.source.hash(h);
+    }
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("product_key", &self.product_key())
+            .field("device_name", &self.device_name())
+            .field("source", &self.source)
+            .finish()
     }
 }
 
@@ -486,5 +576,56 @@ pub fn connack(code: u8, v5: bool) -> Connack {
         code,
         accepted: code == 0,
         meaning: crate::core::expert::connack_meaning(code, v5),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names the SDKs accept fit inline; longer (hostile) ones are kept too, and both read
+    /// back, compare and hash alike.
+    #[test]
+    // The cache number, the one mutable part, is left out of Hash and Eq.
+    #[allow(clippy::mutable_key_type)]
+    fn identity_text_inline_or_not() {
+        let long = "d".repeat(300);
+        for (pk, dn) in [
+            ("a1B2c3D4e5F", "th-00001"),
+            ("a1B2c3D4e5F", "0123456789abcdef0123456789abcdef"),
+            ("a1B2c3D4e5F", long.as_str()),
+            ("", ""),
+            ("pk\u{fc}", "\u{1F600}"),
+        ] {
+            let id = Identity::new(pk, dn, IdentitySource::Login);
+            assert_eq!((id.product_key(), id.device_name()), (pk, dn));
+            assert!(id.is(pk, dn));
+            assert!(!id.is(dn, pk) || pk == dn);
+            assert!(!id.is(pk, "x"));
+            assert_eq!(id, id.clone());
+            assert_ne!(id, Identity::new(pk, dn, IdentitySource::Topic));
+            let set: std::collections::HashSet<_> = [id.clone(), id.clone()].into();
+            assert_eq!(set.len(), 1);
+        }
+        assert!(matches!(
+            Identity::new(
+                "a1B2c3D4e5F",
+                "0123456789abcdef0123456789abcdef",
+                IdentitySource::Login
+            )
+            .text,
+            Text::Inline(..)
+        ));
+        // The split is the product key's length, not a search: "ab"+"c" is not "a"+"bc".
+        assert!(!Identity::new("ab", "c", IdentitySource::Login).is("a", "bc"));
+        let id = Identity::new("a", "b", IdentitySource::Login);
+        assert_eq!(id.cache_no(), None);
+        id.set_cache_no(0);
+        assert_eq!(id.cache_no(), Some(0));
+        assert_eq!(
+            id.clone().cache_no(),
+            None,
+            "a copy is a new identity to a cache"
+        );
     }
 }

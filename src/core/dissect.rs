@@ -8,7 +8,7 @@ use std::rc::Rc;
 use super::cache::{FrameCache, Slot};
 use super::mqtt::{self, Aliases, Span};
 use super::secrets::Secrets;
-use super::session::{Capture, Detail, FrameCtx, MqttPdu, PduRecord};
+use super::session::{Capture, Conn, Detail, FrameCtx, MqttPdu, PduRecord};
 use super::transport::Connections;
 
 /// TCP flags.
@@ -227,6 +227,13 @@ impl Dissection {
     }
 
     /// Bytes the packed records of later passes take.
+    /// The open connection between `src` and `dst`, before its packets are analysed (nothing
+    /// changes): the dissector warms its state while MQTT dissects.
+    pub fn open_conn(&self, src: u64, dst: u64) -> Option<&Conn> {
+        let conv = self.connections.find_open(src, dst)?;
+        self.capture.conns.get(&conv)
+    }
+
     pub fn cache_bytes(&self) -> usize {
         self.frames.used()
     }
@@ -326,6 +333,47 @@ mod tests {
             },
         );
         assert_eq!(again, [Some(Some("a1B2c3D4e5F".to_string()))]);
+    }
+
+    /// What the dissector warms before MQTT runs: the open connection of the endpoints and where
+    /// its parts are; nothing once it ended, and looking changes nothing.
+    #[test]
+    fn open_conn_and_its_state() {
+        let mut d = Dissection::default();
+        let s = Secrets::default();
+        assert!(d.open_conn(1, 2).is_none());
+        assert_eq!(
+            d.connections.find_open(1, 2),
+            None,
+            "looking numbers nothing"
+        );
+        let topic = "/sys/a1B2c3D4e5F/dev/thing/event/property/post";
+        let post = publish_v5(
+            topic,
+            0,
+            b"{\"id\":\"1\",\"method\":\"thing.event.property.post\"}",
+        );
+        d.first_pass(
+            &post,
+            ctx(1),
+            &|| false,
+            5,
+            &s,
+            Detail::Full,
+            true,
+            &mut |_, _, _, _, _| {},
+        );
+        let conn = d.open_conn(2, 1).expect("either direction");
+        assert!(std::ptr::eq(conn, &d.capture.conns[&1]));
+        let parts = conn.state_addresses();
+        // The identity from the topic (no CONNECT in the capture), and the pending request.
+        assert_eq!(
+            parts[0].0,
+            Rc::as_ptr(conn.identity.as_ref().unwrap()).cast()
+        );
+        assert!(!parts[1].0.is_null() && parts[1].1 > 0, "pairing state");
+        d.tcp_flags(1, 2, 2, 0, 0x01);
+        assert!(d.open_conn(1, 2).is_none(), "ended");
     }
 
     /// One-pass tshark: besides the previous frame, only the time reference (frame 1) and the

@@ -141,6 +141,16 @@ pub struct FlowPacket<'a> {
 }
 
 impl FlowState {
+    /// Where the acknowledgement state a packet reads lives (see [`crate::core::session::Conn::state_addresses`]).
+    pub(crate) fn state_addresses(&self) -> [(*const u8, usize); 2] {
+        [
+            self.live.as_deref().map_or((std::ptr::null(), 0), |l| {
+                ((l as *const Live).cast(), std::mem::size_of::<Live>())
+            }),
+            (self.exchanges.as_ptr_range().end.cast(), 1),
+        ]
+    }
+
     /// Whether the session had ended before `frame`.
     pub fn ended_before(&self, frame: u32) -> bool {
         self.reset.is_some_and(|f| f < frame)

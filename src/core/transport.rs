@@ -88,6 +88,11 @@ impl Connections {
         id
     }
 
+    /// The open connection between `src` and `dst`, if any; nothing is numbered or moved.
+    pub fn find_open(&self, src: u64, dst: u64) -> Option<u32> {
+        self.open.get(&pair(src, dst)).copied()
+    }
+
     /// The connection between `src` and `dst` if one was seen (tests inspect the tables with it;
     /// the dissection learns a number from [`Self::id`] or [`Self::ended`]).
     #[cfg(test)]

@@ -104,8 +104,11 @@ static int mqtt_then_aliiot(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     pinfo->can_desegment = pinfo->saved_can_desegment;
     pinfo->desegment_offset = 0;
     pinfo->desegment_len = 0;
+    int enabled = aliiot_enabled();
+    if (hooks.warm && enabled && !PINFO_FD_VISITED(pinfo))
+        hooks.warm(pinfo);
     int n = call_real(KEY_MQTT, tvb, pinfo, tree, data);
-    if (!hooks.pdus || !aliiot_enabled())
+    if (!hooks.pdus || !enabled)
         return n;
     unsigned captured = tvb_captured_length(tvb);
     unsigned consumed = pinfo->desegment_len ? (unsigned)pinfo->desegment_offset : captured;

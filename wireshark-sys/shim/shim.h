@@ -54,6 +54,9 @@ typedef struct shim_hooks {
      * one possibly cut by the snap length. */
     void (*pdus)(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const uint8_t *bytes,
                  size_t len);
+    /* About to call MQTT on a frame seen for the first time: aliiot asks the caches for the
+     * connection's state while MQTT dissects. */
+    void (*warm)(packet_info *pinfo);
     /* A TCP segment with FIN, RST or an opening SYN: its flags byte (first pass only). */
     void (*tcp_flags)(packet_info *pinfo, uint8_t flags);
     /* A frame on an MQTT TLS port where TLS showed no MQTT: its TLS bytes, and whether they

@@ -123,6 +123,28 @@ fn is_alibaba_login(cid: &ClientId, username: Option<&str>) -> bool {
 }
 
 impl Conn {
+    /// Where the state this connection's next packet reads lives, besides the connection itself:
+    /// its identity, its pairing and acknowledgement state, the ends of its request and exchange
+    /// lists (null: none). Addresses only, nothing is read through them: the dissector asks the
+    /// caches for them while MQTT dissects the frame, since between two packets of a connection
+    /// a capture goes through hundreds of others' and they are no longer cached.
+    /// Each is an address and a size in bytes.
+    pub fn state_addresses(&self) -> [(*const u8, usize); 5] {
+        fn of<T>(p: Option<&T>) -> (*const u8, usize) {
+            p.map_or((std::ptr::null(), 0), |p| {
+                ((p as *const T).cast(), std::mem::size_of::<T>())
+            })
+        }
+        let [live, exchanges] = self.flow.state_addresses();
+        [
+            of(self.identity.as_deref()),
+            of(self.matching.as_deref()),
+            live,
+            exchanges,
+            (self.requests.as_ptr_range().end.cast(), 1),
+        ]
+    }
+
     fn direction(&mut self, msg_type: u8, ctx: &FrameCtx) -> Option<Direction> {
         if self.device_endpoint.is_none() {
             // Packets only a client sends tell which side the device is.

@@ -141,7 +141,8 @@ pub struct FlowPacket<'a> {
 }
 
 impl FlowState {
-    /// Where the acknowledgement state a packet reads lives (see [`crate::core::session::Conn::state_addresses`]).
+    /// Where the acknowledgement state a packet reads lives, and its size (see
+    /// [`crate::core::session::Conn::state_addresses`]).
     pub(crate) fn state_addresses(&self) -> [(*const u8, usize); 2] {
         [
             self.live.as_deref().map_or((std::ptr::null(), 0), |l| {

@@ -125,10 +125,10 @@ fn is_alibaba_login(cid: &ClientId, username: Option<&str>) -> bool {
 impl Conn {
     /// Where the state this connection's next packet reads lives, besides the connection itself:
     /// its identity, its pairing and acknowledgement state, the ends of its request and exchange
-    /// lists (null: none). Addresses only, nothing is read through them: the dissector asks the
-    /// caches for them while MQTT dissects the frame, since between two packets of a connection
-    /// a capture goes through hundreds of others' and they are no longer cached.
-    /// Each is an address and a size in bytes.
+    /// lists, each as an address and a size in bytes (null: none). Addresses only, nothing is
+    /// read through them: the dissector asks the caches for them while MQTT dissects the frame,
+    /// since between two packets of a connection a capture goes through hundreds of others'
+    /// and they are no longer cached.
     pub fn state_addresses(&self) -> [(*const u8, usize); 5] {
         fn of<T>(p: Option<&T>) -> (*const u8, usize) {
             p.map_or((std::ptr::null(), 0), |p| {

@@ -140,14 +140,20 @@ pub struct FlowPacket<'a> {
     pub sub_codes: &'a [u8],
 }
 
+/// Where an object lives and its size in bytes (null and 0 for none): what the dissector asks
+/// the caches for ([`crate::core::session::Conn::state_addresses`]).
+pub(crate) fn extent<T>(p: Option<&T>) -> (*const u8, usize) {
+    p.map_or((std::ptr::null(), 0), |p| {
+        ((p as *const T).cast(), std::mem::size_of::<T>())
+    })
+}
+
 impl FlowState {
     /// Where the acknowledgement state a packet reads lives, and its size (see
     /// [`crate::core::session::Conn::state_addresses`]).
     pub(crate) fn state_addresses(&self) -> [(*const u8, usize); 2] {
         [
-            self.live.as_deref().map_or((std::ptr::null(), 0), |l| {
-                ((l as *const Live).cast(), std::mem::size_of::<Live>())
-            }),
+            extent(self.live.as_deref()),
             (self.exchanges.as_ptr_range().end.cast(), 1),
         ]
     }

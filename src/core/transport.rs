@@ -97,11 +97,8 @@ impl Connections {
     /// the dissection learns a number from [`Self::id`] or [`Self::ended`]).
     #[cfg(test)]
     pub fn find(&self, src: u64, dst: u64) -> Option<u32> {
-        let key = pair(src, dst);
-        self.open
-            .get(&key)
-            .or_else(|| self.ended.get(&key))
-            .copied()
+        self.find_open(src, dst)
+            .or_else(|| self.ended.get(&pair(src, dst)).copied())
     }
 
     /// A connection opens between `src` and `dst`: what follows is a new connection.

@@ -8,7 +8,7 @@ use super::*;
 use crate::core::clientid::ClientId;
 use crate::core::expert::Ei;
 use crate::core::expert::{Finding, RefusalHint};
-use crate::core::flow::{FlowPacket, FlowState};
+use crate::core::flow::{extent, FlowPacket, FlowState};
 use crate::core::json::Value;
 use crate::core::mqtt::{CONNACK, CONNECT, PUBLISH, SUBSCRIBE, UNSUBSCRIBE};
 use crate::core::payload::{self, Payload};
@@ -130,15 +130,10 @@ impl Conn {
     /// since between two packets of a connection a capture goes through hundreds of others'
     /// and they are no longer cached.
     pub fn state_addresses(&self) -> [(*const u8, usize); 5] {
-        fn of<T>(p: Option<&T>) -> (*const u8, usize) {
-            p.map_or((std::ptr::null(), 0), |p| {
-                ((p as *const T).cast(), std::mem::size_of::<T>())
-            })
-        }
         let [live, exchanges] = self.flow.state_addresses();
         [
-            of(self.identity.as_deref()),
-            of(self.matching.as_deref()),
+            extent(self.identity.as_deref()),
+            extent(self.matching.as_deref()),
             live,
             exchanges,
             (self.requests.as_ptr_range().end.cast(), 1),

@@ -8,8 +8,9 @@
 # Variants, all with the same tshark and an empty global plugin folder (WIRESHARK_PLUGIN_DIR):
 #   aliiot     the plugin in a private HOME's personal plugin folder
 #   no-plugin  a private HOME without the plugin: the baseline
-#   disabled   the plugin loaded, with --disable-protocol aliiot (second column)
-# Each measurement is repeated BENCH_REPS times (default 3) at the largest size, with the variants
+#   disabled   the plugin loaded, with --disable-protocol aliiot (second column; below the
+#              largest size only: its runs go to more aliiot/no-plugin pairs there instead)
+# Each measurement is repeated BENCH_REPS times (default 5) at the largest size, with the variants
 # alternating, and more often at smaller sizes (scaled by the size ratio, at most 9 runs): a short
 # run is easily swung by the machine's noise. The
 # median wall time, peak RSS and CPU time (/usr/bin/time %e %M %U+%S) are kept, and the ratio is
@@ -135,6 +136,10 @@ declare -A DESC=(
 declare -A TARGET=([read]=1.10 [iostat]=1.10 [filter]=1.10 [fields]=1.15 [twopass]=1.15 [tree]=1.25
                    [nomqtt-read]=1.02 [nomqtt-iostat]=1.02 [nomqtt-twopass]=1.02 [twopass-long]=1.15)
 VARIANTS=(aliiot none stock)
+# The variants run at size $1: disabled (stock) is left out at the largest size, where one run
+# of the three costs as much as two more aliiot/no-plugin pairs, which the target's median needs
+# more on this noisy machine (one run can stray by a quarter).
+variants_at() { if [ "$1" = "$LARGEST" ] && [ ${#SIZES[@]} -gt 1 ]; then echo aliiot none; else echo "${VARIANTS[@]}"; fi; }
 RESULTS=$TMP/results.tsv   # size mode variant wall_s rss_kb cpu_s paired_ratio lowest highest
 : >"$RESULTS"
 
@@ -150,7 +155,7 @@ measure() {   # measure <variant> tshark-args...  -> appends "wall-s peak-KB cpu
 # Runs per measurement at size $1: BENCH_REPS at the largest size, scaled up by the size ratio
 # (at most 9) below it.
 reps_at() {
-    local r=${BENCH_REPS:-3}
+    local r=${BENCH_REPS:-5}
     local scaled=$((r * LARGEST / $1))
     [ "$scaled" -gt 9 ] && scaled=9
     [ "$scaled" -gt "$r" ] && r=$scaled
@@ -164,6 +169,7 @@ for n in "${SIZES[@]}"; do
     off=${f%.pcap}-nomqtt.pcap
     pk=$(meta "${f%.pcap}.json" sample_product_key)
     reps=$(reps_at "$n")
+    read -ra vs <<<"$(variants_at "$n")"
     filter_aliiot="aliiot.product_key == \"$pk\""
     filter_none="mqtt.username contains \"&$pk\""
     if ts stock -n -c 1 -r "$f" -Y "$filter_aliiot" >/dev/null 2>&1; then filter_stock=$filter_aliiot
@@ -174,7 +180,7 @@ for n in "${SIZES[@]}"; do
         [ "$m" = twopass-long ] && [ "$n" != "$LARGEST" ] && continue
         rm -f "$TMP"/m.*
         for ((i = 0; i < reps; i++)); do
-            for v in "${VARIANTS[@]}"; do
+            for v in "${vs[@]}"; do
                 case $m in
                 read) a=(-n -r "$f") ;;
                 iostat) a=(-n -q -r "$f" -z io,stat,0) ;;
@@ -196,7 +202,7 @@ for n in "${SIZES[@]}"; do
         pr=$(median <"$TMP/pairs")
         # The spread of the paired ratios: how far one run can be from the median on this machine.
         spread="$(head -1 "$TMP/pairs") $(tail -1 "$TMP/pairs")"
-        for v in "${VARIANTS[@]}"; do
+        for v in "${vs[@]}"; do
             t=$(cut -d' ' -f1 "$TMP/m.$v" | median)
             r=$(cut -d' ' -f2 "$TMP/m.$v" | median)
             c=$(cut -d' ' -f3 "$TMP/m.$v" | median)
@@ -226,7 +232,7 @@ report() {
     echo "| OS | $os, Linux $(uname -r) |"
     echo "| tshark | $(tshark --version 2>/dev/null | head -1) |"
     echo "| plugin | \`$(basename "$PLUGIN")\` (sha256 $(sha256sum "$PLUGIN" | cut -c1-12)), tree at commit $commit |"
-    echo "| runs | $(for n in "${SIZES[@]}"; do printf '%s at %s frames, ' "$(reps_at "$n")" "$n"; done)medians kept; aliiot, no-plugin and disabled alternate on the same file, page cache warm |"
+    echo "| runs | $(for n in "${SIZES[@]}"; do printf '%s at %s frames, ' "$(reps_at "$n")" "$n"; done)medians kept; aliiot, no-plugin and disabled alternate on the same file (disabled: $(variants_at "$LARGEST" | grep -q stock && echo "every size" || echo "below $LARGEST frames only")), page cache warm |"
     echo
     echo "Variants: **aliiot** = the plugin loaded from a private HOME; **no-plugin** = a HOME without"
     echo "the plugin, the baseline; **disabled** = the plugin loaded with \`--disable-protocol aliiot\`."
@@ -282,14 +288,15 @@ report() {
                 print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
                 for (j = 1; j in M; j++) {
                     m = M[j]; if (!((n, m, "aliiot") in t)) continue
+                    has_stock = ((n, m, "stock") in t)
                     ta = t[n,m,"aliiot"]; tn = t[n,m,"none"]; ts = t[n,m,"stock"]
                     ra = r[n,m,"aliiot"]; rn = r[n,m,"none"]; ca = c[n,m,"aliiot"]; cn = c[n,m,"none"]
                     tr = p[n,m]; rr = (rn > 0 ? ra / rn : 0)
                     spread = (lo[n,m] == "" ? "" : sprintf(", %.2f–%.2f", lo[n,m], hi[n,m]))
-                    printf "| %s | %.2f | %.2f | %.2f%s%s | %.2f / %.2f (%.2f) | %.1f | %.1f | %.2f%s | %.2f (%.2f) |\n",
+                    dis = has_stock ? sprintf("%.2f (%.2f)", ts, (ts > 0 ? ta / ts : 0)) : "–"
+                    printf "| %s | %.2f | %.2f | %.2f%s%s | %.2f / %.2f (%.2f) | %.1f | %.1f | %.2f%s | %s |\n",
                         m, ta, tn, tr, mark(sprintf("%.2f", tr), tl[m]), spread, ca, cn, (cn > 0 ? ca / cn : 0),
-                        ra, rn, rr, mark(sprintf("%.2f", rr), (n >= 1000000 ? "1.10" : "")),
-                        ts, (ts > 0 ? ta / ts : 0)
+                        ra, rn, rr, mark(sprintf("%.2f", rr), (n >= 1000000 ? "1.10" : "")), dis
                 }
             }
         }' "$RESULTS"

@@ -259,6 +259,43 @@ fn items_point_at_their_bytes() {
         assert_eq!(&text[at..at + show.len()], show, "{name}: {line}");
         assert!(line.contains(&format!("size=\"{}\"", show.len())), "{line}");
     }
+
+    // A SUBSCRIBE of 17 filters: each filter's topic levels point into that filter's own bytes
+    // (not the first filter's, nor nowhere), in order.
+    let pdml = h.tshark(&["-n", "-r", &cap, "-Y", "frame.number == 8", "-T", "pdml"]);
+    let attr = |l: &str, a: &str| -> String {
+        let s = l.split(&format!(" {a}=\"")).nth(1).unwrap();
+        s[..s.find('"').unwrap()].to_string()
+    };
+    let all = |name: &str| -> Vec<(usize, usize, String)> {
+        pdml.lines()
+            .filter(|l| l.contains(&format!("<field name=\"{name}\"")))
+            .map(|l| {
+                (
+                    attr(l, "pos").parse().unwrap(),
+                    attr(l, "size").parse().unwrap(),
+                    attr(l, "show"),
+                )
+            })
+            .collect()
+    };
+    let filters = all("mqtt.topic");
+    assert_eq!(filters.len(), 17, "{filters:?}");
+    for name in ["aliiot.topic.product_key", "aliiot.topic.device_name"] {
+        let levels = all(name);
+        assert_eq!(levels.len(), filters.len(), "{name}: {levels:?}");
+        for ((pos, size, show), (fpos, fsize, filter)) in levels.iter().zip(&filters) {
+            assert!(
+                *pos > *fpos && pos + size <= fpos + fsize,
+                "{name} {pos} in {filter}"
+            );
+            assert_eq!(
+                &filter[pos - fpos..pos - fpos + size],
+                show,
+                "{name} in {filter}"
+            );
+        }
+    }
 }
 
 /// Where aliiot deliberately shows more than stock: TLS on the MQTT port (stock reads the TLS

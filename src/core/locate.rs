@@ -36,6 +36,49 @@ impl Regions {
     }
 }
 
+/// A SUBSCRIBE's or UNSUBSCRIBE's topic filters, as (offset, length) in the dissected bytes, in
+/// packet order. The filters shown (the Alibaba ones, in the same order) are placed one after
+/// another, so two equal filters each get their own bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    at: Vec<(usize, usize)>,
+    /// The first filter not placed yet.
+    next: usize,
+}
+
+impl Filters {
+    /// The filters of a packet read by [`super::mqtt::parse`] from `packet`, which starts at
+    /// `base` in the dissected bytes (none for other packets: nothing is allocated).
+    pub fn of(packet: &[u8], base: usize, pdu: &super::session::MqttPdu<'_>) -> Filters {
+        let at = pdu
+            .topics
+            .iter()
+            .filter_map(|f| {
+                let off = (f.as_ptr() as usize).checked_sub(packet.as_ptr() as usize)?;
+                (off + f.len() <= packet.len()).then_some((base + off, f.len()))
+            })
+            .collect();
+        Filters { at, next: 0 }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.at.is_empty()
+    }
+
+    /// Where the filter shown as `text` lies: the first filter, from the one after the last
+    /// placed, whose bytes are `text` (a filter that is not valid UTF-8 is shown otherwise than
+    /// sent, and has no place).
+    pub fn place(&mut self, text: &str, data: &[u8]) -> Option<(usize, usize)> {
+        let v = text.as_bytes();
+        let rest = self.at.get(self.next..)?;
+        let i = rest
+            .iter()
+            .position(|&(o, l)| o.checked_add(l).and_then(|e| data.get(o..e)) == Some(v))?;
+        self.next += i + 1;
+        Some(rest[i])
+    }
+}
+
 /// Which region a field is read from, and how it is anchored there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum From {
@@ -348,5 +391,41 @@ mod tests {
             Some((name + len + 2, 1))
         );
         assert_eq!(value_after(name + len, "2", &data), None);
+    }
+
+    /// Each filter shown is placed in its own bytes, in packet order: two equal filters get
+    /// one each, a filter shown otherwise than sent gets none and leaves the order as it was,
+    /// and a SUBSCRIBE's topic levels point into the filter they were read from.
+    #[test]
+    fn subscribe_filters_in_order() {
+        let mut packet = vec![0x82, 0, 0x00, 0x07];
+        for f in ["/sys/pk/d1/x", "/broadcast/pk/y", "/sys/pk/d1/x"] {
+            packet.extend((f.len() as u16).to_be_bytes());
+            packet.extend(f.as_bytes());
+            packet.push(1);
+        }
+        packet[1] = (packet.len() - 2) as u8;
+        let data = [b"hd".as_slice(), &packet].concat();
+        let (pdu, _) = crate::core::mqtt::parse(&packet, packet.len(), 4);
+        assert_eq!(pdu.topics.len(), 3);
+        let mut f = Filters::of(&packet, 2, &pdu);
+        let at = |k: usize| (k, 12);
+        // The first filter after 0x82, length, id and its own length: offset 2 + 6.
+        assert_eq!(f.place("/sys/pk/d1/x", &data), Some(at(8)));
+        assert_eq!(f.place("/sys/pk/\u{fffd}", &data), None);
+        assert_eq!(f.place("/sys/pk/d1/x", &data), Some(at(8 + 15 + 18)));
+        assert_eq!(f.place("/sys/pk/d1/x", &data), None);
+        let r = Regions {
+            topic: Some(at(8 + 15 + 18)),
+            ..Regions::default()
+        };
+        assert_eq!(
+            locate(Hf::TopicDeviceName, "d1", &data, &r),
+            Some((8 + 15 + 18 + 8, 2))
+        );
+        // A PUBLISH has no filters: nothing to place, nothing allocated.
+        let publish = [0x30, 5, 0, 1, b't', b'x', b'y'];
+        let (pdu, _) = crate::core::mqtt::parse(&publish, publish.len(), 4);
+        assert!(Filters::of(&publish, 0, &pdu).is_empty());
     }
 }

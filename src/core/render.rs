@@ -41,6 +41,10 @@ pub trait Sink {
     }
     /// Makes the last field added the parent of the following ones, until [`Sink::pop`].
     fn push(&mut self, ett: Ett);
+    /// The topic whose fields follow: a PUBLISH's, or one of a SUBSCRIBE's or UNSUBSCRIBE's
+    /// filters (in packet order), as shown. A sink that points fields at their bytes looks for
+    /// it in the packet.
+    fn topic(&mut self, _text: &str) {}
     /// Adds a text-only item and makes it the parent of the following ones.
     fn push_text(&mut self, ett: Ett, label: &str);
     fn pop(&mut self);
@@ -486,6 +490,7 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
 }
 
 fn render_topic(t: &TopicView, sink: &mut dyn Sink) {
+    sink.topic(t.text());
     with_label(
         sink,
         |b| {

@@ -9,7 +9,7 @@ use wireshark_sys as ws;
 use super::registry::{ei, ett, hf, proto};
 use crate::core::expert::Ei;
 use crate::core::fields::{Ett, Hf};
-use crate::core::locate::{self, Regions};
+use crate::core::locate::{self, Filters, Regions};
 use crate::core::render::{Sink, Value};
 
 const MAX_DEPTH: usize = 16;
@@ -36,6 +36,9 @@ pub struct TreeSink {
     data: *const u8,
     data_len: usize,
     regions: Regions,
+    /// A SUBSCRIBE's or UNSUBSCRIBE's filters: each shown filter's topic levels point into its
+    /// own bytes.
+    filters: Filters,
     /// Where the last member name placed ends (a property's value follows it).
     name_end: Option<usize>,
 }
@@ -113,16 +116,18 @@ impl TreeSink {
             data: std::ptr::null(),
             data_len: 0,
             regions: Regions::default(),
+            filters: Filters::default(),
             name_end: None,
         }
     }
 
     /// The bytes of `tvb` (from offset 0) and the parts of this packet in them: fields read from
     /// the packet then point at their bytes.
-    pub fn reading(mut self, data: &[u8], regions: Regions) -> TreeSink {
+    pub fn reading(mut self, data: &[u8], regions: Regions, filters: Filters) -> TreeSink {
         self.data = data.as_ptr();
         self.data_len = data.len();
         self.regions = regions;
+        self.filters = filters;
         self
     }
 
@@ -350,6 +355,15 @@ impl Sink for TreeSink {
     fn push(&mut self, e: Ett) {
         let t = unsafe { ws::shim_subtree(self.last, ett(e)) };
         self.enter(t);
+    }
+
+    fn topic(&mut self, text: &str) {
+        if !self.visible || self.filters.is_empty() || self.data.is_null() {
+            return;
+        }
+        // SAFETY: as in `place`: the slice given to `reading`, valid for this dissection call.
+        let data = unsafe { std::slice::from_raw_parts(self.data, self.data_len) };
+        self.regions.topic = self.filters.place(text, data);
     }
 
     fn push_text(&mut self, e: Ett, label: &str) {

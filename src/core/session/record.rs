@@ -349,6 +349,11 @@ impl TopicView {
         }
     }
 
+    /// The topic or filter as shown (empty when only its class is kept).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     fn part(&self, r: Option<(u32, u32)>) -> Option<&str> {
         r.and_then(|(a, b)| self.text.get(a as usize..b as usize))
     }

@@ -298,6 +298,58 @@ fn items_point_at_their_bytes() {
     }
 }
 
+/// A firmware's facts (OTA) and a shadow's are read from the payload: each points at the bytes
+/// of its value, which read as the value shown, in real SDK traffic.
+#[test]
+fn payload_facts_point_at_their_bytes() {
+    let h = harness();
+    for (cap, names) in [
+        (
+            "13-ntp-ota-linkkit.pcapng",
+            &[
+                "aliiot.ota.url",
+                "aliiot.ota.md5",
+                "aliiot.ota.size",
+                "aliiot.ota.version",
+                "aliiot.ota.step",
+            ][..],
+        ),
+        (
+            "02-alibabacloud-sdk-thing-model.pcapng",
+            &[
+                "aliiot.shadow.method",
+                "aliiot.shadow.status",
+                "aliiot.shadow.version",
+            ][..],
+        ),
+    ] {
+        let pdml = h.tshark(&["-n", "-r", &h.capture(cap), "-T", "pdml"]);
+        for name in names {
+            let lines: Vec<&str> = pdml
+                .lines()
+                .filter(|l| l.contains(&format!("<field name=\"{name}\"")))
+                .collect();
+            assert!(!lines.is_empty(), "{cap}: no {name}");
+            for l in lines {
+                let attr = |a: &str| {
+                    let s = l.split(&format!(" {a}=\"")).nth(1).unwrap();
+                    s[..s.find('"').unwrap()].to_string()
+                };
+                assert_ne!(attr("size"), "0", "{cap}: {l}");
+                let hex = attr("value");
+                let bytes: Vec<u8> = (0..hex.len() / 2)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                    .collect();
+                assert_eq!(
+                    String::from_utf8(bytes).unwrap(),
+                    attr("show"),
+                    "{cap}: {l}"
+                );
+            }
+        }
+    }
+}
+
 /// Where aliiot deliberately shows more than stock: TLS on the MQTT port (stock reads the TLS
 /// records as malformed MQTT), MQTT over WebSocket (stock 4.0 shows the messages as data), MQTT
 /// over TLS on 443 found by its CONNECT.

@@ -95,9 +95,17 @@ enum From {
     TopicLevel,
     /// The value of a top-level JSON member of the payload.
     Member(&'static str),
+    /// The value of a JSON member inside the value of the first of the parent members found
+    /// (a firmware's `"url"` in `"data"` or `"params"`): the first such member after the parent's
+    /// name whose value is the one shown.
+    MemberIn(&'static [&'static str], &'static str),
     /// A JSON member name anywhere in the payload (a property).
     Name,
 }
+
+/// Where a firmware's facts are read from: an OTA report's `params`, an offer's or a push's `data`
+/// ([`super::payload`]).
+const FIRMWARE: &[&str] = &["params", "data"];
 
 fn from(hf: Hf) -> Option<From> {
     Some(match hf {
@@ -124,6 +132,17 @@ fn from(hf: Hf) -> Option<From> {
         Hf::AlinkCode => From::Member("code"),
         Hf::AlinkMessage => From::Member("message"),
         Hf::PropertyName | Hf::JsonKey => From::Name,
+        Hf::ShadowMethod => From::Member("method"),
+        Hf::ShadowVersion => From::Member("version"),
+        Hf::ShadowStatus => From::MemberIn(&["payload"], "status"),
+        Hf::OtaVersion => From::MemberIn(FIRMWARE, "version"),
+        Hf::OtaModule => From::MemberIn(FIRMWARE, "module"),
+        Hf::OtaSize => From::MemberIn(FIRMWARE, "size"),
+        Hf::OtaUrl => From::MemberIn(FIRMWARE, "url"),
+        Hf::OtaSignMethod => From::MemberIn(FIRMWARE, "signMethod"),
+        Hf::OtaSign => From::MemberIn(FIRMWARE, "sign"),
+        Hf::OtaMd5 => From::MemberIn(FIRMWARE, "md5"),
+        Hf::OtaStep => From::MemberIn(&["params"], "step"),
         _ => return None,
     })
 }
@@ -182,7 +201,7 @@ pub fn locate(hf: Hf, value: &str, data: &[u8], regions: &Regions) -> Option<(us
         From::Prefix | From::Param(_) | From::ParamKey | From::ParamValue => regions.client_id,
         From::Username => regions.username,
         From::TopicLevel => regions.topic,
-        From::Member(_) | From::Name => regions.payload,
+        From::Member(_) | From::MemberIn(..) | From::Name => regions.payload,
     }?;
     let bytes = data.get(region.0..region.0.checked_add(region.1)?)?;
     let v = value.as_bytes();
@@ -239,22 +258,29 @@ pub fn locate(hf: Hf, value: &str, data: &[u8], regions: &Regions) -> Option<(us
             })?;
             (k, v.len())
         }
-        From::Member(key) => {
-            // The first `"key"` whose value is the one shown.
-            let key = key.as_bytes();
-            let mut at = None;
-            find_where(bytes, key, 1, |k| {
-                if bytes[k - 1] != b'"' || bytes.get(k + key.len()) != Some(&b'"') {
-                    return false;
-                }
-                at = value_after(k + key.len(), value, bytes);
-                at.is_some()
-            })?;
-            at?
-        }
+        From::Member(key) => member_value(bytes, key, 1, value)?,
+        From::MemberIn(parents, key) => parents.iter().find_map(|p| {
+            let start = find_quoted(bytes, p.as_bytes())?;
+            member_value(bytes, key, start + p.len(), value)
+        })?,
         From::Name => (find_quoted(bytes, v)?, v.len()),
     };
     Some((region.0 + at.0, at.1))
+}
+
+/// The first member `"key"` at or after `from` in `bytes` whose value is `value` as shown: where
+/// that value lies.
+fn member_value(bytes: &[u8], key: &str, from: usize, value: &str) -> Option<(usize, usize)> {
+    let key = key.as_bytes();
+    let mut at = None;
+    find_where(bytes, key, from.max(1), |k| {
+        if bytes[k - 1] != b'"' || bytes.get(k + key.len()) != Some(&b'"') {
+            return false;
+        }
+        at = value_after(k + key.len(), value, bytes);
+        at.is_some()
+    })?;
+    at
 }
 
 /// Where a JSON member's value lies when it follows the member name that ends at `name_end`
@@ -391,6 +417,55 @@ mod tests {
             Some((name + len + 2, 1))
         );
         assert_eq!(value_after(name + len, "2", &data), None);
+    }
+
+    /// A firmware's facts are found inside the member they are read from: a top-level
+    /// `"version"` with the same value does not take the firmware's version, nor a top-level
+    /// `"status"` the shadow's.
+    #[test]
+    fn members_inside_a_parent() {
+        let payload = br#"{"version":"1.0","code":"1000","data":{"size":93796,"version":"1.0","url":"https://x/fw.bin","md5":"ab12"},"id":"1"}"#;
+        let data = [b"\x30\x00".as_slice(), payload].concat();
+        let r = Regions {
+            payload: Some((2, payload.len())),
+            ..Regions::default()
+        };
+        let at = |s: &str| 2 + find(payload, s.as_bytes(), 0).unwrap();
+        assert_eq!(
+            locate(Hf::OtaVersion, "1.0", &data, &r),
+            Some((at("1.0\",\"url"), 3))
+        );
+        assert_eq!(
+            locate(Hf::AlinkVersion, "1.0", &data, &r),
+            Some((at("1.0"), 3))
+        );
+        assert_eq!(
+            locate(Hf::OtaSize, "93796", &data, &r),
+            Some((at("93796"), 5))
+        );
+        assert_eq!(
+            locate(Hf::OtaUrl, "https://x/fw.bin", &data, &r),
+            Some((at("https"), 16))
+        );
+        assert_eq!(locate(Hf::OtaMd5, "ffff", &data, &r), None);
+        assert_eq!(locate(Hf::OtaModule, "default", &data, &r), None);
+        let shadow =
+            br#"{"status":"x","method":"reply","payload":{"status":"success","version":2}}"#;
+        let data = [b"\x30\x00".as_slice(), shadow].concat();
+        let r = Regions {
+            payload: Some((2, shadow.len())),
+            ..Regions::default()
+        };
+        let at = |s: &str| 2 + find(shadow, s.as_bytes(), 0).unwrap();
+        assert_eq!(
+            locate(Hf::ShadowStatus, "success", &data, &r),
+            Some((at("success"), 7))
+        );
+        assert_eq!(locate(Hf::ShadowStatus, "x", &data, &r), None);
+        assert_eq!(
+            locate(Hf::ShadowMethod, "reply", &data, &r),
+            Some((at("reply"), 5))
+        );
     }
 
     /// Each filter shown is placed in its own bytes, in packet order: two equal filters get

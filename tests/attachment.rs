@@ -350,6 +350,35 @@ fn payload_facts_point_at_their_bytes() {
     }
 }
 
+/// A member name that comes again takes its own bytes: in a gateway's batch login each
+/// sub-device's `"productKey"` and `"deviceName"` point into that device's entry, in order.
+#[test]
+fn repeated_names_take_their_own_bytes() {
+    let h = harness();
+    let cap = h.capture("11-gateway-batch-login-linkkit.pcapng");
+    let pdml = h.tshark(&["-n", "-r", &cap, "-Y", "frame.number == 14", "-T", "pdml"]);
+    for name in ["productKey", "deviceName"] {
+        let places: Vec<(usize, String)> = pdml
+            .lines()
+            .filter(|l| {
+                l.contains("<field name=\"aliiot.json.key\"")
+                    && l.contains(&format!("show=\"{name}\""))
+            })
+            .map(|l| {
+                let attr = |a: &str| {
+                    let s = l.split(&format!(" {a}=\"")).nth(1).unwrap();
+                    s[..s.find('"').unwrap()].to_string()
+                };
+                (attr("pos").parse().unwrap(), attr("value"))
+            })
+            .collect();
+        assert_eq!(places.len(), 2, "{name}: {places:?}");
+        assert!(places[0].0 < places[1].0, "{name}: {places:?}");
+        let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
+        assert!(places.iter().all(|(_, v)| *v == hex), "{name}: {places:?}");
+    }
+}
+
 /// Where aliiot deliberately shows more than stock: TLS on the MQTT port (stock reads the TLS
 /// records as malformed MQTT), MQTT over WebSocket (stock 4.0 shows the messages as data), MQTT
 /// over TLS on 443 found by its CONNECT.

@@ -183,12 +183,13 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// The first `"text"` (a JSON string exactly `text`) in `hay`: where `text` starts.
-fn find_quoted(hay: &[u8], text: &[u8]) -> Option<usize> {
+/// The first `"text"` (a JSON string exactly `text`) in `hay` from `from` on: where `text`
+/// starts.
+fn find_quoted(hay: &[u8], text: &[u8], from: usize) -> Option<usize> {
     if text.is_empty() {
-        return find(hay, b"\"\"", 0).map(|k| k + 1);
+        return find(hay, b"\"\"", from).map(|k| k + 1);
     }
-    find_where(hay, text, 1, |k| {
+    find_where(hay, text, from.max(1), |k| {
         hay[k - 1] == b'"' && hay.get(k + text.len()) == Some(&b'"')
     })
 }
@@ -196,6 +197,19 @@ fn find_quoted(hay: &[u8], text: &[u8]) -> Option<usize> {
 /// Where `value` of field `hf` lies in the packet: (offset, length) in the dissected bytes.
 /// `data` are those bytes, `regions` the packet's parts, `value` the field's value as text.
 pub fn locate(hf: Hf, value: &str, data: &[u8], regions: &Regions) -> Option<(usize, usize)> {
+    locate_after(hf, value, data, regions, 0)
+}
+
+/// [`locate`], with a member name (a property's, a JSON tree's key) looked for only from
+/// offset `after` in the dissected bytes on: names are placed in document order, so a name
+/// that comes again (each device of a batch login has its `"productKey"`) takes its own bytes.
+pub fn locate_after(
+    hf: Hf,
+    value: &str,
+    data: &[u8],
+    regions: &Regions,
+    after: usize,
+) -> Option<(usize, usize)> {
     let how = from(hf)?;
     let region = match how {
         From::Prefix | From::Param(_) | From::ParamKey | From::ParamValue => regions.client_id,
@@ -260,10 +274,13 @@ pub fn locate(hf: Hf, value: &str, data: &[u8], regions: &Regions) -> Option<(us
         }
         From::Member(key) => member_value(bytes, key, 1, value)?,
         From::MemberIn(parents, key) => parents.iter().find_map(|p| {
-            let start = find_quoted(bytes, p.as_bytes())?;
+            let start = find_quoted(bytes, p.as_bytes(), 0)?;
             member_value(bytes, key, start + p.len(), value)
         })?,
-        From::Name => (find_quoted(bytes, v)?, v.len()),
+        From::Name => {
+            let from = after.saturating_sub(region.0);
+            (find_quoted(bytes, v, from)?, v.len())
+        }
     };
     Some((region.0 + at.0, at.1))
 }
@@ -303,6 +320,15 @@ pub fn value_after(name_end: usize, value: &str, data: &[u8]) -> Option<(usize, 
     }
     let v = value.as_bytes();
     (!v.is_empty() && data.get(i..i + v.len()) == Some(v)).then_some((i, v.len()))
+}
+
+/// Where member names are looked for after a value placed at `at` (offset, length in `data`):
+/// inside it when it is an object or an array (a struct's members are shown next), else after it.
+pub fn names_after_value(at: (usize, usize), data: &[u8]) -> usize {
+    match data.get(at.0) {
+        Some(b'{' | b'[') => at.0 + 1,
+        _ => at.0 + at.1,
+    }
 }
 
 /// Whether a field's value follows the member name placed before it.
@@ -465,6 +491,47 @@ mod tests {
         assert_eq!(
             locate(Hf::ShadowMethod, "reply", &data, &r),
             Some((at("reply"), 5))
+        );
+    }
+
+    /// Member names are placed in document order from a cursor: the second device of a batch
+    /// login takes its own `"productKey"`, not the first device's; a struct's members are looked
+    /// for inside its value.
+    #[test]
+    fn names_in_document_order() {
+        let payload = br#"{"params":{"deviceList":[{"productKey":"pk","deviceName":"d1"},{"productKey":"pk","deviceName":"d2"}],"s":{"a":1}}}"#;
+        let data = [b"\x30\x00".as_slice(), payload].concat();
+        let r = Regions {
+            payload: Some((2, payload.len())),
+            ..Regions::default()
+        };
+        let all = |s: &str| -> Vec<usize> {
+            (0..payload.len())
+                .filter(|&k| payload[k..].starts_with(s.as_bytes()))
+                .map(|k| k + 2)
+                .collect()
+        };
+        let pk = all("productKey\"");
+        let first = locate_after(Hf::JsonKey, "productKey", &data, &r, 0).unwrap();
+        assert_eq!(first, (pk[0], 10));
+        let value = value_after(first.0 + first.1, "pk", &data).unwrap();
+        let from = names_after_value(value, &data);
+        assert_eq!(from, value.0 + 2);
+        let second = locate_after(Hf::JsonKey, "productKey", &data, &r, from).unwrap();
+        assert_eq!(second, (pk[1], 10));
+        assert_eq!(
+            locate_after(Hf::JsonKey, "productKey", &data, &r, second.0 + 1),
+            None
+        );
+        // Without a cursor (and for other fields), the first place, as before.
+        assert_eq!(locate(Hf::JsonKey, "productKey", &data, &r), Some(first));
+        // A struct's value: names come next inside it.
+        let s = locate_after(Hf::PropertyName, "s", &data, &r, second.0).unwrap();
+        let v = value_after(s.0 + s.1, r#"{"a":1}"#, &data).unwrap();
+        assert_eq!(names_after_value(v, &data), v.0 + 1);
+        assert_eq!(
+            locate_after(Hf::PropertyName, "a", &data, &r, v.0 + 1),
+            Some((all("a\":1")[0], 1))
         );
     }
 

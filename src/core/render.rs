@@ -45,6 +45,10 @@ pub trait Sink {
     /// filters (in packet order), as shown. A sink that points fields at their bytes looks for
     /// it in the packet.
     fn topic(&mut self, _text: &str) {}
+    /// A walk of the payload's members in document order begins (its properties, a JSON tree):
+    /// a sink that points fields at their bytes looks for the names that follow from the
+    /// payload's start again, each after the one before.
+    fn rewind(&mut self) {}
     /// Adds a text-only item and makes it the parent of the following ones.
     fn push_text(&mut self, ett: Ett, label: &str);
     fn pop(&mut self);
@@ -537,6 +541,7 @@ fn render_tree(label: &str, items: &[TreeItem], sink: &mut dyn Sink) {
     if items.is_empty() {
         return;
     }
+    sink.rewind();
     sink.push_text(Ett::Json, label);
     let mut depth = 0u8;
     for it in items {
@@ -646,6 +651,7 @@ fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
             },
             |sink, label| sink.push_text(Ett::Property, label),
         );
+        sink.rewind();
         for p in &a.properties {
             render_property(p, sink);
         }

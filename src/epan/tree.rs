@@ -41,6 +41,9 @@ pub struct TreeSink {
     filters: Filters,
     /// Where the last member name placed ends (a property's value follows it).
     name_end: Option<usize>,
+    /// Where the next member name is looked for from: after the last name or value placed, in
+    /// this walk of the payload ([`Sink::rewind`]).
+    names_from: usize,
 }
 
 /// What this dissection of a frame wants from aliiot: its items (tree, filter, export, expert
@@ -118,6 +121,7 @@ impl TreeSink {
             regions: Regions::default(),
             filters: Filters::default(),
             name_end: None,
+            names_from: 0,
         }
     }
 
@@ -153,11 +157,16 @@ impl TreeSink {
             _ => "",
         };
         let (start, len) = if locate::is_member_value(f) {
-            locate::value_after(self.name_end.take()?, text, data)?
+            let at = locate::value_after(self.name_end.take()?, text, data)?;
+            self.names_from = locate::names_after_value(at, data);
+            at
         } else {
-            let at = locate::locate(f, text, data, &self.regions);
+            let at = locate::locate_after(f, text, data, &self.regions, self.names_from);
             if matches!(f, Hf::PropertyName | Hf::JsonKey) {
                 self.name_end = at.map(|(s, l)| s + l);
+                if let Some((s, l)) = at {
+                    self.names_from = s + l;
+                }
             }
             at?
         };
@@ -355,6 +364,11 @@ impl Sink for TreeSink {
     fn push(&mut self, e: Ett) {
         let t = unsafe { ws::shim_subtree(self.last, ett(e)) };
         self.enter(t);
+    }
+
+    fn rewind(&mut self) {
+        self.names_from = 0;
+        self.name_end = None;
     }
 
     fn topic(&mut self, text: &str) {

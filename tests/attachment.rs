@@ -351,7 +351,8 @@ fn payload_facts_point_at_their_bytes() {
 }
 
 /// A member name that comes again takes its own bytes: in a gateway's batch login each
-/// sub-device's `"productKey"` and `"deviceName"` point into that device's entry, in order.
+/// sub-device's `"productKey"` and `"deviceName"` point into that device's entry, in order, as
+/// do the sub-device fields read from them.
 #[test]
 fn repeated_names_take_their_own_bytes() {
     let h = harness();
@@ -376,6 +377,32 @@ fn repeated_names_take_their_own_bytes() {
         assert!(places[0].0 < places[1].0, "{name}: {places:?}");
         let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
         assert!(places.iter().all(|(_, v)| *v == hex), "{name}: {places:?}");
+    }
+    // The sub-devices the login names: each in its own entry.
+    for (field, shows) in [
+        (
+            "aliiot.subdevice.product_key",
+            ["a1SubPk0001", "a1SubPk0001"],
+        ),
+        ("aliiot.subdevice.device_name", ["lab-sub-01", "lab-sub-02"]),
+    ] {
+        let places: Vec<(usize, String)> = pdml
+            .lines()
+            .filter(|l| l.contains(&format!("<field name=\"{field}\"")))
+            .map(|l| {
+                let attr = |a: &str| {
+                    let s = l.split(&format!(" {a}=\"")).nth(1).unwrap();
+                    s[..s.find('"').unwrap()].to_string()
+                };
+                (attr("pos").parse().unwrap(), attr("value"))
+            })
+            .collect();
+        assert_eq!(places.len(), 2, "{field}: {places:?}");
+        assert!(places[0].0 < places[1].0, "{field}: {places:?}");
+        for ((_, v), show) in places.iter().zip(shows) {
+            let hex: String = show.bytes().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(*v, hex, "{field}");
+        }
     }
 }
 

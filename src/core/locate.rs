@@ -79,6 +79,78 @@ impl Filters {
     }
 }
 
+/// Places the fields of one MQTT packet as they are shown, in order: a SUBSCRIBE's filters one
+/// after another, member names in document order within each walk of the payload, a property's
+/// value after its name, each entry's members after the previous entry's.
+#[derive(Debug, Clone, Default)]
+pub struct Placer {
+    regions: Regions,
+    filters: Filters,
+    /// Where the last member name placed ends (a property's value follows it).
+    name_end: Option<usize>,
+    /// Where the next member name is looked for from (see [`Placer::rewind`]).
+    names_from: usize,
+    /// Where the next of each entry member ([`From::Entry`]) is looked for from.
+    entries_from: [usize; 2],
+}
+
+impl Placer {
+    pub fn new(regions: Regions, filters: Filters) -> Placer {
+        Placer {
+            regions,
+            filters,
+            ..Placer::default()
+        }
+    }
+
+    /// The topic whose fields follow, as shown: for a SUBSCRIBE or UNSUBSCRIBE, its next
+    /// filter (a PUBLISH's topic region stays as it is).
+    pub fn topic(&mut self, text: &str, data: &[u8]) {
+        if !self.filters.is_empty() {
+            self.regions.topic = self.filters.place(text, data);
+        }
+    }
+
+    /// A walk of the payload's members in document order begins (its properties, a JSON tree):
+    /// names are looked for from its start again.
+    pub fn rewind(&mut self) {
+        self.names_from = 0;
+        self.name_end = None;
+    }
+
+    /// Where field `hf`, shown as `text`, lies in `data` (the dissected bytes), if it was read
+    /// from the packet.
+    pub fn place(&mut self, hf: Hf, text: &str, data: &[u8]) -> Option<(usize, usize)> {
+        if is_member_value(hf) {
+            let at = value_after(self.name_end.take()?, text, data)?;
+            self.names_from = names_after_value(at, data);
+            return Some(at);
+        }
+        let how = from(hf)?;
+        let after = match how {
+            From::Name => self.names_from,
+            From::Entry(_, slot) => self.entries_from[slot],
+            _ => 0,
+        };
+        let at = locate_after(hf, text, data, &self.regions, after);
+        match how {
+            From::Name => {
+                self.name_end = at.map(|(s, l)| s + l);
+                if let Some((s, l)) = at {
+                    self.names_from = s + l;
+                }
+            }
+            From::Entry(_, slot) => {
+                if let Some((s, l)) = at {
+                    self.entries_from[slot] = s + l;
+                }
+            }
+            _ => {}
+        }
+        at
+    }
+}
+
 /// Which region a field is read from, and how it is anchored there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum From {
@@ -99,6 +171,10 @@ enum From {
     /// (a firmware's `"url"` in `"data"` or `"params"`): the first such member after the parent's
     /// name whose value is the one shown.
     MemberIn(&'static [&'static str], &'static str),
+    /// The value of a JSON member that comes once per entry of a list (each sub-device of a
+    /// batch login has its `"productKey"`): placed after the last one of the same field
+    /// ([`Placer`] keeps where, in slot `.1`).
+    Entry(&'static str, usize),
     /// A JSON member name anywhere in the payload (a property).
     Name,
 }
@@ -143,6 +219,8 @@ fn from(hf: Hf) -> Option<From> {
         Hf::OtaSign => From::MemberIn(FIRMWARE, "sign"),
         Hf::OtaMd5 => From::MemberIn(FIRMWARE, "md5"),
         Hf::OtaStep => From::MemberIn(&["params"], "step"),
+        Hf::SubProductKey => From::Entry("productKey", 0),
+        Hf::SubDeviceName => From::Entry("deviceName", 1),
         _ => return None,
     })
 }
@@ -200,9 +278,10 @@ pub fn locate(hf: Hf, value: &str, data: &[u8], regions: &Regions) -> Option<(us
     locate_after(hf, value, data, regions, 0)
 }
 
-/// [`locate`], with a member name (a property's, a JSON tree's key) looked for only from
-/// offset `after` in the dissected bytes on: names are placed in document order, so a name
-/// that comes again (each device of a batch login has its `"productKey"`) takes its own bytes.
+/// [`locate`], with a member name (a property's, a JSON tree's key) or an entry's member looked
+/// for only from offset `after` in the dissected bytes on: they are placed in document order, so
+/// a name that comes again (each device of a batch login has its `"productKey"`) takes its own
+/// bytes ([`Placer`]).
 pub fn locate_after(
     hf: Hf,
     value: &str,
@@ -215,7 +294,7 @@ pub fn locate_after(
         From::Prefix | From::Param(_) | From::ParamKey | From::ParamValue => regions.client_id,
         From::Username => regions.username,
         From::TopicLevel => regions.topic,
-        From::Member(_) | From::MemberIn(..) | From::Name => regions.payload,
+        From::Member(_) | From::MemberIn(..) | From::Entry(..) | From::Name => regions.payload,
     }?;
     let bytes = data.get(region.0..region.0.checked_add(region.1)?)?;
     let v = value.as_bytes();
@@ -277,6 +356,7 @@ pub fn locate_after(
             let start = find_quoted(bytes, p.as_bytes(), 0)?;
             member_value(bytes, key, start + p.len(), value)
         })?,
+        From::Entry(key, _) => member_value(bytes, key, after.saturating_sub(region.0), value)?,
         From::Name => {
             let from = after.saturating_sub(region.0);
             (find_quoted(bytes, v, from)?, v.len())
@@ -533,6 +613,47 @@ mod tests {
             locate_after(Hf::PropertyName, "a", &data, &r, v.0 + 1),
             Some((all("a\":1")[0], 1))
         );
+    }
+
+    /// The placer, as a tree shows a batch login: each sub-device's product key and device name
+    /// in its own entry (whatever the order of the two inside an entry), and a JSON tree walked
+    /// after the properties finds its names from the start again.
+    #[test]
+    fn placer_entries_and_walks() {
+        let payload = br#"{"params":{"deviceList":[{"deviceName":"d1","productKey":"pk"},{"deviceName":"d2","productKey":"pk"}]}}"#;
+        let data = [b"\x30\x00".as_slice(), payload].concat();
+        let regions = Regions {
+            payload: Some((2, payload.len())),
+            ..Regions::default()
+        };
+        let at = |s: &str, n: usize| {
+            2 + (0..payload.len())
+                .filter(|&k| payload[k..].starts_with(s.as_bytes()))
+                .nth(n)
+                .unwrap()
+        };
+        let mut p = Placer::new(regions, Filters::default());
+        for (n, dn) in ["d1", "d2"].into_iter().enumerate() {
+            assert_eq!(
+                p.place(Hf::SubProductKey, "pk", &data),
+                Some((at("pk\"", n), 2))
+            );
+            assert_eq!(p.place(Hf::SubDeviceName, dn, &data), Some((at(dn, 0), 2)));
+        }
+        assert_eq!(p.place(Hf::SubProductKey, "pk", &data), None);
+        // Names: in order, then from the start again after a rewind.
+        let first = p.place(Hf::JsonKey, "deviceName", &data);
+        assert_eq!(first, Some((at("deviceName", 0), 10)));
+        assert_eq!(p.place(Hf::JsonValue, "d1", &data), Some((at("d1", 0), 2)));
+        assert_eq!(
+            p.place(Hf::JsonKey, "deviceName", &data),
+            Some((at("deviceName", 1), 10))
+        );
+        assert_eq!(p.place(Hf::JsonValue, "d1", &data), None);
+        p.rewind();
+        assert_eq!(p.place(Hf::JsonKey, "deviceName", &data), first);
+        // Derived fields have no place.
+        assert_eq!(p.place(Hf::SignStatus, "1", &data), None);
     }
 
     /// Each filter shown is placed in its own bytes, in packet order: two equal filters get

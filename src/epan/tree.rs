@@ -9,7 +9,7 @@ use wireshark_sys as ws;
 use super::registry::{ei, ett, hf, proto};
 use crate::core::expert::Ei;
 use crate::core::fields::{Ett, Hf};
-use crate::core::locate::{self, Filters, Regions};
+use crate::core::locate::{self, Filters, Placer, Regions};
 use crate::core::render::{Sink, Value};
 
 const MAX_DEPTH: usize = 16;
@@ -35,15 +35,8 @@ pub struct TreeSink {
     /// The dissected bytes and the packet's parts, to place fields read from the packet.
     data: *const u8,
     data_len: usize,
-    regions: Regions,
-    /// A SUBSCRIBE's or UNSUBSCRIBE's filters: each shown filter's topic levels point into its
-    /// own bytes.
-    filters: Filters,
-    /// Where the last member name placed ends (a property's value follows it).
-    name_end: Option<usize>,
-    /// Where the next member name is looked for from: after the last name or value placed, in
-    /// this walk of the payload ([`Sink::rewind`]).
-    names_from: usize,
+    /// Where each field read from the packet lies, found as the fields are shown.
+    placer: Placer,
 }
 
 /// What this dissection of a frame wants from aliiot: its items (tree, filter, export, expert
@@ -118,10 +111,7 @@ impl TreeSink {
             payload: true,
             data: std::ptr::null(),
             data_len: 0,
-            regions: Regions::default(),
-            filters: Filters::default(),
-            name_end: None,
-            names_from: 0,
+            placer: Placer::default(),
         }
     }
 
@@ -130,8 +120,7 @@ impl TreeSink {
     pub fn reading(mut self, data: &[u8], regions: Regions, filters: Filters) -> TreeSink {
         self.data = data.as_ptr();
         self.data_len = data.len();
-        self.regions = regions;
-        self.filters = filters;
+        self.placer = Placer::new(regions, filters);
         self
     }
 
@@ -156,20 +145,7 @@ impl TreeSink {
             }
             _ => "",
         };
-        let (start, len) = if locate::is_member_value(f) {
-            let at = locate::value_after(self.name_end.take()?, text, data)?;
-            self.names_from = locate::names_after_value(at, data);
-            at
-        } else {
-            let at = locate::locate_after(f, text, data, &self.regions, self.names_from);
-            if matches!(f, Hf::PropertyName | Hf::JsonKey) {
-                self.name_end = at.map(|(s, l)| s + l);
-                if let Some((s, l)) = at {
-                    self.names_from = s + l;
-                }
-            }
-            at?
-        };
+        let (start, len) = self.placer.place(f, text, data)?;
         Some((i32::try_from(start).ok()?, i32::try_from(len).ok()?))
     }
 
@@ -367,17 +343,16 @@ impl Sink for TreeSink {
     }
 
     fn rewind(&mut self) {
-        self.names_from = 0;
-        self.name_end = None;
+        self.placer.rewind();
     }
 
     fn topic(&mut self, text: &str) {
-        if !self.visible || self.filters.is_empty() || self.data.is_null() {
+        if !self.visible || self.data.is_null() {
             return;
         }
         // SAFETY: as in `place`: the slice given to `reading`, valid for this dissection call.
         let data = unsafe { std::slice::from_raw_parts(self.data, self.data_len) };
-        self.regions.topic = self.filters.place(text, data);
+        self.placer.topic(text, data);
     }
 
     fn push_text(&mut self, e: Ett, label: &str) {

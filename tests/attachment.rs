@@ -298,8 +298,9 @@ fn items_point_at_their_bytes() {
     }
 }
 
-/// A firmware's facts (OTA) and a shadow's are read from the payload: each points at the bytes
-/// of its value, which read as the value shown, in real SDK traffic.
+/// A firmware's facts (OTA), a shadow's, a text payload and a file chunk's framing are read
+/// from the payload: each points at the bytes of its value, which read as the value shown, in
+/// real SDK traffic.
 #[test]
 fn payload_facts_point_at_their_bytes() {
     let h = harness();
@@ -321,6 +322,10 @@ fn payload_facts_point_at_their_bytes() {
                 "aliiot.shadow.status",
                 "aliiot.shadow.version",
             ][..],
+        ),
+        (
+            "14-rrpc-ext-services-linkkit.pcapng",
+            &["aliiot.payload.text"][..],
         ),
     ] {
         let pdml = h.tshark(&["-n", "-r", &h.capture(cap), "-T", "pdml"]);
@@ -348,6 +353,47 @@ fn payload_facts_point_at_their_bytes() {
             }
         }
     }
+    // A file chunk's framing: the header length is the payload's first two bytes (big-endian),
+    // the CRC its last two (little-endian); the chunk length is counted, so generated.
+    let pdml = h.tshark(&[
+        "-n",
+        "-r",
+        &h.capture("15-binary-upraw-file-download.pcapng"),
+        "-T",
+        "pdml",
+    ]);
+    let fields = |name: &str| -> Vec<(String, String, String)> {
+        pdml.lines()
+            .filter(|l| l.contains(&format!("<field name=\"{name}\"")))
+            .map(|l| {
+                // A generated item has no value (bytes).
+                let attr = |a: &str| {
+                    l.split(&format!(" {a}=\""))
+                        .nth(1)
+                        .map(|s| s[..s.find('"').unwrap()].to_string())
+                        .unwrap_or_default()
+                };
+                (attr("size"), attr("show"), attr("value"))
+            })
+            .collect()
+    };
+    let (lens, crcs) = (
+        fields("aliiot.file.header_length"),
+        fields("aliiot.file.crc"),
+    );
+    assert_eq!((lens.len(), crcs.len()), (2, 2), "{lens:?} {crcs:?}");
+    for (size, show, value) in lens {
+        assert_eq!(size, "2");
+        assert_eq!(u16::from_str_radix(&value, 16).unwrap().to_string(), show);
+    }
+    for (size, show, value) in crcs {
+        assert_eq!(size, "2");
+        let le = u16::from_str_radix(&value, 16).unwrap().swap_bytes();
+        assert_eq!(format!("0x{le:08x}"), show);
+    }
+    assert!(fields("aliiot.file.chunk_length")
+        .iter()
+        .all(|f| f.0 == "0"));
 }
 
 /// A member name that comes again takes its own bytes: in a gateway's batch login each

@@ -175,9 +175,18 @@ enum From {
     /// batch login has its `"productKey"`): placed after the last one of the same field
     /// ([`Placer`] keeps where, in slot `.1`).
     Entry(&'static str, usize),
+    /// The whole payload, shown as text or hex (cut short with `…`).
+    Payload,
+    /// A file chunk's header length: the payload's first two bytes (big-endian).
+    FileHeaderLength,
+    /// A file chunk's CRC: the payload's last two bytes (little-endian).
+    FileCrc,
     /// A JSON member name anywhere in the payload (a property).
     Name,
 }
+
+/// Hex digits as [`super::sign::hex`] writes them.
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Where a firmware's facts are read from: an OTA report's `params`, an offer's or a push's `data`
 /// ([`super::payload`]).
@@ -219,6 +228,9 @@ fn from(hf: Hf) -> Option<From> {
         Hf::OtaSign => From::MemberIn(FIRMWARE, "sign"),
         Hf::OtaMd5 => From::MemberIn(FIRMWARE, "md5"),
         Hf::OtaStep => From::MemberIn(&["params"], "step"),
+        Hf::PayloadText | Hf::PayloadHex => From::Payload,
+        Hf::FileHeaderLength => From::FileHeaderLength,
+        Hf::FileCrc => From::FileCrc,
         Hf::SubProductKey => From::Entry("productKey", 0),
         Hf::SubDeviceName => From::Entry("deviceName", 1),
         _ => return None,
@@ -294,7 +306,13 @@ pub fn locate_after(
         From::Prefix | From::Param(_) | From::ParamKey | From::ParamValue => regions.client_id,
         From::Username => regions.username,
         From::TopicLevel => regions.topic,
-        From::Member(_) | From::MemberIn(..) | From::Entry(..) | From::Name => regions.payload,
+        From::Member(_)
+        | From::MemberIn(..)
+        | From::Entry(..)
+        | From::Payload
+        | From::FileHeaderLength
+        | From::FileCrc
+        | From::Name => regions.payload,
     }?;
     let bytes = data.get(region.0..region.0.checked_add(region.1)?)?;
     let v = value.as_bytes();
@@ -356,6 +374,28 @@ pub fn locate_after(
             let start = find_quoted(bytes, p.as_bytes(), 0)?;
             member_value(bytes, key, start + p.len(), value)
         })?,
+        From::Payload => {
+            // As shown: the text itself, or the hex of the first bytes, cut with `…`.
+            let shown = v.strip_suffix("…".as_bytes()).unwrap_or(v);
+            let cut = shown.len() < v.len();
+            let text = bytes.starts_with(shown) && (cut || shown.len() == bytes.len());
+            let hex = shown.len() % 2 == 0
+                && shown.len() / 2 <= bytes.len()
+                && (cut || shown.len() / 2 == bytes.len())
+                && shown
+                    .chunks(2)
+                    .zip(bytes)
+                    .all(|(h, b)| *h == [HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            (!shown.is_empty() && (text || hex)).then_some((0, bytes.len()))?
+        }
+        From::FileHeaderLength => {
+            let n = u16::from_be_bytes(*bytes.first_chunk::<2>()?);
+            (value == n.to_string()).then_some((0, 2))?
+        }
+        From::FileCrc => {
+            let n = u16::from_le_bytes(*bytes.last_chunk::<2>()?);
+            (value == n.to_string()).then_some((bytes.len() - 2, 2))?
+        }
         From::Entry(key, _) => member_value(bytes, key, after.saturating_sub(region.0), value)?,
         From::Name => {
             let from = after.saturating_sub(region.0);
@@ -654,6 +694,40 @@ mod tests {
         assert_eq!(p.place(Hf::JsonKey, "deviceName", &data), first);
         // Derived fields have no place.
         assert_eq!(p.place(Hf::SignStatus, "1", &data), None);
+    }
+
+    /// The payload shown whole (text, or hex cut with `…`) covers the payload; a file chunk's
+    /// header length and CRC are its first and last two bytes, only when they read as shown.
+    #[test]
+    fn payload_and_file_framing() {
+        let at = |payload: &[u8]| {
+            let data = [b"\x30\x00xy".as_slice(), payload].concat();
+            let r = Regions {
+                payload: Some((4, payload.len())),
+                ..Regions::default()
+            };
+            (data, r)
+        };
+        let (data, r) = at(b"GET_STATUS");
+        assert_eq!(
+            locate(Hf::PayloadText, "GET_STATUS", &data, &r),
+            Some((4, 10))
+        );
+        assert_eq!(locate(Hf::PayloadText, "GET_", &data, &r), None);
+        assert_eq!(locate(Hf::PayloadText, "GET_…", &data, &r), Some((4, 10)));
+        assert_eq!(locate(Hf::PayloadText, "POST…", &data, &r), None);
+        let (data, r) = at(&[0x01, 0xab, 0x00]);
+        assert_eq!(locate(Hf::PayloadHex, "01ab00", &data, &r), Some((4, 3)));
+        assert_eq!(locate(Hf::PayloadHex, "01ab…", &data, &r), Some((4, 3)));
+        assert_eq!(locate(Hf::PayloadHex, "01ab", &data, &r), None);
+        assert_eq!(locate(Hf::PayloadHex, "01ac…", &data, &r), None);
+        // Header length 2 (big-endian), header `{}`, one data byte, CRC 0x1b50 (little-endian).
+        let (data, r) = at(&[0x00, 0x02, b'{', b'}', 0x07, 0x50, 0x1b]);
+        assert_eq!(locate(Hf::FileHeaderLength, "2", &data, &r), Some((4, 2)));
+        assert_eq!(locate(Hf::FileHeaderLength, "3", &data, &r), None);
+        assert_eq!(locate(Hf::FileCrc, "6992", &data, &r), Some((9, 2)));
+        assert_eq!(locate(Hf::FileCrc, "20507", &data, &r), None);
+        assert_eq!(locate(Hf::FileChunkLength, "1", &data, &r), None);
     }
 
     /// Each filter shown is placed in its own bytes, in packet order: two equal filters get

@@ -208,8 +208,12 @@ for n in "${SIZES[@]}"; do
             c=$(cut -d' ' -f3 "$TMP/m.$v" | median)
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$m" "$v" "$t" "$r" "$c" "$pr" $spread >>"$RESULTS"
         done
-        printf '  %-15s aliiot %7.2f s %7.1f MB | no-plugin %7.2f s %7.1f MB | disabled %7.2f s %7.1f MB\n' "$m" \
-            $(for v in "${VARIANTS[@]}"; do awk -F'\t' -v n="$n" -v m="$m" -v v="$v" '$1==n && $2==m && $3==v {printf "%s %s ", $4, $5/1024}' "$RESULTS"; done) >&2
+        # Progress: each variant run at this size, its median wall time and peak memory.
+        for v in "${vs[@]}"; do
+            awk -F'\t' -v n="$n" -v m="$m" -v v="$v" -v name="$([ "$v" = none ] && echo no-plugin || { [ "$v" = stock ] && echo disabled || echo aliiot; })" \
+                '$1==n && $2==m && $3==v {printf " | %s %7.2f s %7.1f MB", name, $4, $5/1024}' "$RESULTS"
+        done | sed "s/^ |/  $(printf '%-15s' "$m")/" >&2
+        echo >&2
     done
 done
 ELAPSED=$(($(date +%s) - START))

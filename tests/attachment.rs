@@ -176,6 +176,41 @@ fn info_column_is_cut_at_its_buffer() {
     }
 }
 
+/// One `<field>` of `-T pdml`: where it points, its size, its shown value and the bytes it
+/// covers (none when generated).
+#[derive(Debug)]
+struct Item {
+    pos: usize,
+    size: usize,
+    show: String,
+    bytes: Vec<u8>,
+}
+
+/// Every `<field>` named `name` in `pdml`, in order.
+fn items(pdml: &str, name: &str) -> Vec<Item> {
+    let tag = format!("<field name=\"{name}\"");
+    pdml.lines()
+        .filter(|l| l.contains(&tag))
+        .map(|l| {
+            let attr = |a: &str| {
+                l.split(&format!(" {a}=\""))
+                    .nth(1)
+                    .map(|s| s[..s.find('"').unwrap()].to_string())
+                    .unwrap_or_default()
+            };
+            let hex = attr("value");
+            Item {
+                pos: attr("pos").parse().unwrap(),
+                size: attr("size").parse().unwrap(),
+                show: attr("show"),
+                bytes: (0..hex.len() / 2)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 /// Fields read from the packet point at their bytes (`-T pdml` gives each item's position and
 /// size): the sign method at its value inside the client id, the user name's halves, topic
 /// levels, Alink members and property names; derived facts stay generated (size 0).
@@ -186,19 +221,11 @@ fn items_point_at_their_bytes() {
     let pdml = h.tshark(&["-n", "-r", &cap, "-Y", "frame.number == 4", "-T", "pdml"]);
     // (pos, size, show) of the first field named `name`.
     let field = |name: &str| -> (usize, usize, String) {
-        let line = pdml
-            .lines()
-            .find(|l| l.contains(&format!("<field name=\"{name}\"")))
+        let i = items(&pdml, name)
+            .into_iter()
+            .next()
             .unwrap_or_else(|| panic!("no {name} in the PDML"));
-        let attr = |a: &str| {
-            let s = line.split(&format!(" {a}=\"")).nth(1).unwrap();
-            s[..s.find('"').unwrap()].to_string()
-        };
-        (
-            attr("pos").parse().unwrap(),
-            attr("size").parse().unwrap(),
-            attr("show"),
-        )
+        (i.pos, i.size, i.show)
     };
     let (cid_pos, _, cid) = field("mqtt.clientid");
     let at = cid.find("signmethod=").unwrap() + "signmethod=".len();
@@ -232,67 +259,39 @@ fn items_point_at_their_bytes() {
         "-T",
         "pdml",
     ]);
-    let payload = pdml
-        .lines()
-        .find(|l| l.contains("<field name=\"mqtt.msg\""))
+    let msg = items(&pdml, "mqtt.msg")
+        .into_iter()
+        .next()
         .expect("mqtt.msg");
-    let pos = |l: &str| -> usize {
-        let s = l.split(" pos=\"").nth(1).unwrap();
-        s[..s.find('"').unwrap()].parse().unwrap()
-    };
-    let msg_pos = pos(payload);
-    let value = payload.split(" value=\"").nth(1).unwrap();
-    let bytes: Vec<u8> = (0..value.find('"').unwrap() / 2)
-        .map(|i| u8::from_str_radix(&value[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    let text = String::from_utf8(bytes).unwrap();
+    let text = String::from_utf8(msg.bytes).unwrap();
     for (name, show) in [
         ("aliiot.alink.method", "thing.event.property.post"),
         ("aliiot.property.name", "temperature"),
         ("aliiot.property.value", "23.6"),
     ] {
-        let line = pdml
-            .lines()
-            .find(|l| l.contains(&format!("<field name=\"{name}\"")))
-            .unwrap();
-        let at = pos(line) - msg_pos;
-        assert_eq!(&text[at..at + show.len()], show, "{name}: {line}");
-        assert!(line.contains(&format!("size=\"{}\"", show.len())), "{line}");
+        let i = items(&pdml, name).into_iter().next().unwrap();
+        let at = i.pos - msg.pos;
+        assert_eq!(&text[at..at + show.len()], show, "{name}: {i:?}");
+        assert_eq!(i.size, show.len(), "{name}: {i:?}");
     }
 
     // A SUBSCRIBE of 17 filters: each filter's topic levels point into that filter's own bytes
     // (not the first filter's, nor nowhere), in order.
     let pdml = h.tshark(&["-n", "-r", &cap, "-Y", "frame.number == 8", "-T", "pdml"]);
-    let attr = |l: &str, a: &str| -> String {
-        let s = l.split(&format!(" {a}=\"")).nth(1).unwrap();
-        s[..s.find('"').unwrap()].to_string()
-    };
-    let all = |name: &str| -> Vec<(usize, usize, String)> {
-        pdml.lines()
-            .filter(|l| l.contains(&format!("<field name=\"{name}\"")))
-            .map(|l| {
-                (
-                    attr(l, "pos").parse().unwrap(),
-                    attr(l, "size").parse().unwrap(),
-                    attr(l, "show"),
-                )
-            })
-            .collect()
-    };
-    let filters = all("mqtt.topic");
+    let filters = items(&pdml, "mqtt.topic");
     assert_eq!(filters.len(), 17, "{filters:?}");
     for name in ["aliiot.topic.product_key", "aliiot.topic.device_name"] {
-        let levels = all(name);
+        let levels = items(&pdml, name);
         assert_eq!(levels.len(), filters.len(), "{name}: {levels:?}");
-        for ((pos, size, show), (fpos, fsize, filter)) in levels.iter().zip(&filters) {
+        for (l, f) in levels.iter().zip(&filters) {
             assert!(
-                *pos > *fpos && pos + size <= fpos + fsize,
-                "{name} {pos} in {filter}"
+                l.pos > f.pos && l.pos + l.size <= f.pos + f.size,
+                "{name} {l:?} in {f:?}"
             );
             assert_eq!(
-                &filter[pos - fpos..pos - fpos + size],
-                show,
-                "{name} in {filter}"
+                &f.show[l.pos - f.pos..l.pos - f.pos + l.size],
+                l.show,
+                "{name} in {f:?}"
             );
         }
     }
@@ -330,26 +329,11 @@ fn payload_facts_point_at_their_bytes() {
     ] {
         let pdml = h.tshark(&["-n", "-r", &h.capture(cap), "-T", "pdml"]);
         for name in names {
-            let lines: Vec<&str> = pdml
-                .lines()
-                .filter(|l| l.contains(&format!("<field name=\"{name}\"")))
-                .collect();
-            assert!(!lines.is_empty(), "{cap}: no {name}");
-            for l in lines {
-                let attr = |a: &str| {
-                    let s = l.split(&format!(" {a}=\"")).nth(1).unwrap();
-                    s[..s.find('"').unwrap()].to_string()
-                };
-                assert_ne!(attr("size"), "0", "{cap}: {l}");
-                let hex = attr("value");
-                let bytes: Vec<u8> = (0..hex.len() / 2)
-                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
-                    .collect();
-                assert_eq!(
-                    String::from_utf8(bytes).unwrap(),
-                    attr("show"),
-                    "{cap}: {l}"
-                );
+            let found = items(&pdml, name);
+            assert!(!found.is_empty(), "{cap}: no {name}");
+            for i in found {
+                assert_ne!(i.size, 0, "{cap}: {i:?}");
+                assert_eq!(String::from_utf8_lossy(&i.bytes), i.show, "{cap}: {i:?}");
             }
         }
     }
@@ -362,38 +346,23 @@ fn payload_facts_point_at_their_bytes() {
         "-T",
         "pdml",
     ]);
-    let fields = |name: &str| -> Vec<(String, String, String)> {
-        pdml.lines()
-            .filter(|l| l.contains(&format!("<field name=\"{name}\"")))
-            .map(|l| {
-                // A generated item has no value (bytes).
-                let attr = |a: &str| {
-                    l.split(&format!(" {a}=\""))
-                        .nth(1)
-                        .map(|s| s[..s.find('"').unwrap()].to_string())
-                        .unwrap_or_default()
-                };
-                (attr("size"), attr("show"), attr("value"))
-            })
-            .collect()
-    };
     let (lens, crcs) = (
-        fields("aliiot.file.header_length"),
-        fields("aliiot.file.crc"),
+        items(&pdml, "aliiot.file.header_length"),
+        items(&pdml, "aliiot.file.crc"),
     );
     assert_eq!((lens.len(), crcs.len()), (2, 2), "{lens:?} {crcs:?}");
-    for (size, show, value) in lens {
-        assert_eq!(size, "2");
-        assert_eq!(u16::from_str_radix(&value, 16).unwrap().to_string(), show);
+    let two = |i: &Item| -> [u8; 2] { i.bytes[..].try_into().unwrap() };
+    for i in &lens {
+        assert_eq!(i.size, 2);
+        assert_eq!(u16::from_be_bytes(two(i)).to_string(), i.show);
     }
-    for (size, show, value) in crcs {
-        assert_eq!(size, "2");
-        let le = u16::from_str_radix(&value, 16).unwrap().swap_bytes();
-        assert_eq!(format!("0x{le:08x}"), show);
+    for i in &crcs {
+        assert_eq!(i.size, 2);
+        assert_eq!(format!("0x{:08x}", u16::from_le_bytes(two(i))), i.show);
     }
-    assert!(fields("aliiot.file.chunk_length")
+    assert!(items(&pdml, "aliiot.file.chunk_length")
         .iter()
-        .all(|f| f.0 == "0"));
+        .all(|i| i.size == 0));
 }
 
 /// A member name that comes again takes its own bytes: in a gateway's batch login each
@@ -404,50 +373,33 @@ fn repeated_names_take_their_own_bytes() {
     let h = harness();
     let cap = h.capture("11-gateway-batch-login-linkkit.pcapng");
     let pdml = h.tshark(&["-n", "-r", &cap, "-Y", "frame.number == 14", "-T", "pdml"]);
-    for name in ["productKey", "deviceName"] {
-        let places: Vec<(usize, String)> = pdml
-            .lines()
-            .filter(|l| {
-                l.contains("<field name=\"aliiot.json.key\"")
-                    && l.contains(&format!("show=\"{name}\""))
-            })
-            .map(|l| {
-                let attr = |a: &str| {
-                    let s = l.split(&format!(" {a}=\"")).nth(1).unwrap();
-                    s[..s.find('"').unwrap()].to_string()
-                };
-                (attr("pos").parse().unwrap(), attr("value"))
-            })
-            .collect();
-        assert_eq!(places.len(), 2, "{name}: {places:?}");
-        assert!(places[0].0 < places[1].0, "{name}: {places:?}");
-        let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
-        assert!(places.iter().all(|(_, v)| *v == hex), "{name}: {places:?}");
-    }
-    // The sub-devices the login names: each in its own entry.
-    for (field, shows) in [
+    let keys = items(&pdml, "aliiot.json.key");
+    let subdevice = |f: &str| items(&pdml, &format!("aliiot.subdevice.{f}"));
+    for (places, shows) in [
         (
-            "aliiot.subdevice.product_key",
+            keys.iter()
+                .filter(|i| i.show == "productKey")
+                .collect::<Vec<_>>(),
+            ["productKey", "productKey"],
+        ),
+        (
+            keys.iter().filter(|i| i.show == "deviceName").collect(),
+            ["deviceName", "deviceName"],
+        ),
+        // The sub-devices the login names: each in its own entry.
+        (
+            subdevice("product_key").iter().collect(),
             ["a1SubPk0001", "a1SubPk0001"],
         ),
-        ("aliiot.subdevice.device_name", ["lab-sub-01", "lab-sub-02"]),
+        (
+            subdevice("device_name").iter().collect(),
+            ["lab-sub-01", "lab-sub-02"],
+        ),
     ] {
-        let places: Vec<(usize, String)> = pdml
-            .lines()
-            .filter(|l| l.contains(&format!("<field name=\"{field}\"")))
-            .map(|l| {
-                let attr = |a: &str| {
-                    let s = l.split(&format!(" {a}=\"")).nth(1).unwrap();
-                    s[..s.find('"').unwrap()].to_string()
-                };
-                (attr("pos").parse().unwrap(), attr("value"))
-            })
-            .collect();
-        assert_eq!(places.len(), 2, "{field}: {places:?}");
-        assert!(places[0].0 < places[1].0, "{field}: {places:?}");
-        for ((_, v), show) in places.iter().zip(shows) {
-            let hex: String = show.bytes().map(|b| format!("{b:02x}")).collect();
-            assert_eq!(*v, hex, "{field}");
+        assert_eq!(places.len(), 2, "{places:?}");
+        assert!(places[0].pos < places[1].pos, "{places:?}");
+        for (i, show) in places.iter().zip(shows) {
+            assert_eq!(i.bytes, show.as_bytes(), "{i:?}");
         }
     }
 }

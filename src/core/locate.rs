@@ -18,15 +18,18 @@ pub struct Regions {
     pub payload: Option<(usize, usize)>,
 }
 
+/// Where `part` (a slice of `packet`, which starts at `base` in the dissected bytes) lies:
+/// (offset, length) in the dissected bytes.
+fn offset_in(packet: &[u8], base: usize, part: &[u8]) -> Option<(usize, usize)> {
+    let off = (part.as_ptr() as usize).checked_sub(packet.as_ptr() as usize)?;
+    (off + part.len() <= packet.len()).then_some((base + off, part.len()))
+}
+
 impl Regions {
     /// The regions of a packet read by [`super::mqtt::parse`] from `packet`, which starts at
     /// `base` in the dissected bytes.
     pub fn of(packet: &[u8], base: usize, pdu: &super::session::MqttPdu<'_>) -> Regions {
-        let at = |s: Option<&[u8]>| {
-            let s = s?;
-            let off = (s.as_ptr() as usize).checked_sub(packet.as_ptr() as usize)?;
-            (off + s.len() <= packet.len()).then_some((base + off, s.len()))
-        };
+        let at = |s: Option<&[u8]>| offset_in(packet, base, s?);
         Regions {
             client_id: at(pdu.client_id),
             username: at(pdu.username),
@@ -53,10 +56,7 @@ impl Filters {
         let at = pdu
             .topics
             .iter()
-            .filter_map(|f| {
-                let off = (f.as_ptr() as usize).checked_sub(packet.as_ptr() as usize)?;
-                (off + f.len() <= packet.len()).then_some((base + off, f.len()))
-            })
+            .filter_map(|f| offset_in(packet, base, f))
             .collect();
         Filters { at, next: 0 }
     }
@@ -103,6 +103,15 @@ impl Placer {
         }
     }
 
+    /// For a packet read by [`super::mqtt::parse`] from `packet`, which starts at `base` in the
+    /// dissected bytes: its regions and its filters.
+    pub fn of(packet: &[u8], base: usize, pdu: &super::session::MqttPdu<'_>) -> Placer {
+        Placer::new(
+            Regions::of(packet, base, pdu),
+            Filters::of(packet, base, pdu),
+        )
+    }
+
     /// The topic whose fields follow, as shown: for a SUBSCRIBE or UNSUBSCRIBE, its next
     /// filter (a PUBLISH's topic region stays as it is).
     pub fn topic(&mut self, text: &str, data: &[u8]) {
@@ -133,18 +142,13 @@ impl Placer {
             _ => 0,
         };
         let at = locate_after(hf, text, data, &self.regions, after);
+        let end = at.map(|(s, l)| s + l);
         match how {
             From::Name => {
-                self.name_end = at.map(|(s, l)| s + l);
-                if let Some((s, l)) = at {
-                    self.names_from = s + l;
-                }
+                self.name_end = end;
+                self.names_from = end.unwrap_or(self.names_from);
             }
-            From::Entry(_, slot) => {
-                if let Some((s, l)) = at {
-                    self.entries_from[slot] = s + l;
-                }
-            }
+            From::Entry(_, slot) => self.entries_from[slot] = end.unwrap_or(after),
             _ => {}
         }
         at
@@ -284,17 +288,19 @@ fn find_quoted(hay: &[u8], text: &[u8], from: usize) -> Option<usize> {
     })
 }
 
-/// Where `value` of field `hf` lies in the packet: (offset, length) in the dissected bytes.
-/// `data` are those bytes, `regions` the packet's parts, `value` the field's value as text.
-pub fn locate(hf: Hf, value: &str, data: &[u8], regions: &Regions) -> Option<(usize, usize)> {
+/// Where `value` of field `hf` lies in the packet, with no name placed before it (tests).
+#[cfg(test)]
+fn locate(hf: Hf, value: &str, data: &[u8], regions: &Regions) -> Option<(usize, usize)> {
     locate_after(hf, value, data, regions, 0)
 }
 
-/// [`locate`], with a member name (a property's, a JSON tree's key) or an entry's member looked
+/// Where `value` of field `hf` lies in the packet: (offset, length) in the dissected bytes.
+/// `data` are those bytes, `regions` the packet's parts, `value` the field's value as text;
+/// a member name (a property's, a JSON tree's key) or an entry's member looked
 /// for only from offset `after` in the dissected bytes on: they are placed in document order, so
 /// a name that comes again (each device of a batch login has its `"productKey"`) takes its own
 /// bytes ([`Placer`]).
-pub fn locate_after(
+fn locate_after(
     hf: Hf,
     value: &str,
     data: &[u8],
@@ -422,7 +428,7 @@ fn member_value(bytes: &[u8], key: &str, from: usize, value: &str) -> Option<(us
 
 /// Where a JSON member's value lies when it follows the member name that ends at `name_end`
 /// (a property's value after its name): `"name": value`, the value as shown.
-pub fn value_after(name_end: usize, value: &str, data: &[u8]) -> Option<(usize, usize)> {
+fn value_after(name_end: usize, value: &str, data: &[u8]) -> Option<(usize, usize)> {
     let mut i = name_end.checked_add(1)?; // the name's closing quote
     let ws = |i: &mut usize| {
         while data.get(*i).is_some_and(|b| b.is_ascii_whitespace()) {
@@ -444,7 +450,7 @@ pub fn value_after(name_end: usize, value: &str, data: &[u8]) -> Option<(usize, 
 
 /// Where member names are looked for after a value placed at `at` (offset, length in `data`):
 /// inside it when it is an object or an array (a struct's members are shown next), else after it.
-pub fn names_after_value(at: (usize, usize), data: &[u8]) -> usize {
+fn names_after_value(at: (usize, usize), data: &[u8]) -> usize {
     match data.get(at.0) {
         Some(b'{' | b'[') => at.0 + 1,
         _ => at.0 + at.1,
@@ -452,7 +458,7 @@ pub fn names_after_value(at: (usize, usize), data: &[u8]) -> usize {
 }
 
 /// Whether a field's value follows the member name placed before it.
-pub fn is_member_value(hf: Hf) -> bool {
+fn is_member_value(hf: Hf) -> bool {
     matches!(hf, Hf::PropertyValue | Hf::JsonValue)
 }
 
@@ -469,6 +475,16 @@ pub fn abbrev(hf: Hf) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A PUBLISH's bytes (a 2-byte fixed header, then `payload`) and its payload region.
+    fn published(payload: &[u8]) -> (Vec<u8>, Regions) {
+        let data = [b"\x30\x00".as_slice(), payload].concat();
+        let r = Regions {
+            payload: Some((2, payload.len())),
+            ..Regions::default()
+        };
+        (data, r)
+    }
 
     fn regions(data: &[u8], parts: &[(&str, &[u8])]) -> Regions {
         let at = |p: &[u8]| {
@@ -571,11 +587,7 @@ mod tests {
     #[test]
     fn members_inside_a_parent() {
         let payload = br#"{"version":"1.0","code":"1000","data":{"size":93796,"version":"1.0","url":"https://x/fw.bin","md5":"ab12"},"id":"1"}"#;
-        let data = [b"\x30\x00".as_slice(), payload].concat();
-        let r = Regions {
-            payload: Some((2, payload.len())),
-            ..Regions::default()
-        };
+        let (data, r) = published(payload);
         let at = |s: &str| 2 + find(payload, s.as_bytes(), 0).unwrap();
         assert_eq!(
             locate(Hf::OtaVersion, "1.0", &data, &r),
@@ -597,11 +609,7 @@ mod tests {
         assert_eq!(locate(Hf::OtaModule, "default", &data, &r), None);
         let shadow =
             br#"{"status":"x","method":"reply","payload":{"status":"success","version":2}}"#;
-        let data = [b"\x30\x00".as_slice(), shadow].concat();
-        let r = Regions {
-            payload: Some((2, shadow.len())),
-            ..Regions::default()
-        };
+        let (data, r) = published(shadow);
         let at = |s: &str| 2 + find(shadow, s.as_bytes(), 0).unwrap();
         assert_eq!(
             locate(Hf::ShadowStatus, "success", &data, &r),
@@ -620,11 +628,7 @@ mod tests {
     #[test]
     fn names_in_document_order() {
         let payload = br#"{"params":{"deviceList":[{"productKey":"pk","deviceName":"d1"},{"productKey":"pk","deviceName":"d2"}],"s":{"a":1}}}"#;
-        let data = [b"\x30\x00".as_slice(), payload].concat();
-        let r = Regions {
-            payload: Some((2, payload.len())),
-            ..Regions::default()
-        };
+        let (data, r) = published(payload);
         let all = |s: &str| -> Vec<usize> {
             (0..payload.len())
                 .filter(|&k| payload[k..].starts_with(s.as_bytes()))
@@ -661,11 +665,7 @@ mod tests {
     #[test]
     fn placer_entries_and_walks() {
         let payload = br#"{"params":{"deviceList":[{"deviceName":"d1","productKey":"pk"},{"deviceName":"d2","productKey":"pk"}]}}"#;
-        let data = [b"\x30\x00".as_slice(), payload].concat();
-        let regions = Regions {
-            payload: Some((2, payload.len())),
-            ..Regions::default()
-        };
+        let (data, regions) = published(payload);
         let at = |s: &str, n: usize| {
             2 + (0..payload.len())
                 .filter(|&k| payload[k..].starts_with(s.as_bytes()))
@@ -700,32 +700,24 @@ mod tests {
     /// header length and CRC are its first and last two bytes, only when they read as shown.
     #[test]
     fn payload_and_file_framing() {
-        let at = |payload: &[u8]| {
-            let data = [b"\x30\x00xy".as_slice(), payload].concat();
-            let r = Regions {
-                payload: Some((4, payload.len())),
-                ..Regions::default()
-            };
-            (data, r)
-        };
-        let (data, r) = at(b"GET_STATUS");
+        let (data, r) = published(b"GET_STATUS");
         assert_eq!(
             locate(Hf::PayloadText, "GET_STATUS", &data, &r),
-            Some((4, 10))
+            Some((2, 10))
         );
         assert_eq!(locate(Hf::PayloadText, "GET_", &data, &r), None);
-        assert_eq!(locate(Hf::PayloadText, "GET_…", &data, &r), Some((4, 10)));
+        assert_eq!(locate(Hf::PayloadText, "GET_…", &data, &r), Some((2, 10)));
         assert_eq!(locate(Hf::PayloadText, "POST…", &data, &r), None);
-        let (data, r) = at(&[0x01, 0xab, 0x00]);
-        assert_eq!(locate(Hf::PayloadHex, "01ab00", &data, &r), Some((4, 3)));
-        assert_eq!(locate(Hf::PayloadHex, "01ab…", &data, &r), Some((4, 3)));
+        let (data, r) = published(&[0x01, 0xab, 0x00]);
+        assert_eq!(locate(Hf::PayloadHex, "01ab00", &data, &r), Some((2, 3)));
+        assert_eq!(locate(Hf::PayloadHex, "01ab…", &data, &r), Some((2, 3)));
         assert_eq!(locate(Hf::PayloadHex, "01ab", &data, &r), None);
         assert_eq!(locate(Hf::PayloadHex, "01ac…", &data, &r), None);
         // Header length 2 (big-endian), header `{}`, one data byte, CRC 0x1b50 (little-endian).
-        let (data, r) = at(&[0x00, 0x02, b'{', b'}', 0x07, 0x50, 0x1b]);
-        assert_eq!(locate(Hf::FileHeaderLength, "2", &data, &r), Some((4, 2)));
+        let (data, r) = published(&[0x00, 0x02, b'{', b'}', 0x07, 0x50, 0x1b]);
+        assert_eq!(locate(Hf::FileHeaderLength, "2", &data, &r), Some((2, 2)));
         assert_eq!(locate(Hf::FileHeaderLength, "3", &data, &r), None);
-        assert_eq!(locate(Hf::FileCrc, "6992", &data, &r), Some((9, 2)));
+        assert_eq!(locate(Hf::FileCrc, "6992", &data, &r), Some((7, 2)));
         assert_eq!(locate(Hf::FileCrc, "20507", &data, &r), None);
         assert_eq!(locate(Hf::FileChunkLength, "1", &data, &r), None);
     }

@@ -17,7 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use wireshark_sys as ws;
 
-use crate::core::locate::{Filters, Regions};
+use crate::core::locate::Placer;
 use crate::core::mqtt;
 use crate::core::render;
 use crate::core::session::{Capture, Conn, Detail, FrameCtx, MqttPdu, PduRecord};
@@ -319,19 +319,17 @@ unsafe fn pdus_inner(
             } else {
                 let at = span.offset.min(data.len());
                 let shown = span.len.min(data.len() - at);
-                // The packet's parts, to point fields at their bytes.
-                let regions = Regions::of(span.bytes(data), span.offset, pdu);
-                // A SUBSCRIBE's filters, placed only where the tree is seen (nothing is
-                // allocated for other packets).
-                let filters = if wants.visible {
-                    Filters::of(span.bytes(data), span.offset, pdu)
+                // The packet's parts, to point fields at their bytes: only where the tree is
+                // seen (a filter or an export reads values, not places).
+                let placer = if wants.visible {
+                    Placer::of(span.bytes(data), span.offset, pdu)
                 } else {
-                    Filters::default()
+                    Placer::default()
                 };
                 let mut sink =
                     tree::TreeSink::new(pinfo, tree, tvb, Some((at as i32, shown as i32)))
                         .wanting(wants)
-                        .reading(data, regions, filters);
+                        .reading(data, placer);
                 render::render(rec, conn, frame, visited, &mut sink);
             }
             if tapping {

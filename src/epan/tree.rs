@@ -9,7 +9,7 @@ use wireshark_sys as ws;
 use super::registry::{ei, ett, hf, proto};
 use crate::core::expert::Ei;
 use crate::core::fields::{Ett, Hf};
-use crate::core::locate::{self, Filters, Placer, Regions};
+use crate::core::locate::{self, Placer};
 use crate::core::render::{Sink, Value};
 
 const MAX_DEPTH: usize = 16;
@@ -115,12 +115,12 @@ impl TreeSink {
         }
     }
 
-    /// The bytes of `tvb` (from offset 0) and the parts of this packet in them: fields read from
-    /// the packet then point at their bytes.
-    pub fn reading(mut self, data: &[u8], regions: Regions, filters: Filters) -> TreeSink {
+    /// The bytes of `tvb` (from offset 0), and the placer of this packet's parts in them: fields
+    /// read from the packet then point at their bytes.
+    pub fn reading(mut self, data: &[u8], placer: Placer) -> TreeSink {
         self.data = data.as_ptr();
         self.data_len = data.len();
-        self.placer = Placer::new(regions, filters);
+        self.placer = placer;
         self
     }
 
@@ -347,7 +347,7 @@ impl Sink for TreeSink {
     }
 
     fn topic(&mut self, text: &str) {
-        if !self.visible || self.data.is_null() {
+        if self.data.is_null() {
             return;
         }
         // SAFETY: as in `place`: the slice given to `reading`, valid for this dissection call.

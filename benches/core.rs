@@ -208,10 +208,10 @@ fn first_pass(all: &[(u64, u32, Frame)], secrets: &Secrets, shown: bool) -> Run 
             secrets,
             detail,
             true,
-            &mut |cap, conv, rec, _, _| {
+            &mut |cap, conv, rec, _, pdu| {
                 if shown {
                     if let Some(c) = cap.conns.get(&conv) {
-                        render::render(rec, c, frame, false, &mut sink);
+                        render::render(rec, c, frame, false, pdu.properties, &mut sink);
                     }
                 }
                 packets += 1;
@@ -239,9 +239,9 @@ fn later_pass(all: &[(u64, u32, Frame)], run: &mut Run, secrets: &Secrets) -> us
             mqtt::V311,
             secrets,
             Detail::Full,
-            &mut |cap, conv, rec, _, _| {
+            &mut |cap, conv, rec, _, pdu| {
                 if let Some(c) = cap.conns.get(&conv) {
-                    render::render(rec, c, frame, true, &mut sink);
+                    render::render(rec, c, frame, true, pdu.properties, &mut sink);
                 }
             },
         );

@@ -304,6 +304,10 @@ fields! {
         "PUBACK or DISCONNECT reason code (MQTT 5), with what it means for an Alibaba device";
     AssignedClientId => "Assigned client id", "aliiot.mqtt5.assigned_client_id", Kind::Str,
         "Client id the platform assigned (MQTT 5 CONNACK); the login was signed with an empty client id";
+    UserPropertyKey => "Key", "aliiot.mqtt5.user_property.key", Kind::Str,
+        "Key of an MQTT 5 user property of this packet (the platform reads at most 20, on CONNECT and PUBLISH)";
+    UserPropertyValue => "Value", "aliiot.mqtt5.user_property.value", Kind::Str,
+        "Value of an MQTT 5 user property of this packet";
     RequestIn => "Request in frame", "aliiot.request_in", Kind::FrameRequest,
         "The frame with the request this message answers";
     ResponseIn => "Response in frame", "aliiot.response_in", Kind::FrameResponse,
@@ -325,8 +329,9 @@ pub enum Ett {
     Alink,
     Property,
     Json,
+    UserProperty,
 }
-pub const ETT_COUNT: usize = 9;
+pub const ETT_COUNT: usize = 10;
 
 /// Whether a field is made from a PUBLISH's payload (Alink members, properties, JSON, shadow,
 /// OTA, file chunks): the first pass reads a payload in full only when one of these is wanted.

@@ -16,6 +16,12 @@ pub struct Regions {
     pub username: Option<(usize, usize)>,
     pub topic: Option<(usize, usize)>,
     pub payload: Option<(usize, usize)>,
+    /// The packet's own MQTT 5 property list, after its length.
+    pub properties: Option<(usize, usize)>,
+    /// An MQTT 5 CONNACK's assigned client id.
+    pub assigned_client_id: Option<(usize, usize)>,
+    /// An MQTT 5 reason code's byte.
+    pub reason: Option<(usize, usize)>,
 }
 
 /// Where `part` (a slice of `packet`, which starts at `base` in the dissected bytes) lies:
@@ -35,6 +41,9 @@ impl Regions {
             username: at(pdu.username),
             topic: at(pdu.topic),
             payload: at(pdu.payload),
+            properties: at(pdu.properties),
+            assigned_client_id: at(pdu.assigned_client_id),
+            reason: at(pdu.reason),
         }
     }
 }
@@ -92,6 +101,10 @@ pub struct Placer {
     names_from: usize,
     /// Where the next of each entry member ([`From::Entry`]) is looked for from.
     entries_from: [usize; 2],
+    /// Where, in the property list, the user properties not placed or passed yet start.
+    user_from: usize,
+    /// Where the value of the user property whose key was placed last lies.
+    user_value: Option<(usize, usize)>,
 }
 
 impl Placer {
@@ -130,6 +143,14 @@ impl Placer {
     /// Where field `hf`, shown as `text`, lies in `data` (the dissected bytes), if it was read
     /// from the packet.
     pub fn place(&mut self, hf: Hf, text: &str, data: &[u8]) -> Option<(usize, usize)> {
+        match hf {
+            Hf::UserPropertyKey => return self.user_property(text, data),
+            Hf::UserPropertyValue => {
+                let (o, l) = self.user_value.take()?;
+                return (data.get(o..o + l) == Some(text.as_bytes())).then_some((o, l));
+            }
+            _ => {}
+        }
         if is_member_value(hf) {
             let at = value_after(self.name_end.take()?, text, data)?;
             self.names_from = names_after_value(at, data);
@@ -152,6 +173,25 @@ impl Placer {
             _ => {}
         }
         at
+    }
+}
+
+impl Placer {
+    /// Where the key of the next user property shown as `text` lies: the first of the packet's
+    /// user properties, from the one after the last placed, whose key's bytes are `text` (one
+    /// that is not valid UTF-8 is shown otherwise than sent, and has no place). Its value is
+    /// placed next.
+    fn user_property(&mut self, text: &str, data: &[u8]) -> Option<(usize, usize)> {
+        self.user_value = None;
+        let (o, l) = self.regions.properties?;
+        let list = data.get(o..o.checked_add(l)?)?;
+        // Properties are read from a property's start: the end of the last user property placed.
+        let (k, v) = super::mqtt::user_properties(list.get(self.user_from..)?)
+            .find(|(k, _)| *k == text.as_bytes())?;
+        let value = offset_in(list, o, v)?;
+        self.user_from = value.0 + value.1 - o;
+        self.user_value = Some(value);
+        offset_in(list, o, k)
     }
 }
 
@@ -187,6 +227,10 @@ enum From {
     FileCrc,
     /// A JSON member name anywhere in the payload (a property).
     Name,
+    /// A whole MQTT 5 CONNACK's assigned client id.
+    AssignedClientId,
+    /// An MQTT 5 reason code's byte.
+    Reason,
 }
 
 /// Hex digits as [`super::sign::hex`] writes them.
@@ -237,6 +281,8 @@ fn from(hf: Hf) -> Option<From> {
         Hf::FileCrc => From::FileCrc,
         Hf::SubProductKey => From::Entry("productKey", 0),
         Hf::SubDeviceName => From::Entry("deviceName", 1),
+        Hf::AssignedClientId => From::AssignedClientId,
+        Hf::ReasonCode => From::Reason,
         _ => return None,
     })
 }
@@ -319,6 +365,8 @@ fn locate_after(
         | From::FileHeaderLength
         | From::FileCrc
         | From::Name => regions.payload,
+        From::AssignedClientId => regions.assigned_client_id,
+        From::Reason => regions.reason,
     }?;
     let bytes = data.get(region.0..region.0.checked_add(region.1)?)?;
     let v = value.as_bytes();
@@ -407,6 +455,11 @@ fn locate_after(
             let from = after.saturating_sub(region.0);
             (find_quoted(bytes, v, from)?, v.len())
         }
+        From::AssignedClientId => (!v.is_empty() && bytes == v).then_some((0, v.len()))?,
+        From::Reason => {
+            let code = *bytes.first()?;
+            (value == code.to_string()).then_some((0, 1))?
+        }
     };
     Some((region.0 + at.0, at.1))
 }
@@ -464,7 +517,9 @@ fn is_member_value(hf: Hf) -> bool {
 
 /// Whether a field is ever read from the packet (its items may point at bytes).
 pub fn from_packet(hf: Hf) -> bool {
-    from(hf).is_some() || is_member_value(hf)
+    from(hf).is_some()
+        || is_member_value(hf)
+        || matches!(hf, Hf::UserPropertyKey | Hf::UserPropertyValue)
 }
 
 /// The field's abbreviation (for messages and tests).
@@ -694,6 +749,51 @@ mod tests {
         assert_eq!(p.place(Hf::JsonKey, "deviceName", &data), first);
         // Derived fields have no place.
         assert_eq!(p.place(Hf::SignStatus, "1", &data), None);
+    }
+
+    /// MQTT 5 user properties: each key after the last one placed, equal keys each on their own
+    /// bytes, a value only after its key and as sent; the assigned client id and a reason code
+    /// where they are, when they read as shown.
+    #[test]
+    fn mqtt5_facts_in_order() {
+        let mut b = vec![0x30, 0, 0x00, 0x01, b't'];
+        let list: &[u8] = b"\x26\x00\x01k\x00\x01v\x23\x00\x01\x26\x00\x01k\x00\x02\xffw";
+        b.push(list.len() as u8);
+        b.extend(list);
+        b[1] = (b.len() - 2) as u8;
+        let (pdu, _) = super::super::mqtt::parse(&b, b.len(), 5);
+        let mut data = vec![0u8; 10];
+        data.extend(&b);
+        let mut p = Placer::of(&b, 10, &pdu);
+        let list_at = 10 + 6;
+        assert_eq!(p.place(Hf::UserPropertyValue, "v", &data), None);
+        assert_eq!(
+            p.place(Hf::UserPropertyKey, "k", &data),
+            Some((list_at + 3, 1))
+        );
+        assert_eq!(
+            p.place(Hf::UserPropertyValue, "v", &data),
+            Some((list_at + 6, 1))
+        );
+        assert_eq!(p.place(Hf::UserPropertyValue, "v", &data), None);
+        assert_eq!(
+            p.place(Hf::UserPropertyKey, "k", &data),
+            Some((list_at + 13, 1))
+        );
+        // Not valid UTF-8: shown otherwise than sent, so not placed.
+        assert_eq!(p.place(Hf::UserPropertyValue, "\u{fffd}w", &data), None);
+        assert_eq!(p.place(Hf::UserPropertyKey, "k", &data), None);
+        // CONNACK with an assigned client id; DISCONNECT with a reason code.
+        let b = b"\x20\x09\x00\x00\x06\x12\x00\x03abc";
+        let (pdu, _) = super::super::mqtt::parse(b, b.len(), 5);
+        let mut p = Placer::of(b, 0, &pdu);
+        assert_eq!(p.place(Hf::AssignedClientId, "abc", b), Some((8, 3)));
+        assert_eq!(p.place(Hf::AssignedClientId, "ab", b), None);
+        let b = b"\xe0\x01\x8e";
+        let (pdu, _) = super::super::mqtt::parse(b, b.len(), 5);
+        let mut p = Placer::of(b, 0, &pdu);
+        assert_eq!(p.place(Hf::ReasonCode, "142", b), Some((2, 1)));
+        assert_eq!(p.place(Hf::ReasonCode, "0", b), None);
     }
 
     /// The payload shown whole (text, or hex cut with `…`) covers the payload; a file chunk's

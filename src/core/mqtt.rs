@@ -144,69 +144,103 @@ pub struct Parsed {
     pub malformed: bool,
 }
 
+/// One MQTT 5 property's value, as read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prop<'a> {
+    /// A byte, two- or four-byte integer, or variable byte integer.
+    Int(u64),
+    /// A UTF-8 string or binary data.
+    Bytes(&'a [u8]),
+    /// A user property: its key and its value.
+    Pair(&'a [u8], &'a [u8]),
+}
+
+/// The properties of an MQTT 5 property list (its bytes after the length), in order, each with
+/// its identifier. They end with the list, or at the first property that is unknown or cut short
+/// (then [`Props::failed`]).
+pub struct Props<'a> {
+    r: Reader<'a>,
+    failed: bool,
+}
+
+impl<'a> Props<'a> {
+    pub fn new(list: &'a [u8]) -> Props<'a> {
+        Props {
+            r: Reader { b: list, at: 0 },
+            failed: false,
+        }
+    }
+
+    /// Whether the list held a property that is unknown or cut short.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    fn read(&mut self) -> Option<(u64, Prop<'a>)> {
+        let p = &mut self.r;
+        let id = p.varint()?;
+        let v = match id {
+            // byte
+            0x01 | 0x17 | 0x19 | 0x24 | 0x25 | 0x28 | 0x29 | 0x2A => Prop::Int(p.u8()?.into()),
+            // two-byte integer
+            0x13 | 0x21 | 0x22 | 0x23 => Prop::Int(p.u16()?.into()),
+            // four-byte integer
+            0x02 | 0x11 | 0x18 | 0x27 => Prop::Int(p.u32()?.into()),
+            // variable byte integer (subscription identifier)
+            0x0B => Prop::Int(p.varint()?),
+            // UTF-8 strings and binary data
+            0x03 | 0x08 | 0x09 | 0x12 | 0x15 | 0x16 | 0x1A | 0x1C | 0x1F => Prop::Bytes(p.lstr()?),
+            // user property: a string pair
+            0x26 => Prop::Pair(p.lstr()?, p.lstr()?),
+            _ => return None,
+        };
+        Some((id, v))
+    }
+}
+
+impl<'a> Iterator for Props<'a> {
+    type Item = (u64, Prop<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.r.left() == 0 {
+            return None;
+        }
+        let item = self.read();
+        self.failed = item.is_none();
+        item
+    }
+}
+
+/// The user properties of an MQTT 5 property list ([`MqttPdu::properties`]), as (key, value) in
+/// packet order.
+pub fn user_properties(list: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    Props::new(list).filter_map(|(_, p)| match p {
+        Prop::Pair(k, v) => Some((k, v)),
+        _ => None,
+    })
+}
+
 /// Reads an MQTT 5 property list into `pdu`. `will`: the CONNECT's will properties (only user
 /// properties are counted from those).
 fn properties<'a>(r: &mut Reader<'a>, pdu: &mut MqttPdu<'a>, will: bool) -> Option<()> {
     let len = usize::try_from(r.varint()?).ok()?;
     let list = r.take(len)?;
-    let mut p = Reader { b: list, at: 0 };
-    while p.left() > 0 {
-        let id = p.varint()?;
-        match id {
-            // byte
-            0x01 | 0x17 | 0x19 | 0x24 | 0x25 | 0x28 | 0x29 | 0x2A => {
-                p.u8()?;
-            }
-            // two-byte integer
-            0x13 | 0x21 | 0x22 => {
-                p.u16()?;
-            }
-            0x23 => {
-                let a = p.u16()?;
-                if !will {
-                    pdu.v5.topic_alias = Some(a);
-                }
-            }
-            // four-byte integer
-            0x02 | 0x11 | 0x18 | 0x27 => {
-                p.u32()?;
-            }
-            // variable byte integer (subscription identifier)
-            0x0B => {
-                p.varint()?;
-            }
-            // UTF-8 strings and binary data
-            0x03 | 0x15 | 0x16 | 0x1A | 0x1C | 0x1F => {
-                p.lstr()?;
-            }
-            0x08 => {
-                let s = p.lstr()?;
-                if !will {
-                    pdu.response_topic = Some(s);
-                }
-            }
-            0x09 => {
-                let s = p.lstr()?;
-                if !will {
-                    pdu.correlation = Some(s);
-                }
-            }
-            0x12 => {
-                let s = p.lstr()?;
-                if !will {
-                    pdu.assigned_client_id = Some(s);
-                }
-            }
-            // user property: a string pair
-            0x26 => {
-                p.lstr()?;
-                p.lstr()?;
-                pdu.v5.user_properties = pdu.v5.user_properties.saturating_add(1);
-            }
-            _ => return None,
+    if !will {
+        pdu.properties = Some(list);
+    }
+    let mut props = Props::new(list);
+    for (id, p) in &mut props {
+        match (id, p) {
+            (0x26, _) => pdu.v5.user_properties = pdu.v5.user_properties.saturating_add(1),
+            _ if will => {}
+            (0x23, Prop::Int(a)) => pdu.v5.topic_alias = u16::try_from(a).ok(),
+            (0x08, Prop::Bytes(s)) => pdu.response_topic = Some(s),
+            (0x09, Prop::Bytes(s)) => pdu.correlation = Some(s),
+            (0x12, Prop::Bytes(s)) => pdu.assigned_client_id = Some(s),
+            _ => {}
         }
     }
-    Some(())
+    (!props.failed()).then_some(())
 }
 
 /// Reads one MQTT packet (`bytes` from its first byte; it may be cut short). `version` is the
@@ -363,7 +397,9 @@ fn reason<'a>(
     if remaining <= fixed {
         return Some(None);
     }
-    let code = r.u8()?;
+    let byte = r.take(1)?;
+    pdu.reason = Some(byte);
+    let code = byte[0];
     if remaining > fixed + 1 {
         properties(r, pdu, false)?;
     }
@@ -476,6 +512,9 @@ mod tests {
         assert_eq!(p.response_topic, Some(&b"r"[..]));
         assert_eq!(p.correlation, Some(&b"cd"[..]));
         assert_eq!(p.v5.user_properties, 2);
+        assert_eq!(p.properties, Some(props));
+        let pairs: Vec<_> = user_properties(props).collect();
+        assert_eq!(pairs, [(&b"k"[..], &b"v"[..]), (b"k", b"w")]);
         assert_eq!(p.payload, Some(&b"{}"[..]));
         // The same bytes read as 3.1.1: the property list is payload.
         let (p, _) = parse(&b, b.len(), V311);
@@ -496,6 +535,24 @@ mod tests {
             assert_eq!(p.topic, Some(&b"t"[..]));
             assert_eq!(p.payload, None);
         }
+        // The user properties before an unknown or cut property are read; none after it.
+        let list = b"\x26\x00\x01a\x00\x01b\x7f\x26\x00\x01c\x00\x01d";
+        let pairs: Vec<_> = user_properties(list).collect();
+        assert_eq!(pairs, [(&b"a"[..], &b"b"[..])]);
+        let mut props = Props::new(b"\x26\x00\x01a\x00\x05b");
+        assert_eq!(props.next(), None);
+        assert!(props.failed());
+        // A CONNECT's will properties are counted, but they are not the packet's own.
+        let mut b = vec![0x10, 0];
+        b.extend(b"\x00\x04MQTT\x05\x04\x00\x3c");
+        b.extend(b"\x06\x26\x00\x01a\x00\x00"); // properties: a=""
+        b.extend(b"\x00\x01c"); // client id
+        b.extend(b"\x06\x26\x00\x01w\x00\x00\x00\x01t\x00\x00"); // will: w="", topic t
+        b[1] = (b.len() - 2) as u8;
+        let (p, info) = parse(&b, b.len(), V311);
+        assert_eq!(info, Parsed::default());
+        assert_eq!(p.v5.user_properties, 2);
+        assert_eq!(p.properties, Some(&b"\x26\x00\x01a\x00\x00"[..]));
     }
 
     #[test]
@@ -506,6 +563,7 @@ mod tests {
         assert_eq!(p.v5.puback_reason, Some(0x87));
         let (p, _) = parse(b"\xe0\x01\x8e", 3, V50);
         assert_eq!(p.v5.disconnect_reason, Some(0x8e));
+        assert_eq!(p.reason, Some(&b"\x8e"[..]));
         let (p, _) = parse(b"\xe0\x00", 2, V50);
         assert_eq!(p.v5.disconnect_reason, None);
         let (p, _) = parse(b"\x90\x04\x00\x01\x00\x80", 6, V311);

@@ -168,8 +168,17 @@ fn ms_time(ms: u64) -> Value<'static> {
 /// Renders one packet. `frame` is the number of the frame being rendered; `conn` is the
 /// connection's state now (complete on later passes), used where the record predates knowledge.
 /// `final_pass` is true once the whole capture has been seen (a later pass), when a missing reply
-/// is known to be missing.
-pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: &mut dyn Sink) {
+/// is known to be missing. `properties` is the packet's own MQTT 5 property list
+/// ([`super::session::MqttPdu::properties`]): its user properties are shown from the packet
+/// itself, never kept.
+pub fn render(
+    rec: &PduRecord,
+    conn: &Conn,
+    frame: u32,
+    final_pass: bool,
+    properties: Option<&[u8]>,
+    sink: &mut dyn Sink,
+) {
     let identity = rec.identity.as_ref().or(conn.identity.as_ref());
     let Some(id) = identity else { return };
     if !sink.items_wanted() {
@@ -252,6 +261,9 @@ pub fn render(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink: 
     if let Some((code, meaning)) = rec.v5_reason {
         sink.field(Hf::ReasonCode, Value::U32(code as u32));
         sink.append(&shown_label(sink, || format!(" ({meaning})")));
+    }
+    if let Some(list) = properties {
+        render_user_properties(list, sink);
     }
     if let Some(p) = rec.payload.as_ref().filter(|_| sink.payload_wanted()) {
         for (hf, v) in &p.named {
@@ -535,6 +547,21 @@ fn render_topic(t: &TopicView, sink: &mut dyn Sink) {
         sink.field(Hf::TopicRrpcId, Value::Str(r));
     }
     sink.pop();
+}
+
+/// An MQTT 5 packet's user properties, each a subtree with its key and value: at most as many
+/// as a JSON tree's items (the platform reads 20; more is an expert item).
+fn render_user_properties(list: &[u8], sink: &mut dyn Sink) {
+    for (k, v) in super::mqtt::user_properties(list).take(payload::MAX_TREE_ITEMS) {
+        let (k, v) = (super::lossy(k), super::lossy(v));
+        sink.push_text(
+            Ett::UserProperty,
+            &shown_label(sink, || format!("User property: {k} = {v}")),
+        );
+        sink.field(Hf::UserPropertyKey, Value::Str(&k));
+        sink.field(Hf::UserPropertyValue, Value::Str(&v));
+        sink.pop();
+    }
 }
 
 fn render_tree(label: &str, items: &[TreeItem], sink: &mut dyn Sink) {
@@ -974,7 +1001,14 @@ pub mod tests {
         let info = |rec: &PduRecord, cap: &Capture, frame: usize| {
             let mut info = String::new();
             let mut sink = ColumnSink(|t: &str| info.push_str(t));
-            render(rec, &cap.conns[&7], frame as u32 + 1, false, &mut sink);
+            render(
+                rec,
+                &cap.conns[&7],
+                frame as u32 + 1,
+                false,
+                None,
+                &mut sink,
+            );
             info
         };
         let run = |detail: Detail| {
@@ -1038,6 +1072,50 @@ pub mod tests {
         assert_eq!((pending, none), (1, 0));
     }
 
+    /// A packet's MQTT 5 user properties are shown from its own bytes, after what the record
+    /// holds; a value that is not UTF-8 as Wireshark shows it.
+    #[test]
+    fn user_properties_from_the_packet() {
+        let mut conn = Conn::default();
+        let pdu = MqttPdu {
+            msg_type: CONNECT,
+            client_id: Some(b"a1B2c3D4e5F.dev|securemode=3,signmethod=hmacsha1|"),
+            username: Some(b"dev&a1B2c3D4e5F"),
+            ..Default::default()
+        };
+        let rec = conn.analyze(&pdu, &FrameCtx::default(), &Secrets::default());
+        let list = b"\x26\x00\x03sdk\x00\x01c\x21\x00\x14\x26\x00\x01k\x00\x02\xffv";
+        let mut r = Recorder::default();
+        render(&rec, &conn, 1, false, Some(list), &mut r);
+        let at = r
+            .lines
+            .iter()
+            .position(|l| l.contains("User property"))
+            .unwrap();
+        assert_eq!(
+            r.lines[at..at + 6],
+            [
+                "  User property: sdk = c",
+                "    aliiot.mqtt5.user_property.key=sdk",
+                "    aliiot.mqtt5.user_property.value=c",
+                "  User property: k = \u{fffd}v",
+                "    aliiot.mqtt5.user_property.key=k",
+                "    aliiot.mqtt5.user_property.value=\u{fffd}v",
+            ]
+        );
+        // Without items (the Info column only), nothing of them.
+        let mut info = String::new();
+        render(
+            &rec,
+            &conn,
+            1,
+            false,
+            Some(list),
+            &mut ColumnSink(|t: &str| info.push_str(t)),
+        );
+        assert!(!info.contains("sdk"), "{info}");
+    }
+
     #[test]
     fn connect_tree() {
         let mut conn = Conn::default();
@@ -1059,7 +1137,7 @@ pub mod tests {
         let rec = conn.analyze(&pdu, &ctx, &Secrets::default());
         conn.connack_frame = Some(6);
         let mut r = Recorder::default();
-        render(&rec, &conn, 4, false, &mut r);
+        render(&rec, &conn, 4, false, None, &mut r);
         assert_eq!(
             r.lines,
             [

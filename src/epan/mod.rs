@@ -314,7 +314,7 @@ unsafe fn pdus_inner(
                     let mut column = render::ColumnSink(|text: &str| unsafe {
                         ws::shim_col_append_info(pinfo, text.as_ptr().cast(), text.len())
                     });
-                    render::render(rec, conn, frame, visited, &mut column);
+                    render::render(rec, conn, frame, visited, None, &mut column);
                 }
             } else {
                 let at = span.offset.min(data.len());
@@ -330,7 +330,7 @@ unsafe fn pdus_inner(
                     tree::TreeSink::new(pinfo, tree, tvb, Some((at as i32, shown as i32)))
                         .wanting(wants)
                         .reading(data, placer);
-                render::render(rec, conn, frame, visited, &mut sink);
+                render::render(rec, conn, frame, visited, pdu.properties, &mut sink);
             }
             if tapping {
                 if let Some(r) = crate::core::stats::tap_record(rec, conn, frame, visited) {

@@ -49,6 +49,11 @@ pub struct MqttPdu<'a> {
     pub correlation: Option<&'a [u8]>,
     /// CONNACK Assigned Client Identifier (MQTT 5; the Link SDK's "assigned client id" mode).
     pub assigned_client_id: Option<&'a [u8]>,
+    /// The packet's own MQTT 5 property list, after its length (not a CONNECT's will
+    /// properties).
+    pub properties: Option<&'a [u8]>,
+    /// The MQTT 5 reason code's byte (PUBACK family, DISCONNECT, AUTH).
+    pub reason: Option<&'a [u8]>,
 }
 
 /// Facts about the frame that carries the packet.

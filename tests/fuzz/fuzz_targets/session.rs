@@ -164,10 +164,17 @@ impl StatsSink for NullStats {
     }
 }
 
-fn render_checked(rec: &PduRecord, capture: &Capture, conv: u32, frame: u32, final_pass: bool) {
+fn render_checked(
+    rec: &PduRecord,
+    capture: &Capture,
+    conv: u32,
+    frame: u32,
+    final_pass: bool,
+    properties: Option<&[u8]>,
+) {
     let conn = &capture.conns[&conv];
     let mut sink = CheckSink::new(true);
-    render::render(rec, conn, frame, final_pass, &mut sink);
+    render::render(rec, conn, frame, final_pass, properties, &mut sink);
     assert_eq!(sink.opened, render::visible(rec, conn));
     if sink.opened {
         assert_eq!(sink.depth, 1, "subtrees left open");
@@ -177,7 +184,7 @@ fn render_checked(rec: &PduRecord, capture: &Capture, conv: u32, frame: u32, fin
     // Without a tree (tshark -r without -V or a filter on aliiot) only the Info column is
     // written, and it must read the same.
     let mut lean = CheckSink::new(false);
-    render::render(rec, conn, frame, final_pass, &mut lean);
+    render::render(rec, conn, frame, final_pass, properties, &mut lean);
     assert!(
         !lean.opened && lean.calls == 0,
         "items made though none are wanted"
@@ -390,7 +397,7 @@ fuzz_target!(|data: &[u8]| {
         let rec = capture.analyze(conv, &pdu, &ctx, secrets);
         let info = |rec: &PduRecord, capture: &Capture| {
             let mut sink = CheckSink::new(false);
-            render::render(rec, &capture.conns[&conv], frame, false, &mut sink);
+            render::render(rec, &capture.conns[&conv], frame, false, None, &mut sink);
             sink.info
         };
         for (lean, detail) in [(&mut column, Detail::Column), (&mut fields, Detail::Fields)] {
@@ -437,14 +444,14 @@ fuzz_target!(|data: &[u8]| {
                 );
             }
         }
-        render_checked(&rec, &capture, conv, frame, false);
+        render_checked(&rec, &capture, conv, frame, false, pdu.properties);
         seen.push((conv, frame, rec));
     }
 
     // Later passes: everything is known now.
     let mut table = DeviceTable::default();
     for (conv, frame, rec) in &seen {
-        render_checked(rec, &capture, *conv, *frame, true);
+        render_checked(rec, &capture, *conv, *frame, true, None);
         let conn = &capture.conns[conv];
         if let Some(t) = stats::tap_record(rec, conn, *frame, true) {
             stats::apply(&t, &mut NullStats);

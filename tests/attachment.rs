@@ -383,6 +383,7 @@ fn payload_facts_point_at_their_bytes() {
                 "aliiot.shadow.method",
                 "aliiot.shadow.status",
                 "aliiot.shadow.version",
+                "aliiot.alink.id_suffix",
             ][..],
         ),
         (
@@ -400,6 +401,18 @@ fn payload_facts_point_at_their_bytes() {
             }
         }
     }
+    // An event's time, shown as a date, points at the milliseconds it was sent as.
+    let pdml = h.tshark(&[
+        "-n",
+        "-r",
+        &h.capture("16-alink-quirks.pcapng"),
+        "-T",
+        "pdml",
+    ]);
+    let times = items(&pdml, "aliiot.event.time");
+    assert_eq!(times.len(), 1);
+    assert_eq!(times[0].bytes, b"1733000000000");
+    assert_eq!(times[0].show, "Nov 30, 2024 20:53:20.000000000 UTC");
     // A file chunk's framing: the header length is the payload's first two bytes (big-endian),
     // the CRC its last two (little-endian); the chunk length is counted, so generated.
     let pdml = h.tshark(&[

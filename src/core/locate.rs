@@ -227,6 +227,8 @@ enum From {
     FileCrc,
     /// A JSON member name anywhere in the payload (a property).
     Name,
+    /// The `exp-topic|…` suffix of an Alink id: after the id's `|`, to the string's end.
+    IdSuffix,
     /// A whole MQTT 5 CONNACK's assigned client id.
     AssignedClientId,
     /// An MQTT 5 reason code's byte.
@@ -260,6 +262,7 @@ fn from(hf: Hf) -> Option<From> {
             From::TopicLevel
         }
         Hf::AlinkId => From::Member("id"),
+        Hf::AlinkIdSuffix => From::IdSuffix,
         Hf::AlinkVersion => From::Member("version"),
         Hf::AlinkMethod => From::Member("method"),
         Hf::AlinkCode => From::Member("code"),
@@ -276,6 +279,8 @@ fn from(hf: Hf) -> Option<From> {
         Hf::OtaSign => From::MemberIn(FIRMWARE, "sign"),
         Hf::OtaMd5 => From::MemberIn(FIRMWARE, "md5"),
         Hf::OtaStep => From::MemberIn(&["params"], "step"),
+        // Shown as a time: placed when its milliseconds read as sent.
+        Hf::EventTime => From::MemberIn(&["params"], "time"),
         Hf::PayloadText | Hf::PayloadHex => From::Payload,
         Hf::FileHeaderLength => From::FileHeaderLength,
         Hf::FileCrc => From::FileCrc,
@@ -364,6 +369,7 @@ fn locate_after(
         | From::Payload
         | From::FileHeaderLength
         | From::FileCrc
+        | From::IdSuffix
         | From::Name => regions.payload,
         From::AssignedClientId => regions.assigned_client_id,
         From::Reason => regions.reason,
@@ -454,6 +460,12 @@ fn locate_after(
         From::Name => {
             let from = after.saturating_sub(region.0);
             (find_quoted(bytes, v, from)?, v.len())
+        }
+        From::IdSuffix => {
+            let k = find_where(bytes, v, 1, |k| {
+                bytes[k - 1] == b'|' && bytes.get(k + v.len()) == Some(&b'"')
+            })?;
+            (k, v.len())
         }
         From::AssignedClientId => (!v.is_empty() && bytes == v).then_some((0, v.len()))?,
         From::Reason => {
@@ -749,6 +761,30 @@ mod tests {
         assert_eq!(p.place(Hf::JsonKey, "deviceName", &data), first);
         // Derived fields have no place.
         assert_eq!(p.place(Hf::SignStatus, "1", &data), None);
+    }
+
+    /// An Alink id's `exp-topic|…` suffix after the id's `|`, to the string's end; an event's
+    /// time as the milliseconds sent in its params.
+    #[test]
+    fn id_suffix_and_event_time() {
+        let payload =
+            br#"{"id":"7|exp-topic|/a/b","time":5,"params":{"value":{},"time":1733000000000}}"#;
+        let (data, r) = published(payload);
+        let at = |s: &str| {
+            2 + (0..payload.len())
+                .find(|&k| payload[k..].starts_with(s.as_bytes()))
+                .unwrap()
+        };
+        assert_eq!(
+            locate(Hf::AlinkIdSuffix, "exp-topic|/a/b", &data, &r),
+            Some((at("exp-topic"), 14))
+        );
+        assert_eq!(locate(Hf::AlinkIdSuffix, "exp-topic", &data, &r), None);
+        assert_eq!(
+            locate(Hf::EventTime, "1733000000000", &data, &r),
+            Some((at("1733"), 13))
+        );
+        assert_eq!(locate(Hf::EventTime, "5", &data, &r), None);
     }
 
     /// MQTT 5 user properties: each key after the last one placed, equal keys each on their own

@@ -143,6 +143,12 @@ impl TreeSink {
                 signed = n.to_string();
                 signed.as_str()
             }
+            // A time sent as milliseconds since the epoch (an event's "time").
+            Value::Time(s, ns) if ns % 1_000_000 == 0 => u64::try_from(*s)
+                .ok()
+                .and_then(|s| s.checked_mul(1000))
+                .and_then(|ms| ms.checked_add((ns / 1_000_000) as u64))
+                .map_or("", |ms| crate::core::render::decimal(ms, &mut digits)),
             _ => "",
         };
         let (start, len) = self.placer.place(f, text, data)?;

@@ -480,6 +480,42 @@ fn repeated_names_take_their_own_bytes() {
     }
 }
 
+/// A JSON object or array shown by its size (`{3 members}`, `[2 items]`) points at all of its
+/// bytes: they parse as JSON of that size (the thing model posts of 38, with struct and array
+/// properties). Those that are items of an array have no name to follow and stay generated.
+#[test]
+fn containers_point_at_their_whole_bytes() {
+    let h = harness();
+    let cap = h.capture("38-tsl-dsltemplate-linkkit.pcapng");
+    let pdml = h.tshark(&["-n", "-r", &cap, "-T", "pdml"]);
+    let mut placed = 0;
+    for name in ["aliiot.json.value", "aliiot.property.value"] {
+        for i in items(&pdml, name) {
+            let Some(n) = i
+                .show
+                .strip_suffix(" members}")
+                .or_else(|| i.show.strip_suffix(" items]"))
+            else {
+                continue;
+            };
+            // An array's items have no name to be found after (left generated).
+            if i.size == 0 {
+                continue;
+            }
+            let n: usize = n[1..].parse().unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&i.bytes).unwrap();
+            let len = match &json {
+                serde_json::Value::Object(m) if i.show.starts_with('{') => m.len(),
+                serde_json::Value::Array(a) if i.show.starts_with('[') => a.len(),
+                other => panic!("{i:?} is {other}"),
+            };
+            assert_eq!(len, n, "{i:?}");
+            placed += 1;
+        }
+    }
+    assert_eq!(placed, 57);
+}
+
 /// Where aliiot deliberately shows more than stock: TLS on the MQTT port (stock reads the TLS
 /// records as malformed MQTT), MQTT over WebSocket (stock 4.0 shows the messages as data), MQTT
 /// over TLS on 443 found by its CONNECT.

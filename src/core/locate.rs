@@ -506,11 +506,45 @@ fn value_after(name_end: usize, value: &str, data: &[u8]) -> Option<(usize, usiz
     }
     i += 1;
     ws(&mut i);
-    if data.get(i) == Some(&b'"') {
-        i += 1;
-    }
     let v = value.as_bytes();
+    match data.get(i) {
+        // An object or an array, shown by its size (`{3 members}`) or as itself: all of it.
+        Some(&open @ (b'{' | b'[')) if v.first() == Some(&open) => {
+            return Some((i, container_len(&data[i..])?));
+        }
+        Some(b'"') => i += 1,
+        _ => {}
+    }
     (!v.is_empty() && data.get(i..i + v.len()) == Some(v)).then_some((i, v.len()))
+}
+
+/// The length of the JSON object or array `json` starts with, to its closing bracket (none when
+/// it does not close).
+fn container_len(json: &[u8]) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (k, &b) in json.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(k + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Where member names are looked for after a value placed at `at` (offset, length in `data`):
@@ -785,6 +819,41 @@ mod tests {
             Some((at("1733"), 13))
         );
         assert_eq!(locate(Hf::EventTime, "5", &data, &r), None);
+    }
+
+    /// A container shown by its size (`{2 members}`, `[2 items]`) covers all of its bytes, to its
+    /// own closing bracket (brackets and quotes inside strings do not count); its members are
+    /// placed inside it next.
+    #[test]
+    fn containers_take_their_whole_bytes() {
+        let payload = br#"{"params":{"a":{"b":[1,"x]\"]"],"c":"}"},"d":2}}"#;
+        let (data, r) = published(payload);
+        let at = |s: &str| {
+            2 + (0..payload.len())
+                .find(|&k| payload[k..].starts_with(s.as_bytes()))
+                .unwrap()
+        };
+        let mut p = Placer::new(r, Filters::default());
+        let mut pair = |key: &str, value: &str| {
+            p.place(Hf::JsonKey, key, &data)?;
+            p.place(Hf::JsonValue, value, &data)
+        };
+        let params = &payload[at("{\"a\"") - 2..payload.len() - 1];
+        assert_eq!(
+            pair("params", "{2 members}"),
+            Some((at("{\"a\""), params.len()))
+        );
+        let a = br#"{"b":[1,"x]\"]"],"c":"}"}"#;
+        assert_eq!(pair("a", "{2 members}"), Some((at("{\"b\""), a.len())));
+        assert_eq!(
+            pair("b", "[2 items]"),
+            Some((at("[1,"), br#"[1,"x]\"]"]"#.len()))
+        );
+        assert_eq!(pair("c", "}"), Some((at("}\"},"), 1)));
+        assert_eq!(pair("d", "2"), Some((at("2}}"), 1)));
+        // One that does not close (a cut payload) has no place.
+        assert_eq!(container_len(br#"{"a":[1,2}"#), None);
+        assert_eq!(container_len(b"[[]]x"), Some(4));
     }
 
     /// MQTT 5 user properties: each key after the last one placed, equal keys each on their own

@@ -105,6 +105,53 @@ pub struct Placer {
     user_from: usize,
     /// Where the value of the user property whose key was placed last lies.
     user_value: Option<(usize, usize)>,
+    /// The arrays whose items are being shown, innermost last.
+    arrays: Arrays,
+    /// Where the value of the array item whose index was shown last starts.
+    item_at: Option<usize>,
+}
+
+/// Arrays open in a walk of JSON: for each, where its next item starts (before the `,` that
+/// separates it from the one before) and its index. As deep as the JSON tree is shown.
+#[derive(Debug, Clone, Default)]
+struct Arrays {
+    open: [(usize, usize); super::payload::MAX_TREE_DEPTH],
+    depth: usize,
+}
+
+impl Arrays {
+    fn clear(&mut self) {
+        self.depth = 0;
+    }
+
+    /// An array placed at `at` (its `[`): its items are shown next.
+    fn push(&mut self, at: usize) {
+        if let Some(slot) = self.open.get_mut(self.depth) {
+            *slot = (at + 1, 0);
+            self.depth += 1;
+        }
+    }
+
+    /// Where item `index` of the innermost array that has it next starts, and its length: arrays
+    /// left behind (all of whose items were shown, or whose next item is another) are closed.
+    fn item(&mut self, index: usize, data: &[u8]) -> Option<(usize, usize)> {
+        while self.depth > 0 {
+            let (next, n) = self.open[self.depth - 1];
+            let mut k = skip_ws(data, next);
+            if n > 0 && data.get(k) == Some(&b',') {
+                k = skip_ws(data, k + 1);
+            }
+            let len = (n == index && data.get(k) != Some(&b']'))
+                .then(|| json_value_len(data.get(k..)?))
+                .flatten();
+            if let Some(len) = len {
+                self.open[self.depth - 1] = (k + len, n + 1);
+                return Some((k, len));
+            }
+            self.depth -= 1;
+        }
+        None
+    }
 }
 
 impl Placer {
@@ -135,9 +182,28 @@ impl Placer {
 
     /// A walk of the payload's members in document order begins (its properties, a JSON tree):
     /// names are looked for from its start again.
-    pub fn rewind(&mut self) {
+    pub fn rewind(&mut self, root: Option<&str>, data: &[u8]) {
         self.names_from = 0;
         self.name_end = None;
+        self.arrays.clear();
+        self.item_at = None;
+        // The walk's root, when it is an array: its items come first.
+        let Some((o, l)) = self.regions.payload else {
+            return;
+        };
+        let Some(payload) = o.checked_add(l).and_then(|e| data.get(o..e)) else {
+            return;
+        };
+        let at = match root {
+            None => Some(skip_ws(payload, 0)),
+            Some(name) => find_quoted(payload, name.as_bytes(), 0).and_then(|k| {
+                let i = skip_ws(payload, k + name.len() + 1);
+                (payload.get(i) == Some(&b':')).then(|| skip_ws(payload, i + 1))
+            }),
+        };
+        if let Some(at) = at.filter(|&at| payload.get(at) == Some(&b'[')) {
+            self.arrays.push(o + at);
+        }
     }
 
     /// Where field `hf`, shown as `text`, lies in `data` (the dissected bytes), if it was read
@@ -152,9 +218,29 @@ impl Placer {
             _ => {}
         }
         if is_member_value(hf) {
-            let at = value_after(self.name_end.take()?, text, data)?;
+            let at = match self.item_at.take() {
+                Some(item) => value_at(item, text, data),
+                None => value_after(self.name_end.take()?, text, data),
+            }?;
             self.names_from = names_after_value(at, data);
+            if text.ends_with(" items]") && data.get(at.0) == Some(&b'[') {
+                self.arrays.push(at.0);
+            }
             return Some(at);
+        }
+        if hf == Hf::JsonKey {
+            // An array's item, shown by its index (`[2]`): not in the packet, but its value is
+            // the array's next item.
+            if let Some(index) = text
+                .strip_prefix('[')
+                .and_then(|t| t.strip_suffix(']'))
+                .and_then(|t| t.parse().ok())
+            {
+                self.name_end = None;
+                self.item_at = self.arrays.item(index, data).map(|(at, _)| at);
+                return None;
+            }
+            self.item_at = None;
         }
         let how = from(hf)?;
         let after = match how {
@@ -494,18 +580,23 @@ fn member_value(bytes: &[u8], key: &str, from: usize, value: &str) -> Option<(us
 /// Where a JSON member's value lies when it follows the member name that ends at `name_end`
 /// (a property's value after its name): `"name": value`, the value as shown.
 fn value_after(name_end: usize, value: &str, data: &[u8]) -> Option<(usize, usize)> {
-    let mut i = name_end.checked_add(1)?; // the name's closing quote
-    let ws = |i: &mut usize| {
-        while data.get(*i).is_some_and(|b| b.is_ascii_whitespace()) {
-            *i += 1;
-        }
-    };
-    ws(&mut i);
+    let i = skip_ws(data, name_end.checked_add(1)?); // after the name's closing quote
     if data.get(i) != Some(&b':') {
         return None;
     }
-    i += 1;
-    ws(&mut i);
+    value_at(skip_ws(data, i + 1), value, data)
+}
+
+/// The first byte from `i` on in `data` that is not JSON whitespace.
+fn skip_ws(data: &[u8], mut i: usize) -> usize {
+    while data.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+        i += 1;
+    }
+    i
+}
+
+/// Where a JSON value that starts at `i` lies, the value as shown.
+fn value_at(mut i: usize, value: &str, data: &[u8]) -> Option<(usize, usize)> {
     let v = value.as_bytes();
     match data.get(i) {
         // An object or an array, shown by its size (`{3 members}`) or as itself: all of it.
@@ -516,6 +607,29 @@ fn value_after(name_end: usize, value: &str, data: &[u8]) -> Option<(usize, usiz
         _ => {}
     }
     (!v.is_empty() && data.get(i..i + v.len()) == Some(v)).then_some((i, v.len()))
+}
+
+/// The length of the JSON value `json` starts with: a string with its quotes, an object or array
+/// to its closing bracket, a number or literal to the next delimiter.
+fn json_value_len(json: &[u8]) -> Option<usize> {
+    match json.first()? {
+        b'{' | b'[' => container_len(json),
+        b'"' => {
+            let mut escaped = false;
+            let end = json[1..].iter().position(|&b| {
+                let closes = b == b'"' && !escaped;
+                escaped = b == b'\\' && !escaped;
+                closes
+            })?;
+            Some(end + 2)
+        }
+        _ => Some(
+            json.iter()
+                .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())
+                .unwrap_or(json.len()),
+        )
+        .filter(|n| *n > 0),
+    }
 }
 
 /// The length of the JSON object or array `json` starts with, to its closing bracket (none when
@@ -791,7 +905,7 @@ mod tests {
             Some((at("deviceName", 1), 10))
         );
         assert_eq!(p.place(Hf::JsonValue, "d1", &data), None);
-        p.rewind();
+        p.rewind(None, &data);
         assert_eq!(p.place(Hf::JsonKey, "deviceName", &data), first);
         // Derived fields have no place.
         assert_eq!(p.place(Hf::SignStatus, "1", &data), None);
@@ -854,6 +968,47 @@ mod tests {
         // One that does not close (a cut payload) has no place.
         assert_eq!(container_len(br#"{"a":[1,2}"#), None);
         assert_eq!(container_len(b"[[]]x"), Some(4));
+    }
+
+    /// An array's items, shown by their index, are its items in order, nested arrays included;
+    /// an item that reads otherwise than shown has no place, and the next one still has its own.
+    #[test]
+    fn array_items_in_order() {
+        let payload = br#"{"params":{"list":[1, "a]",{"x":[2,3]},[4],"\u00b0C",6],"y":5}}"#;
+        let (data, r) = published(payload);
+        let at = |s: &str| {
+            2 + (0..payload.len())
+                .find(|&k| payload[k..].starts_with(s.as_bytes()))
+                .unwrap()
+        };
+        let mut p = Placer::new(r, Filters::default());
+        let mut pair = |key: &str, value: &str| {
+            let k = p.place(Hf::JsonKey, key, &data);
+            (k.is_some(), p.place(Hf::JsonValue, value, &data))
+        };
+        assert_eq!(
+            pair("params", "{2 members}").1.map(|a| a.0),
+            Some(at("{\"list"))
+        );
+        assert_eq!(pair("list", "[6 items]").1.map(|a| a.0), Some(at("[1,")));
+        assert_eq!(pair("[0]", "1"), (false, Some((at("1,"), 1))));
+        assert_eq!(pair("[1]", "a]"), (false, Some((at("a]"), 2))));
+        assert_eq!(pair("[2]", "{1 members}"), (false, Some((at("{\"x"), 11))));
+        assert_eq!(pair("x", "[2 items]"), (true, Some((at("[2,"), 5))));
+        assert_eq!(pair("[0]", "2"), (false, Some((at("2,"), 1))));
+        assert_eq!(pair("[1]", "3"), (false, Some((at("3]"), 1))));
+        // Item 3 of the outer list: the inner array has no more.
+        assert_eq!(pair("[3]", "[1 items]"), (false, Some((at("[4]"), 3))));
+        assert_eq!(pair("[0]", "4"), (false, Some((at("4]"), 1))));
+        // Escaped as sent, shown unescaped: no place, but the next item keeps its own.
+        assert_eq!(pair("[4]", "°C"), (false, None));
+        assert_eq!(pair("[5]", "6"), (false, Some((at("6]"), 1))));
+        assert_eq!(pair("y", "5"), (true, Some((at("5}"), 1))));
+        // No array open: an index has no place.
+        assert_eq!(pair("[0]", "5"), (false, None));
+        assert_eq!(json_value_len(br#""a\\"x"#), Some(5));
+        assert_eq!(json_value_len(b"-1.5e3}"), Some(6));
+        assert_eq!(json_value_len(b"}"), None);
     }
 
     /// MQTT 5 user properties: each key after the last one placed, equal keys each on their own

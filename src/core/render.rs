@@ -47,8 +47,10 @@ pub trait Sink {
     fn topic(&mut self, _text: &str) {}
     /// A walk of the payload's members in document order begins (its properties, a JSON tree):
     /// a sink that points fields at their bytes looks for the names that follow from the
-    /// payload's start again, each after the one before.
-    fn rewind(&mut self) {}
+    /// payload's start again, each after the one before. `root` is the member whose value the
+    /// walk shows (`params`, `data`), or none for the payload itself: the items of an array
+    /// there follow.
+    fn rewind(&mut self, _root: Option<&'static str>) {}
     /// Adds a text-only item and makes it the parent of the following ones.
     fn push_text(&mut self, ett: Ett, label: &str);
     fn pop(&mut self);
@@ -564,11 +566,11 @@ fn render_user_properties(list: &[u8], sink: &mut dyn Sink) {
     }
 }
 
-fn render_tree(label: &str, items: &[TreeItem], sink: &mut dyn Sink) {
+fn render_tree(label: &str, root: Option<&'static str>, items: &[TreeItem], sink: &mut dyn Sink) {
     if items.is_empty() {
         return;
     }
-    sink.rewind();
+    sink.rewind(root);
     sink.push_text(Ett::Json, label);
     let mut depth = 0u8;
     for it in items {
@@ -678,14 +680,14 @@ fn render_alink(a: &payload::Alink, sink: &mut dyn Sink) {
             },
             |sink, label| sink.push_text(Ett::Property, label),
         );
-        sink.rewind();
+        sink.rewind(Some("params"));
         for p in &a.properties {
             render_property(p, sink);
         }
         sink.pop();
     }
-    render_tree("Params", &a.params, sink);
-    render_tree("Data", &a.data, sink);
+    render_tree("Params", Some("params"), &a.params, sink);
+    render_tree("Data", Some("data"), &a.data, sink);
     sink.pop();
 }
 
@@ -783,7 +785,7 @@ fn render_body(body: &Body, sink: &mut dyn Sink) {
             sink.pop();
             render_alink(&f.header, sink);
         }
-        Body::Json(items) => render_tree("JSON payload", items, sink),
+        Body::Json(items) => render_tree("JSON payload", None, items, sink),
         Body::Text(t) => {
             sink.field(Hf::PayloadLength, Value::U32(t.len() as u32));
             sink.field(Hf::PayloadText, Value::Str(t));

@@ -348,8 +348,12 @@ impl Sink for TreeSink {
         self.enter(t);
     }
 
-    fn rewind(&mut self) {
-        self.placer.rewind();
+    fn rewind(&mut self, root: Option<&'static str>) {
+        if !self.data.is_null() {
+            // SAFETY: as in `place`: the slice given to `reading`, valid for this call.
+            let data = unsafe { std::slice::from_raw_parts(self.data, self.data_len) };
+            self.placer.rewind(root, data);
+        }
     }
 
     fn topic(&mut self, text: &str) {

@@ -303,7 +303,13 @@ fn items_point_at_their_bytes() {
 #[test]
 fn mqtt5_facts_point_at_their_bytes() {
     let h = harness();
-    let at = |i: Item| (i.pos, i.size, i.show);
+    // (pos, size, show) of every item named `name`.
+    let placed = |pdml: &str, name: &str| -> Vec<(usize, usize, String)> {
+        items(pdml, name)
+            .into_iter()
+            .map(|i| (i.pos, i.size, i.show))
+            .collect()
+    };
     for (cap, pairs) in [
         ("05-mqtt5-mqttjs-alibaba-auth.pcapng", 6),
         ("32-link-sdk41-mqtt5.pcapng", 5),
@@ -313,51 +319,32 @@ fn mqtt5_facts_point_at_their_bytes() {
             ("aliiot.mqtt5.user_property.key", "mqtt.prop_key"),
             ("aliiot.mqtt5.user_property.value", "mqtt.prop_value"),
         ] {
-            let ours: Vec<_> = items(&pdml, ours).into_iter().map(at).collect();
-            let mqtt: Vec<_> = items(&pdml, mqtt).into_iter().map(at).collect();
+            let ours = placed(&pdml, ours);
             assert_eq!(ours.len(), pairs, "{cap}");
-            assert_eq!(ours, mqtt, "{cap}");
+            assert_eq!(ours, placed(&pdml, mqtt), "{cap}");
         }
     }
-    let cap = h.capture("05-mqtt5-mqttjs-alibaba-auth.pcapng");
-    let pdml = h.tshark(&["-n", "-r", &cap, "-Y", "frame.number == 23", "-T", "pdml"]);
-    let reason: Vec<_> = items(&pdml, "aliiot.mqtt5.reason_code")
-        .into_iter()
-        .map(at)
-        .collect();
-    assert_eq!(reason, [(68, 1, "0".to_string())]);
-    assert_eq!(
-        reason,
-        items(&pdml, "mqtt.disconnect.reason_code")
-            .into_iter()
-            .map(at)
-            .collect::<Vec<_>>()
-    );
-    let cap = h.capture("08-bad-input.pcap");
-    let pdml = h.tshark(&[
-        "-n",
-        "-r",
-        &cap,
-        "-Y",
-        "tcp.port == 40010 && mqtt.msgtype == 2",
-        "-T",
-        "pdml",
-    ]);
-    let assigned: Vec<_> = items(&pdml, "aliiot.mqtt5.assigned_client_id")
-        .into_iter()
-        .map(at)
-        .collect();
-    assert_eq!(
-        assigned,
-        [(62, 32, "a1B2c3D4e5F.bad-10.assigned-7f3a".to_string())]
-    );
-    assert_eq!(
-        assigned,
-        items(&pdml, "mqtt.prop_string")
-            .into_iter()
-            .map(at)
-            .collect::<Vec<_>>()
-    );
+    for (cap, filter, ours, mqtt, expected) in [
+        (
+            "05-mqtt5-mqttjs-alibaba-auth.pcapng",
+            "frame.number == 23",
+            "aliiot.mqtt5.reason_code",
+            "mqtt.disconnect.reason_code",
+            (68, 1, "0"),
+        ),
+        (
+            "08-bad-input.pcap",
+            "tcp.port == 40010 && mqtt.msgtype == 2",
+            "aliiot.mqtt5.assigned_client_id",
+            "mqtt.prop_string",
+            (62, 32, "a1B2c3D4e5F.bad-10.assigned-7f3a"),
+        ),
+    ] {
+        let pdml = h.tshark(&["-n", "-r", &h.capture(cap), "-Y", filter, "-T", "pdml"]);
+        let found = placed(&pdml, ours);
+        assert_eq!(found, [(expected.0, expected.1, expected.2.to_string())]);
+        assert_eq!(found, placed(&pdml, mqtt));
+    }
 }
 
 /// A firmware's facts (OTA), a shadow's, a text payload and a file chunk's framing are read

@@ -918,11 +918,7 @@ mod tests {
         let payload =
             br#"{"id":"7|exp-topic|/a/b","time":5,"params":{"value":{},"time":1733000000000}}"#;
         let (data, r) = published(payload);
-        let at = |s: &str| {
-            2 + (0..payload.len())
-                .find(|&k| payload[k..].starts_with(s.as_bytes()))
-                .unwrap()
-        };
+        let at = |s: &str| 2 + find(payload, s.as_bytes(), 0).unwrap();
         assert_eq!(
             locate(Hf::AlinkIdSuffix, "exp-topic|/a/b", &data, &r),
             Some((at("exp-topic"), 14))
@@ -942,11 +938,7 @@ mod tests {
     fn containers_take_their_whole_bytes() {
         let payload = br#"{"params":{"a":{"b":[1,"x]\"]"],"c":"}"},"d":2}}"#;
         let (data, r) = published(payload);
-        let at = |s: &str| {
-            2 + (0..payload.len())
-                .find(|&k| payload[k..].starts_with(s.as_bytes()))
-                .unwrap()
-        };
+        let at = |s: &str| 2 + find(payload, s.as_bytes(), 0).unwrap();
         let mut p = Placer::new(r, Filters::default());
         let mut pair = |key: &str, value: &str| {
             p.place(Hf::JsonKey, key, &data)?;
@@ -976,11 +968,7 @@ mod tests {
     fn array_items_in_order() {
         let payload = br#"{"params":{"list":[1, "a]",{"x":[2,3]},[4],"\u00b0C",6],"y":5}}"#;
         let (data, r) = published(payload);
-        let at = |s: &str| {
-            2 + (0..payload.len())
-                .find(|&k| payload[k..].starts_with(s.as_bytes()))
-                .unwrap()
-        };
+        let at = |s: &str| 2 + find(payload, s.as_bytes(), 0).unwrap();
         let mut p = Placer::new(r, Filters::default());
         let mut pair = |key: &str, value: &str| {
             let k = p.place(Hf::JsonKey, key, &data);

@@ -19,6 +19,7 @@ DEVICES = {
     ("a1B2c3D4e5F", "lab-sensor-26"): "3f1d0c9e8b7a6d5c4b3a29180f7e6d26",   # thing model (TSL)
     ("a1B2c3D4e5F", "lab-sensor-27"): "3f1d0c9e8b7a6d5c4b3a29180f7e6d27",   # thing model downloaded
     ("a1B2c3D4e5F", "lab-sensor-28"): "3f1d0c9e8b7a6d5c4b3a29180f7e6d28",   # a property series
+    ("a1B2c3D4e5F", "lab-sensor-40"): "3f1d0c9e8b7a6d5c4b3a29180f7e6d40",   # properties with their time
     ("a1GwPkXyz12", "lab-gw-01"): "7c1e5a9d3b2f48e6a0c4d8b2f6e1a301",       # gateway (Node SDK)
     ("a1GwPkXyz12", "lab-gw-02"): "7c1e5a9d3b2f48e6a0c4d8b2f6e1a302",       # gateway (linkkit)
     ("a1SubPk0001", "lab-sub-01"): "5e2b8f1c4a7d90e3b6f2c5a8d1e4b701",      # sub-device

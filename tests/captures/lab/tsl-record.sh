@@ -9,6 +9,8 @@
 #                                     thing/dsltemplate/get; posts before and after it
 #   39-tsl-temperature-series.pcapng  PyPI linkkit (tsl_series_linkkit.py): 30 s of temperature
 #                                     posts for the README's I/O Graph (make gui-check)
+#   40-property-time-linkkit.pcapng   PyPI linkkit (tsl_timed_linkkit.py): properties posted as
+#                                     {"value": v, "time": ms}
 #   37-tsl-c-sdk3-dynamictsl.pcapng   with C_SDK_TSL_BIN: Alibaba's C SDK 3.x (iotkit-embedded,
 #                                     built with FEATURE_DEPRECATED_LINKKIT) whose device program
 #                                     C_SDK_TSL_BIN/tsl-lab starts linkkit with get_tsl_from_cloud,
@@ -61,6 +63,7 @@ capture() {
 capture 36-tsl-linkkit-violations.pcapng "$PY" "$here/tsl_linkkit.py" "$repo/tests/tsl/lab/thermostat.json"
 capture 38-tsl-dsltemplate-linkkit.pcapng "$PY" "$here/tsl_template_linkkit.py"
 capture 39-tsl-temperature-series.pcapng "$PY" "$here/tsl_series_linkkit.py" "$repo/tests/tsl/lab/thermostat.json"
+capture 40-property-time-linkkit.pcapng "$PY" "$here/tsl_timed_linkkit.py" "$repo/tests/tsl/lab/thermostat.json"
 if [ -n "${C_SDK_TSL_BIN:-}" ]; then
   capture 37-tsl-c-sdk3-dynamictsl.pcapng "$C_SDK_TSL_BIN/tsl-lab"
 fi

@@ -437,6 +437,66 @@ fn payload_facts_point_at_their_bytes() {
         .all(|i| i.size == 0));
 }
 
+/// Properties a real SDK posts as `{"value": v, "time": ms}` (capture 40): the value points at
+/// the member `value`'s bytes, the time, shown as a date, at the milliseconds sent, and a bare
+/// property after the wrapped one still finds its own name and value.
+#[test]
+fn timed_properties_point_at_their_bytes() {
+    let h = harness();
+    let cap = h.capture("40-property-time-linkkit.pcapng");
+    let pdml = h.tshark(&["-n", "-r", &cap, "-T", "pdml"]);
+    let placed = |name: &str| -> Vec<(String, Vec<u8>)> {
+        items(&pdml, name)
+            .into_iter()
+            .map(|i| {
+                assert_ne!(i.size, 0, "{name} is generated: {i:?}");
+                (i.show, i.bytes)
+            })
+            .collect()
+    };
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, Vec<u8>)> {
+        v.iter()
+            .map(|(s, b)| (s.to_string(), b.as_bytes().to_vec()))
+            .collect()
+    };
+    assert_eq!(
+        placed("aliiot.property.name"),
+        pairs(&[
+            ("CurrentTemperature", "CurrentTemperature"),
+            ("CurrentTemperature", "CurrentTemperature"),
+            ("PowerSwitch", "PowerSwitch"),
+            ("CurrentTemperature", "CurrentTemperature"),
+        ])
+    );
+    assert_eq!(
+        placed("aliiot.property.value"),
+        pairs(&[
+            ("25.5", "25.5"),
+            ("26.0", "26.0"),
+            ("1", "1"),
+            ("26.5", "26.5")
+        ])
+    );
+    let times = placed("aliiot.property.time");
+    assert_eq!(
+        times.iter().map(|t| &t.1[..]).collect::<Vec<_>>(),
+        [&b"1733000000000"[..], b"1733000001000"]
+    );
+    // PDML writes absolute times as 4.0 and 4.4 show them, and 4.6 in ISO 8601.
+    for ((show, _), (old, iso)) in times.iter().zip([
+        (
+            "Nov 30, 2024 20:53:20.000000000 UTC",
+            "2024-11-30T20:53:20.000000000Z",
+        ),
+        (
+            "Nov 30, 2024 20:53:21.000000000 UTC",
+            "2024-11-30T20:53:21.000000000Z",
+        ),
+    ]) {
+        assert!(show == old || show == iso, "{show}");
+    }
+}
+
 /// A member name that comes again takes its own bytes: in a gateway's batch login each
 /// sub-device's `"productKey"` and `"deviceName"` point into that device's entry, in order, as
 /// do the sub-device fields read from them.

@@ -109,6 +109,8 @@ pub struct Placer {
     arrays: Arrays,
     /// Where the value of the array item whose index was shown last starts.
     item_at: Option<usize>,
+    /// Where the `"time"` of the `{"value": …, "time": …}` property placed last starts.
+    time_at: Option<usize>,
 }
 
 /// Arrays open in a walk of JSON: for each, where its next item starts (before the `,` that
@@ -187,6 +189,7 @@ impl Placer {
         self.name_end = None;
         self.arrays.clear();
         self.item_at = None;
+        self.time_at = None;
         // The walk's root, when it is an array: its items come first.
         let Some((o, l)) = self.regions.payload else {
             return;
@@ -217,10 +220,29 @@ impl Placer {
             }
             _ => {}
         }
+        if hf == Hf::PropertyTime {
+            return value_at(self.time_at.take()?, text, data, false);
+        }
         if is_member_value(hf) {
+            self.time_at = None;
             let at = match self.item_at.take() {
-                Some(item) => value_at(item, text, data),
-                None => value_after(self.name_end.take()?, text, data),
+                Some(item) => value_at(item, text, data, false),
+                None => {
+                    let start = value_start(self.name_end.take()?, data)?;
+                    match wrapped(start, data).filter(|_| hf == Hf::PropertyValue) {
+                        // `"name": {"value": …, "time": …}`, shown as its value and its time.
+                        Some(w) => {
+                            let at = value_at(w.value, text, data, false)?;
+                            self.time_at = w.time;
+                            self.names_from = match data.get(at.0) {
+                                Some(b'{' | b'[') => at.0 + 1,
+                                _ => w.end,
+                            };
+                            return Some(at);
+                        }
+                        None => value_at(start, text, data, false),
+                    }
+                }
             }?;
             self.names_from = names_after_value(at, data);
             if text.ends_with(" items]") && data.get(at.0) == Some(&b'[') {
@@ -571,7 +593,7 @@ fn member_value(bytes: &[u8], key: &str, from: usize, value: &str) -> Option<(us
         if bytes[k - 1] != b'"' || bytes.get(k + key.len()) != Some(&b'"') {
             return false;
         }
-        at = value_after(k + key.len(), value, bytes);
+        at = value_after(k + key.len(), value, bytes, key == b"id");
         at.is_some()
     })?;
     at
@@ -579,12 +601,58 @@ fn member_value(bytes: &[u8], key: &str, from: usize, value: &str) -> Option<(us
 
 /// Where a JSON member's value lies when it follows the member name that ends at `name_end`
 /// (a property's value after its name): `"name": value`, the value as shown.
-fn value_after(name_end: usize, value: &str, data: &[u8]) -> Option<(usize, usize)> {
+/// `id` lets a string value end at a `|` (an Alink id's `exp-topic|…` suffix follows it).
+fn value_after(name_end: usize, value: &str, data: &[u8], id: bool) -> Option<(usize, usize)> {
+    value_at(value_start(name_end, data)?, value, data, id)
+}
+
+/// Where the value of the member whose name ends at `name_end` starts: after the `:`.
+fn value_start(name_end: usize, data: &[u8]) -> Option<usize> {
     let i = skip_ws(data, name_end.checked_add(1)?); // after the name's closing quote
-    if data.get(i) != Some(&b':') {
+    (data.get(i) == Some(&b':')).then(|| skip_ws(data, i + 1))
+}
+
+/// A property written as `{"value": …, "time": …}` ([`super::payload::property`]: an object
+/// with a member `value`), starting at `at`.
+#[derive(Debug, PartialEq, Eq)]
+struct Wrapped {
+    /// Where its `value`'s value starts.
+    value: usize,
+    /// Where its `time`'s value starts, if it has one.
+    time: Option<usize>,
+    /// Where it ends, after its `}`.
+    end: usize,
+}
+
+/// The object starting at `at`, read member by member at its top level, if it has a `value`.
+fn wrapped(at: usize, data: &[u8]) -> Option<Wrapped> {
+    if data.get(at) != Some(&b'{') {
         return None;
     }
-    value_at(skip_ws(data, i + 1), value, data)
+    let (mut value, mut time) = (None, None);
+    let mut i = skip_ws(data, at + 1);
+    while data.get(i) == Some(&b'"') {
+        let name_len = json_value_len(&data[i..])?;
+        let start = value_start(i + name_len - 1, data)?;
+        match &data[i + 1..i + name_len - 1] {
+            b"value" => value = value.or(Some(start)),
+            b"time" => time = time.or(Some(start)),
+            _ => {}
+        }
+        i = skip_ws(data, start + json_value_len(data.get(start..)?)?);
+        match data.get(i) {
+            Some(b',') => i = skip_ws(data, i + 1),
+            Some(b'}') => {
+                return Some(Wrapped {
+                    value: value?,
+                    time,
+                    end: i + 1,
+                })
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// The first byte from `i` on in `data` that is not JSON whitespace.
@@ -595,18 +663,30 @@ fn skip_ws(data: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Where a JSON value that starts at `i` lies, the value as shown.
-fn value_at(mut i: usize, value: &str, data: &[u8]) -> Option<(usize, usize)> {
+/// Where a JSON value that starts at `i` lies, the value as shown: the whole value, never a part
+/// of it (`200` is not placed on `2000`), but for an Alink id when `id` (up to its `|`).
+fn value_at(i: usize, value: &str, data: &[u8], id: bool) -> Option<(usize, usize)> {
     let v = value.as_bytes();
-    match data.get(i) {
+    let len = match data.get(i)? {
         // An object or an array, shown by its size (`{3 members}`) or as itself: all of it.
-        Some(&open @ (b'{' | b'[')) if v.first() == Some(&open) => {
+        &open @ (b'{' | b'[') if v.first() == Some(&open) => {
             return Some((i, container_len(&data[i..])?));
         }
-        Some(b'"') => i += 1,
-        _ => {}
-    }
-    (!v.is_empty() && data.get(i..i + v.len()) == Some(v)).then_some((i, v.len()))
+        // A string: its text between the quotes, as sent (an escaped one is shown otherwise).
+        b'"' => {
+            let end = (i + 1).checked_add(v.len())?;
+            let ends = match data.get(end) {
+                Some(b'"') => true,
+                Some(b'|') => id,
+                _ => false,
+            };
+            return (!v.is_empty() && ends && data.get(i + 1..end) == Some(v))
+                .then_some((i + 1, v.len()));
+        }
+        // A number or a literal: its token.
+        _ => json_value_len(&data[i..])?,
+    };
+    (data.get(i..i + len) == Some(v)).then_some((i, len))
 }
 
 /// The length of the JSON value `json` starts with: a string with its quotes, an object or array
@@ -679,7 +759,10 @@ fn is_member_value(hf: Hf) -> bool {
 pub fn from_packet(hf: Hf) -> bool {
     from(hf).is_some()
         || is_member_value(hf)
-        || matches!(hf, Hf::UserPropertyKey | Hf::UserPropertyValue)
+        || matches!(
+            hf,
+            Hf::UserPropertyKey | Hf::UserPropertyValue | Hf::PropertyTime
+        )
 }
 
 /// The field's abbreviation (for messages and tests).
@@ -790,10 +873,10 @@ mod tests {
         assert_eq!(locate(Hf::AlinkVersion, "1.0", &data, &r), None);
         let (name, len) = locate(Hf::PropertyName, "a1", &data, &r).unwrap();
         assert_eq!(
-            value_after(name + len, "1", &data),
+            value_after(name + len, "1", &data, false),
             Some((name + len + 2, 1))
         );
-        assert_eq!(value_after(name + len, "2", &data), None);
+        assert_eq!(value_after(name + len, "2", &data, false), None);
     }
 
     /// A firmware's facts are found inside the member they are read from: a top-level
@@ -853,7 +936,7 @@ mod tests {
         let pk = all("productKey\"");
         let first = locate_after(Hf::JsonKey, "productKey", &data, &r, 0).unwrap();
         assert_eq!(first, (pk[0], 10));
-        let value = value_after(first.0 + first.1, "pk", &data).unwrap();
+        let value = value_after(first.0 + first.1, "pk", &data, false).unwrap();
         let from = names_after_value(value, &data);
         assert_eq!(from, value.0 + 2);
         let second = locate_after(Hf::JsonKey, "productKey", &data, &r, from).unwrap();
@@ -866,7 +949,7 @@ mod tests {
         assert_eq!(locate(Hf::JsonKey, "productKey", &data, &r), Some(first));
         // A struct's value: names come next inside it.
         let s = locate_after(Hf::PropertyName, "s", &data, &r, second.0).unwrap();
-        let v = value_after(s.0 + s.1, r#"{"a":1}"#, &data).unwrap();
+        let v = value_after(s.0 + s.1, r#"{"a":1}"#, &data, false).unwrap();
         assert_eq!(names_after_value(v, &data), v.0 + 1);
         assert_eq!(
             locate_after(Hf::PropertyName, "a", &data, &r, v.0 + 1),
@@ -909,6 +992,90 @@ mod tests {
         assert_eq!(p.place(Hf::JsonKey, "deviceName", &data), first);
         // Derived fields have no place.
         assert_eq!(p.place(Hf::SignStatus, "1", &data), None);
+    }
+
+    /// A value is placed on a whole JSON value, never on a part of one: `200` is not the first
+    /// three digits of `2000`, `on` not the start of `"one"`; only an Alink id ends at a `|`.
+    #[test]
+    fn values_take_whole_tokens() {
+        let payload = br#"{"code":2000,"data":{"code":200},"method":"one","id":"7|exp-topic|/a"}"#;
+        let (data, r) = published(payload);
+        let at = |s: &str| 2 + find(payload, s.as_bytes(), 0).unwrap();
+        assert_eq!(
+            locate(Hf::AlinkCode, "200", &data, &r),
+            Some((at("200}"), 3))
+        );
+        assert_eq!(
+            locate(Hf::AlinkCode, "2000", &data, &r),
+            Some((at("2000"), 4))
+        );
+        assert_eq!(locate(Hf::AlinkCode, "20", &data, &r), None);
+        assert_eq!(locate(Hf::AlinkMethod, "on", &data, &r), None);
+        assert_eq!(
+            locate(Hf::AlinkMethod, "one", &data, &r),
+            Some((at("one"), 3))
+        );
+        assert_eq!(locate(Hf::AlinkId, "7", &data, &r), Some((at("7|"), 1)));
+        let (name, len) = locate(Hf::PropertyName, "method", &data, &r).unwrap();
+        assert_eq!(value_after(name + len, "on", &data, false), None);
+        assert_eq!(value_after(name + len, "on", &data, true), None);
+        assert_eq!(
+            value_after(name + len, "one", &data, false),
+            Some((at("one"), 3))
+        );
+    }
+
+    /// A property sent as `{"value": …, "time": …}`: its value is the member `value`'s, its time
+    /// the member `time`'s (in either order, with other members around), and the next property's
+    /// name is looked for after the whole object, even when it is called `time`.
+    #[test]
+    fn wrapped_property_value_and_time() {
+        let payload = br#"{"params":{"Power":{"time":1524448722000,"x":[1],"value":"on"},"time":{"value":25.50}}}"#;
+        let (data, regions) = published(payload);
+        let at = |s: &str| 2 + find(payload, s.as_bytes(), 0).unwrap();
+        let mut p = Placer::new(regions, Filters::default());
+        p.rewind(Some("params"), &data);
+        assert_eq!(
+            p.place(Hf::PropertyName, "Power", &data),
+            Some((at("Power"), 5))
+        );
+        assert_eq!(
+            p.place(Hf::PropertyValue, "on", &data),
+            Some((at("on\""), 2))
+        );
+        assert_eq!(
+            p.place(Hf::PropertyTime, "1524448722000", &data),
+            Some((at("1524448722000"), 13))
+        );
+        assert_eq!(p.place(Hf::PropertyTime, "1524448722000", &data), None);
+        assert_eq!(
+            p.place(Hf::PropertyName, "time", &data),
+            Some((at("time\":{"), 4))
+        );
+        // Shown as sent: a number keeps its text.
+        assert_eq!(p.place(Hf::PropertyValue, "25.5", &data), None);
+        p.rewind(Some("params"), &data);
+        p.place(Hf::PropertyName, "Power", &data);
+        p.place(Hf::PropertyValue, "on", &data);
+        p.place(Hf::PropertyName, "time", &data);
+        assert_eq!(
+            p.place(Hf::PropertyValue, "25.50", &data),
+            Some((at("25.50"), 5))
+        );
+        // No time sent: none placed.
+        assert_eq!(p.place(Hf::PropertyTime, "1524448722000", &data), None);
+        // An object without a `value` is a struct, shown whole.
+        let payload = br#"{"params":{"s":{"a":1,"time":2}}}"#;
+        let (data, regions) = published(payload);
+        let mut p = Placer::new(regions, Filters::default());
+        p.rewind(Some("params"), &data);
+        p.place(Hf::PropertyName, "s", &data);
+        assert_eq!(
+            p.place(Hf::PropertyValue, r#"{"a":1,"time":2}"#, &data),
+            Some((2 + find(payload, b"{\"a", 0).unwrap(), 16))
+        );
+        assert_eq!(wrapped(0, br#"{"value":1,"#), None);
+        assert_eq!(wrapped(0, br#"{"value"}"#), None);
     }
 
     /// An Alink id's `exp-topic|…` suffix after the id's `|`, to the string's end; an event's

@@ -631,7 +631,19 @@ fn wrapped(at: usize, data: &[u8]) -> Option<Wrapped> {
     }
     let (mut value, mut time) = (None, None);
     let mut i = skip_ws(data, at + 1);
-    while data.get(i) == Some(&b'"') {
+    loop {
+        match data.get(i)? {
+            // (after a trailing comma too, which the payload's parser lets pass)
+            b'}' => {
+                return Some(Wrapped {
+                    value: value?,
+                    time,
+                    end: i + 1,
+                })
+            }
+            b'"' => {}
+            _ => return None,
+        }
         let name_len = json_value_len(&data[i..])?;
         let start = value_start(i + name_len - 1, data)?;
         match &data[i + 1..i + name_len - 1] {
@@ -640,19 +652,12 @@ fn wrapped(at: usize, data: &[u8]) -> Option<Wrapped> {
             _ => {}
         }
         i = skip_ws(data, start + json_value_len(data.get(start..)?)?);
-        match data.get(i) {
-            Some(b',') => i = skip_ws(data, i + 1),
-            Some(b'}') => {
-                return Some(Wrapped {
-                    value: value?,
-                    time,
-                    end: i + 1,
-                })
-            }
+        match data.get(i)? {
+            b',' => i = skip_ws(data, i + 1),
+            b'}' => {}
             _ => return None,
         }
     }
-    None
 }
 
 /// The first byte from `i` on in `data` that is not JSON whitespace.
@@ -1076,6 +1081,16 @@ mod tests {
         );
         assert_eq!(wrapped(0, br#"{"value":1,"#), None);
         assert_eq!(wrapped(0, br#"{"value"}"#), None);
+        assert_eq!(wrapped(0, br#"{,"value":1}"#), None);
+        assert_eq!(wrapped(0, br#"{"time":1}"#), None);
+        assert_eq!(
+            wrapped(0, br#"{"value":1,}"#),
+            Some(Wrapped {
+                value: 9,
+                time: None,
+                end: 12
+            })
+        );
     }
 
     /// An Alink id's `exp-topic|…` suffix after the id's `|`, to the string's end; an event's

@@ -30,6 +30,19 @@ def make(pk, dn, ds=None, connect=True, tsl=None, **kw):
     return lk
 
 
+def poster(pk, dn, tsl):
+    """A device with the thing model in file `tsl`, connected and subscribed to its property
+    post_reply (which frees each request id: the SDK stops posting with too many unanswered)."""
+    lk = make(pk, dn, lab.secret(pk, dn), connect=False, tsl=tsl)
+    lk.connect_async()
+    if not lk.connected.wait(10):
+        raise SystemExit(dn + ": no CONNACK")
+    time.sleep(0.3)
+    lk.subscribe_topic([("/sys/%s/%s/thing/event/property/post_reply" % (pk, dn), 1)])
+    time.sleep(0.5)
+    return lk
+
+
 def wait_for(lk, topic, timeout=5.0):
     end = time.time() + timeout
     while time.time() < end:

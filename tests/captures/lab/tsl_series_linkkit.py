@@ -11,14 +11,7 @@ PK, DN = "a1B2c3D4e5F", "lab-sensor-28"
 
 
 def main():
-    lk = lkdev.make(PK, DN, lkdev.lab.secret(PK, DN), connect=False, tsl=sys.argv[1])
-    lk.connect_async()
-    if not lk.connected.wait(10):
-        raise SystemExit(DN + ": no CONNACK")
-    time.sleep(0.3)
-    # The post_reply frees each request id (the SDK stops posting with too many unanswered).
-    lk.subscribe_topic([("/sys/%s/%s/thing/event/property/post_reply" % (PK, DN), 1)])
-    time.sleep(0.5)
+    lk = lkdev.poster(PK, DN, sys.argv[1])
     start = time.time()
     for i in range(120):
         value = round(60 + 32 * math.sin(math.pi * i / 119) + 1.5 * math.sin(i / 3), 1)

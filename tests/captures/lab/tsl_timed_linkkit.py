@@ -21,13 +21,7 @@ POSTS = [
 
 
 def main():
-    lk = lkdev.make(PK, DN, lkdev.lab.secret(PK, DN), connect=False, tsl=sys.argv[1])
-    lk.connect_async()
-    if not lk.connected.wait(10):
-        raise SystemExit(DN + ": no CONNACK")
-    time.sleep(0.3)
-    lk.subscribe_topic([("/sys/%s/%s/thing/event/property/post_reply" % (PK, DN), 1)])
-    time.sleep(0.5)
+    lk = lkdev.poster(PK, DN, sys.argv[1])
     for params in POSTS:
         rc, _ = lk.thing_post_property(params)
         if rc != 0:

@@ -437,9 +437,10 @@ fn payload_facts_point_at_their_bytes() {
         .all(|i| i.size == 0));
 }
 
-/// Properties a real SDK posts as `{"value": v, "time": ms}` (capture 40): the value points at
-/// the member `value`'s bytes, the time, shown as a date, at the milliseconds sent, and a bare
-/// property after the wrapped one still finds its own name and value.
+/// Properties a real SDK posts as `{"value": v, "time": ms}` (capture 40): the value and its
+/// numeric reading point at the member `value`'s bytes, the time, shown as a date, at the
+/// milliseconds sent, and a bare property after the wrapped one still finds its own name and
+/// value.
 #[test]
 fn timed_properties_point_at_their_bytes() {
     let h = harness();
@@ -473,6 +474,16 @@ fn timed_properties_point_at_their_bytes() {
         pairs(&[
             ("25.5", "25.5"),
             ("26.0", "26.0"),
+            ("1", "1"),
+            ("26.5", "26.5")
+        ])
+    );
+    // The numeric value is read from the value's bytes (26.0 is shown as 26).
+    assert_eq!(
+        placed("aliiot.property.value_num"),
+        pairs(&[
+            ("25.5", "25.5"),
+            ("26", "26.0"),
             ("1", "1"),
             ("26.5", "26.5")
         ])

@@ -111,6 +111,8 @@ pub struct Placer {
     item_at: Option<usize>,
     /// Where the `"time"` of the `{"value": …, "time": …}` property placed last starts.
     time_at: Option<usize>,
+    /// Where the value of the property placed last lies (its numeric value is read from it).
+    property_value: Option<(usize, usize)>,
 }
 
 /// Arrays open in a walk of JSON: for each, where its next item starts (before the `,` that
@@ -190,6 +192,7 @@ impl Placer {
         self.arrays.clear();
         self.item_at = None;
         self.time_at = None;
+        self.property_value = None;
         // The walk's root, when it is an array: its items come first.
         let Some((o, l)) = self.regions.payload else {
             return;
@@ -218,35 +221,21 @@ impl Placer {
                 let (o, l) = self.user_value.take()?;
                 return (data.get(o..o + l) == Some(text.as_bytes())).then_some((o, l));
             }
+            Hf::PropertyTime => return value_at(self.time_at.take()?, text, data, false),
+            // The property's value read as a number: the bytes of that value, when they are a
+            // JSON number (a string `"25.5"` has no numeric value).
+            Hf::PropertyValueNum => {
+                let at = self.property_value.take()?;
+                return matches!(data.get(at.0)?, b'-' | b'0'..=b'9').then_some(at);
+            }
             _ => {}
-        }
-        if hf == Hf::PropertyTime {
-            return value_at(self.time_at.take()?, text, data, false);
         }
         if is_member_value(hf) {
             self.time_at = None;
-            let at = match self.item_at.take() {
-                Some(item) => value_at(item, text, data, false),
-                None => {
-                    let start = value_start(self.name_end.take()?, data)?;
-                    match wrapped(start, data).filter(|_| hf == Hf::PropertyValue) {
-                        // `"name": {"value": …, "time": …}`, shown as its value and its time.
-                        Some(w) => {
-                            let at = value_at(w.value, text, data, false)?;
-                            self.time_at = w.time;
-                            self.names_from = match data.get(at.0) {
-                                Some(b'{' | b'[') => at.0 + 1,
-                                _ => w.end,
-                            };
-                            return Some(at);
-                        }
-                        None => value_at(start, text, data, false),
-                    }
-                }
-            }?;
-            self.names_from = names_after_value(at, data);
-            if text.ends_with(" items]") && data.get(at.0) == Some(&b'[') {
-                self.arrays.push(at.0);
+            self.property_value = None;
+            let at = self.next_value(hf, text, data)?;
+            if hf == Hf::PropertyValue {
+                self.property_value = Some(at);
             }
             return Some(at);
         }
@@ -285,6 +274,35 @@ impl Placer {
 }
 
 impl Placer {
+    /// Where a member's value shown as `text` lies: an array's item whose index was shown, or the
+    /// value after the name placed last.
+    fn next_value(&mut self, hf: Hf, text: &str, data: &[u8]) -> Option<(usize, usize)> {
+        let at = match self.item_at.take() {
+            Some(item) => value_at(item, text, data, false),
+            None => {
+                let start = value_start(self.name_end.take()?, data)?;
+                match wrapped(start, data).filter(|_| hf == Hf::PropertyValue) {
+                    // `"name": {"value": …, "time": …}`, shown as its value and its time.
+                    Some(w) => {
+                        let at = value_at(w.value, text, data, false)?;
+                        self.time_at = w.time;
+                        self.names_from = match data.get(at.0) {
+                            Some(b'{' | b'[') => at.0 + 1,
+                            _ => w.end,
+                        };
+                        return Some(at);
+                    }
+                    None => value_at(start, text, data, false),
+                }
+            }
+        }?;
+        self.names_from = names_after_value(at, data);
+        if text.ends_with(" items]") && data.get(at.0) == Some(&b'[') {
+            self.arrays.push(at.0);
+        }
+        Some(at)
+    }
+
     /// Where the key of the next user property shown as `text` lies: the first of the packet's
     /// user properties, from the one after the last placed, whose key's bytes are `text` (one
     /// that is not valid UTF-8 is shown otherwise than sent, and has no place). Its value is
@@ -766,7 +784,7 @@ pub fn from_packet(hf: Hf) -> bool {
         || is_member_value(hf)
         || matches!(
             hf,
-            Hf::UserPropertyKey | Hf::UserPropertyValue | Hf::PropertyTime
+            Hf::UserPropertyKey | Hf::UserPropertyValue | Hf::PropertyTime | Hf::PropertyValueNum
         )
 }
 
@@ -1048,6 +1066,8 @@ mod tests {
             p.place(Hf::PropertyValue, "on", &data),
             Some((at("on\""), 2))
         );
+        // A string has no numeric value in the packet.
+        assert_eq!(p.place(Hf::PropertyValueNum, "", &data), None);
         assert_eq!(
             p.place(Hf::PropertyTime, "1524448722000", &data),
             Some((at("1524448722000"), 13))
@@ -1067,6 +1087,12 @@ mod tests {
             p.place(Hf::PropertyValue, "25.50", &data),
             Some((at("25.50"), 5))
         );
+        // Its numeric value is read from the same bytes, once.
+        assert_eq!(
+            p.place(Hf::PropertyValueNum, "", &data),
+            Some((at("25.50"), 5))
+        );
+        assert_eq!(p.place(Hf::PropertyValueNum, "", &data), None);
         // No time sent: none placed.
         assert_eq!(p.place(Hf::PropertyTime, "1524448722000", &data), None);
         // An object without a `value` is a struct, shown whole.

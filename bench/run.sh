@@ -16,7 +16,10 @@
 # median wall time, peak RSS and CPU time (/usr/bin/time %e %M %U+%S) are kept, and the ratio is
 # the median of the paired runs' ratios (each aliiot run over the no-plugin run next to it, which
 # cancels the machine's slow drifts in speed).
-# Env: BENCH_OUT (report path, default <repo>/BENCHMARKS.md), BENCH_REPS.
+# Env: BENCH_OUT (report path, default <repo>/BENCHMARKS.md), BENCH_REPS, BENCH_ROOT (a Debian
+# tree, such as make compat's, whose tshark is measured instead of this machine's: tshark runs in
+# it with chroot as nobody, the plugin must be built for its Wireshark, and the captures are
+# copied into it; needs root), BENCH_NO_DISABLED (1: no disabled variant at any size).
 set -euo pipefail
 
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -34,7 +37,14 @@ REPO=$(cd "$BENCH/.." && pwd)
 OUT=${BENCH_OUT:-$REPO/BENCHMARKS.md}
 
 # --- tools -------------------------------------------------------------------------------------
-command -v tshark >/dev/null || die "tshark is not installed (apt-get install tshark)"
+ROOT=${BENCH_ROOT:-}
+if [ -n "$ROOT" ]; then
+    ROOT=$(readlink -f "$ROOT")
+    [ "$(id -u)" = 0 ] || die "BENCH_ROOT needs root (chroot)"
+    [ -x "$ROOT/usr/bin/tshark" ] || die "no tshark in $ROOT"
+else
+    command -v tshark >/dev/null || die "tshark is not installed (apt-get install tshark)"
+fi
 command -v python3 >/dev/null || die "python3 is not installed"
 if [ ! -x /usr/bin/time ]; then
     [ "$(id -u)" = 0 ] || die "/usr/bin/time is missing: apt-get install time"
@@ -46,28 +56,37 @@ if [ "$(id -u)" = 0 ]; then
     AS_ROOT=1   # root's Wireshark ignores personal plugin folders: run tshark as nobody
     command -v setpriv >/dev/null || die "setpriv is missing (util-linux)"
 fi
-if command -v pkg-config >/dev/null && pkg-config --exists wireshark; then
+# tshark_version: the first line of the measured tshark's --version.
+tshark_version() {
+    if [ -n "$ROOT" ]; then chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin tshark --version 2>/dev/null | head -1
+    else tshark --version 2>/dev/null | head -1; fi
+}
+if [ -z "$ROOT" ] && command -v pkg-config >/dev/null && pkg-config --exists wireshark; then
     SERIES=$(pkg-config --modversion wireshark | cut -d. -f1,2)
 else
-    SERIES=$(tshark --version | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
+    SERIES=$(tshark_version | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
 fi
 [ -n "$SERIES" ] || die "cannot tell the Wireshark series (X.Y)"
 
 # --- private plugin folders ------------------------------------------------------------------
-TMP=$(mktemp -d /tmp/aliiot-bench.XXXXXX)
+# TMP as this script sees it; IN as tshark sees it (inside BENCH_ROOT, when set).
+mkdir -p "$ROOT/tmp"
+TMP=$(mktemp -d "$ROOT/tmp/aliiot-bench.XXXXXX")
+IN=${TMP#"$ROOT"}
 trap 'rm -rf "$TMP"' EXIT
-mkdir -p "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan" "$TMP/home-none" "$TMP/no-global-plugins"
+mkdir -p "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan" "$TMP/home-none" "$TMP/no-global-plugins" "$TMP/cap"
 cp "$PLUGIN" "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan/aliiot.so"
 chmod -R a+rX "$TMP"
 
 # variant <aliiot|stock|none>: sets CMD to the command that runs tshark in that variant
 variant() {
-    local home=$TMP/home-aliiot extra=()
-    [ "$1" = none ] && home=$TMP/home-none
+    local home=$IN/home-aliiot extra=()
+    [ "$1" = none ] && home=$IN/home-none
     [ "$1" = stock ] && extra=(--disable-protocol aliiot)
-    CMD=(env -u WIRESHARK_CONFIG_DIR HOME="$home" WIRESHARK_PLUGIN_DIR="$TMP/no-global-plugins"
+    CMD=(env -u WIRESHARK_CONFIG_DIR HOME="$home" WIRESHARK_PLUGIN_DIR="$IN/no-global-plugins"
          LC_ALL=C.UTF-8 TZ=UTC tshark "${extra[@]}")
-    if [ $AS_ROOT = 1 ]; then CMD=(setpriv --reuid=65534 --regid=65534 --clear-groups "${CMD[@]}"); fi
+    if [ -n "$ROOT" ]; then CMD=(chroot --userspec=65534:65534 "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin "${CMD[@]}")
+    elif [ $AS_ROOT = 1 ]; then CMD=(setpriv --reuid=65534 --regid=65534 --clear-groups "${CMD[@]}"); fi
 }
 ts() { variant "$1"; shift; "${CMD[@]}" "$@"; }
 
@@ -112,11 +131,19 @@ for n in "${SIZES[@]}"; do
         xs+=("$long")
     fi
     for x in "${xs[@]}"; do
+        if [ -n "$ROOT" ]; then   # a copy inside the tree (a hard link where the file system allows)
+            ln -f "$x" "$TMP/cap/" 2>/dev/null || cp "$x" "$TMP/cap/"
+            chmod a+r "$TMP/cap/$(basename "$x")"
+            continue
+        fi
         if [ $AS_ROOT = 1 ] && ! setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$x"; then
             die "user nobody cannot read $x (make the folders on its path world-readable)"
         fi
     done
 done
+
+# at <capture>: its path as tshark sees it.
+at() { if [ -n "$ROOT" ]; then echo "$IN/cap/$(basename "$1")"; else echo "$1"; fi; }
 
 # --- measurements ------------------------------------------------------------------------------
 MODES=(read iostat filter fields twopass tree nomqtt-read nomqtt-iostat nomqtt-twopass twopass-long)
@@ -139,7 +166,11 @@ VARIANTS=(aliiot none stock)
 # The variants run at size $1: disabled (stock) is left out at the largest size, where one run
 # of the three costs as much as two more aliiot/no-plugin pairs, which the target's median needs
 # more on this noisy machine (one run can stray by a quarter).
-variants_at() { if [ "$1" = "$LARGEST" ] && [ ${#SIZES[@]} -gt 1 ]; then echo aliiot none; else echo "${VARIANTS[@]}"; fi; }
+# BENCH_NO_DISABLED=1 leaves it out at every size.
+variants_at() {
+    if [ -n "${BENCH_NO_DISABLED:-}" ] || { [ "$1" = "$LARGEST" ] && [ ${#SIZES[@]} -gt 1 ]; }; then echo aliiot none
+    else echo "${VARIANTS[@]}"; fi
+}
 RESULTS=$TMP/results.tsv   # size mode variant wall_s rss_kb cpu_s paired_ratio lowest highest
 : >"$RESULTS"
 
@@ -165,17 +196,17 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else pr
 
 START=$(date +%s)
 for n in "${SIZES[@]}"; do
-    f=$BENCH/out/$(label "$n").pcap
-    off=${f%.pcap}-nomqtt.pcap
-    pk=$(meta "${f%.pcap}.json" sample_product_key)
+    F=$BENCH/out/$(label "$n").pcap
+    pk=$(meta "${F%.pcap}.json" sample_product_key)
+    f=$(at "$F") off=$(at "${F%.pcap}-nomqtt.pcap") long=$(at "${F%.pcap}-long.pcap")
     reps=$(reps_at "$n")
     read -ra vs <<<"$(variants_at "$n")"
     filter_aliiot="aliiot.product_key == \"$pk\""
     filter_none="mqtt.username contains \"&$pk\""
     if ts stock -n -c 1 -r "$f" -Y "$filter_aliiot" >/dev/null 2>&1; then filter_stock=$filter_aliiot
     else filter_stock=$filter_none; fi
-    echo "$n: $(label "$n").pcap, $(stat -c %s "$f") bytes, $reps run(s) per measurement" >&2
-    cat "$f" "$off" "${f%.pcap}-long.pcap" >/dev/null 2>&1 || true   # warm the page cache
+    echo "$n: $(label "$n").pcap, $(stat -c %s "$F") bytes, $reps run(s) per measurement" >&2
+    cat "$F" "${F%.pcap}-nomqtt.pcap" "${F%.pcap}-long.pcap" >/dev/null 2>&1 || true   # warm the page cache
     for m in "${MODES[@]}"; do
         [ "$m" = twopass-long ] && [ "$n" != "$LARGEST" ] && continue
         rm -f "$TMP"/m.*
@@ -192,7 +223,7 @@ for n in "${SIZES[@]}"; do
                 nomqtt-read) a=(-n -r "$off") ;;
                 nomqtt-iostat) a=(-n -q -r "$off" -z io,stat,0) ;;
                 nomqtt-twopass) a=(-n -2 -r "$off") ;;
-                twopass-long) a=(-n -2 -r "${f%.pcap}-long.pcap") ;;
+                twopass-long) a=(-n -2 -r "$long") ;;
                 esac
                 measure "$v" "${a[@]}"
             done
@@ -223,7 +254,8 @@ commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit (dirty)"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 ram=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
-os=$( . /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}")
+os=$( . "$ROOT/etc/os-release" 2>/dev/null && echo "${PRETTY_NAME:-unknown}")
+[ -z "$ROOT" ] || os="$os (a tree of its own, tshark run in it with chroot: $ROOT)"
 
 report() {
     echo "# aliiot benchmarks"
@@ -234,7 +266,7 @@ report() {
     echo "|---|---|"
     echo "| machine | $cpu, $(nproc) cores, $ram RAM; load average at the end $(cut -d' ' -f1-3 /proc/loadavg) |"
     echo "| OS | $os, Linux $(uname -r) |"
-    echo "| tshark | $(tshark --version 2>/dev/null | head -1) |"
+    echo "| tshark | $(tshark_version) |"
     echo "| plugin | \`$(basename "$PLUGIN")\` (sha256 $(sha256sum "$PLUGIN" | cut -c1-12)), tree at commit $commit |"
     echo "| runs | $(for n in "${SIZES[@]}"; do printf '%s at %s frames, ' "$(reps_at "$n")" "$n"; done)medians kept; aliiot, no-plugin and disabled alternate on the same file (disabled: $(variants_at "$LARGEST" | grep -q stock && echo "every size" || echo "below $LARGEST frames only")), page cache warm |"
     echo

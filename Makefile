@@ -10,7 +10,7 @@ CAPTURE := tests/captures/01-aliyun-iot-mqtt-basic.pcapng
 # The tutorial device's secret from tests/captures/manifest.json (made-up lab credentials).
 SECRET  := uat:aliiot_device_secrets:"a1B2c3D4e5F","lab-sensor-01","3f1d0c9e8b7a6d5c4b3a29180f7e6d01"
 
-.PHONY: all deps build test run install uninstall install-profile deb compat docs gui-check fuzz fuzz-captures valgrind bench bench-instructions bench-core clean
+.PHONY: all deps build test run install uninstall install-profile deb compat docs gui-check fuzz fuzz-captures valgrind bench bench-compat bench-instructions bench-core clean
 
 all: build
 
@@ -92,6 +92,16 @@ bench: build
 	      bench/instructions.sh $(PLUGIN) $(INSTR_FRAMES); } >> BENCHMARKS.md; fi
 	@{ echo; echo "## The core alone (\`make bench-core\`)"; echo; echo '```'; \
 	   $(CARGO) bench --locked --no-default-features --bench core 2>/dev/null; echo '```'; } >> BENCHMARKS.md
+	@if [ "$$(id -u)" = 0 ] && [ -x "$(COMPAT_DIR)/trixie/usr/bin/tshark" ] && [ -x "$(COMPAT_DIR)/sid/usr/bin/tshark" ]; then \
+	    ALIIOT_COMPAT_DIR=$(COMPAT_DIR) bench/compat.sh $(COMPAT_BENCH_FRAMES) >/dev/null; \
+	else echo "make bench: no Wireshark 4.4/4.6 section (needs root and make compat's trees; then make bench-compat)"; fi
+
+# make bench's measurements with Wireshark 4.4 and 4.6 in make compat's Debian trees (made when
+# missing), at $(COMPAT_BENCH_FRAMES) frames; writes BENCHMARKS.md's last section. Needs root.
+COMPAT_DIR ?= $(or $(ALIIOT_COMPAT_DIR),/var/cache/aliiot-compat)
+COMPAT_BENCH_FRAMES ?= 1000000
+bench-compat: deps
+	ALIIOT_COMPAT_DIR=$(COMPAT_DIR) bench/compat.sh $(COMPAT_BENCH_FRAMES)
 
 # Instruction counts (callgrind) per mode against tshark without the plugin: repeatable where
 # wall time is not (shared or virtual machines). INSTR_FRAMES generated frames.

@@ -4,7 +4,9 @@
 # then builds the Debian package for that Wireshark and checks it (packaging/deb-check.sh:
 # lintian, dpkg -i, tshark -G plugins, dpkg -r); the packages are copied to packaging/out/.
 #
-#   tests/compat.sh [suite...]        default: trixie sid
+#   tests/compat.sh [suite...]          default: trixie sid
+#   tests/compat.sh --build [suite...]  only build the plugin in each tree (for bench/compat.sh):
+#                                       $ALIIOT_COMPAT_DIR/target-<suite>/release/libaliiot.so
 #
 # Trees are cached outside the repository, in $ALIIOT_COMPAT_DIR (default /var/cache/aliiot-compat),
 # and created when missing. The host's Rust toolchain and cargo registry are bind-mounted into the
@@ -15,6 +17,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cache=${ALIIOT_COMPAT_DIR:-/var/cache/aliiot-compat}
 mirror=${ALIIOT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+build_only=0
+if [ "${1:-}" = --build ]; then build_only=1; shift; fi
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(trixie sid)
 pkgs="tshark wireshark-dev libclang-dev gcc libc6-dev pkg-config make ca-certificates util-linux python3 binutils lintian"
@@ -88,6 +92,14 @@ run_suite() {
   local ver
   ver=$(chroot "$root" pkg-config --modversion wireshark)
   echo "compat: $suite — Wireshark $ver"
+  if [ $build_only = 1 ]; then
+    chroot "$root" /usr/bin/env -i PATH=/opt/cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+      RUSTUP_HOME=/opt/rustup CARGO_HOME=/opt/cargo CARGO_TARGET_DIR=/opt/target \
+      bash -c 'cd /src/aliiot && cargo build --release --locked --quiet'
+    cleanup
+    mounted=()
+    return 0
+  fi
   chroot "$root" /usr/bin/env -i PATH=/opt/cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
     RUSTUP_HOME=/opt/rustup CARGO_HOME=/opt/cargo CARGO_TARGET_DIR=/opt/target \
     ALIIOT_TEST_TARGET_DIR=/opt/target ${CI:+CI=$CI} \

@@ -97,9 +97,10 @@ bench: build
 	else echo "make bench: no Wireshark 4.4/4.6 section (needs root and make compat's trees; then make bench-compat)"; fi
 
 # make bench's measurements with Wireshark 4.4 and 4.6 in make compat's Debian trees (made when
-# missing), at $(COMPAT_BENCH_FRAMES) frames; writes BENCHMARKS.md's last section. Needs root.
+# missing), at $(COMPAT_BENCH_FRAMES) frames (two sizes split aliiot's memory per packet and per
+# connection); writes BENCHMARKS.md's last section. Needs root.
 COMPAT_DIR ?= $(or $(ALIIOT_COMPAT_DIR),/var/cache/aliiot-compat)
-COMPAT_BENCH_FRAMES ?= 1000000
+COMPAT_BENCH_FRAMES ?= 100000 1000000
 bench-compat: deps
 	ALIIOT_COMPAT_DIR=$(COMPAT_DIR) bench/compat.sh $(COMPAT_BENCH_FRAMES)
 

@@ -4,6 +4,12 @@
 //! text between that first `|` and the last `|`, so values may themselves contain `|`
 //! (`lan=JS|WX`). Items are split on `,`, trimmed (SDKs send newlines and spaces), empty items are
 //! skipped and keys compare case-insensitively (`authType` / `authtype`).
+//!
+//! A parsed client id keeps its text once and every part as a place in it: a login is described
+//! on every pass that shows it, so parsing makes two allocations (the text, the parameter list)
+//! whatever the number of parameters.
+
+use std::ops::Range;
 
 /// At most this many parameters are kept; the rest are counted, so a hostile client id with
 /// thousands of items costs bounded work and memory.
@@ -12,10 +18,11 @@ pub const MAX_PARAMS: usize = 64;
 /// The timestamp value the C, Link and Go SDKs send on every login (2050-01-01T00:00:00Z in ms).
 pub const FIXED_SDK_TIMESTAMP: u64 = 2_524_608_000_000;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Param {
-    pub key: String,
-    pub value: String,
+/// One `key=value` item of the parameter list, trimmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,32 +72,42 @@ pub enum ClientIdIssue {
     TooManyParams(usize),
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientId {
-    pub prefix: String,
-    /// Whether a `|…|` parameter section was found.
-    pub has_params: bool,
-    /// Every parameter in order, known or not (bounded by [`MAX_PARAMS`]).
-    pub params: Vec<Param>,
-    pub issues: Vec<ClientIdIssue>,
-    pub securemode: Option<i32>,
-    pub signmethod: Option<String>,
-    pub timestamp: Option<Timestamp>,
-    pub sdk_version: Option<String>,
-    pub sdk_language: Option<String>,
-    pub ext: Option<u32>,
-    pub gw: Option<u32>,
-    pub auth_type: Option<String>,
-    pub random: Option<String>,
-    pub instance_id: Option<String>,
+/// A place in the client id's text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct At {
+    start: u32,
+    end: u32,
 }
 
-/// The value of the first parameter with `key`, compared case-insensitively.
-fn find_param<'a>(params: &'a [Param], key: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|p| p.key.eq_ignore_ascii_case(key))
-        .map(|p| p.value.as_str())
+impl At {
+    /// `part`, a subslice of `whole`.
+    fn of(whole: &str, part: &str) -> At {
+        let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+        At {
+            start: start as u32,
+            end: (start + part.len()) as u32,
+        }
+    }
+    fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientId {
+    text: Box<str>,
+    prefix: At,
+    /// Whether a `|…|` parameter section was found.
+    pub has_params: bool,
+    /// Every parameter in order, known or not (bounded by [`MAX_PARAMS`]): key, value.
+    params: Vec<(At, At)>,
+    /// For each of [`KNOWN_KEYS`], the value of its first parameter.
+    known: [Option<At>; KNOWN_KEYS.len()],
+    pub issues: Vec<ClientIdIssue>,
+    pub securemode: Option<i32>,
+    pub timestamp: Option<Timestamp>,
+    pub ext: Option<u32>,
+    pub gw: Option<u32>,
 }
 
 /// Keys aliiot shows as named fields; every other key is shown as a generic pair.
@@ -106,6 +123,18 @@ pub const KNOWN_KEYS: &[&str] = &[
     "random",
     "instanceid",
 ];
+
+// Where each named key is in KNOWN_KEYS.
+const SECUREMODE: usize = 0;
+const SIGNMETHOD: usize = 1;
+const TIMESTAMP: usize = 2;
+const SDK_VERSION: usize = 3;
+const SDK_LANGUAGE: usize = 4;
+const EXT: usize = 5;
+const GW: usize = 6;
+const AUTH_TYPE: usize = 7;
+const RANDOM: usize = 8;
+const INSTANCE_ID: usize = 9;
 
 pub fn is_known_key(key: &str) -> bool {
     KNOWN_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
@@ -129,131 +158,170 @@ const KNOWN_SIGN_METHODS: &[&str] = &["hmacsha1", "hmacsha256", "hmacmd5", "sha2
 impl ClientId {
     /// Parses a client id. Never fails: whatever is odd is recorded in `issues`.
     pub fn parse(raw: &str) -> ClientId {
+        let text: Box<str> = raw.into();
         let mut cid = ClientId::default();
-        let (prefix, list) = match (raw.find('|'), raw.rfind('|')) {
+        // Split on ASCII bytes (never inside a character): memchr rather than str's searchers.
+        let (first, last) = (
+            memchr::memchr(b'|', text.as_bytes()),
+            memchr::memrchr(b'|', text.as_bytes()),
+        );
+        let (prefix, list) = match (first, last) {
             (Some(first), Some(last)) if last > first => {
-                (&raw[..first], Some(&raw[first + 1..last]))
+                (&text[..first], Some(&text[first + 1..last]))
             }
             (Some(first), _) => {
                 cid.issues.push(ClientIdIssue::Unterminated);
-                (&raw[..first], Some(&raw[first + 1..]))
+                (&text[..first], Some(&text[first + 1..]))
             }
             _ => {
                 cid.issues.push(ClientIdIssue::NoParams);
-                (raw, None)
+                (&text[..], None)
             }
         };
-        cid.prefix = prefix.to_string();
-        let prefix_chars = prefix.chars().count();
-        if prefix_chars > 64 {
-            cid.issues.push(ClientIdIssue::PrefixTooLong(prefix_chars));
-        }
-        let Some(list) = list else { return cid };
-        cid.has_params = true;
-        if list.contains("\\,") {
-            cid.issues.push(ClientIdIssue::EscapedCommas);
-        }
-        let mut dropped = 0usize;
-        for item in list.split(',') {
-            let item = item.trim();
-            if item.is_empty() {
-                continue;
+        cid.prefix = At::of(&text, prefix);
+        // Characters, counted only when the bytes could be more than 64 of them.
+        if prefix.len() > 64 {
+            let prefix_chars = prefix.chars().count();
+            if prefix_chars > 64 {
+                cid.issues.push(ClientIdIssue::PrefixTooLong(prefix_chars));
             }
-            if cid.params.len() >= MAX_PARAMS {
-                dropped += 1;
-                continue;
+        }
+        if let Some(list) = list {
+            cid.has_params = true;
+            if list.contains("\\,") {
+                cid.issues.push(ClientIdIssue::EscapedCommas);
             }
-            let (key, value) = match item.split_once('=') {
-                Some((k, v)) => (k.trim(), v.trim()),
-                None => {
-                    cid.issues
-                        .push(ClientIdIssue::ItemWithoutEquals(truncate(item, 40)));
-                    (item, "")
+            // Room for the parameters the SDKs send (up to 8) without growing.
+            cid.params.reserve_exact(8);
+            let mut dropped = 0usize;
+            let mut from = 0;
+            for end in memchr::memchr_iter(b',', list.as_bytes()).chain([list.len()]) {
+                let item = list[from..end].trim();
+                from = end + 1;
+                if item.is_empty() {
+                    continue;
                 }
-            };
-            cid.params.push(Param {
-                key: key.to_string(),
-                value: value.to_string(),
-            });
+                if cid.params.len() >= MAX_PARAMS {
+                    dropped += 1;
+                    continue;
+                }
+                let (key, value) = match memchr::memchr(b'=', item.as_bytes()) {
+                    Some(eq) => (item[..eq].trim(), item[eq + 1..].trim()),
+                    None => {
+                        cid.issues
+                            .push(ClientIdIssue::ItemWithoutEquals(truncate(item, 40)));
+                        (item, "")
+                    }
+                };
+                let value = At::of(&text, value);
+                if let Some(k) = KNOWN_KEYS.iter().position(|k| k.eq_ignore_ascii_case(key)) {
+                    cid.known[k].get_or_insert(value);
+                }
+                cid.params.push((At::of(&text, key), value));
+            }
+            if dropped > 0 {
+                cid.issues.push(ClientIdIssue::TooManyParams(dropped));
+            }
         }
-        if dropped > 0 {
-            cid.issues.push(ClientIdIssue::TooManyParams(dropped));
-        }
+        cid.text = text;
         cid.interpret();
         cid
     }
 
-    /// The value of a parameter, by case-insensitive key (the first occurrence).
-    pub fn get(&self, key: &str) -> Option<&str> {
-        find_param(&self.params, key)
+    /// The text before the first `|`.
+    pub fn prefix(&self) -> &str {
+        &self.text[self.prefix.range()]
     }
 
+    /// Every parameter in order, known or not (bounded by [`MAX_PARAMS`]).
+    pub fn params(&self) -> impl Iterator<Item = Param<'_>> {
+        self.params.iter().map(|(k, v)| Param {
+            key: &self.text[k.range()],
+            value: &self.text[v.range()],
+        })
+    }
+
+    /// The value of a parameter, by case-insensitive key (the first occurrence).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.params()
+            .find(|p| p.key.eq_ignore_ascii_case(key))
+            .map(|p| p.value)
+    }
+
+    /// The value of the first parameter named `KNOWN_KEYS[k]`.
+    fn known(&self, k: usize) -> Option<&str> {
+        self.known[k].map(|v| &self.text[v.range()])
+    }
+    pub fn signmethod(&self) -> Option<&str> {
+        self.known(SIGNMETHOD)
+    }
+    pub fn sdk_version(&self) -> Option<&str> {
+        self.known(SDK_VERSION)
+    }
+    pub fn sdk_language(&self) -> Option<&str> {
+        self.known(SDK_LANGUAGE)
+    }
+    pub fn auth_type(&self) -> Option<&str> {
+        self.known(AUTH_TYPE)
+    }
+    pub fn random(&self) -> Option<&str> {
+        self.known(RANDOM)
+    }
+    pub fn instance_id(&self) -> Option<&str> {
+        self.known(INSTANCE_ID)
+    }
+
+    /// The parsed values and the issues of the known parameters.
     fn interpret(&mut self) {
-        let params = std::mem::take(&mut self.params);
-        let get = |key: &str| find_param(&params, key);
-        if let Some(v) = get("securemode") {
-            match v.parse::<i32>() {
-                Ok(m) => {
-                    self.securemode = Some(m);
-                    if !is_known_securemode(m) {
-                        self.issues
-                            .push(ClientIdIssue::UnknownSecureMode(v.to_string()));
-                    }
+        let mut issues = Vec::new();
+        let securemode = self.known(SECUREMODE).and_then(|v| match v.parse::<i32>() {
+            Ok(m) => {
+                if !is_known_securemode(m) {
+                    issues.push(ClientIdIssue::UnknownSecureMode(v.to_string()));
                 }
-                Err(_) => self
-                    .issues
-                    .push(ClientIdIssue::UnknownSecureMode(truncate(v, 40))),
+                Some(m)
+            }
+            Err(_) => {
+                issues.push(ClientIdIssue::UnknownSecureMode(truncate(v, 40)));
+                None
+            }
+        });
+        if let Some(v) = self.signmethod() {
+            if !KNOWN_SIGN_METHODS.iter().any(|m| m.eq_ignore_ascii_case(v)) {
+                issues.push(ClientIdIssue::UnknownSignMethod(truncate(v, 40)));
             }
         }
-        if let Some(v) = get("signmethod") {
-            if !KNOWN_SIGN_METHODS.contains(&v.to_ascii_lowercase().as_str()) {
-                self.issues
-                    .push(ClientIdIssue::UnknownSignMethod(truncate(v, 40)));
+        let timestamp = self.known(TIMESTAMP).and_then(|v| {
+            let t = parse_timestamp(v);
+            if t.is_none() {
+                issues.push(ClientIdIssue::BadTimestamp(truncate(v, 40)));
             }
-            self.signmethod = Some(v.to_string());
-        }
-        if let Some(v) = get("timestamp") {
-            match parse_timestamp(v) {
-                Some(t) => self.timestamp = Some(t),
-                None => self
-                    .issues
-                    .push(ClientIdIssue::BadTimestamp(truncate(v, 40))),
-            }
-        }
-        self.sdk_version = get("_v").map(str::to_string);
-        self.sdk_language = get("lan").map(str::to_string);
-        self.ext = get("ext").and_then(|v| v.parse().ok());
-        self.gw = get("gw").and_then(|v| v.parse().ok());
-        self.auth_type = get("authtype").map(str::to_string);
-        self.random = get("random").map(str::to_string);
-        self.instance_id = get("instanceid").map(str::to_string);
-        self.params = params;
+            t
+        });
+        let ext = self.known(EXT).and_then(|v| v.parse().ok());
+        let gw = self.known(GW).and_then(|v| v.parse().ok());
+        (self.securemode, self.timestamp, self.ext, self.gw) = (securemode, timestamp, ext, gw);
+        self.issues.append(&mut issues);
     }
 
     /// True when the client id declares one of the dynamic-registration logins, which are signed
     /// with the product secret (reference §3.1).
     pub fn is_dynamic_registration(&self) -> bool {
-        matches!(
-            self.auth_type
-                .as_deref()
-                .map(str::to_ascii_lowercase)
-                .as_deref(),
-            Some("register" | "regnwl")
-        )
+        self.auth_type()
+            .is_some_and(|a| a.eq_ignore_ascii_case("register") || a.eq_ignore_ascii_case("regnwl"))
     }
 
     /// True when the password is a token rather than an HMAC sign: `authType=connwl` after
     /// regnwl, or securemode -1 (iotToken from the HTTPS guider).
     pub fn uses_token(&self) -> bool {
-        self.auth_type
-            .as_deref()
+        self.auth_type()
             .is_some_and(|a| a.eq_ignore_ascii_case("connwl"))
             || self.securemode == Some(-1)
     }
 
     /// Parameters shown as generic key/value pairs (keys without a named field).
-    pub fn other_params(&self) -> impl Iterator<Item = &Param> {
-        self.params.iter().filter(|p| !is_known_key(&p.key))
+    pub fn other_params(&self) -> impl Iterator<Item = Param<'_>> {
+        self.params().filter(|p| !is_known_key(p.key))
     }
 }
 
@@ -292,10 +360,10 @@ mod tests {
         let c = ClientId::parse(
             "a1B2c3D4e5F&lab-sensor-02|securemode=3,signmethod=hmacsha1,timestamp=1733000000123,lan=NodeJS,_v=1.2.8|",
         );
-        assert_eq!(c.prefix, "a1B2c3D4e5F&lab-sensor-02");
+        assert_eq!(c.prefix(), "a1B2c3D4e5F&lab-sensor-02");
         assert!(c.has_params);
         assert_eq!(c.securemode, Some(3));
-        assert_eq!(c.signmethod.as_deref(), Some("hmacsha1"));
+        assert_eq!(c.signmethod(), Some("hmacsha1"));
         assert_eq!(
             c.timestamp,
             Some(Timestamp {
@@ -304,8 +372,8 @@ mod tests {
             })
         );
         assert_eq!(c.timestamp.unwrap().to_unix(), (1733000000, 123_000_000));
-        assert_eq!(c.sdk_language.as_deref(), Some("NodeJS"));
-        assert_eq!(c.sdk_version.as_deref(), Some("1.2.8"));
+        assert_eq!(c.sdk_language(), Some("NodeJS"));
+        assert_eq!(c.sdk_version(), Some("1.2.8"));
         assert!(c.issues.is_empty(), "{:?}", c.issues);
         assert_eq!(c.other_params().count(), 0);
     }
@@ -313,10 +381,10 @@ mod tests {
     #[test]
     fn value_may_contain_pipe() {
         let c = ClientId::parse("pk&dn|securemode=2,lan=JS|WX,_v=1.2.8|");
-        assert_eq!(c.sdk_language.as_deref(), Some("JS|WX"));
-        assert_eq!(c.sdk_version.as_deref(), Some("1.2.8"));
+        assert_eq!(c.sdk_language(), Some("JS|WX"));
+        assert_eq!(c.sdk_version(), Some("1.2.8"));
         let c = ClientId::parse("pk&dn|lan=JS|Broswer ,securemode=2|");
-        assert_eq!(c.sdk_language.as_deref(), Some("JS|Broswer"));
+        assert_eq!(c.sdk_language(), Some("JS|Broswer"));
     }
 
     #[test]
@@ -324,14 +392,11 @@ mod tests {
         let c = ClientId::parse(
             "|timestamp=2524608000000,_ss=1,securemode=2,signmethod=hmacsha256,ext=3,|",
         );
-        assert_eq!(c.prefix, "");
+        assert_eq!(c.prefix(), "");
         assert_eq!(c.ext, Some(3));
         assert_eq!(c.timestamp.unwrap().unit, TimestampUnit::FixedSdk);
         assert_eq!(c.timestamp.unwrap().to_unix(), (2524608000, 0));
-        assert_eq!(
-            c.other_params().map(|p| p.key.as_str()).collect::<Vec<_>>(),
-            ["_ss"]
-        );
+        assert_eq!(c.other_params().map(|p| p.key).collect::<Vec<_>>(), ["_ss"]);
         assert!(c.issues.is_empty());
     }
 
@@ -341,7 +406,7 @@ mod tests {
             "pk&dn_aliyun-iot-device-sdk-js|securemode=2,\n        signmethod=hmacsha1,\n        timestamp=1700000000000|",
         );
         assert_eq!(c.securemode, Some(2));
-        assert_eq!(c.signmethod.as_deref(), Some("hmacsha1"));
+        assert_eq!(c.signmethod(), Some("hmacsha1"));
         assert_eq!(c.timestamp.unwrap().raw, 1700000000000);
     }
 
@@ -349,13 +414,41 @@ mod tests {
     fn negative_securemode_and_case_insensitive_keys() {
         let c = ClientId::parse("cid|authType=connwl,securemode=-2,_ss=1,ext=3,_v=sdk-c-4.2.0|");
         assert_eq!(c.securemode, Some(-2));
-        assert_eq!(c.auth_type.as_deref(), Some("connwl"));
+        assert_eq!(c.auth_type(), Some("connwl"));
         assert!(c.uses_token());
         let c = ClientId::parse(
             "dn.pk|random=3735928559,AUTHTYPE=register,securemode=2,signmethod=hmacsha256|",
         );
         assert!(c.is_dynamic_registration());
-        assert_eq!(c.random.as_deref(), Some("3735928559"));
+        assert_eq!(c.random(), Some("3735928559"));
+    }
+
+    #[test]
+    fn known_key_positions() {
+        let named = [
+            (SECUREMODE, "securemode"),
+            (SIGNMETHOD, "signmethod"),
+            (TIMESTAMP, "timestamp"),
+            (SDK_VERSION, "_v"),
+            (SDK_LANGUAGE, "lan"),
+            (EXT, "ext"),
+            (GW, "gw"),
+            (AUTH_TYPE, "authtype"),
+            (RANDOM, "random"),
+            (INSTANCE_ID, "instanceid"),
+        ];
+        for (at, key) in named {
+            assert_eq!(KNOWN_KEYS[at], key);
+        }
+        // The first of a repeated key is the one read, as `get` reads it.
+        let c = ClientId::parse("x|lan=C,LAN=Go,_v=1,instanceId=i-1,random=7|");
+        assert_eq!(c.sdk_language(), Some("C"));
+        assert_eq!(c.get("lan"), Some("C"));
+        assert_eq!(
+            (c.sdk_version(), c.instance_id(), c.random()),
+            (Some("1"), Some("i-1"), Some("7"))
+        );
+        assert_eq!(c.signmethod(), None);
     }
 
     #[test]
@@ -373,7 +466,7 @@ mod tests {
         let c = ClientId::parse("a1B2c3D4e5F&lab-sensor-06");
         assert_eq!(c.issues, [ClientIdIssue::NoParams]);
         assert!(!c.has_params);
-        assert_eq!(c.prefix, "a1B2c3D4e5F&lab-sensor-06");
+        assert_eq!(c.prefix(), "a1B2c3D4e5F&lab-sensor-06");
 
         let c = ClientId::parse("x|securemode=3\\,signmethod=hmacsha1\\,timestamp=789|");
         assert!(c.issues.contains(&ClientIdIssue::EscapedCommas));
@@ -412,7 +505,7 @@ mod tests {
         }
         s.push('|');
         let c = ClientId::parse(&s);
-        assert_eq!(c.params.len(), MAX_PARAMS);
+        assert_eq!(c.params().count(), MAX_PARAMS);
         assert!(c
             .issues
             .contains(&ClientIdIssue::TooManyParams(5000 - MAX_PARAMS)));
@@ -422,7 +515,7 @@ mod tests {
     fn huge_client_id() {
         let s = "a".repeat(65_535);
         let c = ClientId::parse(&s);
-        assert_eq!(c.prefix.len(), 65_535);
+        assert_eq!(c.prefix().len(), 65_535);
         assert!(c.issues.contains(&ClientIdIssue::PrefixTooLong(65_535)));
     }
 }

@@ -804,11 +804,11 @@ fn first_clause(s: &str) -> &str {
 fn render_client_id(login: &super::session::Login, sink: &mut dyn Sink) {
     let c = &login.client_id;
     sink.push_text(Ett::ClientId, "Client id");
-    sink.field(Hf::ClientIdPrefix, Value::Str(&c.prefix));
+    sink.field(Hf::ClientIdPrefix, Value::Str(c.prefix()));
     if let Some(m) = c.securemode {
         sink.field(Hf::SecureMode, Value::I32(m));
     }
-    if let Some(m) = &c.signmethod {
+    if let Some(m) = c.signmethod() {
         sink.field(Hf::SignMethod, Value::Str(m));
     }
     if let Some(t) = c.timestamp {
@@ -821,10 +821,10 @@ fn render_client_id(login: &super::session::Login, sink: &mut dyn Sink) {
         });
         sink.field(Hf::TimestampUnit, Value::U32(t.unit as u32));
     }
-    if let Some(v) = &c.sdk_version {
+    if let Some(v) = c.sdk_version() {
         sink.field(Hf::SdkVersion, Value::Str(v));
     }
-    if let Some(v) = &c.sdk_language {
+    if let Some(v) = c.sdk_language() {
         sink.field(Hf::SdkLanguage, Value::Str(v));
     }
     if let Some(e) = c.ext {
@@ -837,13 +837,13 @@ fn render_client_id(login: &super::session::Login, sink: &mut dyn Sink) {
     if let Some(g) = c.gw {
         sink.field(Hf::Gateway, Value::U32(g));
     }
-    if let Some(v) = &c.auth_type {
+    if let Some(v) = c.auth_type() {
         sink.field(Hf::AuthType, Value::Str(v));
     }
-    if let Some(v) = &c.random {
+    if let Some(v) = c.random() {
         sink.field(Hf::Random, Value::Str(v));
     }
-    if let Some(v) = &c.instance_id {
+    if let Some(v) = c.instance_id() {
         sink.field(Hf::InstanceId, Value::Str(v));
     }
     for p in c.other_params() {
@@ -851,8 +851,8 @@ fn render_client_id(login: &super::session::Login, sink: &mut dyn Sink) {
             Ett::Param,
             &shown_label(sink, || format!("{}={}", p.key, p.value)),
         );
-        sink.field(Hf::ParamKey, Value::Str(&p.key));
-        sink.field(Hf::ParamValue, Value::Str(&p.value));
+        sink.field(Hf::ParamKey, Value::Str(p.key));
+        sink.field(Hf::ParamValue, Value::Str(p.value));
         sink.pop();
     }
     sink.pop();

@@ -21,13 +21,19 @@ pub enum Algorithm {
 impl Algorithm {
     /// From a `signmethod` value (`hmacsha1`, `hmacSha256`, `sha256`, …).
     pub fn from_signmethod(m: &str) -> Option<Algorithm> {
-        let m = m.to_ascii_lowercase();
-        match m.trim_start_matches("hmac") {
-            "md5" => Some(Algorithm::Md5),
-            "sha1" => Some(Algorithm::Sha1),
-            "sha256" => Some(Algorithm::Sha256),
-            _ => None,
+        // Case-insensitive, every leading "hmac" dropped: compared where it lies, not lowered
+        // into a copy (this runs for every login).
+        let mut m = m.as_bytes();
+        while m.len() >= 4 && m[..4].eq_ignore_ascii_case(b"hmac") {
+            m = &m[4..];
         }
+        [
+            (&b"md5"[..], Algorithm::Md5),
+            (b"sha1", Algorithm::Sha1),
+            (b"sha256", Algorithm::Sha256),
+        ]
+        .into_iter()
+        .find_map(|(name, a)| m.eq_ignore_ascii_case(name).then_some(a))
     }
 
     /// From the length of a hex digest, for logins that name no `signmethod`.
@@ -128,10 +134,7 @@ pub fn check_login(
     secrets: &Secrets,
 ) -> SignCheck {
     let password_not_hex = !is_hex_digest(password);
-    let explicit = cid
-        .signmethod
-        .as_deref()
-        .and_then(Algorithm::from_signmethod);
+    let explicit = cid.signmethod().and_then(Algorithm::from_signmethod);
     let dynreg = cid.is_dynamic_registration();
     let (algorithm, inferred) = match explicit {
         Some(a) => (Some(a), false),
@@ -160,18 +163,25 @@ pub fn check_login(
         check.algorithm = None;
         return check;
     }
+    // Pieces joined, not format!: this runs for every login.
     let content = if dynreg {
-        format!(
-            "deviceName{dn}productKey{pk}random{}",
-            cid.random.as_deref().unwrap_or("")
-        )
+        let random = cid.random().unwrap_or("");
+        ["deviceName", dn, "productKey", pk, "random", random].concat()
     } else {
-        let mut s = format!("clientId{}deviceName{dn}productKey{pk}", cid.prefix);
-        if let Some(ts) = cid.get("timestamp") {
-            s.push_str("timestamp");
-            s.push_str(ts);
-        }
-        s
+        let ts = cid.get("timestamp");
+        let (ts_key, ts) = ts.map_or(("", ""), |t| ("timestamp", t));
+        let prefix = cid.prefix();
+        [
+            "clientId",
+            prefix,
+            "deviceName",
+            dn,
+            "productKey",
+            pk,
+            ts_key,
+            ts,
+        ]
+        .concat()
     };
     check.content = Some(content);
     let secret = if dynreg {

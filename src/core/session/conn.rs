@@ -93,12 +93,16 @@ fn sub_logins(v: &Value, secrets: &Secrets) -> Vec<SubLogin> {
         .collect()
 }
 
-fn text(bytes: &[u8], what: &'static str, experts: &mut Vec<(Ei, String)>) -> String {
+fn text<'a>(
+    bytes: &'a [u8],
+    what: &'static str,
+    experts: &mut Vec<(Ei, String)>,
+) -> std::borrow::Cow<'a, str> {
     match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
+        Ok(s) => s.into(),
         Err(_) => {
             experts.push(Finding::NotUtf8(what).item());
-            String::from_utf8_lossy(bytes).into_owned()
+            String::from_utf8_lossy(bytes)
         }
     }
 }
@@ -113,7 +117,7 @@ pub fn split_username(u: &str) -> Option<(&str, &str)> {
 /// name `deviceName&productKey` whose product key has the platform's shape.
 fn is_alibaba_login(cid: &ClientId, username: Option<&str>) -> bool {
     if cid.has_params
-        && (cid.securemode.is_some() || cid.signmethod.is_some() || cid.auth_type.is_some())
+        && (cid.securemode.is_some() || cid.signmethod().is_some() || cid.auth_type().is_some())
     {
         return true;
     }
@@ -464,9 +468,9 @@ impl Conn {
             .map(|(pk, dn)| Rc::new(Identity::new(&pk, &dn, IdentitySource::Login)));
         self.sign = login.sign.as_ref().map(|c| c.status);
         let cid = &login.client_id;
-        self.sdk = match (&cid.sdk_language, &cid.sdk_version) {
+        self.sdk = match (cid.sdk_language(), cid.sdk_version()) {
             (Some(l), Some(v)) => Some(format!("{l} {v}").into_boxed_str()),
-            (Some(x), None) | (None, Some(x)) => Some(x.as_str().into()),
+            (Some(x), None) | (None, Some(x)) => Some(x.into()),
             (None, None) => None,
         };
         rec.login = Some(Box::new(login));

@@ -10,20 +10,28 @@ fuzz_target!(|data: &[u8]| {
     let cid = ClientId::parse(&raw);
 
     // Cheap invariants of the grammar.
-    assert!(raw.starts_with(cid.prefix.as_str()));
+    assert!(raw.starts_with(cid.prefix()));
     assert_eq!(cid.has_params, raw.contains('|'));
-    assert!(cid.params.len() <= MAX_PARAMS);
+    let params = cid.params().count();
+    assert!(params <= MAX_PARAMS);
     if !cid.has_params {
-        assert!(cid.params.is_empty());
+        assert_eq!(params, 0);
     }
+    // The named parameters are the first of their key, as `get` finds them.
+    assert_eq!(cid.signmethod(), cid.get("signmethod"));
+    assert_eq!(cid.sdk_version(), cid.get("_v"));
+    assert_eq!(cid.sdk_language(), cid.get("lan"));
+    assert_eq!(cid.auth_type(), cid.get("authtype"));
+    assert_eq!(cid.random(), cid.get("random"));
+    assert_eq!(cid.instance_id(), cid.get("instanceid"));
 
-    for p in &cid.params {
+    for p in cid.params() {
         // The first parameter with a key is the one `get` returns, whatever its case.
-        let v = cid.get(&p.key).expect("a parsed key is found again");
+        let v = cid.get(p.key).expect("a parsed key is found again");
         let _ = cid.get(&p.key.to_ascii_uppercase());
-        let _ = clientid::is_known_key(&p.key);
+        let _ = clientid::is_known_key(p.key);
         let _ = v.len();
-        if let Some(t) = clientid::parse_timestamp(&p.value) {
+        if let Some(t) = clientid::parse_timestamp(p.value) {
             let (s, ns) = t.to_unix();
             assert!((0..1_000_000_000).contains(&ns));
             assert!(s >= 0);
@@ -40,9 +48,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = cid.is_dynamic_registration();
     let _ = cid.uses_token();
     let others = cid.other_params().count();
-    assert!(others <= cid.params.len());
+    assert!(others <= params);
     for p in cid.other_params() {
-        assert!(!clientid::is_known_key(&p.key));
+        assert!(!clientid::is_known_key(p.key));
     }
 
     // The timestamp parser on the raw input too (it is called on any parameter value).

@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
         dn,
         &cid_text,
         ts,
-        cid.signmethod.as_deref(),
+        cid.signmethod(),
         &sign_text,
         &secrets,
     );

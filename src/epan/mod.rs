@@ -219,7 +219,9 @@ extern "C" fn pdus(
 extern "C" fn warm(pinfo: *mut ws::packet_info) {
     guard((), || unsafe {
         let (src, dst) = (ws::shim_pinfo_src_key(pinfo), ws::shim_pinfo_dst_key(pinfo));
+        let frame = ws::shim_pinfo_num(pinfo);
         with_state(|st| {
+            st.warmed = Some((frame, src, dst));
             if let Some(conn) = st.dissection.open_conn(src, dst) {
                 prefetch((conn as *const Conn).cast(), std::mem::size_of::<Conn>());
             }
@@ -256,14 +258,23 @@ fn prefetch(p: *const u8, len: usize) {
     let _ = (p, len);
 }
 
-/// Facts about the frame that carries the packets.
-unsafe fn frame_ctx(pinfo: *mut ws::packet_info, frame: u32) -> FrameCtx {
+/// Facts about the frame that carries the packets (`warmed`: the endpoint keys [`warm`] computed
+/// for this call, if it did).
+unsafe fn frame_ctx(
+    pinfo: *mut ws::packet_info,
+    frame: u32,
+    warmed: Option<(u32, u64, u64)>,
+) -> FrameCtx {
     let (mut src_port, mut dst_port) = (0, 0);
     ws::shim_pinfo_ports(pinfo, &mut src_port, &mut dst_port);
+    let (src, dst) = match warmed {
+        Some((f, src, dst)) if f == frame => (src, dst),
+        _ => (ws::shim_pinfo_src_key(pinfo), ws::shim_pinfo_dst_key(pinfo)),
+    };
     FrameCtx {
         frame,
-        src: ws::shim_pinfo_src_key(pinfo),
-        dst: ws::shim_pinfo_dst_key(pinfo),
+        src,
+        dst,
         src_port,
         dst_port,
         // Read for a CONNECT only (the one packet that asks).
@@ -345,10 +356,10 @@ unsafe fn pdus_inner(
         };
     let default_version = ws::shim_mqtt_default_version() as u8;
     if !visited {
-        let ctx = frame_ctx(pinfo, frame);
         let over_tls = || ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0;
         let has_ts = ws::shim_pinfo_has_ts(pinfo) != 0;
         with_state(|st| {
+            let ctx = frame_ctx(pinfo, frame, st.warmed.take());
             warm_parts(&st.dissection, &ctx);
             // The frame's packets so far (from earlier calls: TCP reassembly, WebSocket messages).
             if st.dissection.frame_is_new(frame) && tapping {

@@ -53,6 +53,9 @@ struct Pending {
 /// captured frames; a program that revisits keeps them all. So a frame two or more before the
 /// current one, asked again at each MQTT frame, is missing exactly when nothing will be revisited.
 /// Until then the cache is kept: a wrong "no" would lose later passes, a late one costs a little.
+/// So after [`Revisits::TRUSTED`] frames asked, one MQTT frame in [`Revisits::EVERY`] asks (each
+/// question is a frame lookup in the program's store, asked in every first-pass MQTT frame of a
+/// program that revisits).
 #[derive(Debug, Default)]
 pub struct Revisits {
     /// Decided: nothing will be revisited.
@@ -62,9 +65,16 @@ pub struct Revisits {
     probe: u32,
     /// The frame after `probe` that may become the next probe.
     next: u32,
+    /// How many frames could have asked.
+    asked: u32,
 }
 
 impl Revisits {
+    /// Frames that ask every time before questions thin out.
+    pub const TRUSTED: u32 = 64;
+    /// Then one frame in this many asks.
+    pub const EVERY: u32 = 16;
+
     /// Whether it is decided that nothing will be revisited.
     pub fn never(&self) -> bool {
         self.never
@@ -76,9 +86,13 @@ impl Revisits {
         if self.never {
             return false;
         }
-        if self.probe >= 2 && self.probe.saturating_add(2) <= frame && !kept(self.probe) {
-            self.never = true;
-            return false;
+        if self.probe >= 2 && self.probe.saturating_add(2) <= frame {
+            self.asked = self.asked.saturating_add(1);
+            let ask = self.asked <= Self::TRUSTED || self.asked % Self::EVERY == 0;
+            if ask && !kept(self.probe) {
+                self.never = true;
+                return false;
+            }
         }
         if has_ts && frame >= 2 && frame != self.next {
             // The previous candidate is now at least one frame back; this frame becomes one.
@@ -412,6 +426,24 @@ mod tests {
             .map(|&f| r.keep(f, f >= 8, |n| n >= 8 || n + 1 == f))
             .collect();
         assert_eq!(kept, [true, true, true, true, true]);
+        // After TRUSTED frames that asked, one in EVERY asks: a "no" comes at most EVERY frames
+        // late, and no "yes" is ever decided.
+        let mut r = Revisits::default();
+        let last_yes = Revisits::TRUSTED + 10;
+        let mut asked = 0;
+        let decided = (2..10_000)
+            .find(|&f| {
+                !r.keep(f, true, |_| {
+                    asked += 1;
+                    f <= last_yes
+                })
+            })
+            .unwrap();
+        assert!(
+            decided > last_yes && decided <= last_yes + Revisits::EVERY,
+            "{decided}"
+        );
+        assert!(asked < decided - 2, "fewer questions than frames ({asked})");
         // Several calls for one frame (TCP reassembly) count once.
         let mut r = Revisits::default();
         assert!([4, 4, 4, 5, 5].iter().all(|&f| r.keep(f, true, |_| false)));

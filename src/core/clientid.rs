@@ -80,12 +80,14 @@ struct At {
 }
 
 impl At {
-    /// `part`, a subslice of `whole`.
+    /// `part`, a subslice of `whole` (anything else is a bug: an empty place, never a panic).
     fn of(whole: &str, part: &str) -> At {
-        let start = part.as_ptr() as usize - whole.as_ptr() as usize;
-        At {
-            start: start as u32,
-            end: (start + part.len()) as u32,
+        let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+        let inside = start <= whole.len() && part.len() <= whole.len() - start;
+        debug_assert!(inside, "not a part of the client id");
+        match (u32::try_from(start), u32::try_from(start + part.len())) {
+            (Ok(start), Ok(end)) if inside => At { start, end },
+            _ => At::default(),
         }
     }
     fn range(self) -> Range<usize> {
@@ -210,7 +212,8 @@ impl ClientId {
                     None => {
                         cid.issues
                             .push(ClientIdIssue::ItemWithoutEquals(truncate(item, 40)));
-                        (item, "")
+                        // The empty value is placed at the item's end, in the text.
+                        (item, &item[item.len()..])
                     }
                 };
                 let value = At::of(&text, value);
@@ -495,6 +498,11 @@ mod tests {
         assert!(c
             .issues
             .contains(&ClientIdIssue::ItemWithoutEquals("novalue".into())));
+        // Shown as a parameter with an empty value (the fuzz target found the value placed
+        // outside the text).
+        let p: Vec<_> = c.params().map(|p| (p.key, p.value)).collect();
+        assert_eq!(p, [("novalue", ""), ("securemode", "3")]);
+        assert_eq!(c.get("novalue"), Some(""));
     }
 
     #[test]

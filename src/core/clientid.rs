@@ -126,20 +126,43 @@ pub const KNOWN_KEYS: &[&str] = &[
     "instanceid",
 ];
 
-// Where each named key is in KNOWN_KEYS.
-const SECUREMODE: usize = 0;
-const SIGNMETHOD: usize = 1;
-const TIMESTAMP: usize = 2;
-const SDK_VERSION: usize = 3;
-const SDK_LANGUAGE: usize = 4;
-const EXT: usize = 5;
-const GW: usize = 6;
-const AUTH_TYPE: usize = 7;
-const RANDOM: usize = 8;
-const INSTANCE_ID: usize = 9;
+/// Where `name` is in [`KNOWN_KEYS`], at compile time (a name not there does not compile).
+const fn key_at(name: &str) -> usize {
+    let mut i = 0;
+    while i < KNOWN_KEYS.len() {
+        let k = KNOWN_KEYS[i].as_bytes();
+        if k.len() == name.len() {
+            let mut j = 0;
+            while j < k.len() && k[j] == name.as_bytes()[j] {
+                j += 1;
+            }
+            if j == k.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a known client id key")
+}
+
+const SECUREMODE: usize = key_at("securemode");
+const SIGNMETHOD: usize = key_at("signmethod");
+const TIMESTAMP: usize = key_at("timestamp");
+const SDK_VERSION: usize = key_at("_v");
+const SDK_LANGUAGE: usize = key_at("lan");
+const EXT: usize = key_at("ext");
+const GW: usize = key_at("gw");
+const AUTH_TYPE: usize = key_at("authtype");
+const RANDOM: usize = key_at("random");
+const INSTANCE_ID: usize = key_at("instanceid");
+
+/// Where `key` is in [`KNOWN_KEYS`], compared case-insensitively.
+fn known_index(key: &str) -> Option<usize> {
+    KNOWN_KEYS.iter().position(|k| k.eq_ignore_ascii_case(key))
+}
 
 pub fn is_known_key(key: &str) -> bool {
-    KNOWN_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+    known_index(key).is_some()
 }
 
 /// Whether an SDK uses this securemode (the table of reference §2.3 is
@@ -217,7 +240,7 @@ impl ClientId {
                     }
                 };
                 let value = At::of(&text, value);
-                if let Some(k) = KNOWN_KEYS.iter().position(|k| k.eq_ignore_ascii_case(key)) {
+                if let Some(k) = known_index(key) {
                     cid.known[k].get_or_insert(value);
                 }
                 cid.params.push((At::of(&text, key), value));
@@ -258,6 +281,10 @@ impl ClientId {
     pub fn signmethod(&self) -> Option<&str> {
         self.known(SIGNMETHOD)
     }
+    /// The `timestamp` value as sent (parsed: [`ClientId::timestamp`]).
+    pub fn timestamp_text(&self) -> Option<&str> {
+        self.known(TIMESTAMP)
+    }
     pub fn sdk_version(&self) -> Option<&str> {
         self.known(SDK_VERSION)
     }
@@ -294,7 +321,7 @@ impl ClientId {
                 issues.push(ClientIdIssue::UnknownSignMethod(truncate(v, 40)));
             }
         }
-        let timestamp = self.known(TIMESTAMP).and_then(|v| {
+        let timestamp = self.timestamp_text().and_then(|v| {
             let t = parse_timestamp(v);
             if t.is_none() {
                 issues.push(ClientIdIssue::BadTimestamp(truncate(v, 40)));
@@ -427,24 +454,9 @@ mod tests {
     }
 
     #[test]
-    fn known_key_positions() {
-        let named = [
-            (SECUREMODE, "securemode"),
-            (SIGNMETHOD, "signmethod"),
-            (TIMESTAMP, "timestamp"),
-            (SDK_VERSION, "_v"),
-            (SDK_LANGUAGE, "lan"),
-            (EXT, "ext"),
-            (GW, "gw"),
-            (AUTH_TYPE, "authtype"),
-            (RANDOM, "random"),
-            (INSTANCE_ID, "instanceid"),
-        ];
-        for (at, key) in named {
-            assert_eq!(KNOWN_KEYS[at], key);
-        }
-        // The first of a repeated key is the one read, as `get` reads it.
-        let c = ClientId::parse("x|lan=C,LAN=Go,_v=1,instanceId=i-1,random=7|");
+    fn named_keys_read_as_get_reads_them() {
+        // The first of a repeated key is the one read, whatever its case.
+        let c = ClientId::parse("x|lan=C,LAN=Go,_v=1,instanceId=i-1,random=7,timestamp=9x|");
         assert_eq!(c.sdk_language(), Some("C"));
         assert_eq!(c.get("lan"), Some("C"));
         assert_eq!(
@@ -452,6 +464,8 @@ mod tests {
             (Some("1"), Some("i-1"), Some("7"))
         );
         assert_eq!(c.signmethod(), None);
+        assert_eq!(c.timestamp_text(), Some("9x"));
+        assert_eq!(c.timestamp, None);
     }
 
     #[test]

@@ -168,7 +168,7 @@ pub fn check_login(
         let random = cid.random().unwrap_or("");
         ["deviceName", dn, "productKey", pk, "random", random].concat()
     } else {
-        let ts = cid.get("timestamp");
+        let ts = cid.timestamp_text();
         let (ts_key, ts) = ts.map_or(("", ""), |t| ("timestamp", t));
         let prefix = cid.prefix();
         [

@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
     }
     // The named parameters are the first of their key, as `get` finds them.
     assert_eq!(cid.signmethod(), cid.get("signmethod"));
+    assert_eq!(cid.timestamp_text(), cid.get("timestamp"));
     assert_eq!(cid.sdk_version(), cid.get("_v"));
     assert_eq!(cid.sdk_language(), cid.get("lan"));
     assert_eq!(cid.auth_type(), cid.get("authtype"));

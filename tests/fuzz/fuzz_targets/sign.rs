@@ -68,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // The sub-device sign of a gateway's topo/add or combine/login, from the same material.
-    let ts = cid.get("timestamp").unwrap_or("");
+    let ts = cid.timestamp_text().unwrap_or("");
     let sign_text = String::from_utf8_lossy(password);
     let (status, alg) = sign::check_subdevice(
         pk,

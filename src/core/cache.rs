@@ -962,8 +962,14 @@ mod tests {
         }
         let last = *frames.last().unwrap();
         let expect = |frame: u32| frames.binary_search(&frame).ok();
-        let forward = 0..=last + 3;
-        let backward = (0..=last + 3).rev().step_by(7);
+        // Each kept frame, its neighbours and the middle of the gap after it: every kind of
+        // lookup (a hit, a miss next to a hit, a miss far from one), forward then backward. All
+        // of 0..=last would be ten million lookups, minutes in a debug build.
+        let near = |&f: &u32| [f.saturating_sub(1), f, f + 1, f + 1 + f % 500];
+        let mut forward: Vec<u32> = (0..3).chain(frames.iter().flat_map(near)).collect();
+        forward.extend(last + 1..=last + 3);
+        forward.dedup();
+        let backward: Vec<u32> = forward.iter().rev().copied().collect();
         let jumps = [
             5u32,
             5,
@@ -977,7 +983,7 @@ mod tests {
             frames[8191],
             frames[8192],
         ];
-        for frame in forward.chain(backward).chain(jumps) {
+        for frame in forward.into_iter().chain(backward).chain(jumps) {
             let got = cache.of(frame);
             match expect(frame) {
                 Some(i) => {

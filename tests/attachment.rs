@@ -176,6 +176,76 @@ fn info_column_is_cut_at_its_buffer() {
     }
 }
 
+/// From 4.4 on Wireshark copies every text appended to a column through ws_label_strcpy, which
+/// escapes control characters and drops a character the 4096-byte buffer would cut; aliiot writes
+/// the text itself when there is nothing to escape (the shim), and must come out the same.
+/// Device names with a tab and a C1 control, cut inside a character, both, in Chinese, with a C1
+/// control alone and with a DEL alone (make-bad-input.py --labels). `-T fields` then escapes the backslashes (4.4 on) and the raw tab
+/// (4.0) once more when it prints.
+#[test]
+fn info_text_is_escaped_and_cut_as_wireshark_does() {
+    let h = harness();
+    let cap = h.capture(&h.generated("--labels", "labels.pcap"));
+    let out = h.tshark(&[
+        "-n",
+        "-r",
+        &cap,
+        "-Y",
+        "mqtt",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "_ws.col.Info",
+    ]);
+    let info: std::collections::HashMap<&str, &str> =
+        out.lines().filter_map(|l| l.split_once('\t')).collect();
+    let escapes = common::SERIES != "4.0";
+    // The Info column's bytes: 4.4 and later escape the controls and cut between characters,
+    // 4.0 keeps them raw and cuts at byte 4095.
+    let column = |text: &str| -> Vec<u8> {
+        let text = if escapes {
+            text.replace('\t', "\\t")
+                .replace('\u{85}', "\\u0085")
+                .replace('\u{7f}', "\\x7F")
+        } else {
+            text.to_string()
+        };
+        let mut end = text.len().min(4095);
+        while escapes && !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.as_bytes()[..end].to_vec()
+    };
+    // As -T fields prints it.
+    let printed = |bytes: Vec<u8>| {
+        String::from_utf8_lossy(&bytes)
+            .replace('\\', "\\\\")
+            .replace('\t', "\\t")
+    };
+    let e = "\u{e9}".repeat(2100);
+    let names = [
+        ("4", "5", "tab\there\u{85}c1-01".to_string()),
+        ("15", "16", format!("x{e}")),
+        ("26", "27", format!("\tx{e}")),
+        ("34", "35", "\u{4f20}\u{611f}\u{5668}-01".to_string()),
+        ("42", "43", "next-line\u{85}only-01".to_string()),
+        ("50", "51", "delete\u{7f}only-01".to_string()),
+    ];
+    for (connect, connack, dn) in names {
+        let login = format!("Connect Command \u{b7} {dn} (a1B2c3D4e5F), no secret known");
+        let answer = format!("Connect Ack \u{b7} {dn} login accepted");
+        assert_eq!(info[connect], printed(column(&login)), "frame {connect}");
+        assert_eq!(info[connack], printed(column(&answer)), "frame {connack}");
+    }
+    if escapes {
+        // Cut inside an "é": the column ends one byte short of its buffer.
+        assert_eq!(info["15"].len(), 4094);
+        assert!(info["4"].contains("tab\\\\there\\\\u0085c1-01"));
+    }
+}
+
 /// One `<field>` of `-T pdml`: where it points, its size, its shown value and the bytes it
 /// covers (none when generated).
 #[derive(Debug)]

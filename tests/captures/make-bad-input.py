@@ -34,6 +34,15 @@ case, client port 40040 + case):
  44  a PUBLISH whose two-byte remaining length is split across two segments
  45  a property post cut by the capture's snap length
 
+With --labels, writes device names that Wireshark 4.4 and later escape or cut in the Info column
+(one login each, client port 40050 + case, answered by CONNACK 0):
+ 51  a tab and a C1 control (U+0085) in the device name
+ 52  "x" and 2100 times "é": the Info column's 4096 bytes end inside a character
+ 53  a tab, "x" and 2100 times "é": both at once
+ 54  a device name in Chinese characters
+ 55  a C1 control (U+0085) alone in the device name
+ 56  a DEL alone in the device name
+
 With --flood, writes one connection (client port 40031) on which the device sends 100 000 QoS 1
 PUBLISHes (packet ids cycling through 1..65535, then reused) and the broker never answers.
 """
@@ -231,6 +240,22 @@ def large(out):
     p.write(out)
 
 
+def labels(out):
+    p = Pcap()
+    names = {
+        51: "tab\there\u0085c1-01",
+        52: "x" + "\u00e9" * 2100,
+        53: "\tx" + "\u00e9" * 2100,
+        54: "\u4f20\u611f\u5668-01",
+        55: "next-line\u0085only-01",
+        56: "delete\x7fonly-01",
+    }
+    for case, dn in names.items():
+        cid = f"{PK}.dev-{case}|securemode=3,signmethod=hmacsha1,timestamp=1700000000000|"
+        session(p, case, connect(cid, f"{dn}&{PK}", "0" * 40), connack(0))
+    p.write(out)
+
+
 def flood(out):
     p = Pcap()
     sport, c_seq, s_seq = 40031, 1000, 5000
@@ -301,5 +326,7 @@ if __name__ == "__main__":
         segments(sys.argv[2] if len(sys.argv) > 2 else "29-pdu-boundaries.pcap")
     elif sys.argv[1:2] == ["--flood"]:
         flood(sys.argv[2])
+    elif sys.argv[1:2] == ["--labels"]:
+        labels(sys.argv[2])
     else:
         main(sys.argv[1] if len(sys.argv) > 1 else "08-bad-input.pcap")

@@ -906,35 +906,87 @@ static const char *nul_terminated(char buf[SHIM_TEXT_BUF], packet_info *pinfo, c
     return buf;
 }
 
-#if !SHIM_WS_4_4
-/* Wireshark 4.0 appends to a column with g_strlcat, one byte at a time past the text already there
- * (column-utils.c: col_append_str, col_do_append_str, COL_CHECK_APPEND); about 700 instructions
- * for each PUBLISH shown. The same bytes are written here with strlen and memcpy: the text up to
- * its first NUL, cut to fit the 4096-byte Info buffer. From 4.4 on Wireshark's own call is used. */
-void shim_col_append_info(packet_info *pinfo, const char *text, size_t len)
+/* Appends `len` bytes of `text` (no NUL among them) to every Info column: into its buffer (a
+ * column set with col_set_str is copied there first, as Wireshark does), cut to fit the
+ * 4096-byte buffer. `whole_chars`: a cut drops the last UTF-8 character whole, as 4.4's
+ * ws_label_strcpy does, not mid-way, as 4.0's g_strlcat does. */
+static void append_info(column_info *cinfo, const char *text, size_t len, int whole_chars)
 {
-    column_info *cinfo = pinfo->cinfo;
     if (!col_get_writable(cinfo, COL_INFO) || cinfo->col_first[COL_INFO] < 0)
         return;
-    len = strnlen(text, len);
     for (int i = cinfo->col_first[COL_INFO]; i <= cinfo->col_last[COL_INFO]; i++) {
         col_item_t *c = &cinfo->columns[i];
         if (!c->fmt_matx[COL_INFO])
             continue;
         if (c->col_data != c->col_buf) {
-            /* Set with col_set_str: copied into the buffer first, as Wireshark does. */
             g_strlcpy(c->col_buf, c->col_data, COL_MAX_INFO_LEN);
             c->col_data = c->col_buf;
         }
         size_t at = strnlen(c->col_buf, COL_MAX_INFO_LEN - 1);
         size_t n = len < COL_MAX_INFO_LEN - 1 - at ? len : COL_MAX_INFO_LEN - 1 - at;
+        if (whole_chars && n < len)
+            while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+                n--;
         memcpy(c->col_buf + at, text, n);
         c->col_buf[at + n] = '\0';
     }
 }
-#else
+
+#if !SHIM_WS_4_4
+/* Wireshark 4.0 appends to a column with g_strlcat, one byte at a time past the text already there
+ * (column-utils.c: col_append_str, col_do_append_str, COL_CHECK_APPEND); about 700 instructions
+ * for each PUBLISH shown. The same bytes are written with strlen and memcpy: the text up to its
+ * first NUL. */
 void shim_col_append_info(packet_info *pinfo, const char *text, size_t len)
 {
+    append_info(pinfo->cinfo, text, strnlen(text, len), 0);
+}
+#else
+/* Whether Wireshark 4.4's ws_label_strcpy, through which every column append goes, copies UTF-8
+ * `s` unchanged: it escapes C0 controls and DEL (`\n`, `\x01`) and C1 controls (U+0080 to
+ * U+009F, `\u0085`), and copies every other character as it is. Eight bytes at a time: a word
+ * with no byte below 0x20, no DEL and no 0xC2 (the lead byte of U+0080 to U+00BF) needs no more
+ * look; the others are looked at byte by byte. */
+static int label_copies_verbatim(const unsigned char *s, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+#define SHIM_HAS_BELOW(w, n) (((w) - ones * (n)) & ~(w) & highs)
+#define SHIM_HAS_ZERO(w) (((w) - ones) & ~(w) & highs)
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (!(SHIM_HAS_BELOW(w, 0x20) | SHIM_HAS_ZERO(w ^ (ones * 0x7F)) |
+              SHIM_HAS_ZERO(w ^ (ones * 0xC2))))
+            continue;
+        for (size_t j = i; j < i + 8; j++) {
+            unsigned char b = s[j];
+            if (b < 0x20 || b == 0x7F || (b == 0xC2 && j + 1 < len && s[j + 1] < 0xA0))
+                return 0;
+        }
+    }
+#undef SHIM_HAS_BELOW
+#undef SHIM_HAS_ZERO
+    for (; i < len; i++) {
+        unsigned char b = s[i];
+        if (b < 0x20 || b == 0x7F || (b == 0xC2 && i + 1 < len && s[i + 1] < 0xA0))
+            return 0;
+    }
+    return 1;
+}
+
+/* From 4.4 on Wireshark copies an appended text one character at a time through ws_label_strcpy
+ * (column-utils.c: col_do_append_str, ws_label_strcat), about 950 instructions for each text
+ * aliiot appends. Text it would copy unchanged (all of aliiot's but a hostile name's) is written
+ * here as it would write it; anything it escapes goes through its own call. `text` is UTF-8 (a
+ * Rust &str). */
+void shim_col_append_info(packet_info *pinfo, const char *text, size_t len)
+{
+    len = strnlen(text, len);
+    if (label_copies_verbatim((const unsigned char *)text, len)) {
+        append_info(pinfo->cinfo, text, len, 1);
+        return;
+    }
     char buf[SHIM_TEXT_BUF];
     col_append_str(pinfo->cinfo, COL_INFO, nul_terminated(buf, pinfo, text, len));
 }

@@ -136,7 +136,8 @@ uint64_t shim_pinfo_dst_key(packet_info *pinfo);
 void shim_pinfo_ports(packet_info *pinfo, uint32_t *src, uint32_t *dst);
 int shim_pinfo_has_proto(packet_info *pinfo, const char *name);
 uint32_t shim_conversation_index(packet_info *pinfo);
-/* Appends `len` bytes of `text` to the Info column (a NUL inside ends it). */
+/* Appends `len` bytes of UTF-8 `text` to the Info column (a NUL inside ends it), as Wireshark's
+ * col_append_str would. */
 void shim_col_append_info(packet_info *pinfo, const char *text, size_t len);
 /* Whether this dissection shows or filters on a protocol's items: the tree is visible, or a
  * display filter, coloring rule or -e field names one of its fields (or the protocol). */

@@ -180,8 +180,8 @@ fn info_column_is_cut_at_its_buffer() {
 /// escapes control characters and drops a character the 4096-byte buffer would cut; aliiot writes
 /// the text itself when there is nothing to escape (the shim), and must come out the same.
 /// Device names with a tab and a C1 control, cut inside a character, both, in Chinese, with a C1
-/// control alone and with a DEL alone (make-bad-input.py --labels). `-T fields` then escapes the backslashes (4.4 on) and the raw tab
-/// (4.0) once more when it prints.
+/// control alone and with a DEL alone (make-bad-input.py --labels). `-T fields` then escapes the
+/// backslashes (4.4 on) and the raw tab (4.0) once more when it prints.
 #[test]
 fn info_text_is_escaped_and_cut_as_wireshark_does() {
     let h = harness();

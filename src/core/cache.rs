@@ -968,6 +968,7 @@ mod tests {
         let near = |&f: &u32| [f.saturating_sub(1), f, f + 1, f + 1 + f % 500];
         let mut forward: Vec<u32> = (0..3).chain(frames.iter().flat_map(near)).collect();
         forward.extend(last + 1..=last + 3);
+        forward.sort_unstable();
         forward.dedup();
         let backward: Vec<u32> = forward.iter().rev().copied().collect();
         let jumps = [

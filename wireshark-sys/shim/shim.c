@@ -942,11 +942,17 @@ void shim_col_append_info(packet_info *pinfo, const char *text, size_t len)
     append_info(pinfo->cinfo, text, strnlen(text, len), 0);
 }
 #else
-/* Whether Wireshark 4.4's ws_label_strcpy, through which every column append goes, copies UTF-8
- * `s` unchanged: it escapes C0 controls and DEL (`\n`, `\x01`) and C1 controls (U+0080 to
- * U+009F, `\u0085`), and copies every other character as it is. Eight bytes at a time: a word
- * with no byte below 0x20, no DEL and no 0xC2 (the lead byte of U+0080 to U+00BF) needs no more
- * look; the others are looked at byte by byte. */
+/* Whether Wireshark 4.4's ws_label_strcpy escapes the character at `s[i]`: a C0 control or DEL
+ * (`\n`, `\x01`), or a C1 control (U+0080 to U+009F: 0xC2 then 0x80 to 0x9F, `\u0085`). */
+static inline int label_escapes(const unsigned char *s, size_t len, size_t i)
+{
+    unsigned char b = s[i];
+    return b < 0x20 || b == 0x7F || (b == 0xC2 && i + 1 < len && s[i + 1] < 0xA0);
+}
+
+/* Whether ws_label_strcpy, through which every column append goes from 4.4 on, copies UTF-8 `s`
+ * unchanged: no character it escapes. Eight bytes at a time: a word with no byte below 0x20, no
+ * DEL and no 0xC2 needs no more look; the others are looked at byte by byte. */
 static int label_copies_verbatim(const unsigned char *s, size_t len)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
@@ -959,19 +965,15 @@ static int label_copies_verbatim(const unsigned char *s, size_t len)
         if (!(SHIM_HAS_BELOW(w, 0x20) | SHIM_HAS_ZERO(w ^ (ones * 0x7F)) |
               SHIM_HAS_ZERO(w ^ (ones * 0xC2))))
             continue;
-        for (size_t j = i; j < i + 8; j++) {
-            unsigned char b = s[j];
-            if (b < 0x20 || b == 0x7F || (b == 0xC2 && j + 1 < len && s[j + 1] < 0xA0))
+        for (size_t j = i; j < i + 8; j++)
+            if (label_escapes(s, len, j))
                 return 0;
-        }
     }
 #undef SHIM_HAS_BELOW
 #undef SHIM_HAS_ZERO
-    for (; i < len; i++) {
-        unsigned char b = s[i];
-        if (b < 0x20 || b == 0x7F || (b == 0xC2 && i + 1 < len && s[i + 1] < 0xA0))
+    for (; i < len; i++)
+        if (label_escapes(s, len, i))
             return 0;
-    }
     return 1;
 }
 

@@ -91,9 +91,9 @@ printf '%s\n' "The filter rows print different frames: aliiot's filter matches e
     "that \`-V\` shows, the \"fields, stock field in both\" row already holds aliiot's whole tree."
 
 # Where wall time parts from the instruction count: callgrind's cache simulation (a model of this
-# machine's caches, not a measurement) of the twopass mode. aliiot's extra work runs at a lower
-# rate of instructions per cycle than Wireshark's own when it misses the first-level caches
-# (instructions or data) more often per instruction.
+# machine's caches, not a measurement) of the read and twopass modes. aliiot's extra work runs at
+# a lower rate of instructions per cycle than Wireshark's own when it misses the first-level
+# caches (instructions or data) more often per instruction.
 cache() { # variant args... -> "instructions I1-misses D1-misses LL-misses"
     local v=$1; shift
     in_variant "$v" valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file=/dev/null tshark "$@" 2>&1 >/dev/null |
@@ -101,25 +101,42 @@ cache() { # variant args... -> "instructions I1-misses D1-misses LL-misses"
              /D1 +misses:/ {gsub(",", "", $4); d = $4} /LL +misses:/ {gsub(",", "", $4); l = $4}
              END {print i, c, d, l}'
 }
-read -r ca_i ca_c ca_d ca_l < <(cache aliiot -n -2 -r "$TMP/f.pcap" -c 1)
-read -r cn_i cn_c cn_d cn_l < <(cache none -n -2 -r "$TMP/f.pcap" -c 1)
-read -r a_i a_c a_d a_l < <(cache aliiot -n -2 -r "$TMP/f.pcap")
-read -r n_i n_c n_d n_l < <(cache none -n -2 -r "$TMP/f.pcap")
+cache_rows() { # mode, then tshark's arguments (the same for both variants)
+    local m=$1; shift
+    local ca_i ca_c ca_d ca_l cn_i cn_c cn_d cn_l a_i a_c a_d a_l n_i n_c n_d n_l
+    read -r ca_i ca_c ca_d ca_l < <(cache aliiot "$@" -c 1)
+    read -r cn_i cn_c cn_d cn_l < <(cache none "$@" -c 1)
+    read -r a_i a_c a_d a_l < <(cache aliiot "$@")
+    read -r n_i n_c n_d n_l < <(cache none "$@")
+    for k in "instructions:$a_i:$n_i:$ca_i:$cn_i" "first-level instruction cache misses:$a_c:$n_c:$ca_c:$cn_c" \
+             "first-level data cache misses:$a_d:$n_d:$ca_d:$cn_d" \
+             "last-level cache misses:$a_l:$n_l:$ca_l:$cn_l"; do
+        IFS=: read -r what a n sa sn <<<"$k"
+        awk -v m="$m" -v w="$what" -v a="$a" -v n="$n" -v sa="$sa" -v sn="$sn" -v p="$pkts" 'BEGIN {
+            printf "| %s | %s | %.1f | %.1f | %.3f | %.1f |\n", m, w, a / 1e6, n / 1e6, (n - sn > 0 ? (a - sa) / (n - sn) : 0), ((a - sa) - (n - sn)) / p }'
+    done
+    # First-level misses (instruction and data) per thousand instructions: of the work aliiot adds,
+    # and of tshark's own per-frame work.
+    density+=$(awk -v m="$m" -v ai="$a_i" -v ni="$n_i" -v sai="$ca_i" -v sni="$cn_i" \
+        -v am="$((a_c + a_d))" -v nm="$((n_c + n_d))" -v sam="$((ca_c + ca_d))" -v snm="$((cn_c + cn_d))" 'BEGIN {
+        x = (ai - sai) - (ni - sni); xm = (am - sam) - (nm - snm)
+        printf "%s: %.0f first-level misses per thousand instructions in the work aliiot adds, %.0f in tshark'"'"'s own. ",
+            m, (x > 0 ? 1000 * xm / x : 0), 1000 * (nm - snm) / (ni - sni) }')
+}
+density=
 echo
-echo "Simulated caches (callgrind --cache-sim=yes), twopass, startup taken out as above:"
+echo "Simulated caches (callgrind --cache-sim=yes), startup taken out as above:"
 echo
-echo "| | aliiot (M) | no-plugin (M) | per-frame ratio | aliiot's extra per MQTT packet |"
-echo "|---|---:|---:|---:|---:|"
-for k in "instructions:$a_i:$n_i:$ca_i:$cn_i" "first-level instruction cache misses:$a_c:$n_c:$ca_c:$cn_c" \
-         "first-level data cache misses:$a_d:$n_d:$ca_d:$cn_d" \
-         "last-level cache misses:$a_l:$n_l:$ca_l:$cn_l"; do
-    IFS=: read -r what a n sa sn <<<"$k"
-    awk -v w="$what" -v a="$a" -v n="$n" -v sa="$sa" -v sn="$sn" -v p="$pkts" 'BEGIN {
-        printf "| %s | %.1f | %.1f | %.3f | %.1f |\n", w, a / 1e6, n / 1e6, (n - sn > 0 ? (a - sa) / (n - sn) : 0), ((a - sa) - (n - sn)) / p }'
-done
+echo "| mode | | aliiot (M) | no-plugin (M) | per-frame ratio | aliiot's extra per MQTT packet |"
+echo "|---|---|---:|---:|---:|---:|"
+cache_rows read -n -r "$TMP/f.pcap"
+cache_rows twopass -n -2 -r "$TMP/f.pcap"
 echo
-printf '%s\n' "A first-level miss ratio above the instruction ratio means aliiot's extra instructions miss" \
-    "the first-level caches more often than Wireshark's own do: aliiot's code runs between" \
+echo "${density% }"
+echo
+printf '%s\n' "A first-level miss ratio above the instruction ratio (more misses per thousand instructions" \
+    "in aliiot's share than in tshark's own) means aliiot's extra instructions miss the first-level" \
+    "caches more often than Wireshark's own do: aliiot's code runs between" \
     "Wireshark's for each packet, so neither stays in the 32 KiB instruction cache, and its data" \
     "(the connection's state, the frame cache) is not in the data cache either. A miss served by the" \
     "second-level cache costs about a dozen cycles, the time of several instructions: that is why" \

@@ -67,6 +67,55 @@ fn mqtt_moved_to_another_port() {
     }
 }
 
+/// A capture that starts after the CONNECT: MQTT's own "default_version" preference says which
+/// protocol level its packets have, for aliiot as for MQTT. Read from the preference when
+/// dissection starts (aliiot's init routine), so `-o` and a preference changed in the GUI, which
+/// redissects, both reach it.
+#[test]
+fn mqtt_version_preference_for_a_capture_without_its_connect() {
+    let h = harness();
+    // 05's session from its SUBSCRIBE on (frames 1-7 hold the handshake, CONNECT and CONNACK).
+    let cap = "05-after-connect.pcapng";
+    let out = h.dir.join("captures").join(cap);
+    let status = std::process::Command::new("editcap")
+        .args([
+            "-r",
+            &h.capture("05-mqtt5-mqttjs-alibaba-auth.pcapng"),
+            &out.display().to_string(),
+            "8-100000",
+        ])
+        .status()
+        .expect("editcap");
+    assert!(status.success());
+    common::make_world_readable(&out);
+    let fields = [
+        "frame.number",
+        "aliiot.topic.class",
+        "aliiot.payload.length",
+    ];
+    // Read as MQTT 3.1.1 (no preference): the MQTT 5 properties are taken for the payload, and
+    // the SUBSCRIBE's filters are not found.
+    let v311 = h.fields(
+        cap,
+        &["-o", "mqtt.default_version:None"],
+        "frame.number <= 3",
+        &fields,
+    );
+    assert_eq!(rows(&v311), ["1  ", "2  ", "3 user 142"]);
+    // As MQTT 5.0: the SUBSCRIBE's two filters, and the PUBLISH's JSON payload after its
+    // properties (payload.length is made for a payload that is not JSON only).
+    let v5 = h.fields(
+        cap,
+        &["-o", "mqtt.default_version:MQTT v5.0"],
+        "frame.number <= 3",
+        &fields,
+    );
+    assert_eq!(
+        rows(&v5),
+        ["1 user|thing.event.property.post ", "2  ", "3 user "]
+    );
+}
+
 /// A capture without MQTT is dissected without a protocol tree: aliiot wants no fields and
 /// registers no postdissector. tshark's debug log says whether it builds one in Debian's 4.0
 /// build; later series compile that message out, so there the test checks what it can: no

@@ -219,9 +219,7 @@ extern "C" fn pdus(
 extern "C" fn warm(pinfo: *mut ws::packet_info) {
     guard((), || unsafe {
         let (src, dst) = (ws::shim_pinfo_src_key(pinfo), ws::shim_pinfo_dst_key(pinfo));
-        let frame = ws::shim_pinfo_num(pinfo);
         with_state(|st| {
-            st.warmed = Some((frame, src, dst));
             if let Some(conn) = st.dissection.open_conn(src, dst) {
                 prefetch((conn as *const Conn).cast(), std::mem::size_of::<Conn>());
             }
@@ -258,34 +256,44 @@ fn prefetch(p: *const u8, len: usize) {
     let _ = (p, len);
 }
 
-/// Facts about the frame that carries the packets (`warmed`: the endpoint keys [`warm`] computed
-/// for this call, if it did).
-unsafe fn frame_ctx(
-    pinfo: *mut ws::packet_info,
-    frame: u32,
-    warmed: Option<(u32, u64, u64)>,
-) -> FrameCtx {
-    let (mut src_port, mut dst_port) = (0, 0);
-    ws::shim_pinfo_ports(pinfo, &mut src_port, &mut dst_port);
-    let (src, dst) = match warmed {
-        Some((f, src, dst)) if f == frame => (src, dst),
-        _ => (ws::shim_pinfo_src_key(pinfo), ws::shim_pinfo_dst_key(pinfo)),
-    };
+/// What the shim says of the frame and of what this dissection wants, asked in one call for
+/// each call with MQTT packets (about fifteen small calls before).
+unsafe fn facts(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree) -> ws::shim_frame_facts {
+    let taps = tap::ids();
+    let mut f = std::mem::MaybeUninit::<ws::shim_frame_facts>::zeroed();
+    ws::shim_frame_facts_of(
+        pinfo,
+        tree,
+        registry::proto(),
+        taps.as_ptr(),
+        taps.len(),
+        f.as_mut_ptr(),
+    );
+    f.assume_init()
+}
+
+/// Facts about the frame that carries the packets.
+fn frame_ctx(f: &ws::shim_frame_facts) -> FrameCtx {
     FrameCtx {
-        frame,
-        src,
-        dst,
-        src_port,
-        dst_port,
+        frame: f.num,
+        src: f.src_key,
+        dst: f.dst_key,
+        src_port: f.src_port,
+        dst_port: f.dst_port,
         // Read for a CONNECT only (the one packet that asks).
         over_tls: false,
-        ts_ns: abs_ts_ns(pinfo),
+        ts_ns: ts_ns(f.ts_secs, f.ts_nsecs),
     }
 }
 
 unsafe fn abs_ts_ns(pinfo: *mut ws::packet_info) -> i64 {
     let (mut secs, mut nsecs) = (0i64, 0i32);
     ws::shim_pinfo_abs_ts(pinfo, &mut secs, &mut nsecs);
+    ts_ns(secs, nsecs)
+}
+
+/// A time stamp in nanoseconds since the epoch.
+fn ts_ns(secs: i64, nsecs: i32) -> i64 {
     secs.saturating_mul(1_000_000_000)
         .saturating_add(nsecs as i64)
 }
@@ -296,15 +304,16 @@ unsafe fn pdus_inner(
     tree: *mut ws::proto_tree,
     data: &[u8],
 ) {
-    let frame = ws::shim_pinfo_num(pinfo);
-    let visited = ws::shim_pinfo_visited(pinfo) != 0;
+    let facts = facts(pinfo, tree);
+    let frame = facts.num;
+    let visited = facts.visited != 0;
     #[cfg(feature = "panic-hook")]
     panic_hook(frame);
-    let properties = tap::listening_properties();
-    let tapping = tap::listening() || properties;
+    let properties = facts.taps & tap::LISTENING_PROPERTIES != 0;
+    let tapping = facts.taps & tap::LISTENING != 0 || properties;
     let publish =
         mqtt::split(data).any(|sp| sp.bytes(data).first().map(|b| b >> 4) == Some(mqtt::PUBLISH));
-    let wants = tree::Wants::of(pinfo, tree, publish);
+    let wants = tree::Wants::of(&facts, tree, publish);
     let detail = if wants.payload || properties {
         Detail::Full
     } else if wants.items || wants.info || tapping {
@@ -354,12 +363,12 @@ unsafe fn pdus_inner(
                 }
             }
         };
-    let default_version = ws::shim_mqtt_default_version() as u8;
+    let default_version = facts.mqtt_version;
     if !visited {
         let over_tls = || ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0;
-        let has_ts = ws::shim_pinfo_has_ts(pinfo) != 0;
+        let has_ts = facts.has_ts != 0;
         with_state(|st| {
-            let ctx = frame_ctx(pinfo, frame, st.warmed.take());
+            let ctx = frame_ctx(&facts);
             warm_parts(&st.dissection, &ctx);
             // The frame's packets so far (from earlier calls: TCP reassembly, WebSocket messages).
             if st.dissection.frame_is_new(frame) && tapping {

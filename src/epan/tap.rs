@@ -45,20 +45,18 @@ pub fn register_plugin() {
     unsafe { ws::shim_tap_register_plugin(Some(register_listeners)) };
 }
 
-fn has_listener(tap: &AtomicI32) -> bool {
-    let tap = tap.load(Ordering::Relaxed);
-    tap >= 0 && unsafe { ws::shim_have_tap_listener(tap) } != 0
+/// The taps whose listeners the shim's frame facts ask about: bit 0 of their `taps`,
+/// [`LISTENING`], says whether anyone listens (statistics open: only then are records built);
+/// bit 1, [`LISTENING_PROPERTIES`], whether the properties statistics listen (then payloads are
+/// read in full).
+pub fn ids() -> [c_int; 2] {
+    [
+        TAP.load(Ordering::Relaxed),
+        PROPERTIES_TAP.load(Ordering::Relaxed),
+    ]
 }
-
-/// Whether anyone listens (statistics open): only then are records built.
-pub fn listening() -> bool {
-    has_listener(&TAP)
-}
-
-/// Whether the properties statistics listen: then payloads are read in full.
-pub fn listening_properties() -> bool {
-    has_listener(&PROPERTIES_TAP)
-}
+pub const LISTENING: u8 = 1;
+pub const LISTENING_PROPERTIES: u8 = 2;
 
 pub fn begin_frame() {
     RECORDS.with(|r| r.borrow_mut().clear());

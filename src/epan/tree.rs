@@ -55,16 +55,12 @@ pub struct Wants {
 }
 
 impl Wants {
-    /// `publish`: whether the bytes hold a PUBLISH (only a payload needs the payload fields'
-    /// references looked at).
-    pub unsafe fn of(
-        pinfo: *mut ws::packet_info,
-        tree: *mut ws::proto_tree,
-        publish: bool,
-    ) -> Wants {
-        let expert_tap = ws::shim_experts_wanted(tree) != 0;
-        let items = ws::shim_tree_wants_proto(tree, proto()) != 0 || expert_tap;
-        let visible = items && ws::shim_tree_visible(tree) != 0;
+    /// `facts`: the shim's answers for this call; `publish`: whether the bytes hold a PUBLISH
+    /// (only a payload needs the payload fields' references looked at).
+    pub fn of(facts: &ws::shim_frame_facts, tree: *mut ws::proto_tree, publish: bool) -> Wants {
+        let expert_tap = facts.experts_wanted != 0;
+        let items = facts.wants_proto != 0 || expert_tap;
+        let visible = items && facts.tree_visible != 0;
         // Expert items are made when the expert tap or `_ws.expert` asks, or a filter names one
         // of aliiot's (`aliiot.alink.error_code`, say).
         let experts =
@@ -76,7 +72,7 @@ impl Wants {
         Wants {
             items,
             experts,
-            info: ws::shim_pinfo_has_columns(pinfo) != 0,
+            info: facts.has_columns != 0,
             payload,
             visible,
         }

@@ -275,8 +275,11 @@ static void take_over(const char *table, uint32_t key, dissector_handle_t to)
     dissector_change_uint(table, key, to);
 }
 
+static void read_mqtt_default_version(void);
+
 void shim_attach_again(void)
 {
+    read_mqtt_default_version();
     if (!mqtt_handle)
         return;
     key_list tcp = entries_of("tcp.port", mqtt_handle);
@@ -342,7 +345,10 @@ void shim_attach(const shim_hooks *h, const uint32_t *mqtt_ports, size_t n_ports
     dissector_add_string("ws.protocol", "mqttv3.1", ws_handle);
 }
 
-unsigned shim_mqtt_default_version(void)
+static unsigned mqtt_default_version;
+
+/* Read once per init routine (from shim_attach_again), not per packet. */
+static void read_mqtt_default_version(void)
 {
     static pref_t *pref;
     static int looked;
@@ -351,7 +357,7 @@ unsigned shim_mqtt_default_version(void)
         module_t *m = prefs_find_module("mqtt");
         pref = m ? prefs_find_preference(m, "default_version") : NULL;
     }
-    return pref ? (unsigned)prefs_get_enum_value(pref, pref_current) : 0;
+    mqtt_default_version = pref ? (unsigned)prefs_get_enum_value(pref, pref_current) : 0;
 }
 
 /* ------------------------------------------------------------------ preferences and UATs */
@@ -534,8 +540,6 @@ void shim_log_debug(const char *msg)
 
 /* ------------------------------------------------------------------ taps and statistics */
 int shim_register_tap(const char *name) { return register_tap(name); }
-
-int shim_have_tap_listener(int tap_id) { return have_tap_listener(tap_id) ? 1 : 0; }
 
 void shim_tap_queue(int tap_id, packet_info *pinfo, const void *data)
 {
@@ -766,8 +770,6 @@ uint32_t shim_pinfo_num(packet_info *pinfo) { return pinfo->num; }
 
 int shim_pinfo_visited(packet_info *pinfo) { return PINFO_FD_VISITED(pinfo) ? 1 : 0; }
 
-int shim_pinfo_has_ts(packet_info *pinfo) { return pinfo->fd->has_ts ? 1 : 0; }
-
 /* Whether the program still has earlier frame `num` (one with a time stamp). The capture's packet
  * provider is asked for that frame's time stamp, through the one exported function that asks it
  * for a frame given by number: frame_data_compare on relative times (each frame's time since its
@@ -816,12 +818,6 @@ static uint64_t endpoint_key(const address *a, uint32_t port)
 uint64_t shim_pinfo_src_key(packet_info *pinfo) { return endpoint_key(&pinfo->src, pinfo->srcport); }
 uint64_t shim_pinfo_dst_key(packet_info *pinfo) { return endpoint_key(&pinfo->dst, pinfo->destport); }
 
-void shim_pinfo_ports(packet_info *pinfo, uint32_t *src, uint32_t *dst)
-{
-    *src = pinfo->srcport;
-    *dst = pinfo->destport;
-}
-
 int shim_pinfo_has_proto(packet_info *pinfo, const char *name)
 {
     return proto_is_frame_protocol(pinfo->layers, name) ? 1 : 0;
@@ -833,7 +829,7 @@ uint32_t shim_conversation_index(packet_info *pinfo)
     return c ? c->conv_index : 0;
 }
 
-int shim_tree_wants_proto(proto_tree *tree, int proto)
+static int tree_wants_proto(proto_tree *tree, int proto)
 {
     return tree && proto > 0 && proto_field_is_referenced(tree, proto);
 }
@@ -849,7 +845,7 @@ int shim_proto_item_needed(proto_tree *tree, int proto)
     return h && h->ref_type == HF_REF_TYPE_DIRECT;
 }
 
-int shim_tree_visible(proto_tree *tree)
+static int tree_visible(proto_tree *tree)
 {
     return tree && PTREE_DATA(tree)->visible;
 }
@@ -877,7 +873,7 @@ int shim_registered_in_place(const hf_register_info *hfs, size_t n, const ei_reg
     return 1;
 }
 
-int shim_experts_wanted(proto_tree *tree)
+static int experts_wanted(proto_tree *tree)
 {
     static int expert_proto = -2, expert_tap = -2;
     if (expert_proto == -2)
@@ -888,9 +884,29 @@ int shim_experts_wanted(proto_tree *tree)
            (tree && expert_proto > 0 && proto_field_is_referenced(tree, expert_proto));
 }
 
-int shim_pinfo_has_columns(packet_info *pinfo)
+void shim_frame_facts_of(packet_info *pinfo, proto_tree *tree, int proto, const int *taps,
+                         size_t n_taps, shim_frame_facts *out)
 {
-    return pinfo && pinfo->cinfo != NULL;
+    out->visited = PINFO_FD_VISITED(pinfo) ? 1 : 0;
+    /* Later passes find the connection from the frame's cached facts. */
+    out->src_key = out->visited ? 0 : endpoint_key(&pinfo->src, pinfo->srcport);
+    out->dst_key = out->visited ? 0 : endpoint_key(&pinfo->dst, pinfo->destport);
+    out->ts_secs = (int64_t)pinfo->abs_ts.secs;
+    out->ts_nsecs = (int32_t)pinfo->abs_ts.nsecs;
+    out->num = pinfo->num;
+    out->src_port = pinfo->srcport;
+    out->dst_port = pinfo->destport;
+    out->has_ts = pinfo->fd->has_ts ? 1 : 0;
+    out->has_columns = pinfo->cinfo != NULL; /* this dissection fills in columns */
+    out->experts_wanted = (uint8_t)experts_wanted(tree);
+    out->wants_proto = (uint8_t)tree_wants_proto(tree, proto);
+    out->tree_visible = (uint8_t)tree_visible(tree);
+    out->mqtt_version = (uint8_t)mqtt_default_version;
+    uint8_t bits = 0;
+    for (size_t i = 0; i < n_taps && i < 8; i++)
+        if (taps[i] >= 0 && have_tap_listener(taps[i]))
+            bits |= (uint8_t)(1u << i);
+    out->taps = bits;
 }
 
 /* `s` (`len` bytes, not NUL-terminated) as a C string for a Wireshark call that copies it: in

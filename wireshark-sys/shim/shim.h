@@ -76,9 +76,6 @@ void shim_attach_again(void);
  * Key 0 numbers aliiot's MQTT packets in the frame on later passes (the first pass counts
  * them itself), key 1 its WebSocket messages. */
 unsigned shim_take_index(packet_info *pinfo, unsigned key, unsigned n);
-/* MQTT's "default_version" preference (protocol level for a connection whose CONNECT is not
- * in the capture; 0 = none). */
-unsigned shim_mqtt_default_version(void);
 
 /* Preferences: a keys-file path and the two secrets tables. */
 void shim_register_prefs(int proto, void (*apply_cb)(void));
@@ -102,7 +99,6 @@ void shim_log_debug(const char *msg);
 
 /* ---- taps and statistics ---- */
 int shim_register_tap(const char *name);
-int shim_have_tap_listener(int tap_id);
 void shim_tap_queue(int tap_id, packet_info *pinfo, const void *data);
 /* Registers aliiot as a tap plugin whose listener registration calls `register_listeners`. */
 void shim_tap_register_plugin(void (*register_listeners)(void));
@@ -127,36 +123,51 @@ void shim_register_cli_stat(unsigned slot, const char *tap, const char *cli, con
 /* ---- packet_info ---- */
 uint32_t shim_pinfo_num(packet_info *pinfo);
 int shim_pinfo_visited(packet_info *pinfo);
-int shim_pinfo_has_ts(packet_info *pinfo);
 int shim_frame_kept(packet_info *pinfo, uint32_t num);
 void shim_pinfo_abs_ts(packet_info *pinfo, int64_t *secs, int32_t *nsecs);
 /* A key for (source address, source port): equal keys mean the same endpoint. */
 uint64_t shim_pinfo_src_key(packet_info *pinfo);
 uint64_t shim_pinfo_dst_key(packet_info *pinfo);
-void shim_pinfo_ports(packet_info *pinfo, uint32_t *src, uint32_t *dst);
 int shim_pinfo_has_proto(packet_info *pinfo, const char *name);
 uint32_t shim_conversation_index(packet_info *pinfo);
 /* Appends `len` bytes of UTF-8 `text` to the Info column (a NUL inside ends it), as Wireshark's
  * col_append_str would. */
 void shim_col_append_info(packet_info *pinfo, const char *text, size_t len);
-/* Whether this dissection shows or filters on a protocol's items: the tree is visible, or a
- * display filter, coloring rule or -e field names one of its fields (or the protocol). */
-int shim_tree_wants_proto(proto_tree *tree, int proto);
 /* Whether aliiot's protocol item must be made: the tree is shown, or a filter names the protocol
  * itself (a filter on its fields alone finds them without it). */
 int shim_proto_item_needed(proto_tree *tree, int proto);
-/* Whether the tree is shown (tshark -V, -T pdml/json, the GUI's details), not only filtered on. */
-int shim_tree_visible(proto_tree *tree);
 /* Whether one field is filtered on, exported or otherwise referenced. */
 int shim_field_referenced(proto_tree *tree, int hf);
 /* Whether Wireshark registered the given fields and expert items in place: then it marks a
  * referenced one in the array itself (header_field_info.ref_type). */
 int shim_registered_in_place(const hf_register_info *hfs, size_t n, const ei_register_info *eis,
                              size_t m);
-/* Whether expert items are wanted without the tree: a filter on _ws.expert or an expert tap. */
-int shim_experts_wanted(proto_tree *tree);
-/* Whether this dissection fills in columns. */
-int shim_pinfo_has_columns(packet_info *pinfo);
+
+/* What aliiot asks of each call with MQTT packets, in one call: the frame, its endpoints and
+ * time, and what the dissection wants made. */
+typedef struct {
+    uint64_t src_key, dst_key; /* as shim_pinfo_src_key, shim_pinfo_dst_key; 0 once visited */
+    int64_t ts_secs;
+    int32_t ts_nsecs;
+    uint32_t num, src_port, dst_port;
+    uint8_t visited, has_ts;
+    /* This dissection fills in columns. */
+    uint8_t has_columns;
+    /* Expert items are wanted without the tree: a filter on _ws.expert or an expert tap. */
+    uint8_t experts_wanted;
+    /* This dissection shows or filters on `proto`'s items: the tree is visible, or a display
+     * filter, coloring rule or -e field names one of its fields (or the protocol). */
+    uint8_t wants_proto;
+    /* The tree is shown (tshark -V, -T pdml/json, the GUI's details), not only filtered on. */
+    uint8_t tree_visible;
+    /* MQTT's "default_version" preference (protocol level for a connection whose CONNECT is
+     * not in the capture; 0 = none), as read by the last shim_attach_again: every init
+     * routine (a preference changed redissects, which runs them again). */
+    uint8_t mqtt_version;
+    uint8_t taps;           /* bit i: tap taps[i] has a listener (i < 8) */
+} shim_frame_facts;
+void shim_frame_facts_of(packet_info *pinfo, proto_tree *tree, int proto, const int *taps,
+                         size_t n_taps, shim_frame_facts *out);
 
 /* ---- building the tree (all catch exceptions and return NULL on failure) ---- */
 proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int length,

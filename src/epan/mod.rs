@@ -219,7 +219,9 @@ extern "C" fn pdus(
 extern "C" fn warm(pinfo: *mut ws::packet_info) {
     guard((), || unsafe {
         let (src, dst) = (ws::shim_pinfo_src_key(pinfo), ws::shim_pinfo_dst_key(pinfo));
+        let frame = ws::shim_pinfo_num(pinfo);
         with_state(|st| {
+            st.warmed = Some((frame, src, dst));
             if let Some(conn) = st.dissection.open_conn(src, dst) {
                 prefetch((conn as *const Conn).cast(), std::mem::size_of::<Conn>());
             }
@@ -260,24 +262,34 @@ fn prefetch(p: *const u8, len: usize) {
 /// each call with MQTT packets (about fifteen small calls before).
 unsafe fn facts(pinfo: *mut ws::packet_info, tree: *mut ws::proto_tree) -> ws::shim_frame_facts {
     let taps = tap::ids();
-    let mut f = std::mem::MaybeUninit::<ws::shim_frame_facts>::zeroed();
+    // SAFETY: plain integers, for which all zeroes is a value; the shim sets every field.
+    let mut f: ws::shim_frame_facts = std::mem::zeroed();
     ws::shim_frame_facts_of(
         pinfo,
         tree,
         registry::proto(),
         taps.as_ptr(),
         taps.len(),
-        f.as_mut_ptr(),
+        &mut f,
     );
-    f.assume_init()
+    f
 }
 
-/// Facts about the frame that carries the packets.
-fn frame_ctx(f: &ws::shim_frame_facts) -> FrameCtx {
+/// Facts about the frame that carries the packets (`warmed`: the endpoint keys [`warm`] computed
+/// for this call, if it did).
+unsafe fn frame_ctx(
+    pinfo: *mut ws::packet_info,
+    f: &ws::shim_frame_facts,
+    warmed: Option<(u32, u64, u64)>,
+) -> FrameCtx {
+    let (src, dst) = match warmed {
+        Some((frame, src, dst)) if frame == f.num => (src, dst),
+        _ => (ws::shim_pinfo_src_key(pinfo), ws::shim_pinfo_dst_key(pinfo)),
+    };
     FrameCtx {
         frame: f.num,
-        src: f.src_key,
-        dst: f.dst_key,
+        src,
+        dst,
         src_port: f.src_port,
         dst_port: f.dst_port,
         // Read for a CONNECT only (the one packet that asks).
@@ -368,7 +380,7 @@ unsafe fn pdus_inner(
         let over_tls = || ws::shim_pinfo_has_proto(pinfo, c"tls".as_ptr()) != 0;
         let has_ts = facts.has_ts != 0;
         with_state(|st| {
-            let ctx = frame_ctx(&facts);
+            let ctx = frame_ctx(pinfo, &facts, st.warmed.take());
             warm_parts(&st.dissection, &ctx);
             // The frame's packets so far (from earlier calls: TCP reassembly, WebSocket messages).
             if st.dissection.frame_is_new(frame) && tapping {

@@ -22,6 +22,9 @@ pub struct State {
     pub key_hints: crate::core::transport::KeyHints,
     /// The TSL folder's models, read again only when the folder changes.
     pub tsl_folder: crate::core::tsl::folder::Folder,
+    /// The endpoints (frame, source key, destination key) the warm hook just computed for the
+    /// MQTT call that follows it, so the first pass does not compute them again.
+    pub warmed: Option<(u32, u64, u64)>,
 }
 
 thread_local! {
@@ -39,6 +42,7 @@ pub fn clear() {
         st.dissection.capture.tsl.files = st.tsl_folder.models.clone();
         st.ws = Default::default();
         st.key_hints = Default::default();
+        st.warmed = None;
     });
 }
 

@@ -888,16 +888,13 @@ void shim_frame_facts_of(packet_info *pinfo, proto_tree *tree, int proto, const 
                          size_t n_taps, shim_frame_facts *out)
 {
     out->visited = PINFO_FD_VISITED(pinfo) ? 1 : 0;
-    /* Later passes find the connection from the frame's cached facts. */
-    out->src_key = out->visited ? 0 : endpoint_key(&pinfo->src, pinfo->srcport);
-    out->dst_key = out->visited ? 0 : endpoint_key(&pinfo->dst, pinfo->destport);
     out->ts_secs = (int64_t)pinfo->abs_ts.secs;
     out->ts_nsecs = (int32_t)pinfo->abs_ts.nsecs;
     out->num = pinfo->num;
     out->src_port = pinfo->srcport;
     out->dst_port = pinfo->destport;
     out->has_ts = pinfo->fd->has_ts ? 1 : 0;
-    out->has_columns = pinfo->cinfo != NULL; /* this dissection fills in columns */
+    out->has_columns = pinfo->cinfo != NULL;
     out->experts_wanted = (uint8_t)experts_wanted(tree);
     out->wants_proto = (uint8_t)tree_wants_proto(tree, proto);
     out->tree_visible = (uint8_t)tree_visible(tree);

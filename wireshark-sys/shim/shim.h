@@ -143,10 +143,10 @@ int shim_field_referenced(proto_tree *tree, int hf);
 int shim_registered_in_place(const hf_register_info *hfs, size_t n, const ei_register_info *eis,
                              size_t m);
 
-/* What aliiot asks of each call with MQTT packets, in one call: the frame, its endpoints and
- * time, and what the dissection wants made. */
+/* What aliiot asks of each call with MQTT packets, in one call: the frame, its ports and time,
+ * and what the dissection wants made (the endpoint keys come from shim_pinfo_src_key and
+ * shim_pinfo_dst_key, which the warm hook has already called on a first pass). */
 typedef struct {
-    uint64_t src_key, dst_key; /* as shim_pinfo_src_key, shim_pinfo_dst_key; 0 once visited */
     int64_t ts_secs;
     int32_t ts_nsecs;
     uint32_t num, src_port, dst_port;

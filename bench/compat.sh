@@ -39,7 +39,7 @@ done
 elapsed=$(($(date +%s) - start))
 
 commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git -C "$here" status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit (dirty)"
+[ -n "$(git -C "$here" status --porcelain --untracked-files=no -- . ':(exclude)BENCHMARKS.md' 2>/dev/null)" ] && commit="$commit (dirty)"
 {
     echo "<!-- bench-compat -->"
     echo "## Wireshark 4.4 and 4.6 (\`make bench-compat\`)"

@@ -251,7 +251,7 @@ ELAPSED=$(($(date +%s) - START))
 
 # --- report ------------------------------------------------------------------------------------
 commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit (dirty)"
+[ -n "$(git -C "$REPO" status --porcelain --untracked-files=no -- . ':(exclude)BENCHMARKS.md' 2>/dev/null)" ] && commit="$commit (dirty)"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 ram=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 os=$( . "$ROOT/etc/os-release" 2>/dev/null && echo "${PRETTY_NAME:-unknown}")

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Paired wall/CPU series of two tshark variants on one capture, for changes too small for
+# make bench's five pairs (on a shared 2-core machine one pair strays by ±10 %, so a 1 % change
+# needs about 40 pairs to show).
+#
+#   bench/pair.sh <A.so|none> <B.so|none> <rounds> <capture> [tshark args...]
+#
+# Each round runs A then B, alternating (slow drifts of the machine cancel in each pair's
+# ratio). Prints the median, quartiles and range of the A/B ratios of wall and CPU time
+# (/usr/bin/time %e, %U+%S) and the ratio of the summed times. "none" is tshark without the
+# plugin. Both variants get a private HOME (the plugin in its personal plugin folder) and an
+# empty global plugin folder; as root, tshark runs as nobody (root ignores personal plugins).
+# Env: PAIR_LOG (keep the per-run times in this file).
+set -euo pipefail
+
+die() { echo "pair.sh: $*" >&2; exit 1; }
+[ $# -ge 4 ] || die "usage: bench/pair.sh <A.so|none> <B.so|none> <rounds> <capture> [tshark args...]"
+A=$1 B=$2 ROUNDS=$3 CAP=$4
+shift 4
+[[ $ROUNDS =~ ^[0-9]+$ ]] && [ "$ROUNDS" -ge 1 ] || die "rounds must be a positive number: $ROUNDS"
+CAP=$(readlink -f "$CAP") && [ -r "$CAP" ] || die "capture not readable: $4"
+command -v tshark >/dev/null || die "tshark not found"
+[ -x /usr/bin/time ] || die "/usr/bin/time not found (Debian package time)"
+
+SERIES=$(tshark -v 2>/dev/null | sed -n 's/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p' | head -1)
+[ -n "$SERIES" ] || die "cannot tell tshark's version"
+
+TMP=$(mktemp -d /tmp/aliiot-pair.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$TMP/no-global-plugins"
+for v in A B; do
+    so=${!v}
+    mkdir -p "$TMP/home-$v"
+    if [ "$so" != none ]; then
+        [ -r "$so" ] || die "plugin not readable: $so"
+        mkdir -p "$TMP/home-$v/.local/lib/wireshark/plugins/$SERIES/epan"
+        cp "$so" "$TMP/home-$v/.local/lib/wireshark/plugins/$SERIES/epan/aliiot.so"
+    fi
+done
+chmod -R a+rwX "$TMP"
+as=()
+[ "$(id -u)" = 0 ] && as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+
+# The capture must be readable by nobody too.
+[ ${#as[@]} -eq 0 ] || "${as[@]}" test -r "$CAP" || die "nobody cannot read $CAP (copy it under /tmp)"
+
+LOG=${PAIR_LOG:-$TMP/times}
+: >"$LOG"
+for ((i = 1; i <= ROUNDS; i++)); do
+    for v in A B; do
+        /usr/bin/time -f "$v %e %U %S" -o "$TMP/one" "${as[@]}" env HOME="$TMP/home-$v" \
+            WIRESHARK_PLUGIN_DIR="$TMP/no-global-plugins" LC_ALL=C.UTF-8 TZ=UTC \
+            tshark "$@" -r "$CAP" >/dev/null 2>"$TMP/err" || die "tshark failed ($v): $(tail -3 "$TMP/err")"
+        awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$TMP/one" >>"$LOG"
+    done
+done
+
+python3 - "$LOG" "$A" "$B" <<'EOF'
+import statistics as st, sys
+rows = [l.split() for l in open(sys.argv[1])]
+pairs = list(zip(rows[0::2], rows[1::2]))
+print(f"A = {sys.argv[2]}\nB = {sys.argv[3]}\n{len(pairs)} pairs, A/B:")
+for col, name in ((1, "wall"), (2, "cpu")):
+    r = sorted(float(a[col]) / float(b[col]) for a, b in pairs)
+    q = st.quantiles(r, n=4, method="inclusive") if len(r) > 1 else [r[0]] * 3
+    sa, sb = (sum(float(p[i][col]) for p in pairs) for i in (0, 1))
+    print(f"  {name:4}  median {st.median(r):.3f}  quartiles {q[0]:.3f}-{q[2]:.3f}  "
+          f"range {r[0]:.3f}-{r[-1]:.3f}  sums {sa:.1f} s / {sb:.1f} s = {sa / sb:.3f}")
+EOF

@@ -63,6 +63,10 @@ struct Live {
     pings: VecDeque<(usize, i64)>,
     /// Device QoS 0 publishes after the broker last sent anything.
     recent_qos0: VecDeque<(u32, i64)>,
+    /// When the device last sent something: the keep-alive check's start.
+    last_device_ts: Option<i64>,
+    /// The open-exchange bound was reached (said once).
+    open_limit_hit: bool,
 }
 
 fn live(l: &mut Option<Box<Live>>) -> &mut Live {
@@ -73,11 +77,9 @@ fn live(l: &mut Option<Box<Live>>) -> &mut Live {
 pub struct FlowState {
     pub version: u8,
     pub keepalive: Option<u16>,
-    /// When the device last sent something (valid once `device_seen`).
-    last_device_ts: i64,
-    device_seen: bool,
     pub exchanges: Vec<Exchange>,
-    /// What pairs packets with their acknowledgements while the connection is open.
+    /// What pairs packets with their acknowledgements, and the keep-alive state, while the
+    /// connection is open.
     live: Option<Box<Live>>,
     /// The first packet's time (valid once `last_frame` is set: frames count from 1).
     first_ts: i64,
@@ -89,15 +91,18 @@ pub struct FlowState {
     pub alink_errors: u32,
     pub disconnect: bool,
     pub refused: bool,
-    pub reset: Option<u32>,
-    pub fin: Option<u32>,
+    /// The first TCP RST and FIN frames (frames count from 1).
+    reset: Option<NonZeroU32>,
+    fin: Option<NonZeroU32>,
     /// When the TCP connection ended (valid once `reset` or `fin` is set).
     end_ts: i64,
     /// QoS 0 messages sent right before an abrupt end, and CONNECT frames of other connections
     /// of the same device that overlapped this one: rare, so in one list.
     marks: Vec<(u32, Mark)>,
-    open_limit_hit: bool,
 }
+
+// What a finished connection keeps of its flow (part of `Conn`, see there).
+const _: () = assert!(std::mem::size_of::<FlowState>() == 112);
 
 /// What [`FlowState`] remembers of another frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,8 +165,8 @@ impl FlowState {
 
     /// Whether the session had ended before `frame`.
     pub fn ended_before(&self, frame: u32) -> bool {
-        self.reset.is_some_and(|f| f < frame)
-            || self.fin.is_some_and(|f| f < frame)
+        self.reset.is_some_and(|f| f.get() < frame)
+            || self.fin.is_some_and(|f| f.get() < frame)
             || (self.disconnect && self.last_frame < frame)
     }
 
@@ -188,6 +193,7 @@ impl FlowState {
         if self.reset.is_none() && self.fin.is_none() {
             self.end_ts = ts_ns;
         }
+        let frame = NonZeroU32::new(frame).unwrap_or(NonZeroU32::MIN);
         if reset {
             self.reset.get_or_insert(frame);
         } else {
@@ -248,9 +254,10 @@ impl FlowState {
             }
             experts.push(Finding::PacketIdReused { id: key.2, first }.item());
         }
-        if live(&mut self.live).open.len() >= MAX_OPEN {
-            if !self.open_limit_hit {
-                self.open_limit_hit = true;
+        let l = live(&mut self.live);
+        if l.open.len() >= MAX_OPEN {
+            if !l.open_limit_hit {
+                l.open_limit_hit = true;
                 experts.push(Finding::OpenLimit(MAX_OPEN).item());
             }
             return;
@@ -294,7 +301,7 @@ impl FlowState {
         self.last_frame = p.frame;
         // Keep-alive: the device must send something within 1.5 × keep-alive.
         if p.from_device == Some(true) {
-            let last = Some(self.last_device_ts).filter(|_| self.device_seen);
+            let last = live(&mut self.live).last_device_ts.replace(p.ts_ns);
             if let (Some(last), Some(ka)) = (last, self.keepalive.filter(|k| *k > 0)) {
                 // Capture times can be anything (the glue saturates them): no overflow.
                 let gap = p.ts_ns.saturating_sub(last);
@@ -307,8 +314,6 @@ impl FlowState {
                     experts.push(gap.item());
                 }
             }
-            self.last_device_ts = p.ts_ns;
-            self.device_seen = true;
         } else if p.from_device == Some(false) {
             live(&mut self.live).recent_qos0.clear();
         }

@@ -273,8 +273,8 @@ pub fn render(
         }
         render_body(&p.body, sink);
     }
-    if rec.msg_type == CONNECT && conn.connect_frame == Some(frame) {
-        if let Some(f) = conn.connack_frame {
+    if rec.msg_type == CONNECT && conn.connect_frame() == Some(frame) {
+        if let Some(f) = conn.connack_frame() {
             sink.field(Hf::ConnackIn, Value::U32(f));
         }
     }
@@ -462,7 +462,7 @@ fn render_flow(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool, sink:
     if final_pass && flow.likely_lost(frame) {
         expert(sink, Finding::LikelyLost);
     }
-    let is_connect = rec.msg_type == CONNECT && conn.connect_frame == Some(frame);
+    let is_connect = rec.msg_type == CONNECT && conn.connect_frame() == Some(frame);
     let is_last = final_pass && flow.last_frame == frame;
     if is_connect {
         for other in flow.overlaps() {
@@ -1137,7 +1137,7 @@ pub mod tests {
             ..Default::default()
         };
         let rec = conn.analyze(&pdu, &ctx, &Secrets::default());
-        conn.connack_frame = Some(6);
+        conn.connack_frame = std::num::NonZeroU32::new(6);
         let mut r = Recorder::default();
         render(&rec, &conn, 4, false, None, &mut r);
         assert_eq!(

@@ -52,7 +52,7 @@ pub fn tap_record(rec: &PduRecord, conn: &Conn, frame: u32, final_pass: bool) ->
         class: topic.map(|t| t.class),
         is_reply: topic.is_some_and(|t| t.is_reply),
         up: rec.direction.map(|d| d == Direction::DeviceToCloud),
-        session_start: rec.msg_type == CONNECT && conn.connect_frame == Some(frame),
+        session_start: rec.msg_type == CONNECT && conn.connect_frame() == Some(frame),
         login: rec
             .connack
             .filter(|_| rec.msg_type == CONNACK)

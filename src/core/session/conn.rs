@@ -1,6 +1,7 @@
 //! One connection's state, and how each of its packets moves it: the login, the identity, the
 //! gateway's sub-devices, MQTT's flow.
 
+use std::num::NonZeroU32;
 use std::rc::Rc;
 
 use super::pairing::{matching, Matching};
@@ -24,8 +25,10 @@ pub struct Conn {
     pub identity: Option<Rc<Identity>>,
     /// Endpoint key of the device side.
     pub device_endpoint: Option<u64>,
-    pub connect_frame: Option<u32>,
-    pub connack_frame: Option<u32>,
+    /// The session's CONNECT and first CONNACK (frames count from 1): see
+    /// [`Conn::connect_frame`], [`Conn::connack_frame`].
+    pub(crate) connect_frame: Option<NonZeroU32>,
+    pub(crate) connack_frame: Option<NonZeroU32>,
     pub sign: Option<SignStatus>,
     /// The CONNECT's client id lacked the `|…|` parameters (the likeliest cause of a refusal).
     pub client_id_without_params: bool,
@@ -126,7 +129,20 @@ fn is_alibaba_login(cid: &ClientId, username: Option<&str>) -> bool {
     })
 }
 
+// What every connection keeps until the capture is closed (boxed in `Conns`).
+const _: () = assert!(std::mem::size_of::<Conn>() == 200);
+
 impl Conn {
+    /// The frame of the session's CONNECT.
+    pub fn connect_frame(&self) -> Option<u32> {
+        self.connect_frame.map(NonZeroU32::get)
+    }
+
+    /// The frame of the session's first CONNACK.
+    pub fn connack_frame(&self) -> Option<u32> {
+        self.connack_frame.map(NonZeroU32::get)
+    }
+
     /// Where the state this connection's next packet reads lives, besides the connection itself:
     /// its identity, its pairing and acknowledgement state, the ends of its request and exchange
     /// lists, each as an address and a size in bytes (null: none). Addresses only, nothing is
@@ -210,7 +226,7 @@ impl Conn {
         if pdu.msg_type == CONNECT {
             // A CONNECT starts a new session; the device is its sender.
             self.device_endpoint = Some(ctx.src);
-            self.connect_frame = Some(ctx.frame);
+            self.connect_frame = NonZeroU32::new(ctx.frame);
             self.connack_frame = None;
             self.flow.version = pdu.version.unwrap_or(4);
             self.flow.keepalive = pdu.keepalive;
@@ -221,7 +237,7 @@ impl Conn {
         rec.direction = self.direction(pdu.msg_type, ctx);
         if pdu.msg_type == CONNACK {
             if self.connack_frame.is_none() {
-                self.connack_frame = Some(ctx.frame);
+                self.connack_frame = NonZeroU32::new(ctx.frame);
             }
             if let Some(code) = pdu.connack_code {
                 let c = connack(code, pdu.connack_v5);
@@ -245,7 +261,7 @@ impl Conn {
             }
         }
         if pdu.msg_type != CONNECT {
-            rec.connect_in = self.connect_frame;
+            rec.connect_in = self.connect_frame();
         }
         rec.identity = self.identity.clone();
         if detail == Detail::Column {

@@ -123,7 +123,7 @@ impl Capture {
                 let mine = self
                     .conns
                     .get(&conv)
-                    .and_then(|c| c.connect_frame)
+                    .and_then(Conn::connect_frame)
                     .unwrap_or(ctx.frame);
                 let others = self.devices.entry(id).or_default();
                 for &other in others.iter().filter(|c| **c != conv) {
@@ -133,7 +133,7 @@ impl Capture {
                     if o.flow.ended_before(ctx.frame) {
                         continue;
                     }
-                    if let Some(theirs) = o.connect_frame {
+                    if let Some(theirs) = o.connect_frame() {
                         o.flow.add_overlap(mine);
                         if let Some(c) = self.conns.get_mut(&conv) {
                             c.flow.add_overlap(theirs);

@@ -66,7 +66,7 @@ fn session_identity_and_sign() {
     assert_eq!(rec.direction, Some(Direction::CloudToDevice));
     assert!(rec.connack.unwrap().accepted);
     assert!(rec.experts.is_empty());
-    assert_eq!(conn.connack_frame, Some(6));
+    assert_eq!(conn.connack_frame(), Some(6));
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! struct: what lets a capture of millions of packets stay within a few percent of Wireshark's
 //! own memory. Pure Rust: encoded and decoded by the tests below without Wireshark.
 
+use std::hash::Hasher;
 use std::num::NonZeroU32;
 use std::rc::Rc;
 
@@ -411,6 +412,9 @@ pub struct FrameCache {
     index: Index,
     identities: Vec<Rc<Identity>>,
     extras: Vec<Rc<[Rare]>>,
+    /// SUBACK results kept once (`extras`' index, by a hash of the packed results): the devices
+    /// of a fleet subscribe to the same filters, which are kept without the device part.
+    sub_results: std::collections::HashMap<u64, u32>,
     /// Topics given by alias, shared by index.
     alias_topics: Vec<Rc<[u8]>>,
     /// Where a frame's slots are encoded before they are copied into a chunk.
@@ -498,7 +502,40 @@ const ALIAS_TOPIC: u8 = 64;
 /// A CONNECT whose own expert items are made again (a byte follows: whether TLS carried it).
 const CONNECT_EXPERTS: u8 = 128;
 
+/// The packed results of a record whose only rare part is a SUBACK's results.
+fn sub_results_only(x: &[Rare]) -> Option<&[u8]> {
+    match x {
+        [Rare::SubResults(b)] => Some(b),
+        _ => None,
+    }
+}
+
 impl FrameCache {
+    /// Where `x` is kept in `extras`: a SUBACK's results the same as an earlier SUBACK's (the
+    /// device part aside) share its entry; anything else gets its own.
+    fn extra_index(&mut self, x: &Rc<[Rare]>) -> u32 {
+        let n = self.extras.len() as u32;
+        let Some(b) = sub_results_only(x) else {
+            self.extras.push(x.clone());
+            return n;
+        };
+        let mut h = super::fxhash::FxHasher::default();
+        h.write(b);
+        // Keyed by the hash alone: a collision (equal hashes, other results) keeps its own entry.
+        let at = *self.sub_results.entry(h.finish()).or_insert(n);
+        match self
+            .extras
+            .get(at as usize)
+            .and_then(|e| sub_results_only(e))
+        {
+            Some(kept) if at != n && kept == b => at,
+            _ => {
+                self.extras.push(x.clone());
+                n
+            }
+        }
+    }
+
     /// Number of frames with slots.
     pub fn frames(&self) -> usize {
         self.index.len
@@ -651,8 +688,7 @@ impl FrameCache {
             out.put(n as u64);
         }
         if let Some(x) = &r.extra {
-            out.put(self.extras.len() as u64);
-            self.extras.push(x.clone());
+            out.put(self.extra_index(x) as u64);
         }
         let rel = |out: &mut Enc, f: NonZeroU32| out.put(zigzag(frame as i64 - f.get() as i64));
         if let Some(f) = r.connect_in {
@@ -1004,6 +1040,61 @@ mod tests {
 
     /// Records share their identity, stored once per cache; an identity that another cache
     /// numbered first is stored again here, never taken for this cache's identity of that number.
+    #[test]
+    fn suback_results_are_kept_once_per_fleet() {
+        use crate::core::session::IdentitySource::Login;
+        let suback = |dn: &str, extra: Option<Rare>| {
+            let id = Rc::new(Identity::new("a1B2c3D4e5F", dn, Login));
+            let filters = vec![
+                (format!("/sys/a1B2c3D4e5F/{dn}/thing/service/+"), 1),
+                (format!("/a1B2c3D4e5F/{dn}/user/get"), 0x80),
+            ];
+            let mut rare = vec![Rare::SubResults(pack_sub_results(&filters, Some(&id)))];
+            rare.extend(extra);
+            let mut s = slot(1);
+            s.record.msg_type = crate::core::mqtt::SUBACK;
+            s.record.identity = Some(id);
+            s.record.extra = Some(Rc::from(rare));
+            (s, filters)
+        };
+        let mut cache = FrameCache::default();
+        let mut want = Vec::new();
+        for (frame, dn, extra) in [
+            (1, "dev-a", None),
+            (2, "dev-b", None),
+            (3, "dev-c", Some(Rare::EchoOf(1))),
+            (4, "dev-a", None),
+        ] {
+            let (s, filters) = suback(dn, extra);
+            cache.store(frame, &[s]);
+            want.push((frame, filters));
+        }
+        // dev-a's, dev-b's and dev-a's again share one entry; dev-c's has more than results.
+        assert_eq!(cache.extras.len(), 2);
+        for (frame, filters) in want {
+            let got = cache.of(frame);
+            assert_eq!(got[0].record.restore(None, None).flow.sub_results, filters);
+        }
+        // Other results, and a hash that collides with kept results of other bytes, keep their own.
+        let (mut s, _) = suback("dev-d", None);
+        s.record.extra = Some(Rc::from([Rare::SubResults(Box::from(&b"\x00"[..]))]));
+        cache.store(5, &[s]);
+        assert_eq!(cache.extras.len(), 3);
+        let mut h = super::super::fxhash::FxHasher::default();
+        h.write(b"\x01");
+        cache.sub_results.insert(h.finish(), 0);
+        let (mut s, _) = suback("dev-e", None);
+        s.record.extra = Some(Rc::from([Rare::SubResults(Box::from(&b"\x01"[..]))]));
+        cache.store(6, &[s]);
+        assert_eq!(cache.extras.len(), 4);
+        assert!(cache.of(6)[0]
+            .record
+            .restore(None, None)
+            .flow
+            .sub_results
+            .is_empty());
+    }
+
     #[test]
     fn identities_are_stored_once_per_cache() {
         use crate::core::session::IdentitySource::Login;

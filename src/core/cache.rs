@@ -528,7 +528,8 @@ impl FrameCache {
             .get(at as usize)
             .and_then(|e| sub_results_only(e))
         {
-            Some(kept) if at != n && kept == b => at,
+            // A key new here points at `n`, past the end of `extras`: it lands below.
+            Some(kept) if kept == b => at,
             _ => {
                 self.extras.push(x.clone());
                 n
@@ -1038,8 +1039,7 @@ mod tests {
         assert_eq!(cache.frames(), 20_000);
     }
 
-    /// Records share their identity, stored once per cache; an identity that another cache
-    /// numbered first is stored again here, never taken for this cache's identity of that number.
+    /// SUBACKs of devices subscribing alike share one entry of the side table.
     #[test]
     fn suback_results_are_kept_once_per_fleet() {
         use crate::core::session::IdentitySource::Login;
@@ -1080,7 +1080,7 @@ mod tests {
         s.record.extra = Some(Rc::from([Rare::SubResults(Box::from(&b"\x00"[..]))]));
         cache.store(5, &[s]);
         assert_eq!(cache.extras.len(), 3);
-        let mut h = super::super::fxhash::FxHasher::default();
+        let mut h = crate::core::fxhash::FxHasher::default();
         h.write(b"\x01");
         cache.sub_results.insert(h.finish(), 0);
         let (mut s, _) = suback("dev-e", None);
@@ -1095,6 +1095,8 @@ mod tests {
             .is_empty());
     }
 
+    /// Records share their identity, stored once per cache; an identity that another cache
+    /// numbered first is stored again here, never taken for this cache's identity of that number.
     #[test]
     fn identities_are_stored_once_per_cache() {
         use crate::core::session::IdentitySource::Login;

@@ -181,6 +181,11 @@ impl Dissection {
                 .analyze_with(conv, &pdu, &ctx, secrets, detail, &mut rec);
             show(&self.capture, conv, &rec, span, &pdu);
             self.pending.analysed += 1;
+            // Not kept (described again from the packet when shown): its allocation serves the
+            // next packet.
+            if let Some(p) = rec.payload.take() {
+                super::payload::recycle(p);
+            }
             if keep {
                 self.pending.slots.push(Slot {
                     conv,

@@ -6,6 +6,7 @@ use super::json::{self, Value};
 use super::topic::{Carries, Class, Content, TopicInfo};
 use super::tsl::{self, InForce};
 use std::borrow::Cow;
+use std::cell::Cell;
 
 /// At most this many JSON members are shown per payload (the rest are counted).
 pub const MAX_TREE_ITEMS: usize = 256;
@@ -314,7 +315,7 @@ fn parsed_facts_or_full(
     }
     let named = named_members(t, v, &mut issues);
     let body = if alink_body {
-        Body::Alink(Box::new(alink(t, v, &mut issues, full, models)))
+        Body::Alink(boxed(alink(t, v, &mut issues, full, models)))
     } else {
         let mut items = Vec::new();
         tree(v, 0, &mut items, &mut issues);
@@ -379,11 +380,36 @@ fn scanned(t: &TopicInfo<'_>) -> bool {
         )
 }
 
+thread_local! {
+    /// One Alink message's allocation, kept from one packet to the next: the first pass reads
+    /// every PUBLISH's Alink facts and drops them once the record is kept ([`recycle`]), so a
+    /// PUBLISH whose fields nobody asked for allocates nothing once the first is done.
+    static SPARE: Cell<Option<Box<Alink>>> = const { Cell::new(None) };
+}
+
+/// `a` in the spare allocation, if there is one.
+fn boxed(a: Alink) -> Box<Alink> {
+    match SPARE.with(Cell::take) {
+        Some(mut b) => {
+            *b = a;
+            b
+        }
+        None => Box::new(a),
+    }
+}
+
+/// Keeps a payload's Alink allocation for the next packet's (its contents are dropped then).
+pub fn recycle(p: Payload) {
+    if let Body::Alink(b) = p.body {
+        SPARE.with(|s| s.set(Some(b)));
+    }
+}
+
 /// An Alink message's payload, with its error code flagged.
 fn alink_payload(t: &TopicInfo<'_>, a: Alink) -> Payload {
     let issues = code_issues(t, a.code);
     Payload {
-        body: Body::Alink(Box::new(a)),
+        body: Body::Alink(boxed(a)),
         issues,
         named: Vec::new(),
     }

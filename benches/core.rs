@@ -234,7 +234,7 @@ fn later_pass(all: &[(u64, u32, Frame)], run: &mut Run, secrets: &Secrets) -> us
         run.dissection.later_pass(
             bytes,
             frame,
-            0,
+            &mut |_| 0,
             true,
             mqtt::V311,
             secrets,

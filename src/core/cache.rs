@@ -133,17 +133,27 @@ impl CachedRecord {
     /// from the cached facts alone; `None` when that needs the packet (a CONNECT's login, a
     /// CONNACK's result, a PUBLISH whose topic's class was not kept).
     pub fn restore_column(&self) -> Option<PduRecord> {
+        self.column_kept().then(|| self.column_record())
+    }
+
+    /// Whether [`Self::restore_column`] has a record.
+    pub fn column_kept(&self) -> bool {
         match self.msg_type {
-            CONNECT | CONNACK => None,
-            PUBLISH => {
-                let p = self.publish?;
-                let mut rec = self.restore_as(None, None, Detail::Column, InForce::NONE);
-                rec.topics = Topics::One(TopicView::of_class(p.class, p.is_reply, p.wildcard));
-                rec.payload = p.payload_code.map(Payload::code_only);
-                Some(rec)
-            }
-            _ => Some(self.restore(None, None)),
+            CONNECT | CONNACK => false,
+            PUBLISH => self.publish.is_some(),
+            _ => true,
         }
+    }
+
+    /// [`Self::restore_column`]'s record, when [`Self::column_kept`] (returned, not wrapped: a
+    /// record is a few hundred bytes, moved once more for each wrapping).
+    pub fn column_record(&self) -> PduRecord {
+        let mut rec = self.restore_as(None, None, Detail::Column, InForce::NONE);
+        if let (PUBLISH, Some(p)) = (self.msg_type, self.publish) {
+            rec.topics = Topics::One(TopicView::of_class(p.class, p.is_reply, p.wildcard));
+            rec.payload = p.payload_code.map(Payload::code_only);
+        }
+        rec
     }
 
     /// The full record again: the cached facts, plus the PUBLISH topic and payload described
@@ -345,13 +355,16 @@ struct Index {
 
 const SPARSE: usize = 32;
 
-/// A frame's header: frames since the previous kept frame (0 at a mark), and its bytes' length.
-fn header(chunk: &[u8], at: usize) -> Option<(u32, usize, usize)> {
+/// A frame's header: frames since the previous kept frame (0 at a mark), and its bytes' length
+/// times two, plus one when the frame's packets came in several calls ([`FrameCache::store`]).
+fn header(chunk: &[u8], at: usize) -> Option<(u32, usize, usize, bool)> {
     let mut r = Reader { b: chunk, at };
     let delta = u32::try_from(r.var()).ok()?;
-    let len = usize::try_from(r.var()).ok()?;
+    let len = r.var();
+    let several = len & 1 != 0;
+    let len = usize::try_from(len >> 1).ok()?;
     let body = r.at;
-    (body.checked_add(len)? <= chunk.len()).then_some((delta, body, body + len))
+    (body.checked_add(len)? <= chunk.len()).then_some((delta, body, body + len, several))
 }
 
 impl Index {
@@ -373,8 +386,9 @@ impl Index {
             .checked_sub(1)
     }
 
-    /// Where `frame`'s bytes are in `chunks`: (chunk, start, end).
-    fn find(&self, chunks: &[Vec<u8>], frame: u32) -> Option<(usize, usize, usize)> {
+    /// Where `frame`'s bytes are in `chunks`: (chunk, start, end), and whether its packets came
+    /// in several calls.
+    fn find(&self, chunks: &[Vec<u8>], frame: u32) -> Option<(usize, usize, usize, bool)> {
         let m = self.mark_of(frame)?;
         let (mark_frame, at) = self.marks[m];
         let c = (at >> 20) as usize;
@@ -391,15 +405,15 @@ impl Index {
         } else {
             ((at as usize) & (CHUNK - 1), mark_frame)
         };
-        let (_, mut body, mut next) = header(chunk, pos).filter(|_| pos < end)?;
+        let (_, mut body, mut next, mut several) = header(chunk, pos).filter(|_| pos < end)?;
         loop {
             if f >= frame {
                 self.hint.set((m, ((c << 20) | pos) as u32, f));
-                return (f == frame).then_some((c, body, next));
+                return (f == frame).then_some((c, body, next, several));
             }
             // The next frame of this mark, if any.
-            let (delta, b, n) = header(chunk, next).filter(|_| next < end)?;
-            (pos, body, next) = (next, b, n);
+            let (delta, b, n, sev) = header(chunk, next).filter(|_| next < end)?;
+            (pos, body, next, several) = (next, b, n, sev);
             f = f.checked_add(delta)?;
         }
     }
@@ -552,9 +566,11 @@ impl FrameCache {
         self.chunks.iter().map(Vec::len).sum()
     }
 
-    /// Keeps the slots of `frame`. Frames come in order on a first pass; a frame stored again or
-    /// out of order is ignored (its first analysis stands).
-    pub fn store(&mut self, frame: u32, slots: &[Slot]) {
+    /// Keeps the slots of `frame`; `several_calls`: they came from more than one call (TCP
+    /// reassembly, WebSocket messages), so a later pass must count which call shows which
+    /// ([`Self::of_into`]). Frames come in order on a first pass; a frame stored again or out of
+    /// order is ignored (its first analysis stands).
+    pub fn store(&mut self, frame: u32, slots: &[Slot], several_calls: bool) {
         let ix = &self.index;
         if slots.is_empty() || ix.last.is_some_and(|f| f >= frame) {
             return;
@@ -584,7 +600,7 @@ impl FrameCache {
             _ => 0,
         };
         head.put(delta as u64);
-        head.put(enc.len() as u64);
+        head.put((enc.len() as u64) << 1 | several_calls as u64);
         let c = self.chunks.len() - 1;
         let chunk = &mut self.chunks[c];
         // Chunks past 4 GiB of cache are not indexable; such a capture keeps what fits.
@@ -619,11 +635,12 @@ impl FrameCache {
     }
 
     /// The slots of `frame` (none when it carried no analysed MQTT) into `out`, cleared first: a
-    /// pass reuses one buffer for every frame.
-    pub fn of_into(&self, frame: u32, out: &mut Vec<Slot>) {
+    /// pass reuses one buffer for every frame. Whether they came from several calls
+    /// ([`Self::store`]).
+    pub fn of_into(&self, frame: u32, out: &mut Vec<Slot>) -> bool {
         out.clear();
-        let Some((c, off, end)) = self.index.find(&self.chunks, frame) else {
-            return;
+        let Some((c, off, end, several)) = self.index.find(&self.chunks, frame) else {
+            return false;
         };
         let mut r = Reader {
             b: &self.chunks[c][..end],
@@ -632,6 +649,7 @@ impl FrameCache {
         while r.at < end {
             out.push(self.decode(frame, &mut r));
         }
+        several
     }
 
     fn encode(&mut self, frame: u32, s: &Slot, out: &mut Vec<u8>) {
@@ -946,7 +964,7 @@ mod tests {
                 alias_topic: (i == 4).then(|| Rc::from(pdu.topic.unwrap())),
                 record: rec,
             };
-            cache.store(frame, std::slice::from_ref(&slot));
+            cache.store(frame, std::slice::from_ref(&slot), false);
             kept.push((frame, format!("{slot:?}")));
         }
         for (frame, want) in &kept {
@@ -972,7 +990,7 @@ mod tests {
         // Large connection numbers (five varint bytes) make 200 000 slots span two chunks.
         const BIG: u32 = 1 << 28;
         for f in 0..200_000u32 {
-            cache.store(2 * f + 1, &[slot(BIG + f)]);
+            cache.store(2 * f + 1, &[slot(BIG + f)], false);
         }
         assert_eq!(cache.frames(), 200_000);
         assert!(cache.used() > 1 << 20, "more than one chunk");
@@ -994,7 +1012,7 @@ mod tests {
         let mut f = 2u32;
         for i in 0..20_000u32 {
             frames.push(f);
-            cache.store(f, &[slot(i)]);
+            cache.store(f, &[slot(i)], false);
             f += 1 + (i * 7919) % 1000;
         }
         let last = *frames.last().unwrap();
@@ -1033,8 +1051,8 @@ mod tests {
             assert_eq!(cache.has(frame), expect(frame).is_some(), "frame {frame}");
         }
         // Stored again or out of order: ignored.
-        cache.store(frames[10], &[slot(99)]);
-        cache.store(last, &[slot(99)]);
+        cache.store(frames[10], &[slot(99)], false);
+        cache.store(last, &[slot(99)], false);
         assert_eq!(cache.of(frames[10])[0].conv, 10);
         assert_eq!(cache.frames(), 20_000);
     }
@@ -1066,7 +1084,7 @@ mod tests {
             (4, "dev-a", None),
         ] {
             let (s, filters) = suback(dn, extra);
-            cache.store(frame, &[s]);
+            cache.store(frame, &[s], false);
             want.push((frame, filters));
         }
         // dev-a's, dev-b's and dev-a's again share one entry; dev-c's has more than results.
@@ -1078,14 +1096,14 @@ mod tests {
         // Other results, and a hash that collides with kept results of other bytes, keep their own.
         let (mut s, _) = suback("dev-d", None);
         s.record.extra = Some(Rc::from([Rare::SubResults(Box::from(&b"\x00"[..]))]));
-        cache.store(5, &[s]);
+        cache.store(5, &[s], false);
         assert_eq!(cache.extras.len(), 3);
         let mut h = crate::core::fxhash::FxHasher::default();
         h.write(b"\x01");
         cache.sub_results.insert(h.finish(), 0);
         let (mut s, _) = suback("dev-e", None);
         s.record.extra = Some(Rc::from([Rare::SubResults(Box::from(&b"\x01"[..]))]));
-        cache.store(6, &[s]);
+        cache.store(6, &[s], false);
         assert_eq!(cache.extras.len(), 4);
         assert!(cache.of(6)[0]
             .record
@@ -1108,11 +1126,11 @@ mod tests {
             s
         };
         let mut other = FrameCache::default();
-        other.store(1, &[with(&b, 9)]);
+        other.store(1, &[with(&b, 9)], false);
         let mut cache = FrameCache::default();
-        cache.store(1, &[with(&a, 1), with(&b, 2)]);
-        cache.store(2, &[with(&b, 2)]);
-        cache.store(3, &[with(&a, 1)]);
+        cache.store(1, &[with(&a, 1), with(&b, 2)], false);
+        cache.store(2, &[with(&b, 2)], false);
+        cache.store(3, &[with(&a, 1)], false);
         assert_eq!(cache.identities.len(), 2);
         for (frame, conv, id) in [(1, 1, &a), (1, 2, &b), (2, 2, &b), (3, 1, &a)] {
             let got = cache.of(frame);
@@ -1132,10 +1150,10 @@ mod tests {
     #[test]
     fn a_frame_larger_than_a_chunk() {
         let mut cache = FrameCache::default();
-        cache.store(1, &[slot(1)]);
+        cache.store(1, &[slot(1)], false);
         let many: Vec<Slot> = (0..300_000).map(|_| slot(1 << 28)).collect();
-        cache.store(2, &many);
-        cache.store(3, &[slot(3)]);
+        cache.store(2, &many, false);
+        cache.store(3, &[slot(3)], false);
         assert!(cache.used() > CHUNK);
         assert_eq!(cache.of(1)[0].conv, 1);
         assert_eq!(cache.of(2).len(), 300_000);
@@ -1154,13 +1172,18 @@ mod tests {
             alias_topic: Some(Rc::from(&b"t"[..])),
             record: CachedRecord::default(),
         };
-        cache.store(5, &[slot(1), slot(2), slot(3)]);
-        cache.store(6, &[slot(4)]);
-        cache.store(6, &[slot(9)]); // stored again: ignored
+        // Frame 5's packets came in several calls (TCP reassembly, say), frame 6's in one.
+        cache.store(5, &[slot(1), slot(2), slot(3)], true);
+        cache.store(6, &[slot(4)], false);
+        cache.store(6, &[slot(9)], true); // stored again: ignored
         let got = cache.of(5);
         assert_eq!(got.iter().map(|s| s.conv).collect::<Vec<_>>(), [1, 2, 3]);
         assert_eq!(cache.of(6).len(), 1);
         assert_eq!(cache.of(6)[0].conv, 4);
         assert_eq!(cache.of(6)[0].alias_topic.as_deref(), Some(&b"t"[..]));
+        let mut out = Vec::new();
+        assert!(cache.of_into(5, &mut out));
+        assert!(!cache.of_into(6, &mut out));
+        assert!(!cache.of_into(7, &mut out) && out.is_empty());
     }
 }

@@ -45,6 +45,9 @@ struct Pending {
     slots: Vec<Slot>,
     /// How many of its packets were analysed (kept or not).
     analysed: u32,
+    /// How many calls had packets: with more than one, a later pass counts which call shows
+    /// which ([`Dissection::later_pass`]).
+    calls: u32,
 }
 
 /// Whether the program dissects frames again after the first pass (Wireshark, sharkd, `tshark
@@ -118,10 +121,11 @@ impl Dissection {
         let p = &mut self.pending;
         if p.frame != frame {
             if !p.slots.is_empty() {
-                self.frames.store(p.frame, &p.slots);
+                self.frames.store(p.frame, &p.slots, p.calls > 1);
                 p.slots.clear();
             }
             p.analysed = 0;
+            p.calls = 0;
         }
         p.frame = frame;
     }
@@ -158,6 +162,7 @@ impl Dissection {
             }
         }
         let conv = self.connections.id(ctx.src, ctx.dst);
+        let analysed_before = self.pending.analysed;
         for span in mqtt::split(data) {
             let version = self.version(conv, default_version);
             let (mut pdu, _) = mqtt::parse(span.bytes(data), span.len, version);
@@ -194,17 +199,22 @@ impl Dissection {
                 });
             }
         }
+        if self.pending.analysed > analysed_before {
+            self.pending.calls += 1;
+        }
     }
 
     /// Later passes: frame `frame`'s packets in `data` again, from the `first`-th of the frame
     /// on, from their cached facts and, when showing them needs it (`items`: fields that point
-    /// at bytes are made), the packet read anew.
+    /// at bytes are made), the packet read anew. `first` is asked whether the first pass had the
+    /// frame's packets in several calls; with one (the usual frame), this call holds them all
+    /// and `first` answers 0 without counting calls.
     #[allow(clippy::too_many_arguments)]
     pub fn later_pass(
         &mut self,
         data: &[u8],
         frame: u32,
-        first: usize,
+        first: &mut dyn FnMut(bool) -> usize,
         items: bool,
         default_version: u8,
         secrets: &Secrets,
@@ -213,21 +223,23 @@ impl Dissection {
     ) {
         self.flush_before(u32::MAX);
         let mut slots = std::mem::take(&mut self.shown);
-        self.frames.of_into(frame, &mut slots);
+        let several = self.frames.of_into(frame, &mut slots);
+        let first = first(several);
+        // What a packet not read again is shown with.
+        let unread = MqttPdu::default();
+        let column = detail == Detail::Column && !items;
         for (span, slot) in mqtt::split(data).zip(slots.iter().skip(first)) {
             let conv = slot.conv;
             // Only the Info column (tshark -2, a GUI's packet list): most packets need no
             // reading again.
-            if let Some(rec) = (detail == Detail::Column && !items)
-                .then(|| slot.record.restore_column())
-                .flatten()
-            {
-                show(&self.capture, conv, &rec, span, &MqttPdu::default());
+            if column && slot.record.column_kept() {
+                let rec = slot.record.column_record();
+                show(&self.capture, conv, &rec, span, &unread);
                 continue;
             }
             if !slot.record.needs_packet() && !items {
                 let rec = slot.record.restore(None, None);
-                show(&self.capture, conv, &rec, span, &MqttPdu::default());
+                show(&self.capture, conv, &rec, span, &unread);
                 continue;
             }
             let version = self.version(conv, default_version);
@@ -338,7 +350,11 @@ mod tests {
         d.later_pass(
             &data,
             1,
-            1,
+            // One call had both packets: the frame is not marked as given in several calls.
+            &mut |several| {
+                assert!(!several);
+                1
+            },
             true,
             5,
             &s,
@@ -352,6 +368,60 @@ mod tests {
             },
         );
         assert_eq!(again, [Some(Some("a1B2c3D4e5F".to_string()))]);
+    }
+
+    /// A later pass counts which call shows which of a frame's packets only where the first
+    /// pass had them in several calls (TCP reassembly, WebSocket messages, TLS records).
+    #[test]
+    fn frames_given_in_several_calls() {
+        let mut d = Dissection::default();
+        let s = Secrets::default();
+        let topic = "/sys/a1B2c3D4e5F/dev/thing/event/property/post";
+        let other = "/sys/a1B2c3D4e5F/dev/thing/event/other/post";
+        let (a, b) = (publish_v5(topic, 1, b"{}"), publish_v5(other, 2, b"{}"));
+        let both = [a.clone(), b.clone()].concat();
+        let no_tls = || false;
+        let first = |d: &mut Dissection, data: &[u8], frame| {
+            d.first_pass(
+                data,
+                ctx(frame),
+                &no_tls,
+                5,
+                &s,
+                Detail::Full,
+                true,
+                &mut |_, _, _, _, _| {},
+            )
+        };
+        // Frame 1: two calls of one packet each; frame 2: one call of both.
+        first(&mut d, &a, 1);
+        first(&mut d, &b, 1);
+        first(&mut d, &both, 2);
+        d.flush_before(3);
+        let later = |d: &mut Dissection, data: &[u8], frame, at| {
+            let mut asked = None;
+            let mut topics = Vec::new();
+            d.later_pass(
+                data,
+                frame,
+                &mut |several| {
+                    asked = Some(several);
+                    at
+                },
+                true,
+                5,
+                &s,
+                Detail::Full,
+                &mut |_, _, rec, _, _| {
+                    topics.push(rec.topics.first().map(|t| t.text().to_string()))
+                },
+            );
+            (asked, topics)
+        };
+        let second = Some(other.to_string());
+        assert_eq!(later(&mut d, &b, 1, 1), (Some(true), vec![second.clone()]));
+        let (asked, topics) = later(&mut d, &both, 2, 0);
+        assert_eq!((asked, topics.len(), &topics[1]), (Some(false), 2, &second));
     }
 
     /// What the dissector warms before MQTT runs: the open connection of the endpoints and where

@@ -1038,7 +1038,7 @@ pub mod tests {
                     alias_topic: None,
                     record,
                 };
-                cache.store(n as u32 + 1, &[slot]);
+                cache.store(n as u32 + 1, &[slot], false);
             }
             let mut infos = Vec::new();
             for (n, (_, pdu)) in packets.iter().enumerate() {

@@ -428,16 +428,27 @@ unsafe fn pdus_inner(
         return;
     }
     // Later passes: the cached facts, plus what the packet says of itself (a PUBLISH's topic and
-    // payload, a CONNECT's login), read again from its bytes. Which of the frame's packets these
-    // are: the frame's n-th to (n + count)-th.
-    let count = mqtt::split(data).count() as u32;
-    let first = ws::shim_take_index(pinfo, 0, count);
-    if tapping && first == 0 {
-        tap::begin_frame();
-    }
+    // payload, a CONNECT's login), read again from its bytes.
     if !wants.items && !wants.info && !tapping {
+        // Nothing of this call is shown, nor of the frame's other calls (what is wanted is the
+        // same for each), so which packets they hold does not matter.
         return;
     }
+    // Which of the frame's packets these are: the frame's n-th to (n + count)-th, counted in the
+    // frame's dissection when its packets came in several calls (few frames: a lookup and an
+    // insertion in the frame's list of protocol data), else all of them.
+    let mut first = |several: bool| {
+        let first = if several {
+            let count = mqtt::split(data).count() as u32;
+            ws::shim_take_index(pinfo, 0, count)
+        } else {
+            0
+        };
+        if tapping && first == 0 {
+            tap::begin_frame();
+        }
+        first as usize
+    };
     // Only the Info column: the payload is read for its code alone, as on a one-pass read (the
     // facts that pair replies were read on the first pass and are kept).
     let detail = match detail {
@@ -448,7 +459,7 @@ unsafe fn pdus_inner(
         st.dissection.later_pass(
             data,
             frame,
-            first as usize,
+            &mut first,
             wants.items,
             default_version,
             &st.secrets,

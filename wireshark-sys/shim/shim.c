@@ -79,13 +79,9 @@ unsigned shim_take_index(packet_info *pinfo, unsigned key, unsigned n)
     return was;
 }
 
-/* Packets aliiot took from this frame so far, on a later pass (the first pass counts them in
- * Rust); 0 on the first pass. */
-static unsigned pdus_so_far(packet_info *pinfo)
-{
-    unsigned *c = (unsigned *)p_get_proto_data(pinfo->pool, pinfo, aliiot_proto, 0);
-    return c ? *c : 0;
-}
+/* Calls that handed aliiot MQTT's bytes on a later pass, since the program started: the TLS
+ * wrapper compares it before and after TLS to see whether MQTT was found inside. */
+static unsigned later_pdu_calls;
 
 static const uint8_t *first_bytes(tvbuff_t *tvb, size_t *len)
 {
@@ -114,8 +110,11 @@ static int mqtt_then_aliiot(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     unsigned consumed = pinfo->desegment_len ? (unsigned)pinfo->desegment_offset : captured;
     if (consumed > captured)
         consumed = captured;
-    if (consumed > 0)
+    if (consumed > 0) {
+        if (PINFO_FD_VISITED(pinfo))
+            later_pdu_calls++;
         hooks.pdus(tvb, pinfo, tree, tvb_get_ptr(tvb, 0, (int)consumed), consumed);
+    }
     return n;
 }
 
@@ -158,10 +157,10 @@ static int decrypted_in_frame(packet_info *pinfo)
 /* TLS on an MQTT TLS port. */
 static int dissect_aliiot_tls(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    unsigned before = pdus_so_far(pinfo);
+    unsigned before = later_pdu_calls;
     pinfo->can_desegment = pinfo->saved_can_desegment;
     int n = call_real(KEY_TLS, tvb, pinfo, tree, data);
-    if (!hooks.tls_data || !aliiot_enabled() || pdus_so_far(pinfo) != before)
+    if (!hooks.tls_data || !aliiot_enabled() || later_pdu_calls != before)
         return n;
     unsigned len = tvb_captured_length(tvb);
     if (len == 0)

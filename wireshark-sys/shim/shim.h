@@ -73,8 +73,9 @@ void shim_attach(const shim_hooks *hooks, const uint32_t *mqtt_ports, size_t n_p
  * preference, a profile's decode_as_entries). */
 void shim_attach_again(void);
 /* A counter that starts at 0 with every dissection of a frame: returns it and adds `n`.
- * Key 0 numbers aliiot's MQTT packets in the frame on later passes (the first pass counts
- * them itself), key 1 its WebSocket messages. */
+ * Key 0 numbers aliiot's MQTT packets on later passes in a frame whose packets came in several
+ * calls (the first pass counts them itself and marks such frames), key 1 its WebSocket
+ * messages. */
 unsigned shim_take_index(packet_info *pinfo, unsigned key, unsigned n);
 
 /* Preferences: a keys-file path and the two secrets tables. */

@@ -421,9 +421,10 @@ fuzz_target!(|data: &[u8]| {
                 alias_topic: None,
                 record: rec.clone().into_cached(),
             };
-            cache.store(frame, &[slot]);
+            let several = frame % 2 == 0;
+            cache.store(frame, &[slot], several);
             let mut slots = Vec::new();
-            cache.of_into(frame, &mut slots);
+            assert_eq!(cache.of_into(frame, &mut slots), several);
             if let Some(kept) = slots.remove(0).record.restore_column() {
                 let (from_cache, from_packet) = (info(&kept, &capture), info(&rec, &capture));
                 assert_eq!(

@@ -5,8 +5,8 @@
 #
 #   bench/pair.sh <A.so|none> <B.so|none> <rounds> <capture> [tshark args...]
 #
-# Each round runs A then B, alternating (slow drifts of the machine cancel in each pair's
-# ratio). Prints the median, quartiles and range of the A/B ratios of wall and CPU time
+# Each round runs A and B, alternating, A first in odd rounds and B first in even ones (slow
+# drifts of the machine cancel in each pair's ratio, and neither variant is always first). Prints the median, quartiles and range of the A/B ratios of wall and CPU time
 # (/usr/bin/time %e, %U+%S) and the ratio of the summed times. "none" is tshark without the
 # plugin. Both variants get a private HOME (the plugin in its personal plugin folder) and an
 # empty global plugin folder; as root, tshark runs as nobody (root ignores personal plugins).
@@ -47,7 +47,9 @@ as=()
 LOG=${PAIR_LOG:-$TMP/times}
 : >"$LOG"
 for ((i = 1; i <= ROUNDS; i++)); do
-    for v in A B; do
+    order=(A B)
+    ((i % 2)) || order=(B A)
+    for v in "${order[@]}"; do
         /usr/bin/time -f "$v %e %U %S" -o "$TMP/one" "${as[@]}" env HOME="$TMP/home-$v" \
             WIRESHARK_PLUGIN_DIR="$TMP/no-global-plugins" LC_ALL=C.UTF-8 TZ=UTC \
             tshark "$@" -r "$CAP" >/dev/null 2>"$TMP/err" || die "tshark failed ($v): $(tail -3 "$TMP/err")"
@@ -58,7 +60,7 @@ done
 python3 - "$LOG" "$A" "$B" <<'EOF'
 import statistics as st, sys
 rows = [l.split() for l in open(sys.argv[1])]
-pairs = list(zip(rows[0::2], rows[1::2]))
+pairs = [(a, b) if a[0] == "A" else (b, a) for a, b in zip(rows[0::2], rows[1::2])]
 print(f"A = {sys.argv[2]}\nB = {sys.argv[3]}\n{len(pairs)} pairs, A/B:")
 for col, name in ((1, "wall"), (2, "cpu")):
     r = sorted(float(a[col]) / float(b[col]) for a, b in pairs)

@@ -12,7 +12,9 @@
 #              largest size only: its runs go to more aliiot/no-plugin pairs there instead)
 # Each measurement is repeated BENCH_REPS times (default 5) at the largest size, with the variants
 # alternating, and more often at smaller sizes (scaled by the size ratio, at most 9 runs): a short
-# run is easily swung by the machine's noise. The
+# run is easily swung by the machine's noise. Each mode begins with one run that is not kept (the
+# first run after a switch of mode is the slow one), and each pair runs in the other order from
+# the pair before (aliiot first, then no-plugin first). The
 # median wall time, peak RSS and CPU time (/usr/bin/time %e %M %U+%S) are kept, and the ratio is
 # the median of the paired runs' ratios (each aliiot run over the no-plugin run next to it, which
 # cancels the machine's slow drifts in speed).
@@ -175,13 +177,13 @@ RESULTS=$TMP/results.tsv   # size mode variant wall_s rss_kb cpu_s paired_ratio 
 : >"$RESULTS"
 
 measure() {   # measure <variant> tshark-args...  -> appends "wall-s peak-KB cpu-s" to $TMP/m.<variant>
-    local v=$1
+    local v=$1 to=${MEASURE_TO:-$1}   # MEASURE_TO: another file than the variant's (a warm-up run)
     shift
     variant "$v"
     /usr/bin/time -f '%e %M %U %S' -o "$TMP/time" "${CMD[@]}" "$@" >/dev/null 2>"$TMP/err" ||
         die "tshark failed ($v: tshark $*): $(tail -5 "$TMP/err")"
     if [ -s "$TMP/err" ]; then echo "  note: tshark ($v) wrote to stderr: $(head -c 300 "$TMP/err")" >&2; fi
-    tail -1 "$TMP/time" | awk '{print $1, $2, $3 + $4}' >>"$TMP/m.$v"
+    tail -1 "$TMP/time" | awk '{print $1, $2, $3 + $4}' >>"$TMP/m.$to"
 }
 # Runs per measurement at size $1: BENCH_REPS at the largest size, scaled up by the size ratio
 # (at most 9) below it.
@@ -210,8 +212,16 @@ for n in "${SIZES[@]}"; do
     for m in "${MODES[@]}"; do
         [ "$m" = twopass-long ] && [ "$n" != "$LARGEST" ] && continue
         rm -f "$TMP"/m.*
-        for ((i = 0; i < reps; i++)); do
-            for v in "${vs[@]}"; do
+        # One run first, not kept: the first run of a mode is slower than those after it (A/A
+        # pairs of one variant: the first pair's ratio 1.09, the others' median 1.02). Then the
+        # variants alternate, each pair in the other order from the one before (aliiot first,
+        # then no-plugin first), so neither is always the run that follows a mode switch or the
+        # other variant's run.
+        for ((i = -1; i < reps; i++)); do
+            order=("${vs[@]}")
+            if ((i < 0)); then order=(none)
+            elif ((i % 2)); then order=(); for ((k = ${#vs[@]} - 1; k >= 0; k--)); do order+=("${vs[k]}"); done; fi
+            for v in "${order[@]}"; do
                 case $m in
                 read) a=(-n -r "$f") ;;
                 iostat) a=(-n -q -r "$f" -z io,stat,0) ;;
@@ -225,10 +235,10 @@ for n in "${SIZES[@]}"; do
                 nomqtt-twopass) a=(-n -2 -r "$off") ;;
                 twopass-long) a=(-n -2 -r "$long") ;;
                 esac
-                measure "$v" "${a[@]}"
+                if ((i < 0)); then MEASURE_TO=warmup measure "$v" "${a[@]}"; else measure "$v" "${a[@]}"; fi
             done
         done
-        # Each aliiot run over the no-plugin run that follows it.
+        # Each aliiot run over the no-plugin run of its pair.
         paste -d' ' "$TMP/m.aliiot" "$TMP/m.none" | awk '$4 > 0 {print $1 / $4}' | sort -n >"$TMP/pairs"
         pr=$(median <"$TMP/pairs")
         # The spread of the paired ratios: how far one run can be from the median on this machine.
@@ -268,7 +278,7 @@ report() {
     echo "| OS | $os, Linux $(uname -r) |"
     echo "| tshark | $(tshark_version) |"
     echo "| plugin | \`$(basename "$PLUGIN")\` (sha256 $(sha256sum "$PLUGIN" | cut -c1-12)), tree at commit $commit |"
-    echo "| runs | $(for n in "${SIZES[@]}"; do printf '%s at %s frames, ' "$(reps_at "$n")" "$n"; done)medians kept; aliiot, no-plugin and disabled alternate on the same file (disabled: $(variants_at "$LARGEST" | grep -q stock && echo "every size" || echo "below $LARGEST frames only")), page cache warm |"
+    echo "| runs | $(for n in "${SIZES[@]}"; do printf '%s at %s frames, ' "$(reps_at "$n")" "$n"; done)medians kept; aliiot, no-plugin and disabled alternate on the same file, each round in the other order from the one before, after one run per mode that is not kept (disabled: $(variants_at "$LARGEST" | grep -q stock && echo "every size" || echo "below $LARGEST frames only")), page cache warm |"
     echo
     echo "Variants: **aliiot** = the plugin loaded from a private HOME; **no-plugin** = a HOME without"
     echo "the plugin, the baseline; **disabled** = the plugin loaded with \`--disable-protocol aliiot\`."

@@ -6,7 +6,8 @@
 #   bench/pair.sh <A.so|none> <B.so|none> <rounds> <capture> [tshark args...]
 #
 # Each round runs A and B, alternating, A first in odd rounds and B first in even ones (slow
-# drifts of the machine cancel in each pair's ratio, and neither variant is always first). Prints the median, quartiles and range of the A/B ratios of wall and CPU time
+# drifts of the machine cancel in each pair's ratio, and neither variant is always first).
+# Prints the median, quartiles and range of the A/B ratios of wall and CPU time
 # (/usr/bin/time %e, %U+%S) and the ratio of the summed times. "none" is tshark without the
 # plugin. Both variants get a private HOME (the plugin in its personal plugin folder) and an
 # empty global plugin folder; as root, tshark runs as nobody (root ignores personal plugins).

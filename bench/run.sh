@@ -176,8 +176,11 @@ variants_at() {
 RESULTS=$TMP/results.tsv   # size mode variant wall_s rss_kb cpu_s paired_ratio lowest highest
 : >"$RESULTS"
 
-measure() {   # measure <variant> tshark-args...  -> appends "wall-s peak-KB cpu-s" to $TMP/m.<variant>
-    local v=$1 to=${MEASURE_TO:-$1}   # MEASURE_TO: another file than the variant's (a warm-up run)
+# measure <variant> tshark-args...  -> appends "wall-s peak-KB cpu-s" to $TMP/m.<variant>, or to
+# $TMP/m.warmup while WARMUP=1 (a run that is not kept)
+measure() {
+    local v=$1 to=$1
+    [ "${WARMUP:-0}" = 1 ] && to=warmup
     shift
     variant "$v"
     /usr/bin/time -f '%e %M %U %S' -o "$TMP/time" "${CMD[@]}" "$@" >/dev/null 2>"$TMP/err" ||
@@ -213,14 +216,14 @@ for n in "${SIZES[@]}"; do
         [ "$m" = twopass-long ] && [ "$n" != "$LARGEST" ] && continue
         rm -f "$TMP"/m.*
         # One run first, not kept: the first run of a mode is slower than those after it (A/A
-        # pairs of one variant: the first pair's ratio 1.09, the others' median 1.02). Then the
-        # variants alternate, each pair in the other order from the one before (aliiot first,
-        # then no-plugin first), so neither is always the run that follows a mode switch or the
-        # other variant's run.
+        # pairs of one variant: the first pair's ratio 1.09, the six others' median 1.01). Then
+        # the variants alternate, each pair in the other order from the one before (aliiot
+        # first, then no-plugin first), so neither is always the run after a mode switch.
         for ((i = -1; i < reps; i++)); do
-            order=("${vs[@]}")
+            WARMUP=$((i < 0))
             if ((i < 0)); then order=(none)
-            elif ((i % 2)); then order=(); for ((k = ${#vs[@]} - 1; k >= 0; k--)); do order+=("${vs[k]}"); done; fi
+            elif ((i % 2)); then mapfile -t order < <(printf '%s\n' "${vs[@]}" | tac)
+            else order=("${vs[@]}"); fi
             for v in "${order[@]}"; do
                 case $m in
                 read) a=(-n -r "$f") ;;
@@ -235,7 +238,7 @@ for n in "${SIZES[@]}"; do
                 nomqtt-twopass) a=(-n -2 -r "$off") ;;
                 twopass-long) a=(-n -2 -r "$long") ;;
                 esac
-                if ((i < 0)); then MEASURE_TO=warmup measure "$v" "${a[@]}"; else measure "$v" "${a[@]}"; fi
+                measure "$v" "${a[@]}"
             done
         done
         # Each aliiot run over the no-plugin run of its pair.

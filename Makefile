@@ -93,16 +93,17 @@ bench: build
 	@{ echo; echo "## The core alone (\`make bench-core\`)"; echo; echo '```'; \
 	   $(CARGO) bench --locked --no-default-features --bench core 2>/dev/null; echo '```'; } >> BENCHMARKS.md
 	@if [ "$$(id -u)" = 0 ] && [ -x "$(COMPAT_DIR)/trixie/usr/bin/tshark" ] && [ -x "$(COMPAT_DIR)/sid/usr/bin/tshark" ]; then \
-	    ALIIOT_COMPAT_DIR=$(COMPAT_DIR) bench/compat.sh $(COMPAT_BENCH_FRAMES) >/dev/null; \
+	    INSTR_FRAMES=$(INSTR_FRAMES) ALIIOT_COMPAT_DIR=$(COMPAT_DIR) bench/compat.sh $(COMPAT_BENCH_FRAMES) >/dev/null; \
 	else echo "make bench: no Wireshark 4.4/4.6 section (needs root and make compat's trees; then make bench-compat)"; fi
 
 # make bench's measurements with Wireshark 4.4 and 4.6 in make compat's Debian trees (made when
 # missing), at $(COMPAT_BENCH_FRAMES) frames (two sizes split aliiot's memory per packet and per
-# connection); writes BENCHMARKS.md's last section. Needs root.
+# connection), and their instruction counts (callgrind in each tree, at INSTR_FRAMES frames); writes
+# BENCHMARKS.md's last section. Needs root.
 COMPAT_DIR ?= $(or $(ALIIOT_COMPAT_DIR),/var/cache/aliiot-compat)
 COMPAT_BENCH_FRAMES ?= 100000 1000000
 bench-compat: deps
-	ALIIOT_COMPAT_DIR=$(COMPAT_DIR) bench/compat.sh $(COMPAT_BENCH_FRAMES)
+	INSTR_FRAMES=$(INSTR_FRAMES) ALIIOT_COMPAT_DIR=$(COMPAT_DIR) bench/compat.sh $(COMPAT_BENCH_FRAMES)
 
 # Instruction counts (callgrind) per mode against tshark without the plugin: repeatable where
 # wall time is not (shared or virtual machines). INSTR_FRAMES generated frames.

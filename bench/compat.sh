@@ -6,7 +6,7 @@
 #
 #   bench/compat.sh [frames...]       default 100000 1000000; env: BENCH_REPS (default 5),
 #                                     COMPAT_SUITES (default "trixie sid"), ALIIOT_COMPAT_DIR,
-#                                     BENCH_OUT
+#                                     BENCH_OUT, INSTR_FRAMES (default 20000)
 #
 # With two sizes or more, aliiot's memory is split into a part per MQTT packet and a part per
 # connection as for this machine's Wireshark (run.sh's growth and solved tables); with one, each
@@ -14,7 +14,9 @@
 #
 # The captures are bench/out's (made by bench/gen.py as for make bench). Each tree's tshark runs
 # with chroot as nobody (bench/run.sh's BENCH_ROOT); aliiot and no-plugin alternate, the disabled
-# variant is left out. Needs root; the trees are made by make compat (tests/compat.sh), which
+# variant is left out. Then bench/instructions.sh counts the same modes' instructions in the tree
+# (valgrind is installed there when missing), so a wall-time ratio that parts from this machine's
+# Wireshark can be told from more work. Needs root; the trees are made by make compat (tests/compat.sh), which
 # builds them when missing.
 set -euo pipefail
 
@@ -24,6 +26,7 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100000 1000000)
 read -ra suites <<<"${COMPAT_SUITES:-trixie sid}"
 out=${BENCH_OUT:-$here/BENCHMARKS.md}
+instr_frames=${INSTR_FRAMES:-20000}
 
 [ "$(id -u)" = 0 ] || { echo "bench/compat.sh: needs root (chroot)" >&2; exit 2; }
 "$here/tests/compat.sh" --build "${suites[@]}"
@@ -35,6 +38,9 @@ for s in "${suites[@]}"; do
     echo "== bench/compat.sh: $s" >&2
     BENCH_ROOT=$cache/$s BENCH_OUT=$tmp/$s.md BENCH_NO_DISABLED=1 \
         "$here/bench/run.sh" "$cache/target-$s/release/libaliiot.so" "${sizes[@]}" >/dev/null
+    # After the timed runs, not beside them: the counts run two at a time.
+    BENCH_ROOT=$cache/$s INSTR_BRIEF=1 "$here/bench/instructions.sh" \
+        "$cache/target-$s/release/libaliiot.so" "$instr_frames" >"$tmp/$s-instr.md"
 done
 elapsed=$(($(date +%s) - start))
 
@@ -70,6 +76,13 @@ commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
         awk '/^## aliiot.s own memory/ { print "##" $0; t = 1; next } /^## / { t = 0 }
              t && /^$/ { blank++; next }
              t { while (blank > 0) { print ""; blank-- } print }' "$f"
+        echo
+        echo "#### Instruction counts"
+        echo
+        echo "callgrind in the same tree (\`bench/instructions.sh\` with BENCH_ROOT and INSTR_BRIEF=1), as in"
+        echo "the instruction table above, for the modes of the wall-time table, on $instr_frames generated frames:"
+        echo
+        cat "$tmp/$s-instr.md"
     done
     echo "<!-- /bench-compat -->"
 } >"$tmp/section.md"

@@ -7,16 +7,48 @@
 #
 # Startup (tshark -c 1) is measured per variant and taken out, so the ratio is per-frame work:
 # (aliiot − aliiot startup) / (no-plugin − no-plugin startup). Prints a Markdown table.
+# Env: BENCH_ROOT (a Debian tree, such as make compat's, whose tshark is counted instead of this
+# machine's, run in it with chroot as nobody; valgrind is installed in it when missing, and /proc
+# is mounted there while the counts run; needs root), INSTR_BRIEF (1: the modes of the wall-time
+# table only, without the thing-model rows and the cache simulation; the two variants of a row
+# are counted side by side, which leaves counts unchanged).
 set -euo pipefail
 die() { echo "instructions.sh: $*" >&2; exit 1; }
 [ $# -ge 1 ] || die "usage: bench/instructions.sh <aliiot.so> [frames]"
 PLUGIN=$(readlink -f "$1"); N=${2:-20000}
-command -v valgrind >/dev/null || die "valgrind is not installed"
 BENCH=$(cd "$(dirname "$0")" && pwd)
-SERIES=$(pkg-config --modversion wireshark 2>/dev/null | cut -d. -f1,2)
-[ -n "$SERIES" ] || SERIES=$(tshark --version | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
-TMP=$(mktemp -d /tmp/aliiot-instr.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+ROOT=${BENCH_ROOT:-}
+BRIEF=${INSTR_BRIEF:-0}
+if [ -n "$ROOT" ]; then
+    ROOT=$(readlink -f "$ROOT")
+    [ "$(id -u)" = 0 ] || die "BENCH_ROOT needs root (chroot)"
+    [ -x "$ROOT/usr/bin/tshark" ] || die "no tshark in $ROOT"
+    if [ ! -x "$ROOT/usr/bin/valgrind" ]; then
+        echo "installing valgrind in $ROOT..." >&2
+        chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+            sh -c 'apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends valgrind' \
+            >/dev/null 2>&1 || die "installing valgrind in $ROOT failed"
+    fi
+    SERIES=$(chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin tshark --version 2>/dev/null | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
+else
+    command -v valgrind >/dev/null || die "valgrind is not installed"
+    SERIES=$(pkg-config --modversion wireshark 2>/dev/null | cut -d. -f1,2)
+    [ -n "$SERIES" ] || SERIES=$(tshark --version | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
+fi
+[ -n "$SERIES" ] || die "cannot tell the Wireshark series (X.Y)"
+# TMP as this script sees it; IN as tshark sees it (inside BENCH_ROOT, when set).
+mkdir -p "$ROOT/tmp"
+TMP=$(mktemp -d "$ROOT/tmp/aliiot-instr.XXXXXX")
+IN=${TMP#"$ROOT"}
+PROC=
+cleanup() {
+    [ -z "$PROC" ] || umount -l "$PROC" 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+if [ -n "$ROOT" ] && ! mountpoint -q "$ROOT/proc"; then
+    mkdir -p "$ROOT/proc" && mount -t proc proc "$ROOT/proc" && PROC=$ROOT/proc
+fi
 mkdir -p "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan" "$TMP/home-none" "$TMP/no-global"
 cp "$PLUGIN" "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan/aliiot.so"
 python3 "$BENCH/gen.py" --frames "$N" --out "$TMP/f.pcap" >/dev/null
@@ -24,10 +56,13 @@ python3 "$BENCH/gen.py" --frames "$N" --out "$TMP/off.pcap" --server-port 1999 >
 pk=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sample_product_key"])' "$TMP/f.json")
 pkts=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mqtt_packets"])' "$TMP/f.json")
 chmod -R a+rwX "$TMP"
+# The captures and the thing models as tshark sees them.
+F=$IN/f.pcap OFF=$IN/off.pcap TSL=$IN/f-tsl
 in_variant() { # variant command... : runs the command with the variant's HOME (as nobody when root)
-    local home=$TMP/home-$1; shift
-    local cmd=(env HOME="$home" WIRESHARK_PLUGIN_DIR="$TMP/no-global" "$@")
-    [ "$(id -u)" = 0 ] && cmd=(setpriv --reuid=65534 --regid=65534 --clear-groups "${cmd[@]}")
+    local home=$IN/home-$1; shift
+    local cmd=(env HOME="$home" WIRESHARK_PLUGIN_DIR="$IN/no-global" "$@")
+    if [ -n "$ROOT" ]; then cmd=(chroot --userspec=65534:65534 "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin "${cmd[@]}")
+    elif [ "$(id -u)" = 0 ]; then cmd=(setpriv --reuid=65534 --regid=65534 --clear-groups "${cmd[@]}"); fi
     "${cmd[@]}"
 }
 count() { # variant args... -> instructions
@@ -41,44 +76,57 @@ run() { # variant args... -> tshark's output, no valgrind
 }
 # The filter mode's stock command prints the product's CONNECTs only; aliiot's prints every MQTT
 # packet of the product's devices. The same frames without the plugin: MQTT on their TCP streams.
-streams=$(run aliiot -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" -T fields -e tcp.stream | sort -un | paste -sd,)
+streams=$(run aliiot -n -r "$F" -Y "aliiot.product_key == \"$pk\"" -T fields -e tcp.stream | sort -un | paste -sd,)
 same="mqtt && tcp.stream in {$streams}"
-[ "$(run aliiot -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" -T fields -e frame.number | md5sum)" = \
-  "$(run none -n -r "$TMP/f.pcap" -Y "$same" -T fields -e frame.number | md5sum)" ] ||
+[ "$(run aliiot -n -r "$F" -Y "aliiot.product_key == \"$pk\"" -T fields -e frame.number | md5sum)" = \
+  "$(run none -n -r "$F" -Y "$same" -T fields -e frame.number | md5sum)" ] ||
     die "the stock filter for the same frames selects other frames"
-matched=$(run none -n -r "$TMP/f.pcap" -Y "$same" -T fields -e frame.number | wc -l)
-stock_matched=$(run none -n -r "$TMP/f.pcap" -Y "mqtt.username contains \"&$pk\"" -T fields -e frame.number | wc -l)
-sa=$(count aliiot -n -r "$TMP/f.pcap" -c 1); sn=$(count none -n -r "$TMP/f.pcap" -c 1)
+matched=$(run none -n -r "$F" -Y "$same" -T fields -e frame.number | wc -l)
+stock_matched=$(run none -n -r "$F" -Y "mqtt.username contains \"&$pk\"" -T fields -e frame.number | wc -l)
+# both() aliiot-args ||| no-plugin-args: sets A and B to the two counts, made side by side (a count
+# does not depend on what else the machine runs).
+both() {
+    local a=() n=() side=a
+    for x in "$@"; do if [ "$x" = "|||" ]; then side=n; elif [ $side = a ]; then a+=("$x"); else n+=("$x"); fi; done
+    count aliiot "${a[@]}" >"$TMP/count-a" &
+    count none "${n[@]}" >"$TMP/count-n"
+    wait $!
+    A=$(cat "$TMP/count-a") B=$(cat "$TMP/count-n")
+    [ -n "$A" ] && [ -n "$B" ] || die "callgrind gave no count (tshark ${a[*]})"
+}
+both -n -r "$F" -c 1 "|||" -n -r "$F" -c 1
+sa=$A sn=$B
 echo "$N generated frames, $pkts MQTT packets; startup: aliiot $sa, no-plugin $sn instructions."
 echo
 echo "| mode | aliiot (M instr.) | no-plugin (M instr.) | per-frame ratio | aliiot's extra per MQTT packet |"
 echo "|---|---:|---:|---:|---:|"
 row() { # mode, then aliiot args ||| no-plugin args
-    local m=$1; shift; local a=() n=() side=a
-    for x in "$@"; do if [ "$x" = "|||" ]; then side=n; elif [ $side = a ]; then a+=("$x"); else n+=("$x"); fi; done
-    local ia in_; ia=$(count aliiot "${a[@]}"); in_=$(count none "${n[@]}")
-    awk -v m="$m" -v a="$ia" -v n="$in_" -v sa="$sa" -v sn="$sn" -v p="$pkts" 'BEGIN {
+    local m=$1; shift
+    both "$@"
+    awk -v m="$m" -v a="$A" -v n="$B" -v sa="$sa" -v sn="$sn" -v p="$pkts" 'BEGIN {
         printf "| %s | %.0f | %.0f | %.3f | %.0f |\n", m, a / 1e6, n / 1e6, (a - sa) / (n - sn), ((a - sa) - (n - sn)) / p }'
 }
-row read -n -r "$TMP/f.pcap" "|||" -n -r "$TMP/f.pcap"
-row iostat -n -q -r "$TMP/f.pcap" -z io,stat,0 "|||" -n -q -r "$TMP/f.pcap" -z io,stat,0
-row filter -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" "|||" -n -r "$TMP/f.pcap" -Y "mqtt.username contains \"&$pk\""
-row "filter, same frames" -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" "|||" -n -r "$TMP/f.pcap" -Y "$same"
-row "filter, stock filter in both" -n -r "$TMP/f.pcap" -Y "mqtt.username contains \"&$pk\"" "|||" -n -r "$TMP/f.pcap" -Y "mqtt.username contains \"&$pk\""
-row fields -n -r "$TMP/f.pcap" -T fields -e aliiot.device_name "|||" -n -r "$TMP/f.pcap" -T fields -e mqtt.username
-row "fields, stock field in both" -n -r "$TMP/f.pcap" -T fields -e mqtt.username "|||" -n -r "$TMP/f.pcap" -T fields -e mqtt.username
-row twopass -n -2 -r "$TMP/f.pcap" "|||" -n -2 -r "$TMP/f.pcap"
-row tree -n -2 -q -r "$TMP/f.pcap" -z aliiot,tree "|||" -n -2 -q -r "$TMP/f.pcap" -z io,stat,0
+row read -n -r "$F" "|||" -n -r "$F"
+row iostat -n -q -r "$F" -z io,stat,0 "|||" -n -q -r "$F" -z io,stat,0
+row filter -n -r "$F" -Y "aliiot.product_key == \"$pk\"" "|||" -n -r "$F" -Y "mqtt.username contains \"&$pk\""
+row "filter, same frames" -n -r "$F" -Y "aliiot.product_key == \"$pk\"" "|||" -n -r "$F" -Y "$same"
+row "filter, stock filter in both" -n -r "$F" -Y "mqtt.username contains \"&$pk\"" "|||" -n -r "$F" -Y "mqtt.username contains \"&$pk\""
+row fields -n -r "$F" -T fields -e aliiot.device_name "|||" -n -r "$F" -T fields -e mqtt.username
+row "fields, stock field in both" -n -r "$F" -T fields -e mqtt.username "|||" -n -r "$F" -T fields -e mqtt.username
+row twopass -n -2 -r "$F" "|||" -n -2 -r "$F"
+row tree -n -2 -q -r "$F" -z aliiot,tree "|||" -n -2 -q -r "$F" -z io,stat,0
+if [ "$BRIEF" != 1 ]; then
 # With a thing model for every product (aliiot only: tshark without the plugin has no such
 # preference): every property post, set and service call is described and checked.
-tsl=(-o "aliiot.tsl_folder:$TMP/f-tsl")
-row "read, TSL" -n -r "$TMP/f.pcap" "${tsl[@]}" "|||" -n -r "$TMP/f.pcap"
-row "iostat, TSL" -n -q -r "$TMP/f.pcap" -z io,stat,0 "${tsl[@]}" "|||" -n -q -r "$TMP/f.pcap" -z io,stat,0
-row "filter, TSL" -n -r "$TMP/f.pcap" -Y "aliiot.product_key == \"$pk\"" "${tsl[@]}" "|||" -n -r "$TMP/f.pcap" -Y "mqtt.username contains \"&$pk\""
-row "fields, TSL" -n -r "$TMP/f.pcap" -T fields -e aliiot.device_name "${tsl[@]}" "|||" -n -r "$TMP/f.pcap" -T fields -e mqtt.username
-row "twopass, TSL" -n -2 -r "$TMP/f.pcap" "${tsl[@]}" "|||" -n -2 -r "$TMP/f.pcap"
-row nomqtt-read -n -r "$TMP/off.pcap" "|||" -n -r "$TMP/off.pcap"
-row nomqtt-iostat -n -q -r "$TMP/off.pcap" -z io,stat,0 "|||" -n -q -r "$TMP/off.pcap" -z io,stat,0
+tsl=(-o "aliiot.tsl_folder:$TSL")
+row "read, TSL" -n -r "$F" "${tsl[@]}" "|||" -n -r "$F"
+row "iostat, TSL" -n -q -r "$F" -z io,stat,0 "${tsl[@]}" "|||" -n -q -r "$F" -z io,stat,0
+row "filter, TSL" -n -r "$F" -Y "aliiot.product_key == \"$pk\"" "${tsl[@]}" "|||" -n -r "$F" -Y "mqtt.username contains \"&$pk\""
+row "fields, TSL" -n -r "$F" -T fields -e aliiot.device_name "${tsl[@]}" "|||" -n -r "$F" -T fields -e mqtt.username
+row "twopass, TSL" -n -2 -r "$F" "${tsl[@]}" "|||" -n -2 -r "$F"
+fi
+row nomqtt-read -n -r "$OFF" "|||" -n -r "$OFF"
+row nomqtt-iostat -n -q -r "$OFF" -z io,stat,0 "|||" -n -q -r "$OFF" -z io,stat,0
 echo
 printf '%s\n' "The filter rows print different frames: aliiot's filter matches every MQTT packet of the" \
     "product's devices ($matched frames), the stock \`mqtt.username contains \"&<pk>\"\` their CONNECTs only" \
@@ -87,8 +135,12 @@ printf '%s\n' "The filter rows print different frames: aliiot's filter matches e
     "frame). The \"stock … in both\" rows give aliiot's variant tshark's own filter or field: what" \
     "aliiot costs in that mode when none of its fields is named. The filter or fields row's extra" \
     "above it is what naming aliiot's field costs (an item on every MQTT packet, where" \
-    "\`mqtt.username\` is on each CONNECT). On Wireshark 4.0, whose \`-T fields\` builds the tree" \
-    "that \`-V\` shows, the \"fields, stock field in both\" row already holds aliiot's whole tree."
+    "\`mqtt.username\` is on each CONNECT)."
+if [ "$SERIES" = 4.0 ]; then
+    printf '%s\n' "On Wireshark 4.0, whose \`-T fields\` builds the tree that \`-V\` shows, the" \
+        "\"fields, stock field in both\" row already holds aliiot's whole tree."
+fi
+[ "$BRIEF" = 1 ] && exit 0
 
 # Where wall time parts from the instruction count: callgrind's cache simulation (a model of this
 # machine's caches, not a measurement) of the read and twopass modes. aliiot's extra work runs at
@@ -129,8 +181,8 @@ echo "Simulated caches (callgrind --cache-sim=yes), startup taken out as above:"
 echo
 echo "| mode | | aliiot (M) | no-plugin (M) | per-frame ratio | aliiot's extra per MQTT packet |"
 echo "|---|---|---:|---:|---:|---:|"
-cache_rows read -n -r "$TMP/f.pcap"
-cache_rows twopass -n -2 -r "$TMP/f.pcap"
+cache_rows read -n -r "$F"
+cache_rows twopass -n -2 -r "$F"
 echo
 echo "${density% }"
 echo

@@ -16,8 +16,8 @@
 # with chroot as nobody (bench/run.sh's BENCH_ROOT); aliiot and no-plugin alternate, the disabled
 # variant is left out. Then bench/instructions.sh counts the same modes' instructions in the tree
 # (valgrind is installed there when missing), so a wall-time ratio that parts from this machine's
-# Wireshark can be told from more work. Needs root; the trees are made by make compat (tests/compat.sh), which
-# builds them when missing.
+# Wireshark can be told from more work. Needs root; the trees are made by make compat
+# (tests/compat.sh), which builds them when missing.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -82,7 +82,8 @@ commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
         echo "#### Instruction counts"
         echo
         echo "callgrind in the same tree (\`bench/instructions.sh\` with BENCH_ROOT and INSTR_BRIEF=1), as in"
-        echo "the instruction table above, for the modes of the wall-time table, on $instr_frames generated frames:"
+        echo "the instruction table above, for the modes of the wall-time table and their comparisons,"
+        echo "on $instr_frames generated frames:"
         echo
         cat "$tmp/$s-instr.md"
     done

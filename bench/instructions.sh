@@ -7,11 +7,12 @@
 #
 # Startup (tshark -c 1) is measured per variant and taken out, so the ratio is per-frame work:
 # (aliiot − aliiot startup) / (no-plugin − no-plugin startup). Prints a Markdown table.
+# The two variants of a row are counted side by side: a count does not depend on what else the
+# machine runs.
 # Env: BENCH_ROOT (a Debian tree, such as make compat's, whose tshark is counted instead of this
 # machine's, run in it with chroot as nobody; valgrind is installed in it when missing, and /proc
-# is mounted there while the counts run; needs root), INSTR_BRIEF (1: the modes of the wall-time
-# table only, without the thing-model rows and the cache simulation; the two variants of a row
-# are counted side by side, which leaves counts unchanged).
+# is mounted there while the counts run; needs root), INSTR_BRIEF (1: no thing-model rows and no
+# cache simulation, as bench/compat.sh asks for the 4.4 and 4.6 trees).
 set -euo pipefail
 die() { echo "instructions.sh: $*" >&2; exit 1; }
 [ $# -ge 1 ] || die "usage: bench/instructions.sh <aliiot.so> [frames]"
@@ -83,8 +84,7 @@ same="mqtt && tcp.stream in {$streams}"
     die "the stock filter for the same frames selects other frames"
 matched=$(run none -n -r "$F" -Y "$same" -T fields -e frame.number | wc -l)
 stock_matched=$(run none -n -r "$F" -Y "mqtt.username contains \"&$pk\"" -T fields -e frame.number | wc -l)
-# both() aliiot-args ||| no-plugin-args: sets A and B to the two counts, made side by side (a count
-# does not depend on what else the machine runs).
+# both aliiot-args ||| no-plugin-args: sets A and B to the two counts, made side by side.
 both() {
     local a=() n=() side=a
     for x in "$@"; do if [ "$x" = "|||" ]; then side=n; elif [ $side = a ]; then a+=("$x"); else n+=("$x"); fi; done
@@ -116,14 +116,14 @@ row "fields, stock field in both" -n -r "$F" -T fields -e mqtt.username "|||" -n
 row twopass -n -2 -r "$F" "|||" -n -2 -r "$F"
 row tree -n -2 -q -r "$F" -z aliiot,tree "|||" -n -2 -q -r "$F" -z io,stat,0
 if [ "$BRIEF" != 1 ]; then
-# With a thing model for every product (aliiot only: tshark without the plugin has no such
-# preference): every property post, set and service call is described and checked.
-tsl=(-o "aliiot.tsl_folder:$TSL")
-row "read, TSL" -n -r "$F" "${tsl[@]}" "|||" -n -r "$F"
-row "iostat, TSL" -n -q -r "$F" -z io,stat,0 "${tsl[@]}" "|||" -n -q -r "$F" -z io,stat,0
-row "filter, TSL" -n -r "$F" -Y "aliiot.product_key == \"$pk\"" "${tsl[@]}" "|||" -n -r "$F" -Y "mqtt.username contains \"&$pk\""
-row "fields, TSL" -n -r "$F" -T fields -e aliiot.device_name "${tsl[@]}" "|||" -n -r "$F" -T fields -e mqtt.username
-row "twopass, TSL" -n -2 -r "$F" "${tsl[@]}" "|||" -n -2 -r "$F"
+    # With a thing model for every product (aliiot only: tshark without the plugin has no such
+    # preference): every property post, set and service call is described and checked.
+    tsl=(-o "aliiot.tsl_folder:$TSL")
+    row "read, TSL" -n -r "$F" "${tsl[@]}" "|||" -n -r "$F"
+    row "iostat, TSL" -n -q -r "$F" -z io,stat,0 "${tsl[@]}" "|||" -n -q -r "$F" -z io,stat,0
+    row "filter, TSL" -n -r "$F" -Y "aliiot.product_key == \"$pk\"" "${tsl[@]}" "|||" -n -r "$F" -Y "mqtt.username contains \"&$pk\""
+    row "fields, TSL" -n -r "$F" -T fields -e aliiot.device_name "${tsl[@]}" "|||" -n -r "$F" -T fields -e mqtt.username
+    row "twopass, TSL" -n -2 -r "$F" "${tsl[@]}" "|||" -n -2 -r "$F"
 fi
 row nomqtt-read -n -r "$OFF" "|||" -n -r "$OFF"
 row nomqtt-iostat -n -q -r "$OFF" -z io,stat,0 "|||" -n -q -r "$OFF" -z io,stat,0

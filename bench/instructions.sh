@@ -18,29 +18,20 @@ die() { echo "instructions.sh: $*" >&2; exit 1; }
 [ $# -ge 1 ] || die "usage: bench/instructions.sh <aliiot.so> [frames]"
 PLUGIN=$(readlink -f "$1"); N=${2:-20000}
 BENCH=$(cd "$(dirname "$0")" && pwd)
-ROOT=${BENCH_ROOT:-}
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
+bench_root
 BRIEF=${INSTR_BRIEF:-0}
-if [ -n "$ROOT" ]; then
-    ROOT=$(readlink -f "$ROOT")
-    [ "$(id -u)" = 0 ] || die "BENCH_ROOT needs root (chroot)"
-    [ -x "$ROOT/usr/bin/tshark" ] || die "no tshark in $ROOT"
-    if [ ! -x "$ROOT/usr/bin/valgrind" ]; then
-        echo "installing valgrind in $ROOT..." >&2
-        chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-            sh -c 'apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends valgrind' \
-            >/dev/null 2>&1 || die "installing valgrind in $ROOT failed"
-    fi
-    SERIES=$(chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin tshark --version 2>/dev/null | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
-else
+if [ -n "$ROOT" ] && [ ! -x "$ROOT/usr/bin/valgrind" ]; then
+    echo "installing valgrind in $ROOT..." >&2
+    chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+        sh -c 'apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends valgrind' \
+        >/dev/null 2>&1 || die "installing valgrind in $ROOT failed"
+elif [ -z "$ROOT" ]; then
     command -v valgrind >/dev/null || die "valgrind is not installed"
-    SERIES=$(pkg-config --modversion wireshark 2>/dev/null | cut -d. -f1,2)
-    [ -n "$SERIES" ] || SERIES=$(tshark --version | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
 fi
-[ -n "$SERIES" ] || die "cannot tell the Wireshark series (X.Y)"
-# TMP as this script sees it; IN as tshark sees it (inside BENCH_ROOT, when set).
-mkdir -p "$ROOT/tmp"
-TMP=$(mktemp -d "$ROOT/tmp/aliiot-instr.XXXXXX")
-IN=${TMP#"$ROOT"}
+bench_series
+bench_tmp aliiot-instr
 PROC=
 cleanup() {
     [ -z "$PROC" ] || umount -l "$PROC" 2>/dev/null || true
@@ -59,12 +50,9 @@ pkts=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mqtt_pac
 chmod -R a+rwX "$TMP"
 # The captures and the thing models as tshark sees them.
 F=$IN/f.pcap OFF=$IN/off.pcap TSL=$IN/f-tsl
-in_variant() { # variant command... : runs the command with the variant's HOME (as nobody when root)
+in_variant() { # variant command... : runs the command with the variant's HOME, as tshark runs (AS)
     local home=$IN/home-$1; shift
-    local cmd=(env HOME="$home" WIRESHARK_PLUGIN_DIR="$IN/no-global" "$@")
-    if [ -n "$ROOT" ]; then cmd=(chroot --userspec=65534:65534 "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin "${cmd[@]}")
-    elif [ "$(id -u)" = 0 ]; then cmd=(setpriv --reuid=65534 --regid=65534 --clear-groups "${cmd[@]}"); fi
-    "${cmd[@]}"
+    "${AS[@]}" env HOME="$home" WIRESHARK_PLUGIN_DIR="$IN/no-global" "$@"
 }
 count() { # variant args... -> instructions
     local v=$1; shift

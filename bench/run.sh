@@ -39,14 +39,9 @@ REPO=$(cd "$BENCH/.." && pwd)
 OUT=${BENCH_OUT:-$REPO/BENCHMARKS.md}
 
 # --- tools -------------------------------------------------------------------------------------
-ROOT=${BENCH_ROOT:-}
-if [ -n "$ROOT" ]; then
-    ROOT=$(readlink -f "$ROOT")
-    [ "$(id -u)" = 0 ] || die "BENCH_ROOT needs root (chroot)"
-    [ -x "$ROOT/usr/bin/tshark" ] || die "no tshark in $ROOT"
-else
-    command -v tshark >/dev/null || die "tshark is not installed (apt-get install tshark)"
-fi
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
+bench_root
 command -v python3 >/dev/null || die "python3 is not installed"
 if [ ! -x /usr/bin/time ]; then
     [ "$(id -u)" = 0 ] || die "/usr/bin/time is missing: apt-get install time"
@@ -54,27 +49,12 @@ if [ ! -x /usr/bin/time ]; then
     apt-get install -y -qq time >/dev/null || die "apt-get install time failed"
 fi
 AS_ROOT=0
-if [ "$(id -u)" = 0 ]; then
-    AS_ROOT=1   # root's Wireshark ignores personal plugin folders: run tshark as nobody
-    command -v setpriv >/dev/null || die "setpriv is missing (util-linux)"
-fi
-# tshark_version: the first line of the measured tshark's --version.
-tshark_version() {
-    if [ -n "$ROOT" ]; then chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin tshark --version 2>/dev/null | head -1
-    else tshark --version 2>/dev/null | head -1; fi
-}
-if [ -z "$ROOT" ] && command -v pkg-config >/dev/null && pkg-config --exists wireshark; then
-    SERIES=$(pkg-config --modversion wireshark | cut -d. -f1,2)
-else
-    SERIES=$(tshark_version | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
-fi
-[ -n "$SERIES" ] || die "cannot tell the Wireshark series (X.Y)"
+[ "$(id -u)" = 0 ] && AS_ROOT=1   # root: tshark runs as nobody (see bench_root)
+bench_series
 
 # --- private plugin folders ------------------------------------------------------------------
 # TMP as this script sees it; IN as tshark sees it (inside BENCH_ROOT, when set).
-mkdir -p "$ROOT/tmp"
-TMP=$(mktemp -d "$ROOT/tmp/aliiot-bench.XXXXXX")
-IN=${TMP#"$ROOT"}
+bench_tmp aliiot-bench
 trap 'rm -rf "$TMP"' EXIT
 mkdir -p "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan" "$TMP/home-none" "$TMP/no-global-plugins" "$TMP/cap"
 cp "$PLUGIN" "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan/aliiot.so"
@@ -87,8 +67,7 @@ variant() {
     [ "$1" = stock ] && extra=(--disable-protocol aliiot)
     CMD=(env -u WIRESHARK_CONFIG_DIR HOME="$home" WIRESHARK_PLUGIN_DIR="$IN/no-global-plugins"
          LC_ALL=C.UTF-8 TZ=UTC tshark "${extra[@]}")
-    if [ -n "$ROOT" ]; then CMD=(chroot --userspec=65534:65534 "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin "${CMD[@]}")
-    elif [ $AS_ROOT = 1 ]; then CMD=(setpriv --reuid=65534 --regid=65534 --clear-groups "${CMD[@]}"); fi
+    CMD=("${AS[@]}" "${CMD[@]}")
 }
 ts() { variant "$1"; shift; "${CMD[@]}" "$@"; }
 

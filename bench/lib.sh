@@ -1,0 +1,47 @@
+# Sourced by bench/run.sh and bench/instructions.sh (which define die): which tshark is measured,
+# this machine's or the one in a Debian tree named by BENCH_ROOT (make compat's, say), and how a
+# command runs as that tshark does.
+
+# bench_root: ROOT, the tree (empty: this machine), checked; AS, the prefix that runs a command as
+# the measured tshark runs: in the tree with chroot as nobody, or here as nobody when root (root's
+# Wireshark ignores personal plugin folders), else as it is.
+bench_root() {
+    ROOT=${BENCH_ROOT:-}
+    AS=()
+    if [ -n "$ROOT" ]; then
+        ROOT=$(readlink -f "$ROOT")
+        [ "$(id -u)" = 0 ] || die "BENCH_ROOT needs root (chroot)"
+        [ -x "$ROOT/usr/bin/tshark" ] || die "no tshark in $ROOT"
+        AS=(chroot --userspec=65534:65534 "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin)
+    else
+        command -v tshark >/dev/null || die "tshark is not installed (apt-get install tshark)"
+        if [ "$(id -u)" = 0 ]; then
+            command -v setpriv >/dev/null || die "setpriv is missing (util-linux)"
+            AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+        fi
+    fi
+}
+
+# tshark_version: the first line of the measured tshark's --version.
+tshark_version() {
+    if [ -n "$ROOT" ]; then chroot "$ROOT" /usr/bin/env -i PATH=/usr/bin:/bin tshark --version 2>/dev/null | head -1
+    else tshark --version 2>/dev/null | head -1; fi
+}
+
+# bench_series: SERIES, the measured Wireshark's X.Y (the plugin folder's name).
+bench_series() {
+    if [ -z "$ROOT" ] && command -v pkg-config >/dev/null && pkg-config --exists wireshark; then
+        SERIES=$(pkg-config --modversion wireshark | cut -d. -f1,2)
+    else
+        SERIES=$(tshark_version | sed -n '1s/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p')
+    fi
+    [ -n "$SERIES" ] || die "cannot tell the Wireshark series (X.Y)"
+}
+
+# bench_tmp NAME: TMP, a new folder as this script sees it, and IN, the same folder as tshark sees
+# it (inside the tree, when there is one). The caller removes it.
+bench_tmp() {
+    mkdir -p "$ROOT/tmp"
+    TMP=$(mktemp -d "$ROOT/tmp/$1.XXXXXX")
+    IN=${TMP#"$ROOT"}
+}

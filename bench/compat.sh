@@ -69,6 +69,8 @@ commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
         ver=$(sed -n 's/^| tshark | TShark (Wireshark) \([0-9.]*[0-9]\)\.* |$/\1/p' "$f")
         echo
         echo "### Wireshark $ver (Debian $s)"
+        # run.sh's machine check in the tree: how far a ratio below can stray there.
+        sed -n 's/^| machine check | \(.*\) |$/\nMachine check: \1./p' "$f"
         # From run.sh's report: each size's results table (without the disabled column), then
         # the memory section whole (its tables and what they mean), one heading level down.
         awk '/^### [0-9]+ frames/ { print ""; print "#" $0; print ""; t = 1; next }

@@ -10,6 +10,8 @@
 #   no-plugin  a private HOME without the plugin: the baseline
 #   disabled   the plugin loaded, with --disable-protocol aliiot (second column; below the
 #              largest size only: its runs go to more aliiot/no-plugin pairs there instead)
+# First a machine check: the no-plugin variant paired with itself (plain read at the smallest
+# size), whose ratios' spread is the machine's own noise, reported beside the results.
 # Each measurement is repeated BENCH_REPS times (default 5) at the largest size, with the variants
 # alternating, and more often at smaller sizes (scaled by the size ratio, at most 9 runs): a short
 # run is easily swung by the machine's noise. Each mode begins with one run that is not kept (the
@@ -179,6 +181,32 @@ reps_at() {
 median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 START=$(date +%s)
+# The machine's own noise first: tshark without the plugin against itself (plain read, the
+# smallest size, as many pairs as a mode gets there). Its pairs' ratios would all be 1.00 on a
+# quiet machine; their spread is how far a ratio below can stray for reasons that are not
+# aliiot's, and its median time per frame tells this machine's speed from another report's.
+aa_check() {
+    local F f reps i
+    F=$BENCH/out/$(label "$SMALLEST").pcap
+    f=$(at "$F")
+    reps=$(reps_at "$SMALLEST")
+    rm -f "$TMP"/m.*
+    WARMUP=1 measure none -n -r "$f"
+    for ((i = 0; i < reps; i++)); do
+        measure none -n -r "$f"
+        measure none -n -r "$f"
+    done
+    # Each pair's ratio, first over second and second over first in turn.
+    awk '{t[NR] = $1} END {for (i = 1; i + 1 <= NR; i += 2) if (t[i] > 0 && t[i + 1] > 0)
+        print (i % 4 == 1 ? t[i] / t[i + 1] : t[i + 1] / t[i])}' "$TMP/m.none" | sort -n >"$TMP/aa"
+    AA_PAIRS=$(wc -l <"$TMP/aa")
+    AA_MEDIAN=$(median <"$TMP/aa")
+    AA_LOW=$(head -1 "$TMP/aa") AA_HIGH=$(tail -1 "$TMP/aa")
+    AA_TIME=$(cut -d' ' -f1 "$TMP/m.none" | median)
+    printf '  machine check   no-plugin against itself, %s pair%s: median %.2f, %.2f–%.2f (%.2f s a run)\n' \
+        "$AA_PAIRS" "$( ((AA_PAIRS == 1)) || echo s)" "$AA_MEDIAN" "$AA_LOW" "$AA_HIGH" "$AA_TIME" >&2
+}
+aa_check
 for n in "${SIZES[@]}"; do
     F=$BENCH/out/$(label "$n").pcap
     pk=$(meta "${F%.pcap}.json" sample_product_key)
@@ -260,7 +288,13 @@ report() {
     echo "| OS | $os, Linux $(uname -r) |"
     echo "| tshark | $(tshark_version) |"
     echo "| plugin | \`$(basename "$PLUGIN")\` (sha256 $(sha256sum "$PLUGIN" | cut -c1-12)), tree at commit $commit |"
-    echo "| runs | $(for n in "${SIZES[@]}"; do printf '%s at %s frames, ' "$(reps_at "$n")" "$n"; done)medians kept; aliiot, no-plugin and disabled alternate on the same file, each round in the other order from the one before, after one run per mode that is not kept (disabled: $(variants_at "$LARGEST" | grep -q stock && echo "every size" || echo "below $LARGEST frames only")), page cache warm |"
+    local alternate="aliiot, no-plugin and disabled alternate"
+    if [ -n "${BENCH_NO_DISABLED:-}" ]; then alternate="aliiot and no-plugin alternate (no disabled variant: BENCH_NO_DISABLED)"
+    elif variants_at "$LARGEST" | grep -q stock; then alternate="$alternate (disabled: every size)"
+    else alternate="$alternate (disabled: below $LARGEST frames only)"; fi
+    echo "| runs | $(for n in "${SIZES[@]}"; do printf '%s at %s frames, ' "$(reps_at "$n")" "$n"; done)medians kept; $alternate on the same file, each round in the other order from the one before, after one run per mode that is not kept, page cache warm |"
+    printf '| machine check | no-plugin against itself, %s pair%s of `tshark -n -r f` at %s frames: ratio median %.2f, lowest–highest %.2f–%.2f; %.2f s a run |\n' \
+        "$AA_PAIRS" "$( ((AA_PAIRS == 1)) || echo s)" "$SMALLEST" "$AA_MEDIAN" "$AA_LOW" "$AA_HIGH" "$AA_TIME"
     echo
     echo "Variants: **aliiot** = the plugin loaded from a private HOME; **no-plugin** = a HOME without"
     echo "the plugin, the baseline; **disabled** = the plugin loaded with \`--disable-protocol aliiot\`."
@@ -293,6 +327,11 @@ report() {
         *) echo "| $m | \`${DESC[$m]}\` | same |" ;;
         esac
     done
+    echo
+    echo "The machine check runs before the modes: tshark without the plugin, paired with itself as the"
+    echo "modes pair aliiot with it. On a quiet machine its ratios are all 1.00; their spread is how far"
+    echo "a ratio below can stray for reasons that are not aliiot's, and its time a run tells this"
+    echo "machine's speed from another report's."
     echo
     echo "Output goes to /dev/null. The ratio is the median of the paired runs' ratios (each aliiot run"
     echo "over the no-plugin run next to it), followed by the lowest and highest of them (the spread"

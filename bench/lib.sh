@@ -1,6 +1,6 @@
-# Sourced by bench/run.sh and bench/instructions.sh (which define die): which tshark is measured,
-# this machine's or the one in a Debian tree named by BENCH_ROOT (make compat's, say), and how a
-# command runs as that tshark does.
+# Sourced by bench/run.sh, bench/instructions.sh and bench/pair.sh (which define die): which
+# tshark is measured, this machine's or the one in a Debian tree named by BENCH_ROOT (make
+# compat's, say), and how a command runs as that tshark does.
 
 # bench_root: ROOT, the tree (empty: this machine), checked; AS, the prefix that runs a command as
 # the measured tshark runs: in the tree with chroot as nobody, or here as nobody when root (root's

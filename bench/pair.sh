@@ -11,7 +11,9 @@
 # (/usr/bin/time %e, %U+%S) and the ratio of the summed times. "none" is tshark without the
 # plugin. Both variants get a private HOME (the plugin in its personal plugin folder) and an
 # empty global plugin folder; as root, tshark runs as nobody (root ignores personal plugins).
-# Env: PAIR_LOG (keep the per-run times in this file).
+# Env: PAIR_LOG (keep the per-run times in this file), BENCH_ROOT (a Debian tree, such as make
+# compat's, whose tshark is measured instead, as bench/run.sh does: the plugins must be built for
+# its Wireshark, and the capture is copied into it; needs root).
 set -euo pipefail
 
 die() { echo "pair.sh: $*" >&2; exit 1; }
@@ -20,13 +22,16 @@ A=$1 B=$2 ROUNDS=$3 CAP=$4
 shift 4
 [[ $ROUNDS =~ ^[0-9]+$ ]] && [ "$ROUNDS" -ge 1 ] || die "rounds must be a positive number: $ROUNDS"
 CAP=$(readlink -f "$CAP") && [ -r "$CAP" ] || die "capture not readable: $4"
-command -v tshark >/dev/null || die "tshark not found"
 [ -x /usr/bin/time ] || die "/usr/bin/time not found (Debian package time)"
 
-SERIES=$(tshark -v 2>/dev/null | sed -n 's/^TShark (Wireshark) \([0-9]*\.[0-9]*\).*/\1/p' | head -1)
-[ -n "$SERIES" ] || die "cannot tell tshark's version"
+BENCH=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
+bench_root
+bench_series
 
-TMP=$(mktemp -d /tmp/aliiot-pair.XXXXXX)
+# TMP as this script sees it; IN as tshark sees it (inside BENCH_ROOT, when set).
+bench_tmp aliiot-pair
 trap 'rm -rf "$TMP"' EXIT
 mkdir -p "$TMP/no-global-plugins"
 for v in A B; do
@@ -38,12 +43,28 @@ for v in A B; do
         cp "$so" "$TMP/home-$v/.local/lib/wireshark/plugins/$SERIES/epan/aliiot.so"
     fi
 done
+if [ -n "$ROOT" ]; then   # a copy inside the tree (a hard link where the file system allows)
+    ln -f "$CAP" "$TMP/capture" 2>/dev/null || cp "$CAP" "$TMP/capture"
+    CAP_IN=$IN/capture
+else
+    CAP_IN=$CAP
+fi
 chmod -R a+rwX "$TMP"
-as=()
-[ "$(id -u)" = 0 ] && as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+# The capture must be readable by the user tshark runs as (nobody, as root).
+[ ${#AS[@]} -eq 0 ] || [ -n "$ROOT" ] || "${AS[@]}" test -r "$CAP" || die "nobody cannot read $CAP (copy it under /tmp)"
 
-# The capture must be readable by nobody too.
-[ ${#as[@]} -eq 0 ] || "${as[@]}" test -r "$CAP" || die "nobody cannot read $CAP (copy it under /tmp)"
+# variant <A|B>: sets CMD to the command that runs tshark as that variant.
+variant() {
+    CMD=("${AS[@]}" env -u WIRESHARK_CONFIG_DIR HOME="$IN/home-$1"
+         WIRESHARK_PLUGIN_DIR="$IN/no-global-plugins" LC_ALL=C.UTF-8 TZ=UTC tshark)
+}
+# A plugin tshark does not load (built for another Wireshark) would make the pairs meaningless.
+for v in A B; do
+    variant "$v"
+    if [ "${!v}" != none ] && ! "${CMD[@]}" -G plugins 2>/dev/null | grep -q '^aliiot\.so'; then
+        die "tshark $SERIES does not load ${!v} (built for another Wireshark?)"
+    fi
+done
 
 LOG=${PAIR_LOG:-$TMP/times}
 : >"$LOG"
@@ -51,9 +72,9 @@ for ((i = 1; i <= ROUNDS; i++)); do
     order=(A B)
     ((i % 2)) || order=(B A)
     for v in "${order[@]}"; do
-        /usr/bin/time -f "$v %e %U %S" -o "$TMP/one" "${as[@]}" env HOME="$TMP/home-$v" \
-            WIRESHARK_PLUGIN_DIR="$TMP/no-global-plugins" LC_ALL=C.UTF-8 TZ=UTC \
-            tshark "$@" -r "$CAP" >/dev/null 2>"$TMP/err" || die "tshark failed ($v): $(tail -3 "$TMP/err")"
+        variant "$v"
+        /usr/bin/time -f "$v %e %U %S" -o "$TMP/one" "${CMD[@]}" "$@" -r "$CAP_IN" >/dev/null 2>"$TMP/err" ||
+            die "tshark failed ($v): $(tail -3 "$TMP/err")"
         awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$TMP/one" >>"$LOG"
     done
 done

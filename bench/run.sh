@@ -184,7 +184,7 @@ START=$(date +%s)
 # The machine's own noise first: tshark without the plugin against itself (plain read, the
 # smallest size, as many pairs as a mode gets there). Its pairs' ratios would all be 1.00 on a
 # quiet machine; their spread is how far a ratio below can stray for reasons that are not
-# aliiot's, and its median time per frame tells this machine's speed from another report's.
+# aliiot's, and the median time of its runs tells this machine's speed from another report's.
 aa_check() {
     local F f reps i
     F=$BENCH/out/$(label "$SMALLEST").pcap

@@ -41,8 +41,8 @@ trap cleanup EXIT
 if [ -n "$ROOT" ] && ! mountpoint -q "$ROOT/proc"; then
     mkdir -p "$ROOT/proc" && mount -t proc proc "$ROOT/proc" && PROC=$ROOT/proc
 fi
-mkdir -p "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan" "$TMP/home-none" "$TMP/no-global"
-cp "$PLUGIN" "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan/aliiot.so"
+bench_home aliiot "$PLUGIN"
+bench_home none
 python3 "$BENCH/gen.py" --frames "$N" --out "$TMP/f.pcap" >/dev/null
 python3 "$BENCH/gen.py" --frames "$N" --out "$TMP/off.pcap" --server-port 1999 >/dev/null
 pk=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sample_product_key"])' "$TMP/f.json")
@@ -50,9 +50,9 @@ pkts=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mqtt_pac
 chmod -R a+rwX "$TMP"
 # The captures and the thing models as tshark sees them.
 F=$IN/f.pcap OFF=$IN/off.pcap TSL=$IN/f-tsl
-in_variant() { # variant command... : runs the command with the variant's HOME, as tshark runs (AS)
-    local home=$IN/home-$1; shift
-    "${AS[@]}" env HOME="$home" WIRESHARK_PLUGIN_DIR="$IN/no-global" "$@"
+in_variant() { # variant command... : runs the command with the variant's HOME, as tshark runs
+    bench_env "$1"; shift
+    "${ENV[@]}" "$@"
 }
 count() { # variant args... -> instructions
     local v=$1; shift

@@ -33,30 +33,19 @@ bench_series
 # TMP as this script sees it; IN as tshark sees it (inside BENCH_ROOT, when set).
 bench_tmp aliiot-pair
 trap 'rm -rf "$TMP"' EXIT
-mkdir -p "$TMP/no-global-plugins"
 for v in A B; do
     so=${!v}
-    mkdir -p "$TMP/home-$v"
-    if [ "$so" != none ]; then
-        [ -r "$so" ] || die "plugin not readable: $so"
-        mkdir -p "$TMP/home-$v/.local/lib/wireshark/plugins/$SERIES/epan"
-        cp "$so" "$TMP/home-$v/.local/lib/wireshark/plugins/$SERIES/epan/aliiot.so"
-    fi
+    [ "$so" = none ] || [ -r "$so" ] || die "plugin not readable: $so"
+    bench_home "$v" "$([ "$so" = none ] || echo "$so")"
 done
-if [ -n "$ROOT" ]; then   # a copy inside the tree (a hard link where the file system allows)
-    ln -f "$CAP" "$TMP/capture" 2>/dev/null || cp "$CAP" "$TMP/capture"
-    CAP_IN=$IN/capture
-else
-    CAP_IN=$CAP
-fi
 chmod -R a+rwX "$TMP"
-# The capture must be readable by the user tshark runs as (nobody, as root).
-[ ${#AS[@]} -eq 0 ] || [ -n "$ROOT" ] || "${AS[@]}" test -r "$CAP" || die "nobody cannot read $CAP (copy it under /tmp)"
+bench_capture "$CAP"
+CAP_IN=$(bench_at "$CAP")
 
 # variant <A|B>: sets CMD to the command that runs tshark as that variant.
 variant() {
-    CMD=("${AS[@]}" env -u WIRESHARK_CONFIG_DIR HOME="$IN/home-$1"
-         WIRESHARK_PLUGIN_DIR="$IN/no-global-plugins" LC_ALL=C.UTF-8 TZ=UTC tshark)
+    bench_env "$1"
+    CMD=("${ENV[@]}" tshark)
 }
 # A plugin tshark does not load (built for another Wireshark) would make the pairs meaningless.
 for v in A B; do

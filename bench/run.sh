@@ -50,26 +50,22 @@ if [ ! -x /usr/bin/time ]; then
     echo "installing the time package (for /usr/bin/time)..." >&2
     apt-get install -y -qq time >/dev/null || die "apt-get install time failed"
 fi
-AS_ROOT=0
-[ "$(id -u)" = 0 ] && AS_ROOT=1   # root: tshark runs as nobody (see bench_root)
 bench_series
 
 # --- private plugin folders ------------------------------------------------------------------
 # TMP as this script sees it; IN as tshark sees it (inside BENCH_ROOT, when set).
 bench_tmp aliiot-bench
 trap 'rm -rf "$TMP"' EXIT
-mkdir -p "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan" "$TMP/home-none" "$TMP/no-global-plugins" "$TMP/cap"
-cp "$PLUGIN" "$TMP/home-aliiot/.local/lib/wireshark/plugins/$SERIES/epan/aliiot.so"
+bench_home aliiot "$PLUGIN"
+bench_home none
 chmod -R a+rX "$TMP"
 
 # variant <aliiot|stock|none>: sets CMD to the command that runs tshark in that variant
 variant() {
-    local home=$IN/home-aliiot extra=()
-    [ "$1" = none ] && home=$IN/home-none
+    local extra=()
     [ "$1" = stock ] && extra=(--disable-protocol aliiot)
-    CMD=(env -u WIRESHARK_CONFIG_DIR HOME="$home" WIRESHARK_PLUGIN_DIR="$IN/no-global-plugins"
-         LC_ALL=C.UTF-8 TZ=UTC tshark "${extra[@]}")
-    CMD=("${AS[@]}" "${CMD[@]}")
+    bench_env "$([ "$1" = none ] && echo none || echo aliiot)"
+    CMD=("${ENV[@]}" tshark "${extra[@]}")
 }
 ts() { variant "$1"; shift; "${CMD[@]}" "$@"; }
 
@@ -113,20 +109,9 @@ for n in "${SIZES[@]}"; do
         fi
         xs+=("$long")
     fi
-    for x in "${xs[@]}"; do
-        if [ -n "$ROOT" ]; then   # a copy inside the tree (a hard link where the file system allows)
-            ln -f "$x" "$TMP/cap/" 2>/dev/null || cp "$x" "$TMP/cap/"
-            chmod a+r "$TMP/cap/$(basename "$x")"
-            continue
-        fi
-        if [ $AS_ROOT = 1 ] && ! setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$x"; then
-            die "user nobody cannot read $x (make the folders on its path world-readable)"
-        fi
-    done
+    for x in "${xs[@]}"; do bench_capture "$x"; done
 done
 
-# at <capture>: its path as tshark sees it.
-at() { if [ -n "$ROOT" ]; then echo "$IN/cap/$(basename "$1")"; else echo "$1"; fi; }
 
 # --- measurements ------------------------------------------------------------------------------
 MODES=(read iostat filter fields twopass tree nomqtt-read nomqtt-iostat nomqtt-twopass twopass-long)
@@ -188,7 +173,7 @@ START=$(date +%s)
 aa_check() {
     local F f reps i
     F=$BENCH/out/$(label "$SMALLEST").pcap
-    f=$(at "$F")
+    f=$(bench_at "$F")
     reps=$(reps_at "$SMALLEST")
     rm -f "$TMP"/m.*
     WARMUP=1 measure none -n -r "$f"
@@ -210,7 +195,7 @@ aa_check
 for n in "${SIZES[@]}"; do
     F=$BENCH/out/$(label "$n").pcap
     pk=$(meta "${F%.pcap}.json" sample_product_key)
-    f=$(at "$F") off=$(at "${F%.pcap}-nomqtt.pcap") long=$(at "${F%.pcap}-long.pcap")
+    f=$(bench_at "$F") off=$(bench_at "${F%.pcap}-nomqtt.pcap") long=$(bench_at "${F%.pcap}-long.pcap")
     reps=$(reps_at "$n")
     read -ra vs <<<"$(variants_at "$n")"
     filter_aliiot="aliiot.product_key == \"$pk\""

@@ -50,7 +50,8 @@ run: install
 	@tshark -n -2 -r $(CAPTURE) -o '$(SECRET)' -Y 'mqtt.msgtype <= 2' -O aliiot | grep -v '^\(Frame\|Ethernet\|Internet\|Transmission\|MQ Telemetry\) '
 
 # Builds and runs the tshark suite against Wireshark 4.4 (Debian trixie) and 4.6 (sid) in
-# debootstrap trees cached in $(ALIIOT_COMPAT_DIR) (default /var/cache/aliiot-compat). Needs root.
+# debootstrap trees cached in $(ALIIOT_COMPAT_DIR) (default /var/cache/aliiot-compat), then each
+# version's Debian package check and tests/valgrind.sh. Needs root.
 compat:
 	tests/compat.sh
 

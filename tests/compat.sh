@@ -2,7 +2,9 @@
 # Build aliiot and run its tshark test suite against other Wireshark series, each inside a Debian
 # tree made with debootstrap: trixie (Wireshark 4.4) and sid (Wireshark 4.6). In each tree it
 # then builds the Debian package for that Wireshark and checks it (packaging/deb-check.sh:
-# lintian, dpkg -i, tshark -G plugins, dpkg -r); the packages are copied to packaging/out/.
+# lintian, dpkg -i, tshark -G plugins, dpkg -r); the packages are copied to packaging/out/. Last,
+# tests/valgrind.sh runs that tshark with the plugin under memcheck over every test capture: the
+# plugin's calls into Wireshark differ by version, so each version is checked, not only 4.0.
 #
 #   tests/compat.sh [suite...]          default: trixie sid
 #   tests/compat.sh --build [suite...]  only build the plugin in each tree (for bench/compat.sh):
@@ -21,7 +23,7 @@ build_only=0
 if [ "${1:-}" = --build ]; then build_only=1; shift; fi
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(trixie sid)
-pkgs="tshark wireshark-dev libclang-dev gcc libc6-dev pkg-config make ca-certificates util-linux python3 binutils lintian"
+pkgs="tshark wireshark-dev libclang-dev gcc libc6-dev pkg-config make ca-certificates util-linux python3 binutils lintian valgrind"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "compat: needs root (debootstrap and chroot); run: sudo make compat" >&2
@@ -107,7 +109,9 @@ run_suite() {
       echo "compat: Debian package for this Wireshark (built without the test hook)" &&
       cargo build --release --locked &&
       rm -rf /opt/target/debs && deb=$(packaging/deb.sh /opt/target/release/libaliiot.so /opt/target/debs) &&
-      packaging/deb-check.sh "$deb"'
+      packaging/deb-check.sh "$deb" &&
+      echo "compat: valgrind over every test capture" &&
+      tests/valgrind.sh /opt/target/release/libaliiot.so'
   mkdir -p "$here/packaging/out"
   cp "$cache/target-$suite/debs/"*.deb "$here/packaging/out/"
   cleanup

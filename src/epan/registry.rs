@@ -288,9 +288,10 @@ pub fn register() {
         let hfs = Box::leak(hfs.into_boxed_slice());
         ws::proto_register_field_array(proto, hfs.as_mut_ptr(), hfs.len() as c_int);
 
-        let etts: Vec<*mut c_int> = ETT_IDS.iter().map(AtomicI32::as_ptr).collect();
-        let etts = Box::leak(etts.into_boxed_slice());
-        ws::proto_register_subtree_array(etts.as_ptr(), etts.len() as c_int);
+        // Wireshark writes each subtree's id through its pointer and keeps no pointer to the array
+        // (proto_register_subtree_array, the same in 4.0 to 4.6): it lives for the call only.
+        let etts: [*mut c_int; ETT_COUNT] = std::array::from_fn(|i| ETT_IDS[i].as_ptr());
+        ws::proto_register_subtree_array(etts.as_ptr(), ETT_COUNT as c_int);
 
         let eis: Vec<ws::ei_register_info> = (0..N_EXPERTS).map(expert_info).collect();
         let eis = Box::leak(eis.into_boxed_slice());

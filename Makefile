@@ -51,7 +51,8 @@ run: install
 
 # Builds and runs the tshark suite against Wireshark 4.4 (Debian trixie) and 4.6 (sid) in
 # debootstrap trees cached in $(ALIIOT_COMPAT_DIR) (default /var/cache/aliiot-compat), then each
-# version's Debian package check and tests/valgrind.sh. Needs root.
+# version's Debian package check, tests/valgrind.sh and tests/fuzz-captures.sh (FUZZ_N mutants per
+# capture, default 2). Needs root.
 compat:
 	tests/compat.sh
 

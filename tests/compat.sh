@@ -3,8 +3,11 @@
 # tree made with debootstrap: trixie (Wireshark 4.4) and sid (Wireshark 4.6). In each tree it
 # then builds the Debian package for that Wireshark and checks it (packaging/deb-check.sh:
 # lintian, dpkg -i, tshark -G plugins, dpkg -r); the packages are copied to packaging/out/. Last,
-# tests/valgrind.sh runs that tshark with the plugin under memcheck over every test capture: the
-# plugin's calls into Wireshark differ by version, so each version is checked, not only 4.0.
+# tests/valgrind.sh runs that tshark with the plugin under memcheck over every test capture, and
+# tests/fuzz-captures.sh reads mutants of them (FUZZ_N per capture, default 2, FUZZ_SEED as there;
+# failing mutants are kept in $ALIIOT_COMPAT_DIR/target-<suite>/fuzz-crashes/): the plugin's calls
+# into Wireshark, and how Wireshark's exceptions reach them, differ by version, so each version is
+# checked, not only 4.0.
 #
 #   tests/compat.sh [suite...]          default: trixie sid
 #   tests/compat.sh --build [suite...]  only build the plugin in each tree (for bench/compat.sh):
@@ -104,14 +107,17 @@ run_suite() {
   fi
   chroot "$root" /usr/bin/env -i PATH=/opt/cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
     RUSTUP_HOME=/opt/rustup CARGO_HOME=/opt/cargo CARGO_TARGET_DIR=/opt/target \
-    ALIIOT_TEST_TARGET_DIR=/opt/target ${CI:+CI=$CI} \
+    ALIIOT_TEST_TARGET_DIR=/opt/target ${CI:+CI=$CI} ${FUZZ_SEED:+FUZZ_SEED=$FUZZ_SEED} \
+    FUZZ_N="${FUZZ_N:-2}" FUZZ_CRASHES=/opt/target/fuzz-crashes \
     bash -c 'cd /src/aliiot && cargo test --release --locked --features panic-hook -- --test-threads=2 &&
       echo "compat: Debian package for this Wireshark (built without the test hook)" &&
       cargo build --release --locked &&
       rm -rf /opt/target/debs && deb=$(packaging/deb.sh /opt/target/release/libaliiot.so /opt/target/debs) &&
       packaging/deb-check.sh "$deb" &&
       echo "compat: valgrind over every test capture" &&
-      tests/valgrind.sh /opt/target/release/libaliiot.so'
+      tests/valgrind.sh /opt/target/release/libaliiot.so &&
+      echo "compat: mutated captures" &&
+      tests/fuzz-captures.sh /opt/target/release/libaliiot.so "$FUZZ_N"'
   mkdir -p "$here/packaging/out"
   cp "$cache/target-$suite/debs/"*.deb "$here/packaging/out/"
   cleanup

@@ -50,7 +50,9 @@
 # The plugin is loaded from a private HOME ($HOME/.local/lib/wireshark/plugins/<X.Y>/epan/) with
 # WIRESHARK_PLUGIN_DIR pointing at an empty directory, so no installed aliiot is picked up. Run as
 # root, Wireshark ignores personal plugin folders, so tshark then runs as nobody (setpriv).
-# Exit: 0 no failure, 1 failures (kept in tests/fuzz-crashes/), 2 setup problem.
+# FUZZ_CRASHES names another folder to keep failing mutants in (tests/compat.sh runs this script in
+# its 4.4 and 4.6 trees, where the repository is mounted read-only).
+# Exit: 0 no failure, 1 failures (kept in tests/fuzz-crashes/ or FUZZ_CRASHES), 2 setup problem.
 set -uo pipefail
 
 if [ $# -lt 1 ] || [ ! -f "$1" ]; then
@@ -63,7 +65,7 @@ N=${2:-${N:-3}}
 ERR=${FUZZ_ERR:-0.02}
 SEED=${FUZZ_SEED:-$(( $(date +%s) % 1000000 ))}
 SECRET='uat:aliiot_device_secrets:"a1B2c3D4e5F","lab-sensor-01","3f1d0c9e8b7a6d5c4b3a29180f7e6d01"'
-CRASHES=$here/tests/fuzz-crashes
+CRASHES=${FUZZ_CRASHES:-$here/tests/fuzz-crashes}
 
 for tool in tshark editcap; do
     command -v $tool >/dev/null || { echo "fuzz-captures: $tool not found" >&2; exit 2; }

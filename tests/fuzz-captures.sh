@@ -29,13 +29,16 @@
 #     bytes only, never the file structure, so this does not happen with these mutants; it is
 #     allowed so that truncated captures can be added to tests/captures without false alarms.
 # A failure is then checked against tshark without aliiot (same file, same mode, no plugin, no
-# aliiot preference): if stock tshark fails the same way (same result, same first assertion or bug
-# line), the bug is Wireshark's own, not aliiot's. It is reported ("-- ... the same without
-# aliiot") and counted in the summary, but it does not fail the run and the mutant is not kept:
-# FUZZ_SEED and the printed seed/offset reproduce it. Found this way: packet-tls.c's
-# `frag_info && frag_info->offset == 0` assertion, which aborts stock tshark 4.0, 4.4 and 4.6 in
-# -2 mode on some mutated TLS handshakes (FUZZ_SEED=333380: captures 04 and 24b, seed 333381,
-# offset 66).
+# aliiot preference), and if that does not fail the same way, once more with -d tcp.port==1883,tls:
+# aliiot hands TLS it finds on MQTT's port 1883 to Wireshark's TLS dissector, where stock tshark
+# reads MQTT, so a bug of Wireshark's TLS shows there only with aliiot or that Decode As. If stock
+# tshark fails the same way (same result, same first assertion or bug line), the bug is
+# Wireshark's own, not aliiot's. It is reported ("-- ... the same without aliiot") and counted in
+# the summary, but it does not fail the run and the mutant is not kept: FUZZ_SEED and the printed
+# seed/offset reproduce it. Found this way: packet-tls.c's `frag_info && frag_info->offset == 0`
+# assertion, which aborts stock tshark 4.0, 4.4 and 4.6 in -2 mode on some mutated TLS handshakes
+# (FUZZ_SEED=333380: captures 04 and 24b, seed 333381, offset 66; with TLS on 1883, FUZZ_SEED=328949:
+# capture 22, seed 328950, offset 66).
 # A failing mutant is kept in tests/fuzz-crashes/ (<capture>-s<seed>-o<offset>.<ext>, with a .txt
 # beside it holding, for each failing mode, the command to reproduce, the exit status and stderr)
 # and the script exits 1 at the end. tests/fuzz-crashes/ is not git-ignored on purpose (only *.tmp is): a kept
@@ -140,18 +143,24 @@ check() {
     runs=$((runs + 1))
     why=$(verdict $rc "$work/stderr")
     [ -z "$why" ] && return 0
-    # The same file and mode in tshark without aliiot (and so without its preference).
-    # shellcheck disable=SC2086
-    run_tshark_in "$work/stock" $mode "$file" >/dev/null 2>"$work/stock.stderr"
-    stock_rc=$?
-    stock_why=$(verdict $stock_rc "$work/stock.stderr")
-    if [ -n "$stock_why" ] &&
-        [ "$(signature "$why" "$work/stderr")" = "$(signature "$stock_why" "$work/stock.stderr")" ]; then
-        wireshark_own=$((wireshark_own + 1))
-        echo "-- $label, tshark $mode: $why, the same without aliiot (Wireshark's own bug, not counted):"
-        echo "   $(signature "$stock_why" "$work/stock.stderr")"
-        return 0
-    fi
+    # The same file and mode in tshark without aliiot (and so without its preference); then, as
+    # aliiot hands TLS found on MQTT's port 1883 to Wireshark's TLS dissector where stock tshark
+    # reads MQTT, with TLS decoded there (a bug of Wireshark's TLS reached that way is its own).
+    local stock_args plain_why=""
+    for stock_args in "" "-d tcp.port==1883,tls"; do
+        # shellcheck disable=SC2086
+        run_tshark_in "$work/stock" $mode "$file" $stock_args >/dev/null 2>"$work/stock.stderr"
+        stock_rc=$?
+        stock_why=$(verdict $stock_rc "$work/stock.stderr")
+        [ -n "$stock_args" ] || plain_why=$stock_why
+        if [ -n "$stock_why" ] &&
+            [ "$(signature "$why" "$work/stderr")" = "$(signature "$stock_why" "$work/stock.stderr")" ]; then
+            wireshark_own=$((wireshark_own + 1))
+            echo "-- $label, tshark $mode: $why, the same without aliiot${stock_args:+ ($stock_args)} (Wireshark's own bug, not counted):"
+            echo "   $(signature "$stock_why" "$work/stock.stderr")"
+            return 0
+        fi
+    done
     failures=$((failures + 1))
     mkdir -p "$CRASHES"
     local ext=${file##*.} kept
@@ -161,7 +170,7 @@ check() {
         echo "capture: $label"
         echo "mode:    tshark $mode"
         echo "result:  $why"
-        echo "without aliiot: ${stock_why:-no failure}"
+        echo "without aliiot: ${plain_why:-no failure}; with TLS on 1883: ${stock_why:-no failure}"
         echo "repro:   tshark $mode $kept -o '$SECRET'   (with the plugin, env WIRESHARK_DEBUG_WMEM_OVERRIDE=strict WIRESHARK_ABORT_ON_DISSECTOR_BUG=1)"
         echo "--- stderr"
         cat "$work/stderr"

@@ -112,7 +112,6 @@ for n in "${SIZES[@]}"; do
     for x in "${xs[@]}"; do bench_capture "$x"; done
 done
 
-
 # --- measurements ------------------------------------------------------------------------------
 MODES=(read iostat filter fields twopass tree nomqtt-read nomqtt-iostat nomqtt-twopass twopass-long)
 declare -A DESC=(

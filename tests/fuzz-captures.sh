@@ -146,15 +146,15 @@ check() {
     # The same file and mode in tshark without aliiot (and so without its preference); then, as
     # aliiot hands TLS found on MQTT's port 1883 to Wireshark's TLS dissector where stock tshark
     # reads MQTT, with TLS decoded there (a bug of Wireshark's TLS reached that way is its own).
-    local stock_args plain_why=""
+    local stock_args plain_why="" ours
+    ours=$(signature "$why" "$work/stderr")
     for stock_args in "" "-d tcp.port==1883,tls"; do
         # shellcheck disable=SC2086
         run_tshark_in "$work/stock" $mode "$file" $stock_args >/dev/null 2>"$work/stock.stderr"
         stock_rc=$?
         stock_why=$(verdict $stock_rc "$work/stock.stderr")
         [ -n "$stock_args" ] || plain_why=$stock_why
-        if [ -n "$stock_why" ] &&
-            [ "$(signature "$why" "$work/stderr")" = "$(signature "$stock_why" "$work/stock.stderr")" ]; then
+        if [ -n "$stock_why" ] && [ "$ours" = "$(signature "$stock_why" "$work/stock.stderr")" ]; then
             wireshark_own=$((wireshark_own + 1))
             echo "-- $label, tshark $mode: $why, the same without aliiot${stock_args:+ ($stock_args)} (Wireshark's own bug, not counted):"
             echo "   $(signature "$stock_why" "$work/stock.stderr")"

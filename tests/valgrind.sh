@@ -18,8 +18,7 @@
 # of leaks, only "definitely lost" blocks (still-reachable and possibly-lost blocks at exit are
 # caches and globals, not bugs). aliiot's registration, done once per process, is held to the same
 # rule: in 4.0 to 4.6 Wireshark uses its field and expert arrays in place and aliiot keeps pointers
-# to them (src/epan/registry.rs), so they stay reachable; the plugin of ce6b177, which leaked its
-# subtree array, fails here (42 runs, 80 bytes each).
+# to them (src/epan/registry.rs), so they stay reachable.
 # The script prints the totals and, for each distinct error attributed to aliiot, its kind, what
 # valgrind says, the runs it appeared in and its stack (aliiot's frames marked *).
 # Takes about 10 s per capture (tshark's start-up under memcheck dominates): about 4 min for the

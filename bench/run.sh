@@ -24,8 +24,8 @@
 # tree, such as make compat's, whose tshark is measured instead of this machine's: tshark runs in
 # it with chroot as nobody, the plugin must be built for its Wireshark, and the captures are
 # copied into it; needs root), BENCH_NO_DISABLED (1: no disabled variant at any size),
-# BENCH_FORCE (1: go on when the machine check finds the machine too noisy, and say so in the
-# report).
+# BENCH_FORCE (1: go on when the machine check finds the machine too noisy, or slower than when
+# the report being replaced was made, and say so in the report).
 set -euo pipefail
 
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -203,6 +203,23 @@ if awk -v l="$AA_LOW" -v h="$AA_HIGH" 'BEGIN { exit !(l < 0.85 || h > 1.15) }'; 
         die "$(printf 'the machine is too noisy to measure (no-plugin against itself: %.2f–%.2f, outside 0.85–1.15); try again later, or BENCH_FORCE=1 to measure anyway' "$AA_LOW" "$AA_HIGH")"
     echo "  machine check   outside 0.85–1.15; going on (BENCH_FORCE=1)" >&2
 fi
+# A machine slowed evenly passes that check: on a shared host every run at half speed, the pairs
+# still close, and aliiot's ratios up by a fifth all the same (its extra time is cache misses,
+# dearer when another tenant shares the caches). The report this run replaces, when made on the
+# same kind of machine with the same tshark and its check at the same size, says how fast a run
+# was then; more than 1.3 times as slow now stops the bench as a noisy check does.
+MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores, $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM"
+SLOWER=
+if [ -f "$OUT" ] && [ "$(sed -n 's/^| machine | \(.*\); load average.*/\1/p' "$OUT")" = "$MACHINE" ] &&
+    [ "$(sed -n 's/^| tshark | \(.*\) |$/\1/p' "$OUT")" = "$(tshark_version)" ]; then
+    PREV_TIME=$(sed -n "s/^| machine check | .* at $SMALLEST frames: .*; \([0-9.]*\) s a run |\$/\1/p" "$OUT")
+    if [ -n "$PREV_TIME" ] && awk -v t="$AA_TIME" -v p="$PREV_TIME" 'BEGIN { exit !(p > 0 && t > 1.3 * p) }'; then
+        SLOWER=$(awk -v t="$(printf '%.2f' "$AA_TIME")" -v p="$PREV_TIME" 'BEGIN { printf "%.2f s a run, %.1f times the %.2f s of the report it replaces, made on the same kind of machine with the same tshark", t, t / p, p }')
+        [ "${BENCH_FORCE:-}" = 1 ] ||
+            die "the machine is slower than when $OUT was made: $SLOWER; try again later, or BENCH_FORCE=1 to measure anyway"
+        echo "  machine check   $SLOWER; going on (BENCH_FORCE=1)" >&2
+    fi
+fi
 for n in "${SIZES[@]}"; do
     F=$BENCH/out/$(label "$n").pcap
     pk=$(meta "${F%.pcap}.json" sample_product_key)
@@ -268,8 +285,6 @@ ELAPSED=$(($(date +%s) - START))
 # --- report ------------------------------------------------------------------------------------
 commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no -- . ':(exclude)BENCHMARKS.md' 2>/dev/null)" ] && commit="$commit (dirty)"
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-ram=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 os=$( . "$ROOT/etc/os-release" 2>/dev/null && echo "${PRETTY_NAME:-unknown}")
 [ -z "$ROOT" ] || os="$os (a tree of its own, tshark run in it with chroot: $ROOT)"
 
@@ -280,7 +295,7 @@ report() {
     echo
     echo "| | |"
     echo "|---|---|"
-    echo "| machine | $cpu, $(nproc) cores, $ram RAM; load average at the end $(cut -d' ' -f1-3 /proc/loadavg) |"
+    echo "| machine | $MACHINE; load average at the end $(cut -d' ' -f1-3 /proc/loadavg) |"
     echo "| OS | $os, Linux $(uname -r) |"
     echo "| tshark | $(tshark_version) |"
     echo "| plugin | \`$(basename "$PLUGIN")\` (sha256 $(sha256sum "$PLUGIN" | cut -c1-12)), tree at commit $commit |"
@@ -292,6 +307,7 @@ report() {
     printf '| machine check | no-plugin against itself, %s pair%s of `tshark -n -r f` at %s frames: ratio median %.2f, lowest–highest %.2f–%.2f; %.2f s a run |\n' \
         "$AA_PAIRS" "$( ((AA_PAIRS == 1)) || echo s)" "$SMALLEST" "$AA_MEDIAN" "$AA_LOW" "$AA_HIGH" "$AA_TIME"
     [ -z "$NOISY" ] || echo "| warning | the machine check is outside 0.85–1.15 (made with BENCH_FORCE=1): the ratios below can stray as far for reasons that are not aliiot's |"
+    [ -z "$SLOWER" ] || echo "| warning | the machine check took $SLOWER; measured anyway (BENCH_FORCE=1), and on a machine slowed by other work aliiot's ratios grow |"
     echo
     echo "Variants: **aliiot** = the plugin loaded from a private HOME; **no-plugin** = a HOME without"
     echo "the plugin, the baseline; **disabled** = the plugin loaded with \`--disable-protocol aliiot\`."

@@ -193,15 +193,19 @@ aa_check() {
         "$AA_PAIRS" "$( ((AA_PAIRS == 1)) || echo s)" "$AA_MEDIAN" "$AA_LOW" "$AA_HIGH" "$AA_TIME" >&2
 }
 aa_check
+# refuse <why>: the machine cannot measure aliiot's cost now; stop before measuring, unless
+# BENCH_FORCE=1 (then say so, and the report carries a warning row).
+refuse() {
+    [ "${BENCH_FORCE:-}" = 1 ] || die "$1; try again later, or BENCH_FORCE=1 to measure anyway"
+    echo "  machine check   $1; going on (BENCH_FORCE=1)" >&2
+}
 # A pair of the same tshark straying by more than 15 % either way: the machine is busy with work
 # that is not this benchmark's (seen on a shared host: every run at half speed, aliiot's ratios up
 # to 1.3-1.4 with the same instruction counts), and a report made now would not say aliiot's cost.
 NOISY=
 if awk -v l="$AA_LOW" -v h="$AA_HIGH" 'BEGIN { exit !(l < 0.85 || h > 1.15) }'; then
     NOISY=1
-    [ "${BENCH_FORCE:-}" = 1 ] ||
-        die "$(printf 'the machine is too noisy to measure (no-plugin against itself: %.2f–%.2f, outside 0.85–1.15); try again later, or BENCH_FORCE=1 to measure anyway' "$AA_LOW" "$AA_HIGH")"
-    echo "  machine check   outside 0.85–1.15; going on (BENCH_FORCE=1)" >&2
+    refuse "$(printf 'the machine is too noisy to measure (no-plugin against itself: %.2f–%.2f, outside 0.85–1.15)' "$AA_LOW" "$AA_HIGH")"
 fi
 # A machine slowed evenly passes that check: on a shared host every run at half speed, the pairs
 # still close, and aliiot's ratios up by a fifth all the same (its extra time is cache misses,
@@ -212,13 +216,11 @@ MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(n
 SLOWER=
 if [ -f "$OUT" ] && [ "$(sed -n 's/^| machine | \(.*\); load average.*/\1/p' "$OUT")" = "$MACHINE" ] &&
     [ "$(sed -n 's/^| tshark | \(.*\) |$/\1/p' "$OUT")" = "$(tshark_version)" ]; then
-    PREV_TIME=$(sed -n "s/^| machine check | .* at $SMALLEST frames: .*; \([0-9.]*\) s a run |\$/\1/p" "$OUT")
-    if [ -n "$PREV_TIME" ] && awk -v t="$AA_TIME" -v p="$PREV_TIME" 'BEGIN { exit !(p > 0 && t > 1.3 * p) }'; then
-        SLOWER=$(awk -v t="$(printf '%.2f' "$AA_TIME")" -v p="$PREV_TIME" 'BEGIN { printf "%.2f s a run, %.1f times the %.2f s of the report it replaces, made on the same kind of machine with the same tshark", t, t / p, p }')
-        [ "${BENCH_FORCE:-}" = 1 ] ||
-            die "the machine is slower than when $OUT was made: $SLOWER; try again later, or BENCH_FORCE=1 to measure anyway"
-        echo "  machine check   $SLOWER; going on (BENCH_FORCE=1)" >&2
-    fi
+    # The time as the reports write it (two decimals), then and now.
+    SLOWER=$(awk -v t="$(printf '%.2f' "$AA_TIME")" \
+        -v p="$(sed -n "s/^| machine check | .* at $SMALLEST frames: .*; \([0-9.]*\) s a run |\$/\1/p" "$OUT")" \
+        'BEGIN { if (p > 0 && t > 1.3 * p) printf "%.2f s a run, %.1f times the %.2f s of the report it replaces, made on the same kind of machine with the same tshark", t, t / p, p }')
+    [ -z "$SLOWER" ] || refuse "the machine is slower than when $OUT was made: $SLOWER"
 fi
 for n in "${SIZES[@]}"; do
     F=$BENCH/out/$(label "$n").pcap

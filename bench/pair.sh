@@ -21,7 +21,8 @@ die() { echo "pair.sh: $*" >&2; exit 1; }
 A=$1 B=$2 ROUNDS=$3 CAP=$4
 shift 4
 [[ $ROUNDS =~ ^[0-9]+$ ]] && [ "$ROUNDS" -ge 1 ] || die "rounds must be a positive number: $ROUNDS"
-CAP=$(readlink -f "$CAP") && [ -r "$CAP" ] || die "capture not readable: $4"
+[ -r "$CAP" ] || die "capture not readable: $CAP"
+CAP=$(readlink -f "$CAP")
 [ -x /usr/bin/time ] || die "/usr/bin/time not found (Debian package time)"
 
 BENCH=$(cd "$(dirname "$0")" && pwd)

@@ -210,16 +210,15 @@ fi
 # A machine slowed evenly passes that check: on a shared host every run at half speed, the pairs
 # still close, and aliiot's ratios up by a fifth all the same (its extra time is cache misses,
 # dearer when another tenant shares the caches). The report this run replaces, when made on the
-# same kind of machine with the same tshark and its check at the same size, says how fast a run
-# was then; more than 1.3 times as slow now stops the bench as a noisy check does.
+# same kind of machine with the same tshark, says how fast a run was then: its plain read without
+# the plugin at the smallest size is the check's command (and is in reports made before the check
+# had a row of its own); more than 1.3 times as slow now stops the bench as a noisy check does.
 MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores, $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM"
 SLOWER=
 if [ -f "$OUT" ] && [ "$(sed -n 's/^| machine | \(.*\); load average.*/\1/p' "$OUT")" = "$MACHINE" ] &&
     [ "$(sed -n 's/^| tshark | \(.*\) |$/\1/p' "$OUT")" = "$(tshark_version)" ]; then
-    # The time as the reports write it (two decimals), then and now. A report from before the
-    # machine check has the same run in its results: plain read without the plugin at that size.
-    was=$(sed -n "s/^| machine check | .* at $SMALLEST frames: .*; \([0-9.]*\) s a run |\$/\1/p" "$OUT")
-    [ -n "$was" ] || was=$(awk -v h="### $SMALLEST frames" '$0 == h { f = 1; next }
+    # The time as the reports write it (two decimals), then and now.
+    was=$(awk -v h="### $SMALLEST frames" '$0 == h { f = 1; next }
         f && /^\| read \|/ { split($0, c, "|"); gsub(/ /, "", c[4]); print c[4]; exit }' "$OUT")
     SLOWER=$(awk -v t="$(printf '%.2f' "$AA_TIME")" -v p="$was" \
         'BEGIN { if (p > 0 && t > 1.3 * p) printf "%.2f s a run, %.1f times the %.2f s of the report it replaces, made on the same kind of machine with the same tshark", t, t / p, p }')
